@@ -1,0 +1,123 @@
+"""Typed settings, built once at start-up from ``CHARGESTREAM_*`` variables.
+
+Every field is documented in docs/configuration.md; the CLI flags of
+``chargestream run`` override the environment. Nothing here is read at
+import time.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from storage.models import RegistrationPolicy
+
+PREFIX = "CHARGESTREAM_"
+
+
+class Mode(StrEnum):
+    EMBEDDED = "embedded"  # SQLite event log and store, processors in-process
+    STACK = "stack"  # Kafka event log, Faust processors, Cassandra store
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names it."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    mode: Mode = Mode.EMBEDDED
+    data_dir: Path = Path("data")
+    node_id: str = field(default_factory=socket.gethostname)
+
+    # network
+    host: str = "127.0.0.1"
+    ocpp_port: int = 9000
+    api_port: int = 8080
+    ui_port: int = 8501
+
+    # OCPP behaviour
+    registration_policy: RegistrationPolicy = RegistrationPolicy.ACCEPT
+    heartbeat_interval: int = 300  # seconds, sent in BootNotification.conf
+    max_frame_bytes: int = 65536  # larger frames are answered with a CALLERROR
+    lenient: bool = False  # default for charge points without their own switch
+    command_timeout: float = 30.0  # seconds to wait for a charge point's answer
+    cache_ttl: float = 5.0  # seconds id tags and registrations stay cached
+
+    # derived views
+    offline_after: int = 600  # seconds without a frame before an Offline alert
+    log_sync: str = "full"  # embedded log: full = fsync per group commit, normal = not
+
+    # HTTP API
+    api_token: str | None = None  # if set, /api/v1 requires "Authorization: Bearer <token>"
+
+    # stack mode
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    frames_topic: str = "ocpp.frames"
+    cassandra_hosts: str = "127.0.0.1"
+    cassandra_port: int = 9042
+    cassandra_keyspace: str = "chargestream"
+
+    # logging
+    log_level: str = "INFO"
+    log_format: str = "json"  # json or text
+
+    def __post_init__(self) -> None:
+        for port in ("ocpp_port", "api_port", "ui_port", "cassandra_port"):
+            value = getattr(self, port)
+            if not 0 <= value <= 65535:
+                raise SettingsError(f"{PREFIX}{port.upper()}={value}: not a TCP port")
+        positive = ("heartbeat_interval", "max_frame_bytes", "command_timeout", "offline_after")
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+        if self.log_sync not in ("full", "normal"):
+            raise SettingsError(f"{PREFIX}LOG_SYNC={self.log_sync!r}: use full or normal")
+        if self.log_format not in ("json", "text"):
+            raise SettingsError(f"{PREFIX}LOG_FORMAT={self.log_format!r}: use json or text")
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, **overrides: Any
+    ) -> Settings:
+        """Settings from ``CHARGESTREAM_<FIELD>`` variables, then ``overrides``.
+
+        Overrides whose value is None are ignored (unset CLI flags).
+        """
+        environ = os.environ if environ is None else environ
+        hints = get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(PREFIX + f.name.upper())
+            if raw is not None:
+                values[f.name] = _parse(f.name, hints[f.name], raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    @property
+    def event_log_path(self) -> Path:
+        return self.data_dir / "events.db"
+
+    @property
+    def store_path(self) -> Path:
+        return self.data_dir / "chargestream.db"
+
+
+def _parse(name: str, hint: Any, raw: str) -> Any:
+    target = next((t for t in getattr(hint, "__args__", (hint,)) if t is not type(None)), str)
+    try:
+        if target is bool:
+            lowered = raw.strip().lower()
+            if lowered not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError(raw)
+            return lowered in ("1", "true", "yes", "on")
+        if target in (int, float, Path, str) or isinstance(target, type):
+            return target(raw) if raw != "" or target is str else None
+    except ValueError as error:
+        raise SettingsError(f"{PREFIX}{name.upper()}={raw!r}: {error}") from None
+    return raw

@@ -1,0 +1,126 @@
+"""The storage contract: one interface, two back ends (SQLite, Cassandra).
+
+Every method is a coroutine so the gateway and API never block their event
+loop. Listings are bounded by ``limit`` and page backwards with ``before``
+(exclusive), newest first unless said otherwise. One contract test suite
+(tests/storage_contract.py) runs against every back end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from storage.models import (
+    Alert,
+    AlertRule,
+    ChargePointState,
+    CommandRecord,
+    DerivedRecord,
+    IdTag,
+    MeterValue,
+    Registration,
+    Session,
+    StatusInterval,
+)
+
+
+class Store(Protocol):
+    async def open(self) -> None:
+        """Connect and create or migrate the schema. Idempotent."""
+
+    async def close(self) -> None: ...
+
+    # -- derived records (stream processors only)
+
+    async def upsert(self, records: Sequence[DerivedRecord]) -> None:
+        """Insert or replace each record by its natural key (see models).
+
+        Idempotent: applying the same records again changes nothing. An Alert
+        upsert keeps the alert's acknowledgement.
+        """
+
+    async def clear_derived(self) -> None:
+        """Delete every derived record (before a full replay). Operator data stays."""
+
+    # -- charge points
+
+    async def get_registration(self, charge_point_id: str) -> Registration | None: ...
+
+    async def list_registrations(self) -> list[Registration]: ...
+
+    async def put_registration(self, registration: Registration) -> None: ...
+
+    async def delete_registration(self, charge_point_id: str) -> bool:
+        """Remove the registration; True if it existed. Derived history stays."""
+
+    async def get_charge_point_state(self, charge_point_id: str) -> ChargePointState | None: ...
+
+    async def list_charge_point_states(self, limit: int = 1000) -> list[ChargePointState]:
+        """Charge point states ordered by id."""
+
+    async def status_history(
+        self, charge_point_id: str, start: datetime, end: datetime
+    ) -> list[StatusInterval]:
+        """Intervals overlapping [start, end), oldest first, all connectors."""
+
+    # -- sessions and meter values
+
+    async def get_session(self, transaction_id: int) -> Session | None: ...
+
+    async def sessions_for_charge_point(
+        self, charge_point_id: str, limit: int = 100, before: datetime | None = None
+    ) -> list[Session]:
+        """Newest first by start time (sessions with unknown start by stop time)."""
+
+    async def recent_sessions(
+        self, limit: int = 100, before: datetime | None = None
+    ) -> list[Session]:
+        """Fleet-wide, newest first, same ordering as above."""
+
+    async def meter_values(self, transaction_id: int, limit: int = 10000) -> list[MeterValue]:
+        """Meter values of a session, oldest first."""
+
+    async def allocate_transaction_id(self, start_key: str) -> int:
+        """A transactionId for the StartTransaction identified by ``start_key``.
+
+        The same key always gets the same id (a charge point resending an
+        unanswered StartTransaction gets the id it missed); different keys
+        never share one. Ids are positive 32-bit integers.
+        """
+
+    # -- alerts
+
+    async def alerts(
+        self, open_only: bool = False, limit: int = 100, before: datetime | None = None
+    ) -> list[Alert]:
+        """Newest opened first."""
+
+    async def acknowledge_alert(self, alert_id: str, by: str, at: datetime) -> bool: ...
+
+    async def list_alert_rules(self) -> list[AlertRule]: ...
+
+    async def put_alert_rule(self, rule: AlertRule) -> None: ...
+
+    async def delete_alert_rule(self, rule_id: str) -> bool: ...
+
+    # -- id tags
+
+    async def get_id_tag(self, id_tag: str) -> IdTag | None: ...
+
+    async def list_id_tags(self, limit: int = 1000) -> list[IdTag]: ...
+
+    async def put_id_tag(self, tag: IdTag) -> None: ...
+
+    async def delete_id_tag(self, id_tag: str) -> bool: ...
+
+    # -- command log
+
+    async def record_command(self, command: CommandRecord) -> None:
+        """Insert or replace by command_id (in flight, then with its outcome)."""
+
+    async def commands(
+        self, charge_point_id: str | None = None, limit: int = 100
+    ) -> list[CommandRecord]:
+        """Newest first."""

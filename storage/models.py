@@ -1,0 +1,231 @@
+"""Records kept by the store.
+
+Two families: *operator data* (registrations, id tags, alert rules, the
+command log, alert acknowledgements), written through the API and UI, and
+*derived records* (charge point state, status intervals, sessions, meter
+values, alerts), written only by the stream processors as idempotent
+upserts keyed by their natural key. Rebuilding the derived records from the
+event log never touches operator data.
+
+All datetimes are timezone-aware UTC. Back ends keep at least millisecond
+precision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class RegistrationPolicy(StrEnum):
+    """What BootNotification answers to a charge point the store does not know."""
+
+    ACCEPT = "accept"  # register it automatically and answer Accepted
+    PENDING = "pending"  # answer Pending until an operator registers it
+    REJECT = "reject"  # answer Rejected
+
+
+class IdTagStatus(StrEnum):
+    ACCEPTED = "Accepted"
+    BLOCKED = "Blocked"
+    EXPIRED = "Expired"
+    INVALID = "Invalid"
+    CONCURRENT_TX = "ConcurrentTx"
+
+
+class CommandOutcome(StrEnum):
+    ANSWERED = "answered"  # CALLRESULT received
+    FAILED = "failed"  # CALLERROR received
+    REJECTED = "rejected"  # invalid before sending
+    NOT_CONNECTED = "not_connected"
+    TIMED_OUT = "timed_out"
+
+
+class AlertKind(StrEnum):
+    OFFLINE = "offline"
+    FAULTED = "faulted"
+    THRESHOLD = "threshold"
+
+
+# --------------------------------------------------------------- operator data
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """A charge point known to the operator (PUT /charge-points/{id})."""
+
+    charge_point_id: str
+    display_name: str | None = None
+    location: str | None = None
+    password_hash: str | None = None  # see chargestream.passwords; None = no auth
+    lenient: bool = False  # accept known schema deviations, recorded as such
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IdTag:
+    id_tag: str
+    status: IdTagStatus = IdTagStatus.ACCEPTED
+    expiry_date: datetime | None = None
+    parent_id_tag: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRule:
+    """Open a THRESHOLD alert while ``measurand`` is above/below ``threshold``."""
+
+    rule_id: str
+    measurand: str
+    operator: str  # ">" or "<"
+    threshold: float
+    severity: str = "warning"
+    enabled: bool = True
+
+    def breached(self, value: float) -> bool:
+        return value > self.threshold if self.operator == ">" else value < self.threshold
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRecord:
+    command_id: str
+    charge_point_id: str
+    action: str
+    payload: dict[str, Any]
+    requested_at: datetime
+    outcome: CommandOutcome | None = None  # None while in flight
+    response: dict[str, Any] | None = None
+    error: str | None = None
+    completed_at: datetime | None = None
+
+
+# ------------------------------------------------------------- derived records
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorStatus:
+    connector_id: int
+    status: str
+    error_code: str
+    since: datetime
+    info: str | None = None
+    vendor_error_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChargePointState:
+    """What the event log says about a charge point (the registry view)."""
+
+    charge_point_id: str
+    connected: bool = False
+    last_seen: datetime | None = None
+    connected_since: datetime | None = None
+    node: str | None = None
+    vendor: str | None = None
+    model: str | None = None
+    serial_number: str | None = None
+    charge_box_serial_number: str | None = None
+    firmware_version: str | None = None
+    iccid: str | None = None
+    imsi: str | None = None
+    meter_type: str | None = None
+    meter_serial_number: str | None = None
+    last_boot_at: datetime | None = None
+    registration_status: str | None = None  # last BootNotification answer
+    connectors: tuple[ConnectorStatus, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StatusInterval:
+    """A connector in one status from ``start`` until ``end`` (open: None).
+
+    Status ``Offline`` marks the time the charge point was disconnected.
+    Key: (charge_point_id, connector_id, start).
+    """
+
+    charge_point_id: str
+    connector_id: int
+    start: datetime
+    status: str
+    error_code: str = "NoError"
+    end: datetime | None = None
+    info: str | None = None
+    vendor_error_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A charging session (OCPP transaction). Key: transaction_id.
+
+    ``start_time``/``meter_start`` are None when the CSMS never saw the
+    StartTransaction; ``energy_kwh`` is set once both meters are known.
+    """
+
+    transaction_id: int
+    charge_point_id: str
+    connector_id: int | None = None
+    id_tag: str | None = None
+    start_time: datetime | None = None
+    meter_start: int | None = None  # Wh
+    stop_time: datetime | None = None
+    meter_stop: int | None = None  # Wh
+    energy_kwh: float | None = None
+    stop_reason: str | None = None
+    stop_id_tag: str | None = None
+    peak_power_w: float | None = None
+    soc_start: float | None = None
+    soc_end: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.stop_time is None
+
+
+@dataclass(frozen=True, slots=True)
+class MeterValue:
+    """One sampled value, normalized.
+
+    Key: (charge_point_id, connector_id, transaction_id, timestamp, measurand,
+    phase, location, context). ``value`` is a float in ``unit`` as sent
+    (the unit defaults to the spec's default for the measurand).
+    """
+
+    charge_point_id: str
+    connector_id: int
+    timestamp: datetime
+    measurand: str
+    value: float
+    unit: str
+    transaction_id: int | None = None
+    phase: str | None = None
+    location: str | None = None
+    context: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """An alert that opens and closes. Key: alert_id (deterministic).
+
+    Acknowledgement is operator data: upserting an Alert never clears it.
+    """
+
+    alert_id: str
+    charge_point_id: str
+    kind: AlertKind
+    opened_at: datetime
+    message: str
+    severity: str = "warning"
+    connector_id: int | None = None
+    rule_id: str | None = None
+    value: float | None = None
+    closed_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.closed_at is None
+
+
+DerivedRecord = ChargePointState | StatusInterval | Session | MeterValue | Alert
