@@ -71,9 +71,7 @@ class FrameEvent:
         return [(name, value.encode()) for name, value in pairs]
 
     @classmethod
-    def from_headers(
-        cls, key: bytes, value: bytes, headers: list[tuple[str, bytes]]
-    ) -> FrameEvent:
+    def from_headers(cls, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> FrameEvent:
         meta = {name: raw.decode() for name, raw in headers}
         return cls(
             charge_point_id=key.decode(),

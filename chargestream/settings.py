@@ -40,12 +40,14 @@ class Settings:
     ocpp_port: int = 9000
     api_port: int = 8080
     ui_port: int = 8501
+    reuse_port: bool = False  # SO_REUSEPORT: several gateway processes share the OCPP port
 
     # OCPP behaviour
     registration_policy: RegistrationPolicy = RegistrationPolicy.ACCEPT
     heartbeat_interval: int = 300  # seconds, sent in BootNotification.conf
     max_frame_bytes: int = 65536  # larger frames are answered with a CALLERROR
     lenient: bool = False  # default for charge points without their own switch
+    accept_unknown_id_tags: bool = False  # demo convenience: Accepted for tags not in the store
     command_timeout: float = 30.0  # seconds to wait for a charge point's answer
     cache_ttl: float = 5.0  # seconds id tags and registrations stay cached
 
@@ -82,9 +84,7 @@ class Settings:
             raise SettingsError(f"{PREFIX}LOG_FORMAT={self.log_format!r}: use json or text")
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, **overrides: Any
-    ) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Settings from ``CHARGESTREAM_<FIELD>`` variables, then ``overrides``.
 
         Overrides whose value is None are ignored (unset CLI flags).

@@ -1,0 +1,58 @@
+# chargestream — every command a newcomer, CI or ops needs. `make help` lists them.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SERVICES_DIR ?= .services
+TEST_KAFKA_PORT ?= 19092
+TEST_CASSANDRA_PORT ?= 19042
+ARGS ?=
+
+.PHONY: help run demo test unit integration lint services-up services-down bench-gateway clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[stack,test]'
+	touch $(STAMP)
+
+run: $(STAMP)  ## start the embedded CSMS: OCPP on :9000, API on :8080 (Ctrl-C stops)
+	$(BIN)/chargestream run $(ARGS)
+
+demo: $(STAMP)  ## the embedded CSMS plus 20 simulated charge points
+	CHARGESTREAM_ACCEPT_UNKNOWN_ID_TAGS=true $(BIN)/chargestream run & \
+	  csms=$$!; trap 'kill $$csms 2>/dev/null; wait $$csms' EXIT INT TERM; \
+	  $(BIN)/chargestream simulate --stations 20 --meter-interval 5 --url ws://127.0.0.1:9000/ocpp
+
+test: $(STAMP)  ## the whole suite: lint, unit, and integration tests against real Kafka + Cassandra
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/chargestream services up --dir $(SERVICES_DIR)-test \
+	  --kafka-port $(TEST_KAFKA_PORT) --cassandra-port $(TEST_CASSANDRA_PORT)
+	CHARGESTREAM_TEST_KAFKA_BOOTSTRAP=127.0.0.1:$(TEST_KAFKA_PORT) \
+	CHARGESTREAM_TEST_CASSANDRA=127.0.0.1:$(TEST_CASSANDRA_PORT) \
+	  $(BIN)/pytest -q $(ARGS); status=$$?; \
+	  $(BIN)/chargestream services down --dir $(SERVICES_DIR)-test; exit $$status
+
+unit: $(STAMP)  ## unit tests only (no Java needed)
+	$(BIN)/pytest -q tests $(ARGS)
+
+lint: $(STAMP)  ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+services-up: $(STAMP)  ## start local Kafka (9092) and Cassandra (9042)
+	$(BIN)/chargestream services up --dir $(SERVICES_DIR)
+
+services-down: $(STAMP)  ## stop them
+	$(BIN)/chargestream services down --dir $(SERVICES_DIR)
+
+bench-gateway: $(STAMP)  ## gateway throughput and latency with 1,000 and 5,000 charge points
+	$(BIN)/python -m benchmarks.gateway $(ARGS)
+
+clean:  ## remove the virtualenv and local data
+	rm -rf $(VENV) data .pytest_cache .ruff_cache

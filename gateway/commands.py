@@ -1,0 +1,111 @@
+"""Operator commands: a CALL from the CSMS to one charge point, with one outcome.
+
+Every command is validated against its OCPP 1.6 schema before it is sent,
+recorded in the command log when requested and again with its outcome, and
+ends in exactly one ``CommandOutcome``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from gateway import metrics, ocppj
+from gateway.connection import NotConnected, Reply
+from gateway.schemas import CENTRAL_SYSTEM_ACTIONS, SchemaViolation, validate_request
+from storage.base import Store
+from storage.models import CommandOutcome, CommandRecord
+
+log = logging.getLogger("chargestream.commands")
+
+Dispatch = Callable[[str, str, dict[str, Any], float], Awaitable[Reply]]
+
+
+class UnknownAction(ValueError):
+    """Not an action the central system can send in OCPP 1.6."""
+
+
+class CommandService:
+    def __init__(
+        self,
+        dispatch: Dispatch,
+        store: Store,
+        *,
+        timeout: float,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._dispatch = dispatch
+        self._store = store
+        self._timeout = timeout
+        self._clock = clock
+
+    async def send(
+        self,
+        charge_point_id: str,
+        action: str,
+        payload: dict[str, Any],
+        timeout: float | None = None,
+    ) -> CommandRecord:
+        if action not in CENTRAL_SYSTEM_ACTIONS:
+            raise UnknownAction(action)
+        record = CommandRecord(
+            command_id=uuid.uuid4().hex,
+            charge_point_id=charge_point_id,
+            action=action,
+            payload=payload,
+            requested_at=self._clock(),
+        )
+        try:
+            validate_request(action, payload)
+        except SchemaViolation as violation:
+            return await self._finish(
+                record, CommandOutcome.REJECTED, error=f"{violation.error_code}: {violation}"
+            )
+        await self._store.record_command(record)
+        try:
+            reply = await self._dispatch(charge_point_id, action, payload, timeout or self._timeout)
+        except NotConnected:
+            return await self._finish(record, CommandOutcome.NOT_CONNECTED, error="not connected")
+        except TimeoutError:
+            return await self._finish(record, CommandOutcome.TIMED_OUT, error="no answer in time")
+        if isinstance(reply.message, ocppj.CallError):
+            error = reply.message
+            return await self._finish(
+                record,
+                CommandOutcome.FAILED,
+                error=f"{error.error_code}: {error.description}",
+                response=error.details if isinstance(error.details, dict) else None,
+            )
+        response = reply.message.payload if isinstance(reply.message.payload, dict) else {}
+        return await self._finish(record, CommandOutcome.ANSWERED, response=response)
+
+    async def _finish(
+        self,
+        record: CommandRecord,
+        outcome: CommandOutcome,
+        *,
+        error: str | None = None,
+        response: dict[str, Any] | None = None,
+    ) -> CommandRecord:
+        done = replace(
+            record, outcome=outcome, error=error, response=response, completed_at=self._clock()
+        )
+        await self._store.record_command(done)
+        metrics.COMMANDS.labels(outcome.value).inc()
+        log.info(
+            "command",
+            extra={
+                "fields": {
+                    "cp": record.charge_point_id,
+                    "action": record.action,
+                    "outcome": outcome.value,
+                    "command_id": record.command_id,
+                    "error": error,
+                }
+            },
+        )
+        return done

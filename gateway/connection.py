@@ -1,0 +1,298 @@
+"""One charge point's WebSocket: receive, validate, record, answer.
+
+Frames of one connection are processed in arrival order; a charge point
+that sends a new CALL before the previous one was answered simply waits
+for both answers in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from chargestream.eventlog.base import EventLog, EventLogUnavailable
+from chargestream.frames import Direction, EventKind, FrameEvent, MessageType
+from gateway import metrics, ocppj
+from gateway.handlers import CallContext, CentralSystem
+from gateway.schemas import CENTRAL_SYSTEM_ACTIONS, SchemaViolation, validate_request
+
+log = logging.getLogger("chargestream.gateway")
+
+
+class NotConnected(RuntimeError):
+    """The charge point is not (or no longer) connected to this gateway."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a charge point answered to a CALL the gateway sent."""
+
+    message: ocppj.CallResult | ocppj.CallError
+
+
+class Connection:
+    def __init__(
+        self,
+        charge_point_id: str,
+        websocket: ServerConnection,
+        event_log: EventLog,
+        central: CentralSystem,
+        *,
+        node: str,
+        lenient: bool,
+        max_frame_bytes: int,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.charge_point_id = charge_point_id
+        self.connection_id = uuid.uuid4().hex[:16]
+        self.websocket = websocket
+        self._log = event_log
+        self._central = central
+        self._node = node
+        self._lenient = lenient
+        self._max_frame_bytes = max_frame_bytes
+        self._clock = clock
+        self._sequence = 0
+        self._awaiting: dict[str, tuple[str, asyncio.Future[Reply]]] = {}
+        self._send_lock = asyncio.Lock()
+        self.disconnect_recorded = False
+
+    # -- events
+
+    def event(
+        self,
+        kind: EventKind,
+        frame: str,
+        direction: Direction | None = None,
+        message_type: MessageType | None = None,
+        message_id: str | None = None,
+        action: str | None = None,
+    ) -> FrameEvent:
+        event = FrameEvent(
+            charge_point_id=self.charge_point_id,
+            kind=kind,
+            frame=frame,
+            node=self._node,
+            connection_id=self.connection_id,
+            sequence=self._sequence,
+            received_us=time.time_ns() // 1000,
+            direction=direction,
+            message_type=message_type,
+            message_id=message_id,
+            action=action,
+        )
+        self._sequence += 1
+        return event
+
+    def lifecycle_event(self, kind: EventKind, **details: Any) -> FrameEvent:
+        return self.event(kind, orjson.dumps(details).decode())
+
+    async def record_disconnect(self, **details: Any) -> None:
+        if self.disconnect_recorded:
+            return
+        self.disconnect_recorded = True
+        for _, future in self._awaiting.values():
+            if not future.done():
+                future.set_exception(NotConnected(self.charge_point_id))
+        await self._log.append([self.lifecycle_event(EventKind.DISCONNECTED, **details)])
+
+    # -- receiving
+
+    async def serve(self) -> None:
+        """Process frames until the socket closes."""
+        try:
+            async for frame in self.websocket:
+                if self.disconnect_recorded:  # replaced by a newer connection
+                    break
+                started = time.perf_counter()
+                text = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
+                metrics.FRAMES.labels("in").inc()
+                try:
+                    answered = await self._receive(text, binary=not isinstance(frame, str))
+                except EventLogUnavailable as error:
+                    metrics.LOG_FAILURES.inc()
+                    log.error(
+                        "frame_not_stored",
+                        extra={"fields": {"cp": self.charge_point_id, "error": str(error)}},
+                    )
+                    continue
+                if answered:
+                    metrics.CALL_SECONDS.observe(time.perf_counter() - started)
+        except ConnectionClosed:
+            pass
+
+    async def _receive(self, text: str, *, binary: bool) -> bool:
+        """Handle one frame; True if an answer was sent."""
+        if binary:
+            fault: ocppj.Message | ocppj.ProtocolFault = ocppj.ProtocolFault(
+                ocppj.guess_message_id(text), "FormationViolation", "OCPP-J uses text frames"
+            )
+        elif len(text) > self._max_frame_bytes // 4 and len(text.encode()) > self._max_frame_bytes:
+            fault = ocppj.ProtocolFault(
+                ocppj.guess_message_id(text),
+                "FormationViolation",
+                f"frame exceeds the limit of {self._max_frame_bytes} bytes",
+            )
+        else:
+            fault = ocppj.parse(text)
+        if isinstance(fault, ocppj.Call):
+            await self._receive_call(text, fault)
+            return True
+        if isinstance(fault, ocppj.CallResult | ocppj.CallError):
+            await self._receive_reply(text, fault)
+            return False
+        return await self._receive_fault(text, fault)
+
+    async def _receive_call(self, text: str, call: ocppj.Call) -> None:
+        metrics.CALLS.labels(call.action).inc()
+        incoming = self.event(
+            EventKind.FRAME, text, Direction.IN, MessageType.CALL, call.message_id, call.action
+        )
+        answer = await self._answer(call)
+        outgoing = self.event(
+            EventKind.FRAME,
+            answer,
+            Direction.OUT,
+            MessageType.CALLERROR if answer.startswith("[4") else MessageType.CALLRESULT,
+            call.message_id,
+            call.action,
+        )
+        await self._log.append([incoming, outgoing])
+        await self._send(answer)
+
+    async def _answer(self, call: ocppj.Call) -> str:
+        if not self._central.handles(call.action):
+            if call.action in CENTRAL_SYSTEM_ACTIONS:
+                return self._error(call, "NotSupported", f"{call.action} is sent by the CSMS")
+            return self._error(call, "NotImplemented", f"unknown action {call.action!r}")
+        try:
+            validate_request(call.action, call.payload)
+        except SchemaViolation as violation:
+            if not self._lenient or not isinstance(call.payload, dict):
+                return self._error(call, violation.error_code, violation.description)
+            metrics.SCHEMA_DEVIATIONS.labels(call.action).inc()
+            log.warning(
+                "schema_deviation_accepted",
+                extra={
+                    "fields": {
+                        "cp": self.charge_point_id,
+                        "action": call.action,
+                        "error_code": violation.error_code,
+                        "error": violation.description,
+                    }
+                },
+            )
+        context = CallContext(self.charge_point_id, self._clock())
+        try:
+            payload = await self._central.handle(call.action, context, call.payload)
+        except (KeyError, TypeError, ValueError) as error:
+            return self._error(call, "FormationViolation", f"payload not usable: {error}")
+        except Exception:
+            log.exception(
+                "handler_failed",
+                extra={"fields": {"cp": self.charge_point_id, "action": call.action}},
+            )
+            return self._error(call, "InternalError", "the CSMS failed to process the CALL")
+        return ocppj.call_result(call.message_id, payload)
+
+    def _error(self, call: ocppj.Call, code: str, description: str) -> str:
+        metrics.CALL_ERRORS.labels(code).inc()
+        log.info(
+            "call_rejected",
+            extra={
+                "fields": {
+                    "cp": self.charge_point_id,
+                    "action": call.action,
+                    "error_code": code,
+                    "error": description,
+                }
+            },
+        )
+        return ocppj.call_error(call.message_id, code, description)
+
+    async def _receive_reply(self, text: str, reply: ocppj.CallResult | ocppj.CallError) -> None:
+        waiting = self._awaiting.pop(reply.message_id, None)
+        message_type = (
+            MessageType.CALLRESULT if isinstance(reply, ocppj.CallResult) else MessageType.CALLERROR
+        )
+        action = waiting[0] if waiting else None
+        event = self.event(
+            EventKind.FRAME, text, Direction.IN, message_type, reply.message_id, action
+        )
+        await self._log.append([event])
+        if waiting is None:
+            metrics.UNMATCHED_RESULTS.inc()
+            log.info(
+                "unmatched_reply",
+                extra={"fields": {"cp": self.charge_point_id, "message_id": reply.message_id}},
+            )
+        elif not waiting[1].done():
+            waiting[1].set_result(Reply(reply))
+
+    async def _receive_fault(self, text: str, fault: ocppj.ProtocolFault) -> bool:
+        events = [self.event(EventKind.FRAME, text, Direction.IN, message_id=fault.message_id)]
+        answer = None
+        if fault.answer:
+            metrics.CALL_ERRORS.labels(fault.error_code).inc()
+            message_id = fault.message_id or "-1"
+            answer = ocppj.call_error(message_id, fault.error_code, fault.description)
+            events.append(
+                self.event(
+                    EventKind.FRAME, answer, Direction.OUT, MessageType.CALLERROR, message_id
+                )
+            )
+        log.info(
+            "bad_frame",
+            extra={
+                "fields": {
+                    "cp": self.charge_point_id,
+                    "error_code": fault.error_code,
+                    "error": fault.description,
+                }
+            },
+        )
+        await self._log.append(events)
+        if answer is not None:
+            await self._send(answer)
+        return answer is not None
+
+    async def _send(self, text: str) -> None:
+        metrics.FRAMES.labels("out").inc()
+        async with self._send_lock:
+            await self.websocket.send(text)
+
+    # -- calling the charge point
+
+    async def call(self, action: str, payload: dict[str, Any], timeout: float) -> Reply:
+        """Send a CALL and wait for its answer; raises TimeoutError or NotConnected."""
+        if self.disconnect_recorded:
+            raise NotConnected(self.charge_point_id)
+        message_id = str(uuid.uuid4())
+        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self._awaiting[message_id] = (action, future)
+        text = ocppj.call(message_id, action, payload)
+        try:
+            await self._log.append(
+                [
+                    self.event(
+                        EventKind.FRAME, text, Direction.OUT, MessageType.CALL, message_id, action
+                    )
+                ]
+            )
+            try:
+                await self._send(text)
+            except ConnectionClosed:
+                raise NotConnected(self.charge_point_id) from None
+            return await asyncio.wait_for(future, timeout)
+        finally:
+            self._awaiting.pop(message_id, None)

@@ -1,0 +1,68 @@
+"""Cached reads of operator data the gateway needs on its hot path.
+
+Registrations and id tags change rarely and are read on every connect,
+BootNotification, Authorize and StartTransaction, so they are cached for
+``ttl`` seconds. Writers in the same process invalidate the entry at once;
+other processes see changes within ``ttl``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+from storage.base import Store
+from storage.models import IdTag, Registration
+
+T = TypeVar("T")
+
+_MISSING = object()
+
+
+class TtlCache(Generic[T]):
+    def __init__(
+        self,
+        load: Callable[[str], Awaitable[T | None]],
+        ttl: float,
+        clock: Callable[[], float] = time.monotonic,
+        max_entries: int = 100_000,
+    ) -> None:
+        self._load = load
+        self._ttl = ttl
+        self._clock = clock
+        self._max_entries = max_entries
+        self._entries: dict[str, tuple[float, T | None]] = {}
+
+    async def get(self, key: str) -> T | None:
+        now = self._clock()
+        entry = self._entries.get(key, _MISSING)
+        if entry is not _MISSING and entry[0] > now:  # type: ignore[index]
+            return entry[1]  # type: ignore[index]
+        value = await self._load(key)
+        if len(self._entries) >= self._max_entries:
+            self._entries.clear()
+        self._entries[key] = (now + self._ttl, value)
+        return value
+
+    def invalidate(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+
+class Directory:
+    """Registrations and id tags, through a cache."""
+
+    def __init__(self, store: Store, ttl: float) -> None:
+        self._store = store
+        self.registrations: TtlCache[Registration] = TtlCache(store.get_registration, ttl)
+        self.id_tags: TtlCache[IdTag] = TtlCache(store.get_id_tag, ttl)
+
+    async def registration(self, charge_point_id: str) -> Registration | None:
+        return await self.registrations.get(charge_point_id)
+
+    async def id_tag(self, id_tag: str) -> IdTag | None:
+        return await self.id_tags.get(id_tag)
+
+    async def register(self, registration: Registration) -> None:
+        await self._store.put_registration(registration)
+        self.registrations.invalidate(registration.charge_point_id)

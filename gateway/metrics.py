@@ -1,0 +1,30 @@
+"""Prometheus metrics of the gateway (exposed by the API at /metrics)."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+FRAMES = Counter("chargestream_frames_total", "OCPP frames", ["direction"])
+CALLS = Counter("chargestream_calls_total", "CALLs received from charge points", ["action"])
+CALL_ERRORS = Counter(
+    "chargestream_call_errors_sent_total", "CALLERRORs sent to charge points", ["error_code"]
+)
+UNMATCHED_RESULTS = Counter(
+    "chargestream_unmatched_results_total", "CALLRESULT/CALLERROR with an unknown message id"
+)
+SCHEMA_DEVIATIONS = Counter(
+    "chargestream_schema_deviations_total",
+    "Payloads that broke their schema but were accepted (lenient charge points)",
+    ["action"],
+)
+LOG_FAILURES = Counter(
+    "chargestream_event_log_failures_total", "Frames left unanswered: the log could not store them"
+)
+CONNECTIONS = Gauge("chargestream_connected_charge_points", "Open charge point WebSockets")
+HANDSHAKE_REFUSALS = Counter(
+    "chargestream_handshake_refusals_total", "WebSocket upgrades refused", ["reason"]
+)
+CALL_SECONDS = Histogram(
+    "chargestream_call_seconds",
+    "Frame received to CALLRESULT sent, including the durable append",
+    buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+COMMANDS = Counter("chargestream_commands_total", "Operator commands by outcome", ["outcome"])

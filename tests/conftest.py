@@ -1,0 +1,71 @@
+"""Shared fixtures: a real embedded CSMS on loopback ports, and polling helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from chargestream.embedded import EmbeddedCsms
+from chargestream.settings import Settings
+
+T = TypeVar("T")
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]], *, timeout: float = 10.0, interval: float = 0.05
+) -> T:
+    """Poll ``probe`` until it returns something truthy; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s (last: {result!r})")
+        await asyncio.sleep(interval)
+
+
+@dataclass
+class RunningCsms:
+    app: EmbeddedCsms
+    ocpp_url: str
+    api: httpx.AsyncClient
+
+    def url(self, charge_point_id: str) -> str:
+        return f"{self.ocpp_url}/{charge_point_id}"
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "ocpp_port": 0,
+        "api_port": 0,
+        "node_id": "test-node",
+        "log_sync": "normal",
+        "command_timeout": 5.0,
+        **overrides,
+    }
+    return Settings(**values)
+
+
+@pytest.fixture
+def csms_settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "data")
+
+
+@pytest.fixture
+async def csms(csms_settings: Settings) -> AsyncIterator[RunningCsms]:
+    app = EmbeddedCsms(csms_settings)
+    addresses = await app.start()
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{addresses.api_port}", timeout=30
+    ) as api:
+        yield RunningCsms(app, f"ws://127.0.0.1:{addresses.ocpp_port}/ocpp", api)
+    await app.stop()

@@ -1,0 +1,107 @@
+"""A test charge point: the ``ocpp`` library's ChargePoint over a real WebSocket.
+
+It validates every message against the OCPP 1.6 schemas on both sides, so a
+CSMS answer that breaks the spec fails the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint, call_result
+from ocpp.v16.enums import Action
+from websockets.asyncio.client import connect
+
+
+class TestChargePoint(ChargePoint):
+    """Answers CSMS-initiated calls and remembers them."""
+
+    __test__ = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.received: list[tuple[str, dict[str, Any]]] = []
+        self.configuration = {"HeartbeatInterval": "300", "MeterValueSampleInterval": "10"}
+
+    @on(Action.change_configuration)
+    def on_change_configuration(self, key: str, value: str) -> call_result.ChangeConfiguration:
+        self.received.append(("ChangeConfiguration", {"key": key, "value": value}))
+        if key not in self.configuration:
+            return call_result.ChangeConfiguration(status="NotSupported")
+        self.configuration[key] = value
+        return call_result.ChangeConfiguration(status="Accepted")
+
+    @on(Action.get_configuration)
+    def on_get_configuration(self, key: list[str] | None = None) -> call_result.GetConfiguration:
+        keys = key or list(self.configuration)
+        return call_result.GetConfiguration(
+            configuration_key=[
+                {"key": k, "readonly": False, "value": self.configuration[k]}
+                for k in keys
+                if k in self.configuration
+            ],
+            unknown_key=[k for k in keys if k not in self.configuration] or None,
+        )
+
+    @on(Action.remote_start_transaction)
+    def on_remote_start(self, id_tag: str, **_: Any) -> call_result.RemoteStartTransaction:
+        self.received.append(("RemoteStartTransaction", {"id_tag": id_tag}))
+        return call_result.RemoteStartTransaction(status="Accepted")
+
+    @on(Action.remote_stop_transaction)
+    def on_remote_stop(self, transaction_id: int) -> call_result.RemoteStopTransaction:
+        return call_result.RemoteStopTransaction(status="Accepted")
+
+    @on(Action.reset)
+    def on_reset(self, type: str) -> call_result.Reset:
+        return call_result.Reset(status="Accepted")
+
+    @on(Action.unlock_connector)
+    def on_unlock(self, connector_id: int) -> call_result.UnlockConnector:
+        return call_result.UnlockConnector(status="Unlocked")
+
+    @on(Action.change_availability)
+    def on_change_availability(
+        self, connector_id: int, type: str
+    ) -> call_result.ChangeAvailability:
+        return call_result.ChangeAvailability(status="Accepted")
+
+    @on(Action.clear_cache)
+    def on_clear_cache(self) -> call_result.ClearCache:
+        return call_result.ClearCache(status="Accepted")
+
+    @on(Action.data_transfer)
+    def on_data_transfer(self, vendor_id: str, **_: Any) -> call_result.DataTransfer:
+        return call_result.DataTransfer(status="Accepted", data="pong")
+
+    @on(Action.trigger_message)
+    def on_trigger(self, requested_message: str, **_: Any) -> call_result.TriggerMessage:
+        self.received.append(("TriggerMessage", {"requested_message": requested_message}))
+        return call_result.TriggerMessage(status="Accepted")
+
+
+def basic_auth(charge_point_id: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{charge_point_id}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+@asynccontextmanager
+async def charge_point(
+    url: str, charge_point_id: str, *, password: str | None = None
+) -> AsyncIterator[TestChargePoint]:
+    headers = basic_auth(charge_point_id, password) if password else None
+    async with connect(
+        f"{url}/{charge_point_id}", subprotocols=["ocpp1.6"], additional_headers=headers
+    ) as websocket:
+        cp = TestChargePoint(charge_point_id, websocket, response_timeout=10)
+        task = asyncio.create_task(cp.start())
+        try:
+            yield cp
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
