@@ -1,0 +1,633 @@
+"""The storage contract: what every ``storage.base.Store`` back end must do.
+
+A back end plugs in with a test module that provides a pytest fixture named
+``store`` (an opened, empty store, closed after the test) and a class that
+subclasses ``StoreContract`` without adding anything; pytest then runs every
+test below against that back end::
+
+    @pytest.fixture
+    async def store(tmp_path):
+        store = MyStore(...)
+        await store.open()
+        yield store
+        await store.close()
+
+    class TestMyStore(StoreContract):
+        pass
+
+Back-end specific behaviour (files, connections, schema versions) belongs in
+the back end's own test module, not here. All datetimes used here have whole
+millisecond precision, the least any back end keeps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from storage.base import Store
+from storage.models import (
+    Alert,
+    AlertKind,
+    AlertRule,
+    ChargePointState,
+    CommandOutcome,
+    CommandRecord,
+    ConnectorStatus,
+    IdTag,
+    IdTagStatus,
+    MeterValue,
+    Registration,
+    Session,
+    StatusInterval,
+)
+
+T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+FOREVER_START = datetime(2000, 1, 1, tzinfo=UTC)
+FOREVER_END = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def at(minutes: int = 0, ms: int = 0) -> datetime:
+    return T0 + timedelta(minutes=minutes, milliseconds=ms)
+
+
+def assert_utc(record: Any) -> None:
+    """Every datetime in ``record`` (nested records included) is tz-aware UTC."""
+    for field in dataclasses.fields(record):
+        values = getattr(record, field.name)
+        for value in values if isinstance(values, tuple) else (values,):
+            if isinstance(value, datetime):
+                assert value.utcoffset() == timedelta(0), (field.name, value)
+            elif dataclasses.is_dataclass(value):
+                assert_utc(value)
+
+
+# ------------------------------------------------------------------ factories
+
+
+def full_registration(charge_point_id: str = "CP-1") -> Registration:
+    return Registration(
+        charge_point_id=charge_point_id,
+        display_name="Depot bay 1",
+        location="Depot, Lisbon",
+        password_hash="pbkdf2_sha256$1000$c2FsdA$aGFzaA",
+        lenient=True,
+        created_at=at(ms=123),
+    )
+
+
+def full_state(charge_point_id: str = "CP-1") -> ChargePointState:
+    return ChargePointState(
+        charge_point_id=charge_point_id,
+        connected=True,
+        last_seen=at(5, ms=7),
+        connected_since=at(1),
+        node="node-a",
+        vendor="Acme",
+        model="Wallbox 22",
+        serial_number="SN-1",
+        charge_box_serial_number="CB-1",
+        firmware_version="1.2.3",
+        iccid="8935101",
+        imsi="26801",
+        meter_type="DC meter",
+        meter_serial_number="M-1",
+        last_boot_at=at(1, ms=1),
+        registration_status="Accepted",
+        connectors=(
+            ConnectorStatus(2, "Charging", "NoError", at(3)),
+            ConnectorStatus(0, "Available", "NoError", at(1)),
+            ConnectorStatus(1, "Faulted", "OtherError", at(2, ms=999), "overheat", "E42"),
+        ),
+    )
+
+
+def full_interval(start: datetime = T0, connector_id: int = 1) -> StatusInterval:
+    return StatusInterval(
+        charge_point_id="CP-1",
+        connector_id=connector_id,
+        start=start,
+        status="Faulted",
+        error_code="GroundFailure",
+        end=start + timedelta(minutes=3, milliseconds=250),
+        info="RCD tripped",
+        vendor_error_code="V-7",
+    )
+
+
+def full_session(transaction_id: int = 1, charge_point_id: str = "CP-1") -> Session:
+    return Session(
+        transaction_id=transaction_id,
+        charge_point_id=charge_point_id,
+        connector_id=1,
+        id_tag="TAG-1",
+        start_time=at(ms=1),
+        meter_start=1000,
+        stop_time=at(90, ms=2),
+        meter_stop=23500,
+        energy_kwh=22.5,
+        stop_reason="Local",
+        stop_id_tag="TAG-2",
+        peak_power_w=11040.5,
+        soc_start=20.0,
+        soc_end=80.5,
+    )
+
+
+def full_meter_value(timestamp: datetime = T0, measurand: str = "Voltage") -> MeterValue:
+    return MeterValue(
+        charge_point_id="CP-1",
+        connector_id=1,
+        timestamp=timestamp,
+        measurand=measurand,
+        value=231.5,
+        unit="V",
+        transaction_id=7,
+        phase="L1-N",
+        location="Outlet",
+        context="Sample.Periodic",
+    )
+
+
+def full_alert(alert_id: str = "A-1") -> Alert:
+    return Alert(
+        alert_id=alert_id,
+        charge_point_id="CP-1",
+        kind=AlertKind.THRESHOLD,
+        opened_at=at(ms=500),
+        message="Temperature above 60",
+        severity="critical",
+        connector_id=1,
+        rule_id="R-1",
+        value=61.5,
+        closed_at=at(10),
+        acknowledged_at=at(2),
+        acknowledged_by="operator",
+    )
+
+
+def minimal_alert(alert_id: str, opened_at: datetime, closed: bool = False) -> Alert:
+    return Alert(
+        alert_id=alert_id,
+        charge_point_id="CP-1",
+        kind=AlertKind.OFFLINE,
+        opened_at=opened_at,
+        message="offline",
+        closed_at=opened_at + timedelta(minutes=1) if closed else None,
+    )
+
+
+def command(
+    command_id: str, requested_at: datetime, charge_point_id: str = "CP-1"
+) -> CommandRecord:
+    return CommandRecord(
+        command_id=command_id,
+        charge_point_id=charge_point_id,
+        action="Reset",
+        payload={"type": "Soft"},
+        requested_at=requested_at,
+    )
+
+
+async def derived_snapshot(store: Store) -> tuple[list[Any], ...]:
+    """Every derived record the queries can see, for before/after comparisons."""
+    states = await store.list_charge_point_states()
+    sessions = await store.recent_sessions(limit=10_000)
+    intervals = [
+        interval
+        for state in states
+        for interval in await store.status_history(
+            state.charge_point_id, FOREVER_START, FOREVER_END
+        )
+    ]
+    meter_values = [mv for s in sessions for mv in await store.meter_values(s.transaction_id)]
+    return states, intervals, sessions, meter_values, await store.alerts(limit=10_000)
+
+
+class StoreContract:
+    """Subclass as ``Test<Backend>`` in a module that provides the ``store`` fixture."""
+
+    # -- lifecycle
+
+    async def test_open_is_idempotent(self, store: Store) -> None:
+        await store.put_registration(Registration("CP-1"))
+        await store.open()
+        assert await store.get_registration("CP-1") == Registration("CP-1")
+
+    # -- registrations
+
+    async def test_registration_round_trip(self, store: Store) -> None:
+        full, minimal = full_registration("CP-1"), Registration("CP-2")
+        await store.put_registration(full)
+        await store.put_registration(minimal)
+        got = await store.get_registration("CP-1")
+        assert got == full
+        assert_utc(got)
+        assert await store.get_registration("CP-2") == minimal
+
+    async def test_get_registration_unknown_is_none(self, store: Store) -> None:
+        assert await store.get_registration("nope") is None
+
+    async def test_put_registration_replaces(self, store: Store) -> None:
+        await store.put_registration(full_registration("CP-1"))
+        replacement = Registration("CP-1", display_name="renamed")
+        await store.put_registration(replacement)
+        assert await store.get_registration("CP-1") == replacement
+        assert await store.list_registrations() == [replacement]
+
+    async def test_list_registrations_ordered_by_id(self, store: Store) -> None:
+        for charge_point_id in ("CP-3", "CP-1", "CP-2"):
+            await store.put_registration(Registration(charge_point_id))
+        listed = await store.list_registrations()
+        assert [r.charge_point_id for r in listed] == ["CP-1", "CP-2", "CP-3"]
+
+    async def test_delete_registration_keeps_derived_history(self, store: Store) -> None:
+        await store.put_registration(Registration("CP-1"))
+        await store.upsert([full_state("CP-1"), full_session(1, "CP-1")])
+        assert await store.delete_registration("CP-1") is True
+        assert await store.delete_registration("CP-1") is False
+        assert await store.get_registration("CP-1") is None
+        assert await store.get_charge_point_state("CP-1") is not None
+        assert await store.get_session(1) is not None
+
+    # -- id tags
+
+    async def test_id_tag_round_trip(self, store: Store) -> None:
+        full = IdTag("TAG-1", IdTagStatus.BLOCKED, at(60 * 24, ms=5), "PARENT")
+        minimal = IdTag("TAG-2")
+        await store.put_id_tag(full)
+        await store.put_id_tag(minimal)
+        got = await store.get_id_tag("TAG-1")
+        assert got == full
+        assert got is not None and got.status is IdTagStatus.BLOCKED
+        assert_utc(got)
+        assert await store.get_id_tag("TAG-2") == minimal
+        assert await store.get_id_tag("TAG-3") is None
+
+    async def test_put_id_tag_replaces(self, store: Store) -> None:
+        await store.put_id_tag(IdTag("TAG-1"))
+        await store.put_id_tag(IdTag("TAG-1", IdTagStatus.EXPIRED))
+        assert await store.list_id_tags() == [IdTag("TAG-1", IdTagStatus.EXPIRED)]
+
+    async def test_list_id_tags_ordered_and_limited(self, store: Store) -> None:
+        for tag in ("C", "A", "B"):
+            await store.put_id_tag(IdTag(tag))
+        assert [t.id_tag for t in await store.list_id_tags()] == ["A", "B", "C"]
+        assert [t.id_tag for t in await store.list_id_tags(limit=2)] == ["A", "B"]
+
+    async def test_delete_id_tag(self, store: Store) -> None:
+        await store.put_id_tag(IdTag("TAG-1"))
+        assert await store.delete_id_tag("TAG-1") is True
+        assert await store.delete_id_tag("TAG-1") is False
+        assert await store.get_id_tag("TAG-1") is None
+
+    # -- alert rules
+
+    async def test_alert_rule_round_trip_and_replace(self, store: Store) -> None:
+        full = AlertRule("R-2", "Temperature", ">", 60.5, "critical", enabled=False)
+        minimal = AlertRule("R-1", "SoC", "<", 10.0)
+        await store.put_alert_rule(full)
+        await store.put_alert_rule(minimal)
+        assert await store.list_alert_rules() == [minimal, full]
+        changed = dataclasses.replace(minimal, threshold=15.0, enabled=False)
+        await store.put_alert_rule(changed)
+        assert await store.list_alert_rules() == [changed, full]
+
+    async def test_delete_alert_rule(self, store: Store) -> None:
+        await store.put_alert_rule(AlertRule("R-1", "SoC", "<", 10.0))
+        assert await store.delete_alert_rule("R-1") is True
+        assert await store.delete_alert_rule("R-1") is False
+        assert await store.list_alert_rules() == []
+
+    # -- command log
+
+    async def test_command_in_flight_then_outcome(self, store: Store) -> None:
+        in_flight = CommandRecord(
+            command_id="C-1",
+            charge_point_id="CP-1",
+            action="RemoteStartTransaction",
+            payload={"idTag": "TAG-1", "connectorId": 1, "chargingProfile": {"stack": [1, 2]}},
+            requested_at=at(ms=10),
+        )
+        await store.record_command(in_flight)
+        assert await store.commands() == [in_flight]
+        done = dataclasses.replace(
+            in_flight,
+            outcome=CommandOutcome.FAILED,
+            response={"status": "Rejected", "nested": {"ok": False, "n": None}},
+            error="NotSupported: no",
+            completed_at=at(1, ms=20),
+        )
+        await store.record_command(done)
+        got = await store.commands()
+        assert got == [done]
+        assert got[0].outcome is CommandOutcome.FAILED
+        assert_utc(got[0])
+
+    async def test_commands_newest_first_filtered_and_limited(self, store: Store) -> None:
+        await store.record_command(command("C-1", at(1), "CP-1"))
+        await store.record_command(command("C-3", at(3), "CP-1"))
+        await store.record_command(command("C-2", at(2), "CP-2"))
+        assert [c.command_id for c in await store.commands()] == ["C-3", "C-2", "C-1"]
+        assert [c.command_id for c in await store.commands("CP-1")] == ["C-3", "C-1"]
+        assert [c.command_id for c in await store.commands(limit=2)] == ["C-3", "C-2"]
+        assert await store.commands("CP-9") == []
+
+    # -- charge point states
+
+    async def test_charge_point_state_round_trip(self, store: Store) -> None:
+        full, minimal = full_state("CP-1"), ChargePointState("CP-2")
+        await store.upsert([full, minimal])
+        got = await store.get_charge_point_state("CP-1")
+        assert got is not None
+        assert [c.connector_id for c in got.connectors] == [0, 1, 2]
+        assert got == dataclasses.replace(
+            full, connectors=tuple(sorted(full.connectors, key=lambda c: c.connector_id))
+        )
+        assert_utc(got)
+        assert await store.get_charge_point_state("CP-2") == minimal
+        assert await store.get_charge_point_state("CP-3") is None
+
+    async def test_charge_point_state_replaced_by_key(self, store: Store) -> None:
+        await store.upsert([full_state("CP-1")])
+        offline = ChargePointState("CP-1", connected=False, last_seen=at(9))
+        await store.upsert([offline])
+        assert await store.list_charge_point_states() == [offline]
+
+    async def test_list_charge_point_states_ordered_and_limited(self, store: Store) -> None:
+        await store.upsert([ChargePointState(cp) for cp in ("CP-3", "CP-1", "CP-2")])
+        listed = await store.list_charge_point_states()
+        assert [s.charge_point_id for s in listed] == ["CP-1", "CP-2", "CP-3"]
+        limited = await store.list_charge_point_states(limit=2)
+        assert [s.charge_point_id for s in limited] == ["CP-1", "CP-2"]
+
+    # -- status intervals
+
+    async def test_status_interval_round_trip(self, store: Store) -> None:
+        full = full_interval(at(ms=1))
+        minimal = StatusInterval("CP-1", 2, at(1), "Available")
+        await store.upsert([full, minimal])
+        got = await store.status_history("CP-1", FOREVER_START, FOREVER_END)
+        assert got == [full, minimal]
+        for interval in got:
+            assert_utc(interval)
+
+    async def test_status_interval_replaced_by_key(self, store: Store) -> None:
+        open_interval = StatusInterval("CP-1", 1, at(0), "Charging")
+        await store.upsert([open_interval])
+        closed = dataclasses.replace(open_interval, end=at(5))
+        await store.upsert([closed])
+        assert await store.status_history("CP-1", FOREVER_START, FOREVER_END) == [closed]
+
+    async def test_status_history_returns_overlapping_intervals(self, store: Store) -> None:
+        def interval(
+            start: int, end: int | None, connector_id: int = 1, cp: str = "CP-1"
+        ) -> StatusInterval:
+            return StatusInterval(
+                cp, connector_id, at(start), "Available", end=None if end is None else at(end)
+            )
+
+        before = interval(0, 5)
+        touching_start = interval(5, 10)  # ends exactly when the window starts
+        over_start = interval(8, 12, connector_id=2)
+        inside = interval(12, 15)
+        same_start_other_connector = interval(12, 14, connector_id=0)
+        over_end = interval(18, 25)
+        open_since_before = interval(3, None, connector_id=3)
+        at_end = interval(20, 30)  # starts exactly when the window ends
+        open_after = interval(25, None)
+        other_charge_point = interval(12, 15, cp="CP-2")
+        await store.upsert(
+            [
+                open_after,
+                before,
+                inside,
+                touching_start,
+                over_end,
+                at_end,
+                over_start,
+                same_start_other_connector,
+                open_since_before,
+                other_charge_point,
+            ]
+        )
+        got = await store.status_history("CP-1", at(10), at(20))
+        assert got == [open_since_before, over_start, same_start_other_connector, inside, over_end]
+        assert await store.status_history("CP-3", at(10), at(20)) == []
+
+    # -- sessions
+
+    async def test_session_round_trip(self, store: Store) -> None:
+        full, minimal = full_session(1), Session(2, "CP-1")
+        await store.upsert([full, minimal])
+        got = await store.get_session(1)
+        assert got == full
+        assert got is not None and not got.active
+        assert_utc(got)
+        assert await store.get_session(2) == minimal
+        assert await store.get_session(3) is None
+
+    async def test_session_replaced_by_key(self, store: Store) -> None:
+        started = Session(5, "CP-1", 1, "TAG-1", at(0), 1000)
+        await store.upsert([started])
+        assert await store.get_session(5) == started
+        stopped = dataclasses.replace(
+            started, stop_time=at(30), meter_stop=8000, energy_kwh=7.0, stop_reason="EVDisconnected"
+        )
+        await store.upsert([stopped])
+        assert await store.get_session(5) == stopped
+        assert await store.recent_sessions() == [stopped]
+
+    async def test_sessions_newest_first(self, store: Store) -> None:
+        oldest = Session(1, "CP-1", start_time=at(0), stop_time=at(100))
+        stop_only = Session(2, "CP-1", stop_time=at(10))  # StartTransaction never seen
+        tie_low = Session(3, "CP-2", start_time=at(20))
+        tie_high = Session(4, "CP-1", start_time=at(20))
+        newest = Session(5, "CP-2", start_time=at(30))
+        await store.upsert([tie_low, oldest, newest, stop_only, tie_high])
+        ids = [s.transaction_id for s in await store.recent_sessions()]
+        assert ids == [5, 4, 3, 2, 1]
+        for_cp1 = await store.sessions_for_charge_point("CP-1")
+        assert [s.transaction_id for s in for_cp1] == [4, 2, 1]
+        assert await store.sessions_for_charge_point("CP-9") == []
+
+    async def test_sessions_before_and_limit(self, store: Store) -> None:
+        await store.upsert(
+            [Session(i, "CP-1" if i % 2 else "CP-2", start_time=at(i)) for i in range(1, 11)]
+        )
+        page = await store.recent_sessions(limit=3)
+        assert [s.transaction_id for s in page] == [10, 9, 8]
+        page = await store.recent_sessions(limit=3, before=at(8))
+        assert [s.transaction_id for s in page] == [7, 6, 5]
+        page = await store.recent_sessions(before=at(1))
+        assert page == []
+        page = await store.sessions_for_charge_point("CP-1", limit=2, before=at(7))
+        assert [s.transaction_id for s in page] == [5, 3]
+        stop_only = Session(20, "CP-1", stop_time=at(4, ms=500))
+        await store.upsert([stop_only])
+        page = await store.sessions_for_charge_point("CP-1", before=at(5))
+        assert [s.transaction_id for s in page] == [20, 3, 1]
+
+    # -- meter values
+
+    async def test_meter_value_round_trip(self, store: Store) -> None:
+        full = full_meter_value(at(ms=250))
+        minimal = MeterValue("CP-1", 1, at(1), "Energy.Active.Import.Register", 1234.5, "Wh", 7)
+        await store.upsert([full, minimal])
+        got = await store.meter_values(7)
+        assert got == [full, minimal]
+        for value in got:
+            assert_utc(value)
+        assert await store.meter_values(8) == []
+
+    async def test_meter_values_oldest_first_and_limited(self, store: Store) -> None:
+        later = full_meter_value(at(2), "Voltage")
+        current_l2 = dataclasses.replace(full_meter_value(at(1), "Current.Import"), phase="L2")
+        current_l1 = dataclasses.replace(current_l2, phase="L1")
+        earlier = full_meter_value(at(1), "Voltage")
+        other_transaction = dataclasses.replace(earlier, transaction_id=8)
+        await store.upsert([later, current_l2, earlier, other_transaction, current_l1])
+        assert await store.meter_values(7) == [current_l1, current_l2, earlier, later]
+        assert await store.meter_values(7, limit=2) == [current_l1, current_l2]
+        assert await store.meter_values(8) == [other_transaction]
+
+    async def test_meter_values_with_null_key_parts_not_duplicated(self, store: Store) -> None:
+        sample = MeterValue("CP-1", 1, at(1), "Power.Active.Import", 7000.0, "W", 7)
+        await store.upsert([sample])
+        await store.upsert([sample])
+        corrected = dataclasses.replace(sample, value=7100.0)
+        await store.upsert([corrected, corrected])
+        assert await store.meter_values(7) == [corrected]
+
+    async def test_meter_values_differing_in_key_parts_are_distinct(self, store: Store) -> None:
+        base = MeterValue("CP-1", 1, at(1), "Power.Active.Import", 7000.0, "W", 7)
+        variants = [
+            base,
+            dataclasses.replace(base, phase="L1"),
+            dataclasses.replace(base, location="Inlet"),
+            dataclasses.replace(base, context="Transaction.Begin"),
+            dataclasses.replace(base, connector_id=2),
+        ]
+        await store.upsert(variants)
+        await store.upsert(variants)
+        assert len(await store.meter_values(7)) == len(variants)
+
+    # -- transaction ids
+
+    async def test_allocate_transaction_id(self, store: Store) -> None:
+        first = await store.allocate_transaction_id("CP-1/1/2024-03-01T12:00:00Z/TAG-1")
+        second = await store.allocate_transaction_id("CP-1/1/2024-03-01T13:00:00Z/TAG-1")
+        third = await store.allocate_transaction_id("CP-2/1/2024-03-01T12:00:00Z/TAG-1")
+        assert len({first, second, third}) == 3
+        assert all(0 < tx <= 2**31 - 1 for tx in (first, second, third))
+        assert await store.allocate_transaction_id("CP-1/1/2024-03-01T12:00:00Z/TAG-1") == first
+        assert await store.allocate_transaction_id("CP-2/1/2024-03-01T12:00:00Z/TAG-1") == third
+
+    # -- alerts
+
+    async def test_alert_round_trip(self, store: Store) -> None:
+        full = full_alert("A-1")
+        minimal = minimal_alert("A-2", at(1))
+        await store.upsert([full, minimal])
+        got = await store.alerts()
+        assert got == [minimal, full]
+        assert got[1].kind is AlertKind.THRESHOLD
+        for alert in got:
+            assert_utc(alert)
+
+    async def test_alert_replaced_by_key(self, store: Store) -> None:
+        opened = minimal_alert("A-1", at(0))
+        await store.upsert([opened])
+        closed = dataclasses.replace(opened, closed_at=at(5), message="back online")
+        await store.upsert([closed])
+        assert await store.alerts() == [closed]
+        assert await store.alerts(open_only=True) == []
+
+    async def test_alerts_newest_first_open_only_before_limit(self, store: Store) -> None:
+        alerts = [minimal_alert(f"A-{i}", at(i), closed=i % 2 == 0) for i in range(1, 7)]
+        await store.upsert(alerts)
+        ids = [a.alert_id for a in await store.alerts()]
+        assert ids == ["A-6", "A-5", "A-4", "A-3", "A-2", "A-1"]
+        assert [a.alert_id for a in await store.alerts(open_only=True)] == ["A-5", "A-3", "A-1"]
+        assert [a.alert_id for a in await store.alerts(limit=2)] == ["A-6", "A-5"]
+        assert [a.alert_id for a in await store.alerts(before=at(4))] == ["A-3", "A-2", "A-1"]
+        page = await store.alerts(open_only=True, limit=1, before=at(5))
+        assert [a.alert_id for a in page] == ["A-3"]
+
+    async def test_acknowledge_alert(self, store: Store) -> None:
+        await store.upsert([minimal_alert("A-1", at(0))])
+        assert await store.acknowledge_alert("A-1", "operator", at(1, ms=5)) is True
+        (got,) = await store.alerts()
+        assert (got.acknowledged_at, got.acknowledged_by) == (at(1, ms=5), "operator")
+        assert_utc(got)
+        assert got.open  # acknowledging does not close
+        assert await store.acknowledge_alert("A-404", "operator", at(1)) is False
+        assert await store.alerts() == [got]
+
+    async def test_acknowledgement_survives_upsert(self, store: Store) -> None:
+        opened = minimal_alert("A-1", at(0))
+        await store.upsert([opened])
+        await store.acknowledge_alert("A-1", "operator", at(1))
+        closed = dataclasses.replace(opened, closed_at=at(5))
+        await store.upsert([closed])
+        await store.upsert([closed])
+        assert await store.alerts() == [
+            dataclasses.replace(closed, acknowledged_at=at(1), acknowledged_by="operator")
+        ]
+
+    # -- the whole derived family
+
+    async def test_upsert_is_idempotent(self, store: Store) -> None:
+        batch = [
+            full_state("CP-1"),
+            ChargePointState("CP-2"),
+            full_interval(at(0)),
+            StatusInterval("CP-1", 2, at(1), "Available"),
+            full_session(7),
+            Session(8, "CP-2", stop_time=at(3)),
+            full_meter_value(at(0)),
+            MeterValue("CP-1", 1, at(1), "SoC", 55.0, "Percent", 7),
+            full_alert("A-1"),
+            minimal_alert("A-2", at(2)),
+        ]
+        await store.upsert(batch)
+        first = await derived_snapshot(store)
+        assert [len(part) for part in first] == [2, 2, 2, 2, 2]
+        await store.upsert(batch)
+        assert await derived_snapshot(store) == first
+
+    async def test_upsert_nothing(self, store: Store) -> None:
+        await store.upsert([])
+        assert await derived_snapshot(store) == ([], [], [], [], [])
+
+    async def test_clear_derived_keeps_operator_data(self, store: Store) -> None:
+        registration, tag = full_registration("CP-1"), IdTag("TAG-1", IdTagStatus.BLOCKED)
+        rule, cmd = AlertRule("R-1", "SoC", "<", 10.0), command("C-1", at(0))
+        await store.put_registration(registration)
+        await store.put_id_tag(tag)
+        await store.put_alert_rule(rule)
+        await store.record_command(cmd)
+        transaction_id = await store.allocate_transaction_id("start-1")
+        await store.upsert(
+            [
+                full_state("CP-1"),
+                full_interval(at(0)),
+                full_session(transaction_id),
+                dataclasses.replace(full_meter_value(at(0)), transaction_id=transaction_id),
+                minimal_alert("A-1", at(0)),
+            ]
+        )
+
+        await store.clear_derived()
+
+        assert await derived_snapshot(store) == ([], [], [], [], [])
+        assert await store.get_session(transaction_id) is None
+        assert await store.meter_values(transaction_id) == []
+        assert await store.status_history("CP-1", FOREVER_START, FOREVER_END) == []
+        assert await store.list_registrations() == [registration]
+        assert await store.list_id_tags() == [tag]
+        assert await store.list_alert_rules() == [rule]
+        assert await store.commands() == [cmd]
+        assert await store.allocate_transaction_id("start-1") == transaction_id
+        assert await store.allocate_transaction_id("start-2") != transaction_id
