@@ -89,8 +89,8 @@ class EmbeddedCsms:
         compile_all()
         await self.store.open()
         await self.event_log.open()
-        await self.processor.load()
-        self._tasks.append(asyncio.create_task(self.processor.run(), name="processor"))
+        if self.settings.run_processors:
+            self._tasks.append(asyncio.create_task(self.processor.run(), name="processor"))
         ocpp_port = await self.gateway.start()
         self._tasks.append(asyncio.create_task(self._api.serve(), name="api"))
         while not self._api.started:
@@ -117,12 +117,13 @@ class EmbeddedCsms:
         """Close charge point sockets, finish the log, stop processors and API."""
         await self.gateway.stop()
         self._api.should_exit = True
-        processor = self._tasks[0] if self._tasks else None
-        if processor is not None:
-            processor.cancel()
+        for task in self._tasks:
+            if task.get_name() == "processor":
+                task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
-        await self.processor.process_available()  # views include the last frames
+        if self.settings.run_processors:
+            await self.processor.process_available()  # views include the last frames
         await self.event_log.close()
         await self.store.close()
         log.info("stopped")

@@ -52,6 +52,7 @@ class Settings:
     cache_ttl: float = 5.0  # seconds id tags and registrations stay cached
 
     # derived views
+    run_processors: bool = True  # embedded: derive views in this process (off: gateway only)
     offline_after: int = 600  # seconds without a frame before an Offline alert
     log_sync: str = "full"  # embedded log: full = fsync per group commit, normal = not
 
@@ -109,15 +110,23 @@ class Settings:
 
 
 def _parse(name: str, hint: Any, raw: str) -> Any:
-    target = next((t for t in getattr(hint, "__args__", (hint,)) if t is not type(None)), str)
+    """Convert one variable to its field's type; '' means None for optional fields."""
+    types = getattr(hint, "__args__", (hint,))
+    if raw == "" and type(None) in types:
+        return None
+    target = next(t for t in types if t is not type(None))
     try:
         if target is bool:
             lowered = raw.strip().lower()
-            if lowered not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
-                raise ValueError(raw)
-            return lowered in ("1", "true", "yes", "on")
-        if target in (int, float, Path, str) or isinstance(target, type):
-            return target(raw) if raw != "" or target is str else None
+            if lowered not in _BOOLEANS:
+                raise ValueError("use true or false")
+            return _BOOLEANS[lowered]
+        return target(raw)
     except ValueError as error:
         raise SettingsError(f"{PREFIX}{name.upper()}={raw!r}: {error}") from None
-    return raw
+
+
+_BOOLEANS = {
+    **dict.fromkeys(("1", "true", "yes", "on"), True),
+    **dict.fromkeys(("0", "false", "no", "off"), False),
+}

@@ -1,0 +1,503 @@
+"""Derivation: apply one frame event to a charge point's state, get the records to upsert.
+
+Pure and deterministic: every time comes from the events (or from ``tick``'s caller), so
+deriving the same log again, from scratch or from a saved state, yields the same records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+
+from chargestream.frames import Direction, EventKind, FrameEvent, LoggedEvent, MessageType
+from storage.models import (
+    Alert,
+    AlertKind,
+    AlertRule,
+    ConnectorStatus,
+    DerivedRecord,
+    MeterValue,
+    Session,
+    StatusInterval,
+)
+from streams.meter import active_power_w, base_value, sampled_values, states_of_charge
+from streams.parse import (
+    MILLISECOND,
+    Frame,
+    event_time,
+    get_int,
+    get_list,
+    get_str,
+    parse_frame,
+    parse_time,
+    to_ms,
+    truncate_ms,
+)
+from streams.state import ChargePointDerivation, PendingCall
+
+__all__ = ["ChargePointDerivation", "DerivationSettings", "derive", "tick"]
+
+OFFLINE = "Offline"
+FAULTED = "Faulted"
+MAX_PENDING = 32
+MAX_OPEN_SESSIONS = 16
+MAX_CLOSED_SESSIONS = 4
+# Calls whose result carries something derivation needs.
+CORRELATED = frozenset({"BootNotification", "StartTransaction"})
+
+AlertSlot = tuple[AlertKind, str | None, int | None]
+OFFLINE_SLOT: AlertSlot = (AlertKind.OFFLINE, None, None)
+
+
+@dataclass(frozen=True)
+class DerivationSettings:
+    offline_after: float = 600.0  # seconds of silence before an OFFLINE alert
+    last_seen_resolution: float = 30.0  # re-emit ChargePointState for last_seen alone this often
+    rules: tuple[AlertRule, ...] = ()
+
+
+def derive(
+    state: ChargePointDerivation | None, logged: LoggedEvent, settings: DerivationSettings
+) -> tuple[ChargePointDerivation, list[DerivedRecord]]:
+    """Apply one event; return the new state and the records to upsert."""
+    event = logged.event
+    state = state or ChargePointDerivation.new(event.charge_point_id)
+    if logged.position <= state.position:
+        return state, []
+    step = _Step(state, settings, event_time(event.received_us))
+    alive = _is_sign_of_life(event, state)
+    if alive:
+        _check_offline(step, event.kind is EventKind.DISCONNECTED)
+        _mark_seen(step)
+    if event.kind is EventKind.CONNECTED:
+        _connected(step, event)
+    elif event.kind is EventKind.DISCONNECTED:
+        if alive:
+            _disconnected(step)
+    else:
+        _frame(step, event)
+    return step.finish(logged.position), step.records
+
+
+def tick(
+    state: ChargePointDerivation, now: datetime, settings: DerivationSettings
+) -> tuple[ChargePointDerivation, list[DerivedRecord]]:
+    """Timer: open the OFFLINE alert when the cp has been silent/disconnected past offline_after.
+
+    ``now`` is timezone-aware UTC. The alert opens at last sign of life + offline_after, not at
+    ``now``, so a replay that never ticks derives the same alert (see ``_check_offline``).
+    """
+    last_seen = state.registry.last_seen
+    if last_seen is None or not _silent_too_long(last_seen, now, settings):
+        return state, []
+    if any(alert.kind is AlertKind.OFFLINE for alert in state.alerts):
+        return state, []
+    alert = _offline_alert(state.charge_point_id, last_seen, settings)
+    return replace(state, alerts=(*state.alerts, alert)), [alert]
+
+
+class _Step:
+    """A mutable working copy of the state while one event is applied."""
+
+    def __init__(
+        self, state: ChargePointDerivation, settings: DerivationSettings, now: datetime
+    ) -> None:
+        self.state = state
+        self.settings = settings
+        self.now = now
+        self.cp = state.charge_point_id
+        self.registry = state.registry
+        self.registry_changed = False
+        self.connection_id = state.connection_id
+        self.intervals = {interval.connector_id: interval for interval in state.intervals}
+        self.sessions = {session.transaction_id: session for session in state.sessions}
+        self.closed = {session.transaction_id: session for session in state.closed}
+        self.alerts: dict[AlertSlot, Alert] = {_slot(alert): alert for alert in state.alerts}
+        self.pending = {(call.direction, call.message_id): call for call in state.pending}
+        self.records: list[DerivedRecord] = []
+
+    def update_registry(self, **changes: Any) -> None:
+        if any(getattr(self.registry, name) != value for name, value in changes.items()):
+            self.registry = replace(self.registry, **changes)
+            self.registry_changed = True
+
+    def enter_status(
+        self,
+        connector_id: int,
+        status: str,
+        error_code: str,
+        start: datetime,
+        info: str | None = None,
+        vendor_error_code: str | None = None,
+    ) -> bool:
+        """Close the connector's open interval and open one in ``status``; False if already in it.
+
+        Starts strictly increase per connector (by at least 1 ms, even when the charge point's
+        clock goes back), so intervals never overlap and never share a key.
+        """
+        current = self.intervals.get(connector_id)
+        if current is not None:
+            if (current.status, current.error_code, current.info) == (status, error_code, info):
+                return False
+            start = max(start, current.start + MILLISECOND)
+            self.records.append(replace(current, end=start))
+        interval = StatusInterval(
+            self.cp, connector_id, start, status, error_code, None, info, vendor_error_code
+        )
+        self.intervals[connector_id] = interval
+        self.records.append(interval)
+        return True
+
+    def open_alert(self, alert: Alert) -> None:
+        self.alerts[_slot(alert)] = alert
+        self.records.append(alert)
+
+    def close_alert(self, slot: AlertSlot, at: datetime) -> None:
+        alert = self.alerts.pop(slot)
+        self.records.append(replace(alert, closed_at=max(at, alert.opened_at)))
+
+    def keep_session(self, session: Session) -> None:
+        self.sessions[session.transaction_id] = session
+        _bound(self.sessions, MAX_OPEN_SESSIONS)
+        self.records.append(session)
+
+    def finish(self, position: int) -> ChargePointDerivation:
+        published = self.state.published_last_seen
+        last_seen = self.registry.last_seen
+        resolution = timedelta(seconds=self.settings.last_seen_resolution)
+        moved = last_seen is not None and (published is None or last_seen - published >= resolution)
+        if self.registry_changed or moved:
+            self.records.append(self.registry)
+            published = last_seen
+        return ChargePointDerivation(
+            charge_point_id=self.cp,
+            registry=self.registry,
+            position=position,
+            connection_id=self.connection_id,
+            published_last_seen=published,
+            intervals=tuple(self.intervals[c] for c in sorted(self.intervals)),
+            sessions=tuple(self.sessions.values()),
+            closed=tuple(self.closed.values()),
+            alerts=tuple(self.alerts.values()),
+            pending=tuple(self.pending.values()),
+        )
+
+
+def _slot(alert: Alert) -> AlertSlot:
+    return (alert.kind, alert.rule_id, alert.connector_id)
+
+
+def _bound(items: dict[Any, Any], size: int) -> None:
+    """Drop the oldest entries (insertion order) beyond ``size``."""
+    while len(items) > size:
+        del items[next(iter(items))]
+
+
+# ------------------------------------------------------------------ connection and offline
+
+
+def _is_sign_of_life(event: FrameEvent, state: ChargePointDerivation) -> bool:
+    """Frames from the charge point, its connects and the end of its current connection.
+
+    A CSMS frame says nothing about the charge point, and a late DISCONNECTED of an older
+    connection (the charge point already reconnected, maybe to another node) is stale.
+    """
+    if event.kind is EventKind.FRAME:
+        return event.direction is Direction.IN
+    if event.kind is EventKind.DISCONNECTED:
+        return state.connection_id in (None, event.connection_id)
+    return True
+
+
+def _mark_seen(step: _Step) -> None:
+    """last_seen never goes back (gateway nodes' clocks differ slightly)."""
+    last_seen = step.registry.last_seen
+    if last_seen is None or step.now > last_seen:
+        step.registry = replace(step.registry, last_seen=step.now)
+
+
+def _silent_too_long(last_seen: datetime, now: datetime, settings: DerivationSettings) -> bool:
+    return now - last_seen > timedelta(seconds=settings.offline_after)
+
+
+def _offline_alert(cp: str, last_seen: datetime, settings: DerivationSettings) -> Alert:
+    opened_at = truncate_ms(last_seen + timedelta(seconds=settings.offline_after))
+    return Alert(
+        alert_id=f"{cp}:offline:{to_ms(opened_at)}",
+        charge_point_id=cp,
+        kind=AlertKind.OFFLINE,
+        opened_at=opened_at,
+        message=f"No message from the charge point for over {settings.offline_after:g} s",
+    )
+
+
+def _check_offline(step: _Step, disconnected: bool) -> None:
+    """Catch up on the OFFLINE alert as ``tick`` would have, then close it on a sign of life.
+
+    A disconnect is no sign of being back: it leaves the alert open.
+    """
+    last_seen = step.registry.last_seen
+    if (
+        OFFLINE_SLOT not in step.alerts
+        and last_seen is not None
+        and _silent_too_long(last_seen, step.now, step.settings)
+    ):
+        step.open_alert(_offline_alert(step.cp, last_seen, step.settings))
+    if OFFLINE_SLOT in step.alerts and not disconnected:
+        step.close_alert(OFFLINE_SLOT, step.now)
+
+
+def _connected(step: _Step, event: FrameEvent) -> None:
+    step.connection_id = event.connection_id
+    step.update_registry(connected=True, connected_since=step.now, node=event.node)
+
+
+def _disconnected(step: _Step) -> None:
+    """Every known connector goes Offline until its first StatusNotification."""
+    step.connection_id = None
+    step.update_registry(connected=False)
+    for connector_id in sorted(step.intervals):
+        step.enter_status(connector_id, OFFLINE, "NoError", step.now)
+
+
+# ------------------------------------------------------------------------------ frames
+
+
+def _frame(step: _Step, event: FrameEvent) -> None:
+    frame = parse_frame(event.frame)
+    if frame is None or event.direction is None:
+        return
+    if frame.message_type is MessageType.CALL:
+        if event.direction is Direction.IN:
+            _request(step, frame)
+        return
+    call_direction = Direction.IN if event.direction is Direction.OUT else Direction.OUT
+    call = step.pending.pop((call_direction, frame.message_id), None)
+    if call is not None and frame.message_type is MessageType.CALLRESULT:
+        _RESULTS[call.action](step, call, frame.payload)
+
+
+def _request(step: _Step, frame: Frame) -> None:
+    handler = _REQUESTS.get(frame.action)
+    if handler is not None:
+        handler(step, frame.payload)
+    if frame.action in CORRELATED:
+        payload = orjson.dumps(frame.payload).decode()
+        call = PendingCall(Direction.IN, frame.message_id, frame.action, payload, step.now)
+        step.pending[(call.direction, call.message_id)] = call
+        _bound(step.pending, MAX_PENDING)
+
+
+def _boot_notification(step: _Step, payload: dict[str, Any]) -> None:
+    step.update_registry(
+        vendor=get_str(payload, "chargePointVendor"),
+        model=get_str(payload, "chargePointModel"),
+        serial_number=get_str(payload, "chargePointSerialNumber"),
+        charge_box_serial_number=get_str(payload, "chargeBoxSerialNumber"),
+        firmware_version=get_str(payload, "firmwareVersion"),
+        iccid=get_str(payload, "iccid"),
+        imsi=get_str(payload, "imsi"),
+        meter_type=get_str(payload, "meterType"),
+        meter_serial_number=get_str(payload, "meterSerialNumber"),
+        last_boot_at=step.now,
+    )
+
+
+def _boot_notification_result(step: _Step, _call: PendingCall, result: dict[str, Any]) -> None:
+    step.update_registry(registration_status=get_str(result, "status"))
+
+
+def _status_notification(step: _Step, payload: dict[str, Any]) -> None:
+    connector_id = get_int(payload, "connectorId")
+    status = get_str(payload, "status")
+    if connector_id is None or connector_id < 0 or status is None:
+        return
+    current = step.intervals.get(connector_id)
+    if current is not None and current.status == OFFLINE:
+        start = step.now  # an outage is measured on our clock, so it ends on ours too
+    else:
+        start = parse_time(payload.get("timestamp"), step.now)
+    error_code = get_str(payload, "errorCode") or "NoError"
+    info, vendor_code = get_str(payload, "info"), get_str(payload, "vendorErrorCode")
+    if not step.enter_status(connector_id, status, error_code, start, info, vendor_code):
+        return
+    interval = step.intervals[connector_id]
+    connectors = {c.connector_id: c for c in step.registry.connectors}
+    connectors[connector_id] = ConnectorStatus(
+        connector_id, status, error_code, interval.start, info, vendor_code
+    )
+    step.update_registry(connectors=tuple(connectors[c] for c in sorted(connectors)))
+    _check_faulted(step, interval)
+
+
+def _check_faulted(step: _Step, interval: StatusInterval) -> None:
+    slot: AlertSlot = (AlertKind.FAULTED, None, interval.connector_id)
+    if interval.status != FAULTED:
+        if slot in step.alerts:
+            step.close_alert(slot, interval.start)
+        return
+    if slot in step.alerts:
+        return
+    details = ", ".join(filter(None, (interval.info, interval.vendor_error_code)))
+    step.open_alert(
+        Alert(
+            alert_id=f"{step.cp}:faulted:{interval.connector_id}:{to_ms(interval.start)}",
+            charge_point_id=step.cp,
+            kind=AlertKind.FAULTED,
+            opened_at=interval.start,
+            message=f"Connector {interval.connector_id} faulted: {interval.error_code}"
+            + (f" ({details})" if details else ""),
+            severity="critical",
+            connector_id=interval.connector_id,
+        )
+    )
+
+
+# ---------------------------------------------------------------------------- sessions
+
+
+def _start_transaction_result(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
+    transaction_id = get_int(result, "transactionId")
+    if transaction_id is None or transaction_id in step.closed:
+        return
+    request = orjson.loads(call.payload)
+    session = step.sessions.get(transaction_id) or Session(transaction_id, step.cp)
+    step.keep_session(
+        replace(
+            session,
+            connector_id=get_int(request, "connectorId"),
+            id_tag=get_str(request, "idTag"),
+            start_time=parse_time(request.get("timestamp"), call.sent_at),
+            meter_start=get_int(request, "meterStart"),
+        )
+    )
+
+
+def _meter_values(step: _Step, payload: dict[str, Any]) -> None:
+    connector_id = get_int(payload, "connectorId")
+    if connector_id is None or connector_id < 0:
+        return
+    transaction_id = get_int(payload, "transactionId")
+    _close_orphaned_thresholds(step)
+    session = before = step.sessions.get(transaction_id) if transaction_id is not None else None
+    for element in get_list(payload, "meterValue"):
+        values = sampled_values(step.cp, connector_id, transaction_id, element, step.now)
+        if not values:
+            continue
+        step.records.extend(values)
+        _check_thresholds(step, connector_id, values)
+        if session is not None:
+            session = _with_samples(session, values)
+    if session is not None and session != before:
+        step.keep_session(session)
+
+
+def _stop_transaction(step: _Step, payload: dict[str, Any]) -> None:
+    """Close the session; a repeated Stop recomputes the same row from the closed session."""
+    transaction_id = get_int(payload, "transactionId")
+    if transaction_id is None:
+        return
+    session = (
+        step.sessions.pop(transaction_id, None)
+        or step.closed.pop(transaction_id, None)
+        or Session(transaction_id, step.cp)
+    )
+    connector_id = 0 if session.connector_id is None else session.connector_id
+    for element in get_list(payload, "transactionData"):
+        values = sampled_values(step.cp, connector_id, transaction_id, element, step.now)
+        step.records.extend(values)
+        session = _with_samples(session, values)
+    meter_start, meter_stop = session.meter_start, get_int(payload, "meterStop")
+    session = replace(
+        session,
+        stop_time=parse_time(payload.get("timestamp"), step.now),
+        meter_stop=meter_stop,
+        energy_kwh=None
+        if meter_start is None or meter_stop is None
+        else (meter_stop - meter_start) / 1000,
+        stop_reason=get_str(payload, "reason") or "Local",
+        stop_id_tag=get_str(payload, "idTag"),
+    )
+    step.closed[transaction_id] = session
+    _bound(step.closed, MAX_CLOSED_SESSIONS)
+    step.records.append(session)
+
+
+def _with_samples(session: Session, values: list[MeterValue]) -> Session:
+    """Fold one sample into the session's peak power and first/last state of charge."""
+    power = active_power_w(values)
+    socs = states_of_charge(values)
+    peak = session.peak_power_w
+    if power is not None and (peak is None or power > peak):
+        peak = power
+    soc_start = session.soc_start if session.soc_start is not None or not socs else socs[0]
+    soc_end = socs[-1] if socs else session.soc_end
+    if (peak, soc_start, soc_end) == (session.peak_power_w, session.soc_start, session.soc_end):
+        return session
+    return replace(session, peak_power_w=peak, soc_start=soc_start, soc_end=soc_end)
+
+
+# -------------------------------------------------------------------------- thresholds
+
+
+def _check_thresholds(step: _Step, connector_id: int, values: list[MeterValue]) -> None:
+    """Per sample and rule: open while any matching value breaches, close when none does."""
+    for rule in step.settings.rules:
+        if not rule.enabled:
+            continue
+        readings = [base_value(value) for value in values if value.measurand == rule.measurand]
+        if not readings:
+            continue
+        slot: AlertSlot = (AlertKind.THRESHOLD, rule.rule_id, connector_id)
+        breaching = [(number, unit) for number, unit in readings if rule.breached(number)]
+        if breaching and slot not in step.alerts:
+            step.open_alert(
+                _threshold_alert(step.cp, connector_id, rule, values[0].timestamp, *breaching[0])
+            )
+        elif not breaching and slot in step.alerts:
+            step.close_alert(slot, values[0].timestamp)
+
+
+def _threshold_alert(
+    cp: str, connector_id: int, rule: AlertRule, at: datetime, value: float, unit: str
+) -> Alert:
+    return Alert(
+        alert_id=f"{cp}:threshold:{rule.rule_id}:{connector_id}:{to_ms(at)}",
+        charge_point_id=cp,
+        kind=AlertKind.THRESHOLD,
+        opened_at=at,
+        message=f"{rule.measurand} {_quantity(value, unit)} {rule.operator} {rule.threshold:.15g}",
+        severity=rule.severity,
+        connector_id=connector_id,
+        rule_id=rule.rule_id,
+        value=value,
+    )
+
+
+def _quantity(value: float, unit: str) -> str:
+    """``11000 W``, ``0.98`` (no exponent notation, no float noise)."""
+    return f"{value:.15g} {unit}".rstrip()
+
+
+def _close_orphaned_thresholds(step: _Step) -> None:
+    """A deleted or disabled rule's open alerts close at the next MeterValues."""
+    active = {rule.rule_id for rule in step.settings.rules if rule.enabled}
+    for slot in [slot for slot in step.alerts if slot[0] is AlertKind.THRESHOLD]:
+        if slot[1] not in active:
+            step.close_alert(slot, step.now)
+
+
+_REQUESTS: dict[str, Callable[[_Step, dict[str, Any]], None]] = {
+    "BootNotification": _boot_notification,
+    "StatusNotification": _status_notification,
+    "MeterValues": _meter_values,
+    "StopTransaction": _stop_transaction,
+}
+_RESULTS: dict[str, Callable[[_Step, PendingCall, dict[str, Any]], None]] = {
+    "BootNotification": _boot_notification_result,
+    "StartTransaction": _start_transaction_result,
+}

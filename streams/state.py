@@ -1,0 +1,118 @@
+"""Per-charge-point derivation state and its JSON form (Faust table values, checkpoints)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, fields, is_dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import orjson
+
+from chargestream.frames import Direction
+from storage.models import (
+    Alert,
+    AlertKind,
+    ChargePointState,
+    ConnectorStatus,
+    Session,
+    StatusInterval,
+)
+from streams.parse import from_ms, to_ms
+
+FORMAT_VERSION = 1
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class PendingCall:
+    """A CALL awaiting its CALLRESULT; ``payload`` is kept as JSON text to stay immutable."""
+
+    direction: Direction
+    message_id: str
+    action: str
+    payload: str
+    sent_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChargePointDerivation:
+    """Everything derivation remembers about one charge point; all of it bounded.
+
+    ``registry.last_seen`` is the time of the charge point's last sign of life (the offline
+    clock); ``published_last_seen`` the one in the last emitted ChargePointState.
+    """
+
+    charge_point_id: str
+    registry: ChargePointState
+    position: int = -1
+    connection_id: str | None = None
+    published_last_seen: datetime | None = None
+    intervals: tuple[StatusInterval, ...] = ()  # the open one per connector, by connector
+    sessions: tuple[Session, ...] = ()  # open, oldest first
+    closed: tuple[Session, ...] = ()  # recently closed, for a repeated StopTransaction
+    alerts: tuple[Alert, ...] = ()  # open, oldest first
+    pending: tuple[PendingCall, ...] = ()  # oldest first
+
+    @classmethod
+    def new(cls, charge_point_id: str) -> ChargePointDerivation:
+        return cls(charge_point_id, ChargePointState(charge_point_id))
+
+    def to_json(self) -> bytes:
+        return orjson.dumps({"version": FORMAT_VERSION, **_encode(self)})
+
+    @classmethod
+    def from_json(cls, data: bytes) -> ChargePointDerivation:
+        raw = orjson.loads(data)
+        if raw.pop("version", None) != FORMAT_VERSION:
+            raise ValueError("unknown derivation state format")
+        return _decode(cls, raw)
+
+
+def _encode(obj: Any) -> dict[str, Any]:
+    """Fields that differ from their default; datetimes as epoch ms, nested records as dicts."""
+    out = {}
+    for field in fields(obj):
+        value = getattr(obj, field.name)
+        if field.default is not MISSING and value == field.default:
+            continue
+        if isinstance(value, datetime):
+            value = to_ms(value)
+        elif isinstance(value, tuple):
+            value = [_encode(item) for item in value]
+        elif is_dataclass(value):
+            value = _encode(value)
+        out[field.name] = value
+    return out
+
+
+def _decode(cls: type[T], raw: dict[str, Any]) -> T:
+    values = {}
+    for field in fields(cls):  # type: ignore[arg-type]
+        if field.name not in raw:
+            continue
+        value = raw[field.name]
+        if field.name in _NESTED:
+            value = _NESTED[field.name](value)
+        elif "datetime" in str(field.type) and value is not None:
+            value = from_ms(value)
+        values[field.name] = value
+    return cls(**values)
+
+
+def _many(cls: type[T]) -> Callable[[list[dict[str, Any]]], tuple[T, ...]]:
+    return lambda items: tuple(_decode(cls, item) for item in items)
+
+
+_NESTED: dict[str, Callable[[Any], Any]] = {
+    "registry": lambda raw: _decode(ChargePointState, raw),
+    "connectors": _many(ConnectorStatus),
+    "intervals": _many(StatusInterval),
+    "sessions": _many(Session),
+    "closed": _many(Session),
+    "alerts": _many(Alert),
+    "pending": _many(PendingCall),
+    "kind": AlertKind,
+    "direction": Direction,
+}
