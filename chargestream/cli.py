@@ -1,46 +1,126 @@
-"""The ``chargestream`` command: one entry point for every component."""
+"""The ``chargestream`` command: one entry point for every component.
+
+Settings come from ``CHARGESTREAM_*`` variables (docs/configuration.md);
+the few flags here override them.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from chargestream.settings import Settings, SettingsError
+
+
+def _server_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--ocpp-port", type=int, help="OCPP WebSocket port (default 9000)")
+    parser.add_argument("--api-port", type=int, help="HTTP API port (default 8080)")
+    parser.add_argument("--data-dir", type=Path, help="embedded data directory (default ./data)")
+
+
+def settings_from(args: argparse.Namespace, **fixed: object) -> Settings:
+    """Settings from the environment and flags, with logging configured from them."""
+    from chargestream.logs import configure_logging
+
+    flags = {
+        name: getattr(args, name, None) for name in ("host", "ocpp_port", "api_port", "data_dir")
+    }
+    settings = Settings.from_env(**flags, **fixed)
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _run(args: argparse.Namespace) -> int:
+    from chargestream.embedded import run_embedded
+
+    return run_embedded(settings_from(args, mode="embedded"))
+
+
+def _gateway(args: argparse.Namespace) -> int:
+    from chargestream.lifecycle import serve_until_signal
+    from chargestream.stack import StackGateway
+
+    node = StackGateway(settings_from(args, mode="stack"))
+    return asyncio.run(serve_until_signal(node.start, node.stop))
+
+
+def _api(args: argparse.Namespace) -> int:
+    from chargestream.lifecycle import serve_until_signal
+    from chargestream.stack import StackApi
+
+    api = StackApi(settings_from(args, mode="stack"))
+    return asyncio.run(serve_until_signal(api.start, api.stop))
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from streams.worker import run_worker
+
+    return run_worker(settings_from(args, mode="stack"))
+
+
+def _stack(args: argparse.Namespace) -> int:
+    from chargestream.supervisor import run_stack
+
+    return run_stack(settings_from(args, mode="stack"), args)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    if settings.mode == "embedded":
+        from chargestream.embedded import replay_embedded
+
+        return replay_embedded(settings)
+    from streams.replay import replay_kafka
+
+    return replay_kafka(settings, since=args.since)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="chargestream", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    actions: dict[str, Callable[[argparse.Namespace], int]] = {}
 
-    run = commands.add_parser("run", help="start the embedded CSMS (gateway, processors, API)")
-    run.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    run.add_argument("--ocpp-port", type=int, help="OCPP WebSocket port (default 9000)")
-    run.add_argument("--api-port", type=int, help="HTTP API port (default 8080)")
-    run.add_argument("--data-dir", help="where the event log and store live (default ./data)")
+    def command(name: str, help: str, action: Callable[[argparse.Namespace], int]):
+        actions[name] = action
+        return commands.add_parser(name, help=help, description=help)
 
-    replay = commands.add_parser("replay", help="rebuild every derived view from the event log")
-    replay.add_argument("--data-dir", help="embedded data directory (default ./data)")
-
-    from chargestream.simulator.cli import add_arguments as add_simulator_arguments
-
-    add_simulator_arguments(
-        commands.add_parser("simulate", help="drive simulated charge points against a CSMS")
+    _server_flags(command("run", "the embedded CSMS: gateway, processors, API", _run))
+    _server_flags(
+        command("gateway", "stack mode: one OCPP gateway node (Kafka, Cassandra)", _gateway)
+    )
+    _server_flags(command("api", "stack mode: the HTTP API", _api))
+    command("worker", "stack mode: a Faust worker deriving the views", _worker)
+    stack = command("stack", "the whole stack in the foreground: services + every process", _stack)
+    _server_flags(stack)
+    stack.add_argument("--gateways", type=int, default=1, help="gateway processes (default 1)")
+    stack.add_argument("--workers", type=int, default=1, help="Faust workers (default 1)")
+    stack.add_argument(
+        "--services-dir", type=Path, default=Path(".services"), help="Kafka/Cassandra files"
+    )
+    replay = command("replay", "rebuild every derived view from the event log", _replay)
+    replay.add_argument("--data-dir", type=Path, help="embedded data directory (default ./data)")
+    replay.add_argument(
+        "--since", help="stack mode: rewrite only what events from this ISO time on derive"
     )
 
+    from chargestream.services.cli import add_arguments as add_services_arguments
+    from chargestream.services.cli import run as run_services
+    from chargestream.simulator.cli import add_arguments as add_simulator_arguments
+    from chargestream.simulator.cli import run as run_simulator
+
+    add_simulator_arguments(command("simulate", "drive simulated charge points", run_simulator))
+    add_services_arguments(command("services", "local Kafka and Cassandra", run_services))
+
     args = parser.parse_args(argv)
-    if args.command == "run":
-        from chargestream.embedded import run_embedded
-
-        return run_embedded(args)
-    if args.command == "replay":
-        from chargestream.embedded import replay_embedded
-
-        return replay_embedded(args)
-    if args.command == "simulate":
-        from chargestream.simulator.cli import run as run_simulator
-
-        return run_simulator(args)
-    parser.error(f"unknown command {args.command}")
-    return 2
+    try:
+        return actions[args.command](args)
+    except SettingsError as error:
+        print(f"chargestream: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -7,22 +7,16 @@ port 0.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import contextlib
 import gc
 import logging
-import signal
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
-
-import uvicorn
 
 from chargestream.api import create_api
 from chargestream.eventlog.sqlite import SqliteEventLog
-from chargestream.logs import configure_logging
-from chargestream.settings import Settings, SettingsError
+from chargestream.http import HttpServer
+from chargestream.lifecycle import serve_until_signal
+from chargestream.settings import Settings
 from gateway.commands import CommandService
 from gateway.directory import Directory
 from gateway.handlers import CentralSystem
@@ -32,14 +26,6 @@ from storage.sqlite import SqliteStore
 from streams.runner import LogProcessor
 
 log = logging.getLogger("chargestream")
-
-
-class _ApiServer(uvicorn.Server):
-    """uvicorn without its own signal handling: the CSMS owns shutdown."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 @dataclass(frozen=True)
@@ -66,22 +52,17 @@ class EmbeddedCsms:
         self.processor = LogProcessor(
             self.event_log, self.store, offline_after=settings.offline_after
         )
-        self._api = _ApiServer(
-            uvicorn.Config(
-                create_api(
-                    settings,
-                    self.store,
-                    self.commands,
-                    recent_frames=self.event_log.recent_for,
-                    directory=self.directory,
-                    connected_count=lambda: len(self.gateway.connections),
-                ),
-                host=settings.host,
-                port=settings.api_port,
-                log_config=None,
-                access_log=False,
-                lifespan="off",
-            )
+        self._api = HttpServer(
+            create_api(
+                settings,
+                self.store,
+                self.commands,
+                recent_frames=self.event_log.recent_for,
+                directory=self.directory,
+                status=lambda: {"connected": len(self.gateway.connections)},
+            ),
+            settings.host,
+            settings.api_port,
         )
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -92,13 +73,7 @@ class EmbeddedCsms:
         if self.settings.run_processors:
             self._tasks.append(asyncio.create_task(self.processor.run(), name="processor"))
         ocpp_port = await self.gateway.start()
-        self._tasks.append(asyncio.create_task(self._api.serve(), name="api"))
-        while not self._api.started:
-            if self._tasks[-1].done():
-                await self._tasks[-1]  # raises why the API could not start
-                raise RuntimeError("the HTTP API stopped during start-up")
-            await asyncio.sleep(0.01)
-        api_port = self._api.servers[0].sockets[0].getsockname()[1]
+        api_port = await self._api.start()
         gc.freeze()  # start-up objects leave the GC's generations: shorter pauses
         log.info(
             "started",
@@ -116,10 +91,9 @@ class EmbeddedCsms:
     async def stop(self) -> None:
         """Close charge point sockets, finish the log, stop processors and API."""
         await self.gateway.stop()
-        self._api.should_exit = True
+        await self._api.stop()
         for task in self._tasks:
-            if task.get_name() == "processor":
-                task.cancel()
+            task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         if self.settings.run_processors:
@@ -129,46 +103,12 @@ class EmbeddedCsms:
         log.info("stopped")
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(
-        host=getattr(args, "host", None),
-        ocpp_port=getattr(args, "ocpp_port", None),
-        api_port=getattr(args, "api_port", None),
-        data_dir=Path(args.data_dir) if getattr(args, "data_dir", None) else None,
-    )
-
-
-def run_embedded(args: argparse.Namespace) -> int:
-    try:
-        settings = _settings(args)
-    except SettingsError as error:
-        print(f"chargestream: {error}")
-        return 2
-    configure_logging(settings.log_level, settings.log_format)
-    return asyncio.run(_serve_until_signal(settings))
-
-
-async def _serve_until_signal(settings: Settings) -> int:
+def run_embedded(settings: Settings) -> int:
     csms = EmbeddedCsms(settings)
-    try:
-        await csms.start()
-    except OSError as error:
-        log.error("start_failed", extra={"fields": {"error": str(error)}})
-        await csms.stop()
-        return 1
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
-    log.info("stopping")
-    await csms.stop()
-    return 0
+    return asyncio.run(serve_until_signal(csms.start, csms.stop))
 
 
-def replay_embedded(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    configure_logging(settings.log_level, "text")
+def replay_embedded(settings: Settings) -> int:
     return asyncio.run(_replay(settings))
 
 

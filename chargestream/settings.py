@@ -40,6 +40,7 @@ class Settings:
     ocpp_port: int = 9000
     api_port: int = 8080
     ui_port: int = 8501
+    health_port: int = 8081  # stack mode: /healthz and /metrics of gateway and worker processes
     reuse_port: bool = False  # SO_REUSEPORT: several gateway processes share the OCPP port
 
     # OCPP behaviour
@@ -62,16 +63,29 @@ class Settings:
     # stack mode
     kafka_bootstrap: str = "127.0.0.1:9092"
     frames_topic: str = "ocpp.frames"
+    frames_partitions: int = 12  # only used when the topic is created
     cassandra_hosts: str = "127.0.0.1"
     cassandra_port: int = 9042
     cassandra_keyspace: str = "chargestream"
+    cassandra_replication: str = "{'class': 'SimpleStrategy', 'replication_factor': 1}"
+    cassandra_username: str | None = None
+    cassandra_password: str | None = None
+    cassandra_local_dc: str | None = None
+    worker_web_port: int = 6066  # Faust worker's web server, bound to 127.0.0.1
 
     # logging
     log_level: str = "INFO"
     log_format: str = "json"  # json or text
 
     def __post_init__(self) -> None:
-        for port in ("ocpp_port", "api_port", "ui_port", "cassandra_port"):
+        try:  # values given as plain strings (flags, tests) become their types
+            object.__setattr__(self, "mode", Mode(self.mode))
+            policy = RegistrationPolicy(self.registration_policy)
+            object.__setattr__(self, "registration_policy", policy)
+        except ValueError as error:
+            raise SettingsError(str(error)) from None
+        object.__setattr__(self, "data_dir", Path(self.data_dir))
+        for port in ("ocpp_port", "api_port", "ui_port", "health_port", "cassandra_port"):
             value = getattr(self, port)
             if not 0 <= value <= 65535:
                 raise SettingsError(f"{PREFIX}{port.upper()}={value}: not a TCP port")

@@ -24,6 +24,7 @@ from gateway import metrics
 from gateway.connection import Connection, NotConnected, Reply
 from gateway.directory import Directory
 from gateway.handlers import CentralSystem
+from storage.base import ConnectionRegistry
 
 log = logging.getLogger("chargestream.gateway")
 
@@ -37,9 +38,15 @@ HARD_LIMIT_FACTOR = 16
 
 class Gateway:
     def __init__(
-        self, settings: Settings, event_log: EventLog, central: CentralSystem, directory: Directory
+        self,
+        settings: Settings,
+        event_log: EventLog,
+        central: CentralSystem,
+        directory: Directory,
+        registry: ConnectionRegistry | None = None,
     ) -> None:
         self.settings = settings
+        self._registry = registry
         self._log = event_log
         self._central = central
         self._directory = directory
@@ -156,6 +163,8 @@ class Gateway:
                     )
                 ]
             )
+        if self._registry is not None:
+            await self._registry.connection_opened(charge_point_id, self.settings.node_id)
         metrics.CONNECTIONS.inc()
         log.info("connected", extra={"fields": {"cp": charge_point_id, "replaced": bool(previous)}})
         try:
@@ -164,6 +173,8 @@ class Gateway:
             metrics.CONNECTIONS.dec()
             if self.connections.get(charge_point_id) is connection:
                 del self.connections[charge_point_id]
+                if self._registry is not None:
+                    await self._registry.connection_closed(charge_point_id, self.settings.node_id)
             await connection.record_disconnect(
                 reason="closed", code=websocket.close_code, close_reason=websocket.close_reason
             )

@@ -124,3 +124,22 @@ class Store(Protocol):
         self, charge_point_id: str | None = None, limit: int = 100
     ) -> list[CommandRecord]:
         """Newest first."""
+
+
+class ConnectionRegistry(Protocol):
+    """Which gateway node holds which charge point (stack mode).
+
+    A node announces itself with ``node_alive`` every few seconds; its entry
+    expires after ``ttl`` seconds, so the charge points of a crashed node read
+    as not connected without anyone cleaning up.
+    """
+
+    async def node_alive(self, node: str, ttl: int) -> None: ...
+
+    async def connection_opened(self, charge_point_id: str, node: str) -> None: ...
+
+    async def connection_closed(self, charge_point_id: str, node: str) -> None:
+        """Forget the entry, unless another node has taken the charge point since."""
+
+    async def node_for(self, charge_point_id: str) -> str | None:
+        """The live node holding the charge point, or None."""

@@ -46,6 +46,7 @@ class LogProcessor:
         self._settings = DerivationSettings(offline_after=offline_after)
         self._states: dict[str, ChargePointDerivation] = {}
         self.position = 0
+        self._busy = asyncio.Lock()  # one derivation pass at a time (follow, tick, rebuild)
 
     async def load(self) -> None:
         self.position, saved = await self._log.load_checkpoint(CHECKPOINT)
@@ -72,6 +73,10 @@ class LogProcessor:
 
     async def process_available(self, progress: Callable[[int], None] | None = None) -> int:
         """Derive every event after the checkpoint; returns how many."""
+        async with self._busy:
+            return await self._process_available(progress)
+
+    async def _process_available(self, progress: Callable[[int], None] | None) -> int:
         total = 0
         while batch := await self._log.read(self.position, self._batch_size):
             records: list[DerivedRecord] = []
@@ -91,6 +96,10 @@ class LogProcessor:
 
     async def tick(self) -> None:
         """Timers: open Offline alerts for charge points silent too long."""
+        async with self._busy:
+            await self._tick()
+
+    async def _tick(self) -> None:
         now = self._clock()
         records: list[DerivedRecord] = []
         changed: dict[str, ChargePointDerivation] = {}
@@ -106,12 +115,13 @@ class LogProcessor:
 
     async def rebuild(self, progress: Callable[[int], None] = lambda _: None) -> int:
         """Drop every derived view and derive the whole log again."""
-        await self._store.clear_derived()
-        await self._log.reset_checkpoint(CHECKPOINT)
-        await self.load()
-        total = await self.process_available(progress)
-        await self.tick()
-        return total
+        async with self._busy:
+            await self._store.clear_derived()
+            await self._log.reset_checkpoint(CHECKPOINT)
+            await self.load()
+            total = await self._process_available(progress)
+            await self._tick()
+            return total
 
     async def _save(self, changed: dict[str, ChargePointDerivation]) -> None:
         await self._log.save_checkpoint(

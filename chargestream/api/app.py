@@ -5,10 +5,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from chargestream.api.ops import ops_router
 from chargestream.api.schemas import (
     AcknowledgeIn,
     AlertRuleIn,
@@ -54,7 +54,7 @@ def create_api(
     *,
     recent_frames: RecentFrames | None = None,
     directory: Directory | None = None,
-    connected_count: Callable[[], int] = lambda: 0,
+    status: Callable[[], dict[str, Any]] = dict,
 ) -> FastAPI:
     app = FastAPI(
         title="chargestream",
@@ -81,19 +81,11 @@ def create_api(
 
     KnownChargePoint = Annotated[str, Depends(known_charge_point)]
 
-    @app.get("/healthz", tags=["ops"])
-    async def healthz() -> dict[str, Any]:
+    async def health() -> dict[str, Any]:
         await store.get_registration("\0healthz")  # the store answers
-        return {
-            "status": "ok",
-            "mode": settings.mode.value,
-            "node": settings.node_id,
-            "connected": connected_count(),
-        }
+        return {"mode": settings.mode.value, "node": settings.node_id, **status()}
 
-    @app.get("/metrics", tags=["ops"], include_in_schema=False)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    app.include_router(ops_router(health))
 
     # -- charge points
 

@@ -1,0 +1,33 @@
+"""Running a service in the foreground until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+log = logging.getLogger("chargestream")
+
+
+async def serve_until_signal(
+    start: Callable[[], Awaitable[Any]], stop: Callable[[], Awaitable[None]]
+) -> int:
+    """Start, wait for SIGINT/SIGTERM, stop. Exit code 1 if the start failed."""
+    try:
+        await start()
+    except Exception as error:
+        log.error("start_failed", extra={"fields": {"error": str(error)}})
+        with contextlib.suppress(Exception):
+            await stop()
+        return 1
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    await stopping.wait()
+    log.info("stopping")
+    await stop()
+    return 0
