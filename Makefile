@@ -9,7 +9,8 @@ TEST_KAFKA_PORT ?= 19092
 TEST_CASSANDRA_PORT ?= 19042
 ARGS ?=
 
-.PHONY: help run demo test unit integration lint services-up services-down bench-gateway clean
+.PHONY: help run demo stack test unit lint system-deps services-up services-down \
+	screenshots bench-gateway clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -17,8 +18,19 @@ help:  ## list the targets
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[stack,test]'
+	$(BIN)/pip install --quiet -e '.[stack,ui,test]'
 	touch $(STAMP)
+
+# Debian packages the integration and browser tests need (installed only when missing).
+system-deps:
+	@missing=""; \
+	  command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
+	  command -v mvn >/dev/null || missing="$$missing maven"; \
+	  test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  fi
 
 run: $(STAMP)  ## start the embedded CSMS: OCPP on :9000, API on :8080 (Ctrl-C stops)
 	$(BIN)/chargestream run $(ARGS)
@@ -28,7 +40,7 @@ demo: $(STAMP)  ## the embedded CSMS plus 20 simulated charge points
 	  csms=$$!; trap 'kill $$csms 2>/dev/null; wait $$csms' EXIT INT TERM; \
 	  $(BIN)/chargestream simulate --stations 20 --meter-interval 5 --url ws://127.0.0.1:9000/ocpp
 
-test: $(STAMP)  ## the whole suite: lint, unit, and integration tests against real Kafka + Cassandra
+test: $(STAMP) system-deps  ## the whole suite: lint, unit, and integration tests against real Kafka + Cassandra
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/chargestream services up --dir $(SERVICES_DIR)-test \
@@ -37,6 +49,12 @@ test: $(STAMP)  ## the whole suite: lint, unit, and integration tests against re
 	CHARGESTREAM_TEST_CASSANDRA=127.0.0.1:$(TEST_CASSANDRA_PORT) \
 	  $(BIN)/pytest -q $(ARGS); status=$$?; \
 	  $(BIN)/chargestream services down --dir $(SERVICES_DIR)-test; exit $$status
+
+stack: $(STAMP) system-deps  ## Kafka + Cassandra + gateway + Faust worker + API + UI (Ctrl-C stops)
+	$(BIN)/chargestream stack $(ARGS)
+
+screenshots: $(STAMP) system-deps  ## refresh docs/screenshots from a real browser session
+	CHARGESTREAM_SCREENSHOTS=1 $(BIN)/pytest -q tests/test_ui_browser.py
 
 unit: $(STAMP)  ## unit tests only (no Java needed)
 	$(BIN)/pytest -q tests $(ARGS)

@@ -111,8 +111,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from chargestream.services.cli import run as run_services
     from chargestream.simulator.cli import add_arguments as add_simulator_arguments
     from chargestream.simulator.cli import run as run_simulator
+    from ui.operators import add_arguments as add_operator_arguments
+    from ui.operators import run as run_operators
 
     add_simulator_arguments(command("simulate", "drive simulated charge points", run_simulator))
+    add_operator_arguments(
+        command("operators", "dashboard operators: add, remove, list", run_operators)
+    )
     add_services_arguments(command("services", "local Kafka and Cassandra", run_services))
 
     args = parser.parse_args(argv)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from dataclasses import dataclass
+import subprocess
+from dataclasses import dataclass, replace
 
 from chargestream.api import create_api
 from chargestream.eventlog.sqlite import SqliteEventLog
@@ -24,6 +25,8 @@ from gateway.schemas import compile_all
 from gateway.server import Gateway
 from storage.sqlite import SqliteStore
 from streams.runner import LogProcessor
+from ui.launch import start_ui, stop_ui
+from ui.operators import ensure_default_operator
 
 log = logging.getLogger("chargestream")
 
@@ -104,8 +107,35 @@ class EmbeddedCsms:
 
 
 def run_embedded(settings: Settings) -> int:
+    """``chargestream run``: the CSMS and, unless disabled, the dashboard beside it."""
     csms = EmbeddedCsms(settings)
-    return asyncio.run(serve_until_signal(csms.start, csms.stop))
+    dashboard: list[subprocess.Popen[bytes]] = []
+
+    async def start() -> None:
+        addresses = await csms.start()
+        if settings.run_ui:
+            dashboard.append(start_dashboard(settings, addresses.api_port))
+
+    async def stop() -> None:
+        for process in dashboard:
+            stop_ui(process)
+        await csms.stop()
+
+    return asyncio.run(serve_until_signal(start, stop))
+
+
+def start_dashboard(settings: Settings, api_port: int) -> subprocess.Popen[bytes]:
+    """Start the Streamlit UI, creating operator ``admin`` on first use."""
+    password = ensure_default_operator(settings.data_dir)
+    if password is not None:
+        print(
+            f"\n  Dashboard operator created: admin / {password}\n"
+            f"  (shown once; manage operators with `chargestream operators`)\n",
+            flush=True,
+        )
+    process = start_ui(replace(settings, api_port=api_port))
+    log.info("dashboard", extra={"fields": {"url": f"http://{settings.host}:{settings.ui_port}"}})
+    return process
 
 
 def replay_embedded(settings: Settings) -> int:

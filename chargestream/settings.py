@@ -53,6 +53,7 @@ class Settings:
     cache_ttl: float = 5.0  # seconds id tags and registrations stay cached
 
     # derived views
+    run_ui: bool = True  # `chargestream run` / `stack` also start the Streamlit dashboard
     run_processors: bool = True  # embedded: derive views in this process (off: gateway only)
     offline_after: int = 600  # seconds without a frame before an Offline alert
     log_sync: str = "full"  # embedded log: full = fsync per group commit, normal = not
@@ -71,6 +72,9 @@ class Settings:
     cassandra_username: str | None = None
     cassandra_password: str | None = None
     cassandra_local_dc: str | None = None
+    cassandra_status_ttl_days: int = 400  # status intervals expire (0 = keep forever)
+    cassandra_meter_ttl_days: int = 400  # meter values outside a transaction expire (0 = keep)
+    worker_group: str = "chargestream-views"  # Faust app id: consumer group, changelog prefix
     worker_web_port: int = 6066  # Faust worker's web server, bound to 127.0.0.1
 
     # logging

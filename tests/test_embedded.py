@@ -160,12 +160,13 @@ def free_port() -> int:
 
 
 async def test_chargestream_run_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
-    ocpp_port, api_port = free_port(), free_port()
+    ocpp_port, api_port, ui_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
         "CHARGESTREAM_DATA_DIR": str(tmp_path),
         "CHARGESTREAM_OCPP_PORT": str(ocpp_port),
         "CHARGESTREAM_API_PORT": str(api_port),
+        "CHARGESTREAM_UI_PORT": str(ui_port),
         "CHARGESTREAM_LOG_FORMAT": "json",
     }
     process = subprocess.Popen(
@@ -189,15 +190,26 @@ async def test_chargestream_run_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Pat
             assert health["status"] == "ok" and health["mode"] == "embedded"
             async with charge_point(f"ws://127.0.0.1:{ocpp_port}/ocpp", "CP-P") as cp:
                 await cp.call(call.Heartbeat())
+
+            async def dashboard_up():
+                try:
+                    response = await api.get(f"http://127.0.0.1:{ui_port}/_stcore/health")
+                except httpx.TransportError:
+                    return False
+                return response.status_code == 200
+
+            await eventually(dashboard_up, timeout=60)
         process.send_signal(signal.SIGINT)
-        _, stderr = await asyncio.to_thread(process.communicate, timeout=30)
+        stdout, stderr = await asyncio.to_thread(process.communicate, timeout=30)
         assert process.returncode == 0, stderr.decode()
         assert b'"event":"stopped"' in stderr
+        assert b"Dashboard operator created: admin / " in stdout
     finally:
         if process.poll() is None:
             process.kill()
         process.communicate()
     assert (tmp_path / "events.db").exists() and (tmp_path / "chargestream.db").exists()
+    assert (tmp_path / "operators.json").exists()
 
 
 def test_bad_setting_stops_the_start_with_a_clear_message(tmp_path: Path) -> None:

@@ -1,0 +1,153 @@
+"""The dashboard's client of the HTTP API: commands, the frame inspector, operator writes.
+
+Writes go through the API (not straight to the store) so the gateway's
+caches of id tags and registrations are invalidated at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import streamlit as st
+
+from chargestream.settings import Settings
+
+_ANY_ADDRESS = ("", "0.0.0.0", "::")
+
+
+class ApiError(RuntimeError):
+    """The API could not be reached or refused the request; the message says why."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the HTTP status, if the API answered
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """A command's outcome as the API reported it (see docs/api.md)."""
+
+    action: str
+    outcome: str  # answered, failed, rejected, not_connected, timed_out
+    response: dict[str, Any] | None
+    error: str | None
+    command_id: str | None
+
+
+class ApiClient:
+    def __init__(self, base_url: str, token: str | None, timeout: float) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.base_url = base_url
+        self._http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException:
+            raise ApiError(f"the API at {self.base_url} did not answer in time") from None
+        except httpx.HTTPError as error:
+            raise ApiError(f"cannot reach the API at {self.base_url}: {error}") from None
+
+    def _checked(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        response = self._request(method, path, **kwargs)
+        if response.is_error:
+            raise ApiError(_detail(response), response.status_code)
+        return response
+
+    # -- commands and frames
+
+    def command(self, charge_point_id: str, action: str, payload: dict[str, Any]) -> CommandResult:
+        """Send an OCPP command; every outcome is a result, only API failures raise."""
+        response = self._request(
+            "POST",
+            f"/api/v1/charge-points/{_seg(charge_point_id)}/commands/{_seg(action)}",
+            json=payload,
+        )
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or "outcome" not in body:
+            raise ApiError(_detail(response), response.status_code)
+        return CommandResult(
+            action=action,
+            outcome=body["outcome"],
+            response=body.get("response"),
+            error=body.get("error"),
+            command_id=body.get("command_id"),
+        )
+
+    def frames(self, charge_point_id: str, limit: int) -> list[dict[str, Any]]:
+        """The newest raw frame events of a charge point, newest first."""
+        response = self._checked(
+            "GET", f"/api/v1/charge-points/{_seg(charge_point_id)}/frames", params={"limit": limit}
+        )
+        return response.json()
+
+    # -- operator data
+
+    def put_id_tag(
+        self,
+        id_tag: str,
+        status: str,
+        expiry_date: datetime | None = None,
+        parent_id_tag: str | None = None,
+    ) -> None:
+        body = {
+            "status": status,
+            "expiry_date": expiry_date.isoformat() if expiry_date else None,
+            "parent_id_tag": parent_id_tag or None,
+        }
+        self._checked("PUT", f"/api/v1/id-tags/{_seg(id_tag)}", json=body)
+
+    def delete_id_tag(self, id_tag: str) -> None:
+        self._checked("DELETE", f"/api/v1/id-tags/{_seg(id_tag)}")
+
+    def put_alert_rule(self, rule_id: str, rule: dict[str, Any]) -> None:
+        self._checked("PUT", f"/api/v1/alert-rules/{_seg(rule_id)}", json=rule)
+
+    def delete_alert_rule(self, rule_id: str) -> None:
+        self._checked("DELETE", f"/api/v1/alert-rules/{_seg(rule_id)}")
+
+    def acknowledge_alert(self, alert_id: str, by: str) -> None:
+        self._checked("POST", f"/api/v1/alerts/{_seg(alert_id)}/acknowledge", json={"by": by})
+
+
+def _seg(value: str) -> str:
+    """One path segment, percent-encoded (ids may contain '/', '?' or '#')."""
+    return quote(value, safe="")
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    if isinstance(detail, list):  # FastAPI validation errors
+        detail = "; ".join(str(item.get("msg", item)) for item in detail)
+    return f"the API answered {response.status_code}: {detail or response.text[:200]}"
+
+
+def api_base_url(settings: Settings) -> str:
+    host = "127.0.0.1" if settings.host in _ANY_ADDRESS else settings.host
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.api_port}"
+
+
+@st.cache_resource(show_spinner=False, on_release=ApiClient.close)
+def _client(base_url: str, token: str | None, timeout: float) -> ApiClient:
+    return ApiClient(base_url, token, timeout)
+
+
+def api(settings: Settings) -> ApiClient:
+    """The process-wide API client for these settings."""
+    # a command waits up to command_timeout for the charge point, then the API answers
+    return _client(api_base_url(settings), settings.api_token, settings.command_timeout + 10)

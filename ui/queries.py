@@ -1,0 +1,167 @@
+"""Cached, bounded reads from the store.
+
+Every query takes the UI's ``Settings`` first, so the cache key names the
+store, and is bounded by a limit; results are cached for a few seconds, so
+browser sessions and live fragments share one query per refresh. Pages
+clear a query's cache after a write that changes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+import streamlit as st
+
+from chargestream.settings import Settings
+from storage.base import Store
+from storage.models import (
+    Alert,
+    AlertRule,
+    ChargePointState,
+    CommandRecord,
+    IdTag,
+    MeterValue,
+    Registration,
+    Session,
+    StatusInterval,
+)
+from ui import dataframes
+from ui.data import StoreRunner, runner
+
+MAX_CHARGE_POINTS = 20_000
+MAX_ID_TAGS = 10_000
+MAX_METER_VALUES = 50_000
+MAX_EXPORT = 10_000
+SCAN_PAGE = 1_000
+SCAN_PAGES = 20  # "energy today" sums at most 20,000 sessions
+LIVE = 5  # seconds a live query stays cached
+SLOW = 30
+
+
+@dataclass(frozen=True)
+class Energy:
+    kwh: float
+    sessions: int
+    capped: bool  # the scan stopped at its bound; the real total is higher
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def fleet(settings: Settings) -> pd.DataFrame:
+    """Every charge point (registered or seen), see ``dataframes.fleet_frame``."""
+    db = runner(settings)
+    registrations = db.run(db.store.list_registrations())
+    states = db.run(db.store.list_charge_point_states(MAX_CHARGE_POINTS))
+    return dataframes.fleet_frame(registrations, states)
+
+
+@st.cache_data(ttl=SLOW, show_spinner=False)
+def energy_since(settings: Settings, since: datetime) -> Energy:
+    """Energy of the sessions started since ``since``, newest first, bounded."""
+    db = runner(settings)
+    return db.run(_scan_energy(db.store, since))
+
+
+async def _scan_energy(store: Store, since: datetime) -> Energy:
+    total, count, before = 0.0, 0, None
+    for _ in range(SCAN_PAGES):
+        page = await store.recent_sessions(SCAN_PAGE, before)
+        for session in page:
+            moment = dataframes.session_time(session)
+            if moment is None or moment < since:
+                return Energy(total, count, capped=False)
+            count += 1
+            total += session.energy_kwh or 0.0
+        if len(page) < SCAN_PAGE:
+            return Energy(total, count, capped=False)
+        before = dataframes.session_time(page[-1])
+    return Energy(total, count, capped=True)
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def charge_point(
+    settings: Settings, charge_point_id: str
+) -> tuple[Registration | None, ChargePointState | None]:
+    db = runner(settings)
+    return (
+        db.run(db.store.get_registration(charge_point_id)),
+        db.run(db.store.get_charge_point_state(charge_point_id)),
+    )
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def status_history(
+    settings: Settings, charge_point_id: str, start: datetime, end: datetime
+) -> list[StatusInterval]:
+    db = runner(settings)
+    return db.run(db.store.status_history(charge_point_id, start, end))
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def sessions(
+    settings: Settings, charge_point_id: str | None, limit: int, before: datetime | None
+) -> list[Session]:
+    """Newest first; one charge point's or the fleet's."""
+    db = runner(settings)
+    if charge_point_id is None:
+        return db.run(db.store.recent_sessions(limit, before))
+    return db.run(db.store.sessions_for_charge_point(charge_point_id, limit, before))
+
+
+def export_sessions(db: StoreRunner, charge_point_id: str | None) -> str:
+    """CSV of the newest ``MAX_EXPORT`` sessions; uncached, runs when a download starts."""
+    return dataframes.sessions_csv(db.run(_scan_sessions(db.store, charge_point_id)))
+
+
+async def _scan_sessions(store: Store, charge_point_id: str | None) -> list[Session]:
+    found: list[Session] = []
+    before = None
+    while len(found) < MAX_EXPORT:
+        if charge_point_id is None:
+            page = await store.recent_sessions(SCAN_PAGE, before)
+        else:
+            page = await store.sessions_for_charge_point(charge_point_id, SCAN_PAGE, before)
+        found.extend(page)
+        if len(page) < SCAN_PAGE:
+            break
+        before = dataframes.session_time(page[-1])
+    return found[:MAX_EXPORT]
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def session(settings: Settings, transaction_id: int) -> Session | None:
+    db = runner(settings)
+    return db.run(db.store.get_session(transaction_id))
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def meter_values(settings: Settings, transaction_id: int) -> list[MeterValue]:
+    db = runner(settings)
+    return db.run(db.store.meter_values(transaction_id, MAX_METER_VALUES))
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def alerts(
+    settings: Settings, open_only: bool, limit: int, before: datetime | None = None
+) -> list[Alert]:
+    db = runner(settings)
+    return db.run(db.store.alerts(open_only, limit, before))
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def alert_rules(settings: Settings) -> list[AlertRule]:
+    db = runner(settings)
+    return db.run(db.store.list_alert_rules())
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def id_tags(settings: Settings) -> list[IdTag]:
+    db = runner(settings)
+    return db.run(db.store.list_id_tags(MAX_ID_TAGS))
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def commands(settings: Settings, charge_point_id: str | None, limit: int) -> list[CommandRecord]:
+    db = runner(settings)
+    return db.run(db.store.commands(charge_point_id, limit))

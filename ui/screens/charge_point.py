@@ -1,0 +1,266 @@
+"""Charge point detail: live state, status timeline, boot and configuration, sessions, frames."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from chargestream.settings import Settings
+from storage.models import ChargePointState, Registration
+from ui import charts, dataframes, queries, widgets
+from ui.api_client import ApiError, api
+from ui.data import settings
+
+RANGES = ["1 h", "6 h", "24 h", "3 d", "7 d", "Custom"]
+TABS = ["Status timeline", "Boot & configuration", "Sessions", "Frames"]
+FRAME_LIMITS = [50, 100, 250, 500, 1000]
+
+
+def render() -> None:
+    config = settings()
+    st.title("Charge point")
+    ids = queries.fleet(config)["charge_point_id"].tolist()
+    charge_point_id = widgets.pick_charge_point(ids)
+    if charge_point_id is None:
+        st.info("No charge points yet: they appear here after their first connection.")
+        return
+    st.fragment(run_every=widgets.refresh_interval())(live_state)(config, charge_point_id)
+    timeline, boot, sessions, frames = st.tabs(TABS, key="tab", bind="query-params")
+    if timeline.open:
+        with timeline:
+            status_timeline(config, charge_point_id)
+    if boot.open:
+        with boot:
+            boot_and_configuration(config, charge_point_id)
+    if sessions.open:
+        with sessions:
+            recent_sessions(config, charge_point_id)
+    if frames.open:
+        with frames:
+            frame_inspector(config, charge_point_id)
+
+
+def live_state(config: Settings, charge_point_id: str) -> None:
+    registration, state = queries.charge_point(config, charge_point_id)
+    name = registration.display_name if registration and registration.display_name else None
+    if name:
+        st.subheader(name)
+    columns = st.columns(4)
+    connected = bool(state and state.connected)
+    now = datetime.now(UTC)
+    columns[0].metric(
+        "State", "Online" if connected else "Offline" if state else "Never connected", border=True
+    )
+    for column, label, moment in (
+        (columns[1], "Last seen", state.last_seen if state else None),
+        (columns[2], "Connected since", state.connected_since if state and connected else None),
+        (columns[3], "Last boot", state.last_boot_at if state else None),
+    ):
+        column.metric(label, widgets.ago(moment, now), help=_when(moment), border=True)
+    if state is None or not state.connectors:
+        st.caption("No connector status reported yet.")
+        return
+    connectors = pd.DataFrame(
+        [
+            {
+                "connector": charts.connector_label(c.connector_id),
+                "status": [c.status],
+                "error_code": c.error_code,
+                "info": c.info,
+                "vendor_error_code": c.vendor_error_code,
+                "since": c.since,
+            }
+            for c in state.connectors
+        ]
+    )
+    st.dataframe(
+        connectors,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "connector": "Connector",
+            "status": widgets.tags_column("Status", charts.STATUS_COLOURS),
+            "error_code": "Error code",
+            "info": "Info",
+            "vendor_error_code": "Vendor error",
+            "since": widgets.time_column("Since"),
+        },
+    )
+
+
+def status_timeline(config: Settings, charge_point_id: str) -> None:
+    choice = st.segmented_control("Range", RANGES, default="24 h", key="timeline_range")
+    now = datetime.now(UTC).replace(microsecond=0)
+    if choice == "Custom":
+        today = widgets.local(now).date()
+        picked = st.date_input("Days", (today - timedelta(days=1), today), max_value=today)
+        if len(picked) != 2:
+            st.caption("Pick the first and the last day.")
+            return
+        start, end = _day_window(picked[0], picked[1])
+    else:
+        start, end = widgets.window(choice or "24 h", now)
+    frame = charts.timeline_frame(
+        queries.status_history(config, charge_point_id, start, end), start, end
+    )
+    if frame.empty:
+        st.info("No connector status in this window.", icon=":material/timeline:")
+        return
+    st.altair_chart(charts.status_timeline(frame, start, end), width="stretch")
+    shares = frame.pivot_table(
+        index="connector", columns="status", values="minutes", aggfunc="sum", fill_value=0
+    ).rename_axis(index="Connector", columns=None)
+    st.caption("Minutes per status in the window")
+    st.dataframe(shares.round(1), width="stretch")
+
+
+def _day_window(first: date, last: date) -> tuple[datetime, datetime]:
+    zone = widgets.local(datetime.now(UTC)).tzinfo
+    start = datetime.combine(first, time(), zone).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time(), zone).astimezone(UTC)
+    return start, min(end, datetime.now(UTC))
+
+
+def boot_and_configuration(config: Settings, charge_point_id: str) -> None:
+    registration, state = queries.charge_point(config, charge_point_id)
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.subheader("Boot")
+        st.table(_boot_rows(state))
+    with right:
+        st.subheader("Registration")
+        st.table(_registration_rows(registration))
+    st.subheader("Configuration")
+    st.caption("Read the charge point's configuration keys now (GetConfiguration).")
+    if st.button("Read configuration", icon=":material/download:"):
+        try:
+            result = api(config).command(charge_point_id, "GetConfiguration", {})
+        except ApiError as error:
+            st.error(str(error))
+        else:
+            widgets.show_command_result(charge_point_id, result)
+            if result.outcome == "answered":
+                widgets.configuration_table(result.response or {})
+    changes = [
+        c
+        for c in queries.commands(config, charge_point_id, 200)
+        if c.action == "ChangeConfiguration"
+    ]
+    if changes:
+        st.caption("Recent ChangeConfiguration commands")
+        st.dataframe(
+            dataframes.commands_frame(changes[:20]),
+            hide_index=True,
+            width="stretch",
+            column_order=["requested_at", "payload", "outcome", "answer"],
+            column_config={"requested_at": widgets.time_column("Requested")},
+        )
+
+
+def _boot_rows(state: ChargePointState | None) -> pd.DataFrame:
+    fields = {
+        "Vendor": state.vendor if state else None,
+        "Model": state.model if state else None,
+        "Serial number": state.serial_number if state else None,
+        "Charge box serial": state.charge_box_serial_number if state else None,
+        "Firmware": state.firmware_version if state else None,
+        "ICCID": state.iccid if state else None,
+        "IMSI": state.imsi if state else None,
+        "Meter type": state.meter_type if state else None,
+        "Meter serial": state.meter_serial_number if state else None,
+        "Last boot": _when(state.last_boot_at if state else None),
+        "Boot answer": state.registration_status if state else None,
+        "Gateway node": state.node if state else None,
+    }
+    return pd.DataFrame({"value": [v or "—" for v in fields.values()]}, index=list(fields))
+
+
+def _registration_rows(registration: Registration | None) -> pd.DataFrame:
+    if registration is None:
+        fields = {"Registered": "no (seen only)"}
+    else:
+        fields = {
+            "Registered": _when(registration.created_at),
+            "Display name": registration.display_name or "—",
+            "Location": registration.location or "—",
+            "Basic auth password": "set" if registration.password_hash else "none",
+            "Lenient schema checks": "yes" if registration.lenient else "no",
+        }
+    return pd.DataFrame({"value": list(fields.values())}, index=list(fields))
+
+
+def recent_sessions(config: Settings, charge_point_id: str) -> None:
+    sessions = queries.sessions(config, charge_point_id, 20, None)
+    if not sessions:
+        st.info("No charging sessions yet.", icon=":material/history:")
+        return
+    widgets.sessions_table(
+        dataframes.sessions_frame(sessions), key="cp_sessions", show_charge_point=False
+    )
+    st.page_link(
+        widgets.SESSIONS,
+        label="Full charging history",
+        icon=":material/arrow_forward:",
+        query_params={"cp": charge_point_id},
+    )
+
+
+def frame_inspector(config: Settings, charge_point_id: str) -> None:
+    size, kinds, names, reload = st.columns([2, 2, 3, 1], vertical_alignment="bottom")
+    limit = size.selectbox("Newest", FRAME_LIMITS, index=1, format_func=lambda n: f"{n} frames")
+    try:
+        frames = dataframes.frames_frame(api(config).frames(charge_point_id, limit))
+    except ApiError as error:
+        if error.status == 501:  # the API serves frames in embedded mode only
+            st.info("The frame inspector is available in embedded mode.")
+        else:
+            st.error(f"The frame inspector needs the HTTP API: {error}")
+        return
+    types = kinds.multiselect("Types", sorted(frames["type"].dropna().unique()), key="frame_types")
+    actions = names.multiselect(
+        "Actions", sorted(a for a in frames["action"].unique() if a), key="frame_actions"
+    )
+    reload.button("Reload", icon=":material/refresh:")
+    if types:
+        frames = frames[frames["type"].isin(types)]
+    if actions:
+        frames = frames[frames["action"].isin(actions)]
+    if frames.empty:
+        st.info("No frames match.", icon=":material/data_object:")
+        return
+    event = st.dataframe(
+        frames,
+        hide_index=True,
+        width="stretch",
+        height=widgets.dataframe_height(len(frames), most=400),
+        column_order=["received_at", "direction", "type", "action", "message_id"],
+        column_config={
+            "received_at": widgets.time_column("Time", milliseconds=True),
+            "direction": "Direction",
+            "type": "Type",
+            "action": "Action",
+            "message_id": "Message id",
+        },
+        on_select="rerun",
+        selection_mode="single-row",
+        key="frames_table",
+    )
+    row = frames.iloc[event.selection.rows[0] if event.selection.rows else 0]
+    received = f"{widgets.local(row['received_at']):%Y-%m-%d %H:%M:%S.%f}"[:-3]
+    st.markdown(f"**{row['type']}** {row['action']} · {row['direction'] or ''} · {received}")
+    payload, raw = st.columns(2)
+    with payload:
+        st.caption("Payload")
+        st.json(dataframes.frame_payload(row["frame"]), expanded=True)
+    with raw:
+        st.caption("Frame as sent")
+        st.code(row["frame"], language="json", wrap_lines=True)
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{widgets.local(moment):%Y-%m-%d %H:%M:%S}" if moment else "—"
+
+
+render()

@@ -1,0 +1,172 @@
+"""Fleet overview: every charge point's live state, fleet counts, filters and search."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import streamlit as st
+
+from chargestream.settings import Settings
+from storage.models import Alert
+from ui import charts, dataframes, queries, widgets
+from ui.data import settings
+
+SEARCHED = ["charge_point_id", "name", "location", "vendor", "model", "serial", "firmware"]
+OPEN_ALERTS = 1000  # counted exactly up to this many
+
+
+def render() -> None:
+    st.title("Fleet")
+    st.fragment(run_every=widgets.refresh_interval())(overview)(settings())
+
+
+def overview(config: Settings) -> None:
+    """The live part: reruns on its own every refresh interval, without the page."""
+    fleet = queries.fleet(config)
+    if fleet.empty:
+        st.info(
+            "No charge points yet. Point a charge point at "
+            f"`ws://{config.host}:{config.ocpp_port}/ocpp/<id>` (subprotocol ocpp1.6), or "
+            f"start simulated ones: `chargestream simulate --url "
+            f"ws://127.0.0.1:{config.ocpp_port}/ocpp`.",
+            icon=":material/ev_station:",
+        )
+        return
+    now = datetime.now(UTC)
+    open_alerts = queries.alerts(config, True, OPEN_ALERTS)
+    tiles(config, fleet, open_alerts, now)
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        st.subheader("Connectors by status")
+        counts = dataframes.status_counts(fleet)
+        if counts.empty:
+            st.caption("No connector has reported a status yet.")
+        else:
+            st.altair_chart(charts.status_counts(counts), width="stretch")
+    with right:
+        st.subheader("Newest open alerts")
+        newest_alerts(open_alerts[:5])
+    st.subheader("Charge points")
+    table(filtered(fleet))
+    st.caption(f"Updated {widgets.local(now):%H:%M:%S} · select a row to open it")
+
+
+def tiles(config: Settings, fleet: pd.DataFrame, open_alerts: list[Alert], now: datetime) -> None:
+    statuses = fleet["statuses"].explode().dropna()
+    online = int(fleet["connected"].sum())
+    energy = queries.energy_since(config, widgets.local_midnight(now))
+    critical = sum(1 for a in open_alerts if a.severity == "critical")
+    columns = st.columns(7)
+    columns[0].metric("Charge points", f"{len(fleet):,}", border=True)
+    columns[1].metric("Online", f"{online:,}", border=True)
+    columns[2].metric("Offline", f"{len(fleet) - online:,}", border=True)
+    columns[3].metric(
+        "In session",
+        f"{int(statuses.isin(dataframes.SESSION_STATUSES).sum()):,}",
+        help="Connectors of connected charge points that are Charging, SuspendedEV "
+        "or SuspendedEVSE.",
+        border=True,
+    )
+    columns[4].metric(
+        "Faulted",
+        f"{int((statuses == 'Faulted').sum()):,}",
+        help="Faulted connectors",
+        border=True,
+    )
+    columns[5].metric(
+        "kWh today",
+        f"{energy.kwh:,.1f}" + ("+" if energy.capped else ""),
+        help=f"Sessions started since local midnight: {energy.sessions:,}"
+        + (f" (only the newest {energy.sessions:,} summed)" if energy.capped else "")
+        + ". Running sessions count once they stop.",
+        border=True,
+    )
+    columns[6].metric(
+        "Open alerts",
+        f"{len(open_alerts):,}" + ("+" if len(open_alerts) >= OPEN_ALERTS else ""),
+        delta=f"{critical} critical" if critical else None,
+        delta_color="inverse",
+        delta_arrow="off",
+        border=True,
+    )
+
+
+def newest_alerts(alerts: list[Alert]) -> None:
+    if not alerts:
+        st.caption("No open alerts.")
+    for alert in alerts:
+        icon = ":material/error:" if alert.severity == "critical" else ":material/warning:"
+        st.markdown(f"{icon} **{alert.charge_point_id}** · {alert.message}")
+    st.page_link(widgets.ALERTS, label="All alerts", icon=":material/arrow_forward:")
+
+
+def filtered(fleet: pd.DataFrame) -> pd.DataFrame:
+    search, state, status, vendor = st.columns([3, 2, 3, 2])
+    text = search.text_input(
+        "Search", placeholder="id, name, location, model, serial…", key="fleet_search"
+    )
+    states = state.multiselect("State", list(widgets.STATE_COLOURS), key="fleet_state")
+    statuses = status.multiselect("Any connector", list(charts.STATUS_COLOURS), key="fleet_status")
+    vendors = vendor.multiselect(
+        "Vendor", sorted(fleet["vendor"].dropna().unique()), key="fleet_vendor"
+    )
+    keep = pd.Series(True, index=fleet.index)
+    if text:
+        haystack = fleet[SEARCHED].fillna("").astype(str).agg(" ".join, axis=1)
+        keep &= haystack.str.contains(text, case=False, regex=False)
+    if states:
+        keep &= fleet["state"].isin(states)
+    if statuses:
+        wanted = set(statuses)
+        keep &= fleet["statuses"].map(lambda found: not wanted.isdisjoint(found))
+    if vendors:
+        keep &= fleet["vendor"].isin(vendors)
+    return fleet[keep]
+
+
+def table(fleet: pd.DataFrame) -> None:
+    tags = sorted({tag for found in fleet["connectors"] for tag in found})
+    event = st.dataframe(
+        fleet.assign(state=fleet["state"].map(lambda state: [state])),
+        hide_index=True,
+        width="stretch",
+        height=widgets.dataframe_height(len(fleet)),
+        column_order=[
+            "charge_point_id",
+            "name",
+            "state",
+            "connectors",
+            "last_seen",
+            "vendor",
+            "model",
+            "firmware",
+            "serial",
+            "location",
+        ],
+        column_config={
+            "charge_point_id": st.column_config.TextColumn("Charge point", pinned=True),
+            "name": "Name",
+            "state": widgets.tags_column("State", widgets.STATE_COLOURS),
+            "connectors": widgets.tags_column(
+                "Connectors", widgets.connector_colours(tags), help="CP = the charge point itself"
+            ),
+            "last_seen": widgets.time_column("Last seen", relative=True),
+            "vendor": "Vendor",
+            "model": "Model",
+            "firmware": "Firmware",
+            "serial": "Serial",
+            "location": "Location",
+        },
+        on_select="rerun",
+        selection_mode="single-row",
+        key="fleet_table",
+    )
+    if event.selection.rows:
+        chosen = fleet.iloc[event.selection.rows[0]]["charge_point_id"]
+        st.switch_page(widgets.CHARGE_POINT, query_params={"cp": chosen})
+    if fleet.empty:
+        st.caption("No charge point matches the filters.")
+
+
+render()

@@ -1,0 +1,245 @@
+"""Remote control: OCPP commands to one charge point, its answer, and the command log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from chargestream.settings import Settings
+from ui import dataframes, queries, widgets
+from ui.api_client import ApiError, api
+from ui.data import settings
+
+OTHER_KEY = "Other key…"
+SECONDS_KEYS = [
+    "HeartbeatInterval",
+    "MeterValueSampleInterval",
+    "ClockAlignedDataInterval",
+    "ConnectionTimeOut",
+    "WebSocketPingInterval",
+]
+MEASURAND_KEYS = ["MeterValuesSampledData", "MeterValuesAlignedData", "StopTxnSampledData"]
+BOOLEAN_KEYS = [
+    "AuthorizeRemoteTxRequests",
+    "LocalAuthorizeOffline",
+    "LocalPreAuthorize",
+    "StopTransactionOnEVSideDisconnect",
+    "StopTransactionOnInvalidId",
+    "UnlockConnectorOnEVSideDisconnect",
+]
+TRIGGERS = [
+    "StatusNotification",
+    "MeterValues",
+    "Heartbeat",
+    "BootNotification",
+    "DiagnosticsStatusNotification",
+    "FirmwareStatusNotification",
+]
+OUTCOME_COLOURS = {
+    "answered": "#2e9d4a",
+    "failed": "#d7263d",
+    "rejected": "#e8710a",
+    "not_connected": "#4d4d4d",
+    "timed_out": "#f2a50c",
+    "in flight": "#1c64c8",
+}
+RESULT_KEY = "last_command"
+LOG_SIZE = 100
+
+
+def render() -> None:
+    config = settings()
+    st.title("Remote control")
+    ids = queries.fleet(config)["charge_point_id"].tolist()
+    charge_point_id = widgets.pick_charge_point(ids)
+    if charge_point_id is None:
+        st.info("No charge points yet: they appear here after their first connection.")
+        return
+    _, state = queries.charge_point(config, charge_point_id)
+    if not (state and state.connected):
+        st.caption(f":material/link_off: {charge_point_id} is not connected right now.")
+    form, log = st.columns([2, 3], gap="large")
+    with form, st.container(border=True):
+        action = st.selectbox("Command", list(FORMS), key="action", bind="query-params")
+        payload = FORMS[action](config, charge_point_id)
+        if st.button(f"Send {action}", type="primary", icon=":material/send:"):
+            send(config, charge_point_id, action, payload)
+        last_result(charge_point_id)
+    with log:
+        st.fragment(run_every=widgets.refresh_interval())(command_log)(config, charge_point_id)
+
+
+def send(config: Settings, charge_point_id: str, action: str, payload: dict[str, Any]) -> None:
+    with st.spinner(f"Waiting for {charge_point_id}…"):
+        try:
+            result = api(config).command(charge_point_id, action, payload)
+        except ApiError as error:
+            st.session_state[RESULT_KEY] = (charge_point_id, action, str(error))
+        else:
+            st.session_state[RESULT_KEY] = (charge_point_id, action, result)
+    queries.commands.clear()
+
+
+def last_result(charge_point_id: str) -> None:
+    if RESULT_KEY not in st.session_state:
+        return
+    sent_to, action, result = st.session_state[RESULT_KEY]
+    if sent_to != charge_point_id:
+        return
+    if isinstance(result, str):
+        st.error(f"{action} could not be sent: {result}", icon=":material/cloud_off:")
+        return
+    widgets.show_command_result(charge_point_id, result)
+    if result.outcome == "answered" and action == "GetConfiguration":
+        widgets.configuration_table(result.response or {})
+    elif result.response and set(result.response) != {"status"}:
+        with st.expander("Full answer"):
+            st.json(result.response)
+
+
+def command_log(config: Settings, charge_point_id: str) -> None:
+    st.subheader("Command log")
+    everyone = st.toggle("All charge points", key="log_all")
+    commands = queries.commands(config, None if everyone else charge_point_id, LOG_SIZE)
+    if not commands:
+        st.caption("No commands sent yet.")
+        return
+    frame = dataframes.commands_frame(commands)
+    st.dataframe(
+        frame.assign(outcome=frame["outcome"].map(lambda outcome: [outcome])),
+        hide_index=True,
+        width="stretch",
+        height=widgets.dataframe_height(len(frame), most=520),
+        column_order=[
+            "requested_at",
+            *(["charge_point_id"] if everyone else []),
+            "action",
+            "payload",
+            "outcome",
+            "answer",
+            "latency_ms",
+        ],
+        column_config={
+            "requested_at": widgets.time_column("Requested"),
+            "charge_point_id": "Charge point",
+            "action": "Command",
+            "outcome": widgets.tags_column("Outcome", OUTCOME_COLOURS),
+            "answer": "Answer",
+            "payload": st.column_config.TextColumn("Request", width="medium"),
+            "latency_ms": st.column_config.NumberColumn("Latency", format="%.0f ms"),
+        },
+    )
+
+
+# -- one form per command: widgets in, OCPP request payload out
+
+
+def change_configuration(config: Settings, charge_point_id: str) -> dict[str, Any]:
+    keys = [*SECONDS_KEYS, *MEASURAND_KEYS, *BOOLEAN_KEYS, OTHER_KEY]
+    key = st.selectbox("Key", keys, key="config_key")
+    if key == OTHER_KEY:
+        key = st.text_input("Key name", max_chars=50, key="config_other").strip()
+    if key in SECONDS_KEYS:
+        value = str(
+            st.number_input("Value (seconds)", min_value=0, value=300, key="config_seconds")
+        )
+    elif key in MEASURAND_KEYS:
+        value = ",".join(
+            st.multiselect(
+                "Measurands",
+                widgets.MEASURANDS,
+                default=widgets.MEASURANDS[:1],
+                key="config_measurands",
+            )
+        )
+    elif key in BOOLEAN_KEYS:
+        value = st.radio("Value", ["true", "false"], horizontal=True, key="config_bool")
+    else:
+        value = st.text_input("Value", max_chars=500, key="config_value")
+    return {"key": key, "value": value}
+
+
+def get_configuration(config: Settings, charge_point_id: str) -> dict[str, Any]:
+    keys = st.multiselect(
+        "Keys",
+        [*SECONDS_KEYS, *MEASURAND_KEYS, *BOOLEAN_KEYS],
+        accept_new_options=True,
+        placeholder="All keys",
+        key="get_keys",
+    )
+    return {"key": keys} if keys else {}
+
+
+def remote_start(config: Settings, charge_point_id: str) -> dict[str, Any]:
+    id_tag = st.text_input("Id tag", max_chars=20, key="start_tag").strip()
+    connector = st.number_input(
+        "Connector", min_value=1, value=None, placeholder="any", key="start_connector"
+    )
+    payload: dict[str, Any] = {"idTag": id_tag}
+    if connector is not None:
+        payload["connectorId"] = int(connector)
+    return payload
+
+
+def remote_stop(config: Settings, charge_point_id: str) -> dict[str, Any]:
+    running = [s for s in queries.sessions(config, charge_point_id, 20, None) if s.active]
+    if running:
+        st.caption("Running: " + ", ".join(f"{s.transaction_id}" for s in running))
+    transaction = st.number_input(
+        "Transaction id",
+        min_value=0,
+        value=running[0].transaction_id if running else None,
+        key="stop_transaction",
+    )
+    return {"transactionId": int(transaction)} if transaction is not None else {}
+
+
+def reset(config: Settings, charge_point_id: str) -> dict[str, Any]:
+    kind = st.radio("Type", ["Soft", "Hard"], horizontal=True, key="reset_type")
+    return {"type": kind}
+
+
+def unlock_connector(config: Settings, charge_point_id: str) -> dict[str, Any]:
+    return {"connectorId": int(st.number_input("Connector", min_value=1, value=1, key="unlock"))}
+
+
+def change_availability(config: Settings, charge_point_id: str) -> dict[str, Any]:
+    connector = st.number_input(
+        "Connector", min_value=0, value=0, help="0 = the whole charge point", key="availability"
+    )
+    kind = st.radio("Type", ["Operative", "Inoperative"], horizontal=True, key="availability_type")
+    return {"connectorId": int(connector), "type": kind}
+
+
+def clear_cache(config: Settings, charge_point_id: str) -> dict[str, Any]:
+    st.caption("Clears the charge point's authorization cache.")
+    return {}
+
+
+def trigger_message(config: Settings, charge_point_id: str) -> dict[str, Any]:
+    message = st.selectbox("Message", TRIGGERS, key="trigger")
+    connector = st.number_input(
+        "Connector", min_value=1, value=None, placeholder="all", key="trigger_connector"
+    )
+    payload: dict[str, Any] = {"requestedMessage": message}
+    if connector is not None:
+        payload["connectorId"] = int(connector)
+    return payload
+
+
+FORMS: dict[str, Callable[[Settings, str], dict[str, Any]]] = {
+    "ChangeConfiguration": change_configuration,
+    "GetConfiguration": get_configuration,
+    "RemoteStartTransaction": remote_start,
+    "RemoteStopTransaction": remote_stop,
+    "Reset": reset,
+    "UnlockConnector": unlock_connector,
+    "ChangeAvailability": change_availability,
+    "ClearCache": clear_cache,
+    "TriggerMessage": trigger_message,
+}
+
+
+render()
