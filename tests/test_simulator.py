@@ -1,0 +1,392 @@
+"""The charge point simulator against a minimal in-test CSMS over real loopback WebSockets.
+
+Every frame a simulated station sends is checked against the OCPP 1.6 JSON
+schemas shipped with the ``ocpp`` package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import functools
+import itertools
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import fastjsonschema
+import ocpp
+import orjson
+import pytest
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+from chargestream.simulator import FleetConfig, FleetStats, Histogram, run_fleet, run_processes
+from chargestream.simulator.cli import add_arguments, fleet_config
+from chargestream.simulator.ocpp_keys import MEASURANDS
+
+SCHEMAS = Path(ocpp.__file__).parent / "v16" / "schemas"
+NOW = "2024-01-01T00:00:00.000Z"
+
+
+@functools.cache
+def _validator(name: str) -> Callable[[Any], Any]:
+    return fastjsonschema.compile(json.loads((SCHEMAS / f"{name}.json").read_text()))
+
+
+class FakeCsms:
+    """Answers station CALLs minimally, records them, and can call or drop a station."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, str, dict[str, Any]]] = []  # (cp, id, action, payload)
+        self.connections: dict[str, ServerConnection] = {}
+        self.transactions: dict[int, str] = {}  # transactionId -> charge point
+        self.drop_on_stop: set[str] = set()  # drop the connection instead of answering
+        self.pending_boots = 0  # answer this many BootNotifications with Pending
+        self.handshakes: list[tuple[str, str | None, str]] = []  # (cp, Authorization, peer)
+        self.invalid: list[str] = []
+        self._answers: dict[tuple[str, str], asyncio.Future[list[Any]]] = {}
+        self._ids = itertools.count(1)
+
+    async def handler(self, ws: ServerConnection) -> None:
+        assert ws.request is not None
+        cp = ws.request.path.rsplit("/", 1)[-1]
+        self.connections[cp] = ws
+        self.handshakes.append((cp, ws.request.headers.get("Authorization"), ws.remote_address[0]))
+        try:
+            async for raw in ws:
+                message = orjson.loads(raw)
+                if message[0] != 2:
+                    self._answers.pop((cp, message[1])).set_result(message)
+                    continue
+                _, message_id, action, payload = message
+                self._check(action, payload)
+                self.calls.append((cp, message_id, action, payload))
+                if action == "StopTransaction" and cp in self.drop_on_stop:
+                    self.drop_on_stop.discard(cp)
+                    ws.transport.abort()
+                    return
+                reply = [3, message_id, self._reply(cp, action)]
+                await ws.send(orjson.dumps(reply).decode())
+        except ConnectionClosed:
+            pass
+
+    def _check(self, name: str, payload: dict[str, Any]) -> None:
+        try:
+            _validator(name)(payload)
+        except fastjsonschema.JsonSchemaException as error:
+            self.invalid.append(f"{name}: {error.message}: {payload}")
+
+    def _reply(self, cp: str, action: str) -> dict[str, Any]:
+        if action == "BootNotification" and self.pending_boots:
+            self.pending_boots -= 1
+            return {"status": "Pending", "currentTime": NOW, "interval": 1}
+        if action == "BootNotification":
+            return {"status": "Accepted", "currentTime": NOW, "interval": 300}
+        if action == "Heartbeat":
+            return {"currentTime": NOW}
+        if action == "Authorize":
+            return {"idTagInfo": {"status": "Accepted"}}
+        if action == "StartTransaction":
+            transaction_id = next(self._ids)
+            self.transactions[transaction_id] = cp
+            return {"transactionId": transaction_id, "idTagInfo": {"status": "Accepted"}}
+        return {}
+
+    async def call(self, cp: str, action: str, payload: dict[str, Any]) -> list[Any]:
+        """Send a CALL to a station and return its answer, checked against the schema."""
+        message_id = f"csms-{next(self._ids)}"
+        future = asyncio.get_running_loop().create_future()
+        self._answers[(cp, message_id)] = future
+        await self.connections[cp].send(orjson.dumps([2, message_id, action, payload]).decode())
+        answer = await asyncio.wait_for(future, 5)
+        if answer[0] == 3:
+            self._check(f"{action}Response", answer[2])
+        return answer
+
+    def payloads(self, action: str, cp: str | None = None) -> list[dict[str, Any]]:
+        return [p for c, _, a, p in self.calls if a == action and cp in (None, c)]
+
+
+async def until(condition: Callable[[], Any], timeout: float = 8.0) -> Any:
+    """Poll ``condition`` until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(0.02)
+    return result
+
+
+@pytest.fixture
+async def csms() -> AsyncIterator[tuple[FakeCsms, str]]:
+    fake = FakeCsms()
+    async with serve(fake.handler, "127.0.0.1", 0, subprotocols=["ocpp1.6"]) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        yield fake, f"ws://127.0.0.1:{port}/ocpp"
+    assert not fake.invalid, fake.invalid
+
+
+def quick(url: str, tmp_path: Path, **overrides: Any) -> FleetConfig:
+    values: dict[str, Any] = {
+        "url": url,
+        "stations": 3,
+        "meter_interval": 1.0,
+        "session_minutes": (0.05, 0.05),
+        "idle_seconds": (0.2, 0.5),
+        "fault_rate": 0.0,
+        "reconnect_rate": 0.0,
+        "seed": 7,
+        "reconnect_delay": 0.1,
+        "stop_grace": 2.0,
+        "ledger_file": tmp_path / "ledger.jsonl",
+    }
+    return FleetConfig(**{**values, **overrides})
+
+
+@asynccontextmanager
+async def fleet(config: FleetConfig) -> AsyncIterator[FleetStats]:
+    stop, stats = asyncio.Event(), FleetStats()
+    task = asyncio.create_task(run_fleet(config, stop, stats))
+    try:
+        yield stats
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+    assert stats.connected == 0
+
+
+def ledger(config: FleetConfig) -> list[dict[str, Any]]:
+    assert config.ledger_file is not None
+    if not config.ledger_file.exists():
+        return []
+    return [orjson.loads(line) for line in config.ledger_file.read_bytes().splitlines()]
+
+
+async def test_sessions_follow_ocpp(csms: tuple[FakeCsms, str], tmp_path: Path) -> None:
+    fake, url = csms
+    config = quick(url, tmp_path)
+    async with fleet(config) as stats:
+        entries = await until(lambda: ledger(config))
+        assert stats.connected == 3
+        entry = entries[0]
+        transaction_id, cp = entry["transactionId"], entry["station"]
+
+        def statuses() -> list[str]:
+            return [
+                s["status"]
+                for s in fake.payloads("StatusNotification", cp)
+                if s["connectorId"] == entry["connector"]
+            ]
+
+        await until(lambda: statuses()[-1] == "Available")
+    boots = fake.payloads("BootNotification")
+    assert len(boots) == 3
+    assert {boot["chargePointVendor"] for boot in boots} <= {"ABB", "BYD"}
+    assert any(s["connectorId"] == 0 for s in fake.payloads("StatusNotification"))
+    assert fake.payloads("Authorize")
+
+    assert fake.transactions[transaction_id] == cp
+    (start,) = [
+        s
+        for s in fake.payloads("StartTransaction", cp)
+        if s["connectorId"] == entry["connector"] and s["timestamp"] == entry["startTimestamp"]
+    ]
+    (stop,) = [s for s in fake.payloads("StopTransaction") if s["transactionId"] == transaction_id]
+    assert start["meterStart"] == entry["meterStart"]
+    assert stop["meterStop"] == entry["meterStop"]
+    assert entry["energyWh"] == entry["meterStop"] - entry["meterStart"] > 0
+
+    meter_values = [
+        m for m in fake.payloads("MeterValues") if m.get("transactionId") == transaction_id
+    ]
+    assert meter_values
+    registers = [entry["meterStart"]]
+    for payload in meter_values:
+        (sample,) = payload["meterValue"]
+        values = {v["measurand"]: v for v in sample["sampledValue"]}
+        assert set(values) == set(MEASURANDS)
+        assert all(isinstance(v["value"], str) for v in values.values())
+        assert values["Temperature"]["location"] == "Body"
+        assert values["Energy.Active.Import.Register"]["unit"] == "Wh"
+        registers.append(int(values["Energy.Active.Import.Register"]["value"]))
+    registers.append(entry["meterStop"])
+    assert registers == sorted(registers)
+
+    sequence = statuses()
+    preparing = sequence.index("Preparing")
+    assert sequence[preparing : preparing + 4] == [
+        "Preparing",
+        "Charging",
+        "Finishing",
+        "Available",
+    ]
+
+    stamps = [
+        start["timestamp"],
+        stop["timestamp"],
+        *(m["meterValue"][0]["timestamp"] for m in meter_values),
+    ]
+    stamps += [s["timestamp"] for s in fake.payloads("StatusNotification")]
+    assert all(stamp.endswith("Z") and len(stamp) == 24 for stamp in stamps)
+
+
+async def test_answers_csms_commands(csms: tuple[FakeCsms, str], tmp_path: Path) -> None:
+    fake, url = csms
+    cp = "SIM-00001"
+    config = quick(url, tmp_path, stations=1, idle_seconds=(1000.0, 1000.0))
+    async with fleet(config) as stats:
+        await until(lambda: len(fake.payloads("StatusNotification", cp)) >= 2)
+
+        answer = await fake.call(
+            cp, "ChangeConfiguration", {"key": "HeartbeatInterval", "value": "1"}
+        )
+        assert answer[2] == {"status": "Accepted"}
+        await until(lambda: fake.payloads("Heartbeat", cp), timeout=3)  # Boot said 300 s
+        for key, value, status in [
+            ("NumberOfConnectors", "3", "Rejected"),
+            ("HeartbeatInterval", "often", "Rejected"),
+            ("NoSuchKey", "1", "NotSupported"),
+        ]:
+            answer = await fake.call(cp, "ChangeConfiguration", {"key": key, "value": value})
+            assert answer[2] == {"status": status}
+        answer = await fake.call(cp, "GetConfiguration", {"key": ["HeartbeatInterval", "Nope"]})
+        assert answer[2] == {
+            "configurationKey": [{"key": "HeartbeatInterval", "readonly": False, "value": "1"}],
+            "unknownKey": ["Nope"],
+        }
+        everything = (await fake.call(cp, "GetConfiguration", {}))[2]["configurationKey"]
+        assert {"key": "MeterValueSampleInterval", "readonly": False, "value": "1"} in everything
+
+        answer = await fake.call(cp, "RemoteStartTransaction", {"idTag": "REMOTE-42"})
+        assert answer[2] == {"status": "Accepted"}
+        start = await until(
+            lambda: [s for s in fake.payloads("StartTransaction", cp) if s["idTag"] == "REMOTE-42"]
+        )
+        transaction_id = max(fake.transactions)
+        assert fake.transactions[transaction_id] == cp
+        assert start[0]["connectorId"] in (1, 2)
+        await until(lambda: fake.payloads("MeterValues", cp))
+        answer = await fake.call(cp, "RemoteStopTransaction", {"transactionId": transaction_id})
+        assert answer[2] == {"status": "Accepted"}
+        stop = await until(lambda: fake.payloads("StopTransaction", cp))
+        assert stop[0]["reason"] == "Remote"
+        assert stop[0]["transactionId"] == transaction_id
+        answer = await fake.call(cp, "RemoteStopTransaction", {"transactionId": transaction_id})
+        assert answer[2] == {"status": "Rejected"}
+
+        before = len(fake.payloads("MeterValues", cp))
+        answer = await fake.call(cp, "TriggerMessage", {"requestedMessage": "MeterValues"})
+        assert answer[2] == {"status": "Accepted"}
+        await until(lambda: len(fake.payloads("MeterValues", cp)) > before)
+        assert (await fake.call(cp, "UnlockConnector", {"connectorId": 9}))[2] == {
+            "status": "NotSupported"
+        }
+        assert (await fake.call(cp, "DataTransfer", {"vendorId": "x"}))[2] == {"status": "Accepted"}
+        assert (await fake.call(cp, "ClearCache", {}))[2] == {"status": "Accepted"}
+        assert (await fake.call(cp, "ReserveNow", {}))[2] == "NotSupported"
+        assert (await fake.call(cp, "NoSuchAction", {}))[2] == "NotImplemented"
+        availability = {"connectorId": 0, "type": "Inoperative"}
+        assert (await fake.call(cp, "ChangeAvailability", availability))[2] == {
+            "status": "Accepted"
+        }
+        await until(
+            lambda: (
+                {"connectorId": 0, "status": "Unavailable"}.items()
+                <= fake.payloads("StatusNotification", cp)[-1].items()
+            )
+        )
+
+        assert (await fake.call(cp, "Reset", {"type": "Soft"}))[2] == {"status": "Accepted"}
+        await until(lambda: len(fake.payloads("BootNotification", cp)) == 2)
+        assert stats.csms_calls >= 16
+        assert stats.call_errors == stats.protocol_errors == 0
+
+
+async def test_unanswered_stop_is_resent_after_reconnect(
+    csms: tuple[FakeCsms, str], tmp_path: Path
+) -> None:
+    fake, url = csms
+    cp = "SIM-00001"
+    fake.drop_on_stop.add(cp)
+    config = quick(url, tmp_path, stations=1, session_minutes=(0.03, 0.03))
+    async with fleet(config) as stats:
+        entries = await until(lambda: ledger(config))
+    positions = [i for i, call in enumerate(fake.calls) if call[2] == "StopTransaction"]
+    first, second = (fake.calls[i] for i in positions[:2])
+    assert first[1:] == second[1:]  # same message id, same payload
+    between = [call[2] for call in fake.calls[positions[0] : positions[1]]]
+    assert "BootNotification" in between
+    assert entries[0]["transactionId"] == first[3]["transactionId"]
+    assert stats.resends >= 1
+    assert stats.disconnects >= 1
+
+
+async def test_basic_auth_source_address_and_pending_boot(
+    csms: tuple[FakeCsms, str], tmp_path: Path
+) -> None:
+    fake, url = csms
+    fake.pending_boots = 1
+    config = quick(url, tmp_path, stations=1, password="s3cret", source_addresses=("127.0.0.2",))
+    async with fleet(config):
+        await until(lambda: fake.payloads("StatusNotification"))
+    assert len(fake.payloads("BootNotification")) == 2  # Pending, then retried after 1 s
+    credentials = base64.b64encode(b"SIM-00001:s3cret").decode()
+    assert fake.handshakes == [("SIM-00001", f"Basic {credentials}", "127.0.0.2")]
+
+
+async def test_processes_share_the_fleet(csms: tuple[FakeCsms, str], tmp_path: Path) -> None:
+    fake, url = csms
+    config = quick(url, tmp_path, stations=3, duration=1.5, ledger_file=None)
+    stats = await asyncio.to_thread(run_processes, config, 2, log_level="WARNING")
+    assert stats.stations == 3
+    assert stats.connects == 3
+    assert stats.connected == 0
+    assert {cp for cp, _, a, _ in fake.calls if a == "BootNotification"} == {
+        "SIM-00001",
+        "SIM-00002",
+        "SIM-00003",
+    }
+
+
+def test_command_line_options() -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(
+        [
+            "--stations",
+            "100",
+            "--session-minutes",
+            "2-4",
+            "--source-addresses",
+            "127.0.0.2-127.0.0.4,127.0.0.9",
+            "--id-tags",
+            "A, B",
+        ]
+    )
+    config = fleet_config(args)
+    assert config.ramp_up == 2.0
+    assert config.session_minutes == (2.0, 4.0)
+    assert config.source_addresses == ("127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.9")
+    assert config.id_tags == ("A", "B")
+    assert [part.first_station for part in config.split(3)] == [1, 35, 68]
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--session-minutes", "5-1"])
+
+
+def test_latency_histogram_quantiles_and_merge() -> None:
+    one, other = Histogram(), Histogram()
+    for micros in range(1, 1001):
+        one.add(micros * 1000)  # 1 ms .. 1 s
+    other.add(5_000_000)
+    one.merge(other)
+    assert one.total == 1001
+    p50 = one.quantile_ms(0.5)
+    assert p50 is not None and abs(p50 - 501) / 501 < 0.04
+    top = one.quantile_ms(1.0)
+    assert top is not None and abs(top - 5000) / 5000 < 0.04
+    assert one.since(other).total == 1000
