@@ -143,3 +143,7 @@ class ConnectionRegistry(Protocol):
 
     async def node_for(self, charge_point_id: str) -> str | None:
         """The live node holding the charge point, or None."""
+
+
+class StackStore(Store, ConnectionRegistry, Protocol):
+    """What the stack mode's processes need: the store and the connection registry."""

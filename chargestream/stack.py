@@ -1,0 +1,129 @@
+"""The stack mode's processes: gateway node, API, and the supervisor of ``make stack``.
+
+Each process builds its parts from the settings (``CHARGESTREAM_MODE=stack``):
+Kafka for the event log and commands, Cassandra for the store, Faust for
+the views (streams/worker.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+from typing import Any
+
+from chargestream.api import create_api
+from chargestream.api.ops import ops_app
+from chargestream.eventlog.kafka import KafkaEventLog
+from chargestream.http import HttpServer
+from chargestream.settings import Settings
+from gateway.commands import CommandService
+from gateway.directory import Directory
+from gateway.handlers import CentralSystem
+from gateway.remote import CommandListener, KafkaDispatch
+from gateway.schemas import compile_all
+from gateway.server import Gateway
+from storage.factory import create_stack_store
+
+log = logging.getLogger("chargestream")
+
+NODE_TTL = 15  # seconds a gateway node stays "alive" without announcing itself
+
+
+class StackGateway:
+    """One gateway node: WebSockets in, frames to Kafka, commands from its topic."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = create_stack_store(settings)
+        self.event_log = KafkaEventLog(
+            settings.kafka_bootstrap, settings.frames_topic, partitions=settings.frames_partitions
+        )
+        directory = Directory(self.store, settings.cache_ttl)
+        self.gateway = Gateway(
+            settings,
+            self.event_log,
+            CentralSystem(settings, self.store, directory),
+            directory,
+            registry=self.store,
+        )
+        self.listener = CommandListener(
+            settings.kafka_bootstrap, settings.node_id, self.gateway.call
+        )
+        self._ops = HttpServer(ops_app(self._health), settings.host, settings.health_port)
+        self._heartbeat: asyncio.Task[None] | None = None
+
+    async def _health(self) -> dict[str, Any]:
+        return {"node": self.settings.node_id, "connected": len(self.gateway.connections)}
+
+    async def start(self) -> int:
+        compile_all()
+        await self.store.open()
+        await self.event_log.open()
+        await self.store.node_alive(self.settings.node_id, NODE_TTL)
+        self._heartbeat = asyncio.create_task(self._announce(), name="node-heartbeat")
+        await self.listener.start()
+        port = await self.gateway.start()
+        await self._ops.start()
+        gc.freeze()
+        log.info(
+            "started",
+            extra={
+                "fields": {
+                    "mode": "stack",
+                    "role": "gateway",
+                    "node": self.settings.node_id,
+                    "ocpp_port": port,
+                    "kafka": self.settings.kafka_bootstrap,
+                }
+            },
+        )
+        return port
+
+    async def _announce(self) -> None:
+        while True:
+            await asyncio.sleep(NODE_TTL / 3)
+            with contextlib.suppress(Exception):
+                await self.store.node_alive(self.settings.node_id, NODE_TTL)
+
+    async def stop(self) -> None:
+        await self.gateway.stop()  # charge points reconnect to another node
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+        await self.listener.stop()
+        await self._ops.stop()
+        await self.event_log.close()
+        await self.store.close()
+        log.info("stopped", extra={"fields": {"role": "gateway"}})
+
+
+class StackApi:
+    """The HTTP API: reads Cassandra, sends commands over Kafka to the right node."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = create_stack_store(settings)
+        self.dispatch = KafkaDispatch(
+            settings.kafka_bootstrap,
+            f"api-{settings.node_id}",
+            self.store,
+        )
+        self.commands = CommandService(self.dispatch, self.store, timeout=settings.command_timeout)
+        self._http = HttpServer(
+            create_api(settings, self.store, self.commands), settings.host, settings.api_port
+        )
+
+    async def start(self) -> int:
+        compile_all()
+        await self.store.open()
+        await self.dispatch.start()
+        port = await self._http.start()
+        log.info("started", extra={"fields": {"mode": "stack", "role": "api", "port": port}})
+        return port
+
+    async def stop(self) -> None:
+        await self._http.stop()
+        await self.dispatch.stop()
+        await self.store.close()
+        log.info("stopped", extra={"fields": {"role": "api"}})

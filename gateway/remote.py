@@ -1,0 +1,192 @@
+"""Commands across gateway nodes (stack mode).
+
+A charge point is held by one gateway node. The API looks the node up in
+the connection registry and produces the command onto that node's topic
+``ocpp.commands.<node>``; the node sends the CALL and produces the answer
+onto the requester's topic ``ocpp.command-replies.<requester>``. Every hop
+carries the deadline, so a command that arrives late is dropped, and the
+requester times out exactly once. See docs/adr/0004-command-routing.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from confluent_kafka import Message
+
+from chargestream.kafka import (
+    AsyncProducer,
+    PollingThread,
+    consumer,
+    ensure_topics,
+    producer_config,
+)
+from gateway import ocppj
+from gateway.connection import NotConnected, Reply
+from storage.base import ConnectionRegistry
+
+log = logging.getLogger("chargestream.commands")
+
+Call = Callable[[str, str, dict[str, Any], float], Any]
+
+
+def command_topic(node: str) -> str:
+    return f"ocpp.commands.{node}"
+
+
+def reply_topic(requester: str) -> str:
+    return f"ocpp.command-replies.{requester}"
+
+
+class _TopicPump:
+    """Consumes one topic from its end in a thread and hands values to the loop."""
+
+    def __init__(self, bootstrap: str, topic: str, handle: Callable[[bytes], None]) -> None:
+        self._bootstrap = bootstrap
+        self._topic = topic
+        self._handle = handle
+        self._consumer = consumer(
+            bootstrap,
+            f"{topic}-{uuid.uuid4().hex[:8]}",
+            **{"auto.offset.reset": "latest", "enable.auto.commit": True},
+        )
+        self._poller = PollingThread(f"pump-{topic}", self._poll)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def start(self) -> None:
+        await asyncio.to_thread(ensure_topics, self._bootstrap, {self._topic: 1})
+        self._loop = asyncio.get_running_loop()
+        assigned = asyncio.Event()
+        loop = self._loop
+
+        def on_assign(*_: Any) -> None:
+            loop.call_soon_threadsafe(assigned.set)
+
+        self._consumer.subscribe([self._topic], on_assign=on_assign)
+        self._poller.start()
+        await asyncio.wait_for(assigned.wait(), 30)
+
+    def _poll(self, timeout: float) -> None:
+        message: Message | None = self._consumer.poll(timeout)
+        if message is None or message.error() is not None or self._loop is None:
+            return
+        self._loop.call_soon_threadsafe(self._handle, message.value())
+
+    def stop(self) -> None:
+        self._poller.stop()
+        self._consumer.close()
+
+
+class CommandListener:
+    """Runs on a gateway node: executes commands addressed to it."""
+
+    def __init__(self, bootstrap: str, node: str, call: Call) -> None:
+        self._call = call
+        self._producer = AsyncProducer(producer_config(bootstrap))
+        self._pump = _TopicPump(bootstrap, command_topic(node), self._received)
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        self._producer.start()
+        await self._pump.start()
+
+    async def stop(self) -> None:
+        self._pump.stop()
+        for task in self._running:
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
+        await self._producer.stop()
+
+    def _received(self, value: bytes) -> None:
+        task = asyncio.create_task(self._execute(orjson.loads(value)))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _execute(self, command: dict[str, Any]) -> None:
+        remaining = command["deadline"] - time.time()
+        if remaining <= 0:
+            return  # the requester has already timed out
+        answer: dict[str, Any] = {"id": command["id"]}
+        try:
+            reply = await self._call(
+                command["cp"], command["action"], command["payload"], remaining
+            )
+        except NotConnected:
+            answer["kind"] = "not_connected"
+        except TimeoutError:
+            return  # the requester times out by itself
+        else:
+            message = reply.message
+            if isinstance(message, ocppj.CallError):
+                answer.update(
+                    kind="error",
+                    code=message.error_code,
+                    description=message.description,
+                    details=message.details,
+                )
+            else:
+                answer.update(kind="result", payload=message.payload)
+        await self._producer.produce(reply_topic(command["reply_to"]), None, orjson.dumps(answer))
+
+
+class KafkaDispatch:
+    """Runs in API processes: sends a command to the node holding the charge point."""
+
+    def __init__(self, bootstrap: str, requester: str, registry: ConnectionRegistry) -> None:
+        self._requester = requester
+        self._registry = registry
+        self._producer = AsyncProducer(producer_config(bootstrap))
+        self._pump = _TopicPump(bootstrap, reply_topic(requester), self._received)
+        self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
+
+    async def start(self) -> None:
+        self._producer.start()
+        await self._pump.start()
+
+    async def stop(self) -> None:
+        self._pump.stop()
+        await self._producer.stop()
+
+    async def __call__(
+        self, charge_point_id: str, action: str, payload: dict[str, Any], timeout: float
+    ) -> Reply:
+        node = await self._registry.node_for(charge_point_id)
+        if node is None:
+            raise NotConnected(charge_point_id)
+        command_id = uuid.uuid4().hex
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiting[command_id] = future
+        command = {
+            "id": command_id,
+            "cp": charge_point_id,
+            "action": action,
+            "payload": payload,
+            "reply_to": self._requester,
+            "deadline": time.time() + timeout,
+        }
+        try:
+            await self._producer.produce(command_topic(node), None, orjson.dumps(command))
+            answer = await asyncio.wait_for(future, timeout)
+        finally:
+            self._waiting.pop(command_id, None)
+        if answer["kind"] == "not_connected":
+            raise NotConnected(charge_point_id)
+        if answer["kind"] == "error":
+            return Reply(
+                ocppj.CallError(
+                    command_id, answer["code"], answer["description"], answer.get("details")
+                )
+            )
+        return Reply(ocppj.CallResult(command_id, answer.get("payload")))
+
+    def _received(self, value: bytes) -> None:
+        answer = orjson.loads(value)
+        future = self._waiting.get(answer.get("id", ""))
+        if future is not None and not future.done():
+            future.set_result(answer)

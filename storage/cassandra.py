@@ -1,0 +1,712 @@
+"""CassandraStore: ``storage.base.Store`` on Apache Cassandra (stack mode).
+
+The tables are in ``storage.cassandra_schema`` and explained in docs/cassandra.md.
+Every statement is prepared once in ``open``; each runs through the driver's
+``execute_async`` and is awaited as an asyncio future, at most ``MAX_IN_FLIGHT``
+at a time, so an upsert of thousands of records is thousands of concurrent
+writes. Rows of one partition (meter values of a transaction, listing rows of a
+day) go in unlogged batches, which Cassandra applies as one mutation; rows of
+different partitions are never batched together.
+
+An upsert is not atomic: if it fails, some rows may be written. Every write is
+idempotent, so the processors retry the whole upsert.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from operator import attrgetter
+from typing import Any, NamedTuple
+
+from cassandra import ConsistencyLevel, ProtocolVersion
+from cassandra.auth import PlainTextAuthProvider
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, ResponseFuture
+from cassandra.cluster import Session as DriverSession
+from cassandra.io.libevreactor import LibevConnection
+from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
+from cassandra.query import (
+    BatchStatement,
+    BatchType,
+    PreparedStatement,
+    SimpleStatement,
+    Statement,
+    tuple_factory,
+)
+
+from storage import cassandra_schema as schema
+from storage.cassandra_schema import (
+    ALERTS,
+    ALERTS_BY_DAY,
+    COMMANDS,
+    COMMANDS_BY_CHARGE_POINT,
+    COMMANDS_BY_DAY,
+    ID_TAGS,
+    INTERVALS,
+    METER_VALUES,
+    OPEN_ALERTS,
+    REGISTRATIONS,
+    SESSIONS,
+    SESSIONS_BY_CHARGE_POINT,
+    SESSIONS_BY_DAY,
+    STATES,
+    Listing,
+    Table,
+    bucket,
+    ceil_ms,
+    from_time,
+    to_ms,
+)
+from storage.models import (
+    Alert,
+    AlertRule,
+    ChargePointState,
+    CommandRecord,
+    DerivedRecord,
+    IdTag,
+    MeterValue,
+    Registration,
+    Session,
+    StatusInterval,
+)
+
+MAX_IN_FLIGHT = 256  # concurrent requests per store
+BATCH_ROWS = 100  # meter values per unlogged (single-partition) batch
+ID_BLOCK = 100  # transaction ids a process reserves at a time
+REQUEST_TIMEOUT = 15.0  # seconds
+SCHEMA_TIMEOUT = 60.0  # seconds, for DDL and TRUNCATE
+CONNECT_TIMEOUT = 10.0  # seconds
+BUCKETS_AT_ONCE = 4  # listing buckets read concurrently
+IN_KEYS = 100  # keys per "key IN ?" query
+MAX_TTL_DAYS = 7300  # Cassandra's TTL limit: 20 years
+
+_KEYSPACE = re.compile(r"[a-z][a-z0-9_]{0,47}")
+_DAY_SECONDS = 86400
+
+
+class _Write(NamedTuple):
+    """One row to write: a prepared statement's text and its values.
+
+    ``partition`` (table and partition key) is set where other rows of the same upsert
+    may share the partition: such rows are batched.
+    """
+
+    cql: str
+    values: tuple[Any, ...]
+    partition: tuple[Any, ...] | None = None
+
+
+def _meter_key(value: MeterValue) -> tuple[Any, ...]:
+    return (
+        value.transaction_id,
+        to_ms(value.timestamp),
+        value.measurand,
+        value.phase or "",
+        value.location or "",
+        value.context or "",
+        value.charge_point_id,
+        value.connector_id,
+    )
+
+
+_KEYS = {
+    ChargePointState: lambda state: state.charge_point_id,
+    StatusInterval: lambda i: (i.charge_point_id, i.connector_id, to_ms(i.start)),
+    Session: lambda session: session.transaction_id,
+    MeterValue: _meter_key,
+    Alert: lambda alert: alert.alert_id,
+}
+
+
+def _keep_start(new: Session, old: Session | None) -> Session:
+    """``new``, with ``old``'s start fields if ``new`` has no start (a Stop after lost state).
+
+    This keeps a session's sort time, hence its listing rows, stable across upserts.
+    """
+    if old is None or new.start_time is not None:
+        return new
+    return dataclasses.replace(
+        new,
+        start_time=old.start_time,
+        meter_start=old.meter_start if new.meter_start is None else new.meter_start,
+        connector_id=old.connector_id if new.connector_id is None else new.connector_id,
+        id_tag=old.id_tag if new.id_tag is None else new.id_tag,
+    )
+
+
+def _latest(records: Sequence[DerivedRecord]) -> dict[type, dict[Any, Any]]:
+    """The records by type and natural key; a later record replaces an earlier one."""
+    latest: dict[type, dict[Any, Any]] = {kind: {} for kind in _KEYS}
+    for record in records:
+        key_of = _KEYS.get(type(record))
+        if key_of is None:
+            raise TypeError(f"not a derived record: {type(record).__name__}")
+        same_kind = latest[type(record)]
+        key = key_of(record)
+        if isinstance(record, Session):
+            record = _keep_start(record, same_kind.get(key))
+        same_kind[key] = record
+    return latest
+
+
+def _acknowledged(alert: Alert, at: datetime, by: str) -> Alert:
+    return dataclasses.replace(alert, acknowledged_at=at, acknowledged_by=by)
+
+
+def _sort_time(session: Session) -> datetime | None:
+    return session.start_time or session.stop_time
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    return (items[i : i + size] for i in range(0, len(items), size))
+
+
+def _settle(future: asyncio.Future[Any], rows: list[Any], error: BaseException | None) -> None:
+    if future.done():  # the awaiting task was cancelled
+        return
+    if error is None:
+        future.set_result(rows)
+    else:
+        future.set_exception(error)
+
+
+def _rows_of(response: ResponseFuture) -> asyncio.Future[list[Any]]:
+    """Every row of ``response`` (all pages), as a future of the running event loop."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[list[Any]] = loop.create_future()
+    rows: list[Any] = []
+
+    def on_page(page: list[Any] | None) -> None:  # runs on the driver's event thread
+        rows.extend(page or ())
+        if response.has_more_pages:
+            response.start_fetching_next_page()
+        else:
+            loop.call_soon_threadsafe(_settle, done, rows, None)
+
+    def on_error(error: BaseException) -> None:
+        loop.call_soon_threadsafe(_settle, done, rows, error)
+
+    response.add_callbacks(on_page, on_error)
+    return done
+
+
+class CassandraStore:
+    """``storage.base.Store`` on a Cassandra keyspace; any number of processes may share it."""
+
+    def __init__(
+        self,
+        contact_points: list[str],
+        port: int = 9042,
+        keyspace: str = "chargestream",
+        *,
+        replication: str = "{'class': 'SimpleStrategy', 'replication_factor': 1}",
+        username: str | None = None,
+        password: str | None = None,
+        local_dc: str | None = None,
+        status_ttl_days: int = 400,
+        meter_ttl_days: int = 400,
+    ) -> None:
+        if not _KEYSPACE.fullmatch(keyspace):
+            raise ValueError(f"keyspace {keyspace!r}: use lowercase letters, digits and _")
+        for name, days in (
+            ("status_ttl_days", status_ttl_days),
+            ("meter_ttl_days", meter_ttl_days),
+        ):
+            if not 0 <= days <= MAX_TTL_DAYS:
+                raise ValueError(f"{name}={days}: use 0 (keep) to {MAX_TTL_DAYS} days")
+        self.contact_points = list(contact_points)
+        self.port = port
+        self.keyspace = keyspace
+        self.replication = replication
+        self.local_dc = local_dc
+        self._credentials = (username, password)
+        self._status_ttl = status_ttl_days * _DAY_SECONDS
+        self._meter_ttl = meter_ttl_days * _DAY_SECONDS
+        self._cluster: Cluster | None = None
+        self._session: DriverSession | None = None
+        self._prepared: dict[str, PreparedStatement] = {}
+        self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self._id_lock = asyncio.Lock()
+        self._ids = range(1, 1)  # the unused rest of this process's reserved block
+
+    def __repr__(self) -> str:
+        return f"CassandraStore({self.contact_points!r}, {self.port}, {self.keyspace!r})"
+
+    # -- lifecycle
+
+    async def open(self) -> None:
+        if self._session is not None:
+            return
+        cluster = self._new_cluster()
+        try:
+            self._session, self._prepared = await asyncio.to_thread(self._connect, cluster)
+        except BaseException:
+            await asyncio.to_thread(cluster.shutdown)
+            raise
+        self._cluster = cluster
+
+    async def close(self) -> None:
+        cluster, self._cluster, self._session = self._cluster, None, None
+        if cluster is not None:
+            await asyncio.to_thread(cluster.shutdown)
+
+    def _new_cluster(self) -> Cluster:
+        username, password = self._credentials
+        profile = ExecutionProfile(
+            load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(self.local_dc or "")),
+            consistency_level=ConsistencyLevel.LOCAL_QUORUM,
+            serial_consistency_level=ConsistencyLevel.LOCAL_SERIAL,
+            request_timeout=REQUEST_TIMEOUT,
+            row_factory=tuple_factory,
+        )
+        return Cluster(
+            self.contact_points,
+            port=self.port,
+            protocol_version=ProtocolVersion.V5,  # Cassandra 4.0 and later
+            connection_class=LibevConnection,
+            execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+            auth_provider=None
+            if username is None
+            else PlainTextAuthProvider(username=username, password=password),
+            connect_timeout=CONNECT_TIMEOUT,
+            control_connection_timeout=CONNECT_TIMEOUT,
+        )
+
+    def _connect(self, cluster: Cluster) -> tuple[DriverSession, dict[str, PreparedStatement]]:
+        """Connect, create or check the schema, prepare every statement (blocking).
+
+        Statements name their tables with the keyspace: no ``USE``, which Cassandra 5
+        warns about for prepared statements.
+        """
+        session = cluster.connect()
+        version = self._schema_version(cluster, session)
+        if version is not None and version > schema.SCHEMA_VERSION:
+            raise RuntimeError(
+                f"keyspace {self.keyspace}: schema version {version} is newer than this "
+                f"code's ({schema.SCHEMA_VERSION})"
+            )
+        if version != schema.SCHEMA_VERSION:
+            self._create_schema(session)
+        return session, {cql: session.prepare(self._qualified(cql)) for cql in schema.STATEMENTS}
+
+    def _schema_version(self, cluster: Cluster, session: DriverSession) -> int | None:
+        keyspace = cluster.metadata.keyspaces.get(self.keyspace)
+        if keyspace is None or "schema_version" not in keyspace.tables:
+            return None
+        row = session.execute(self._qualified(schema.SCHEMA_VERSION_OF)).one()
+        return None if row is None else row[0]
+
+    def _create_schema(self, session: DriverSession) -> None:
+        session.execute(
+            f"CREATE KEYSPACE IF NOT EXISTS {self.keyspace} WITH replication = {self.replication}",
+            timeout=SCHEMA_TIMEOUT,
+        )
+        for statement in (*schema.DDL, schema.SCHEMA_VERSION_SET):
+            session.execute(self._qualified(statement), timeout=SCHEMA_TIMEOUT)
+
+    def _qualified(self, cql: str) -> str:
+        """A statement of ``schema`` with its tables in this store's keyspace."""
+        return cql.format(ks=self.keyspace)
+
+    # -- plumbing
+
+    def _live(self) -> DriverSession:
+        if self._session is None:
+            raise RuntimeError(f"{self!r} is not open")
+        return self._session
+
+    async def _execute(
+        self,
+        statement: Statement,
+        values: Sequence[Any] | None = None,
+        timeout: float = REQUEST_TIMEOUT,
+    ) -> list[Any]:
+        session = self._live()
+        async with self._in_flight:
+            return await _rows_of(session.execute_async(statement, values, timeout=timeout))
+
+    async def _rows(self, cql: str, values: Sequence[Any] = ()) -> list[Any]:
+        """The rows of one prepared statement."""
+        self._live()  # before the lookup: a store never opened has no statements
+        return await self._execute(self._prepared[cql], values)
+
+    async def _first(self, cql: str, values: Sequence[Any] = ()) -> Any | None:
+        rows = await self._rows(cql, values)
+        return rows[0] if rows else None
+
+    async def _write_all(self, writes: Iterable[_Write]) -> None:
+        """Run the writes concurrently, a partition's rows in batches; identical ones once."""
+        partitions: dict[Any, list[_Write]] = {}
+        for write in dict.fromkeys(writes):
+            partitions.setdefault(write.partition or write, []).append(write)
+        await asyncio.gather(
+            *(
+                self._execute(self._statement(chunk))
+                for rows in partitions.values()
+                for chunk in _chunks(rows, BATCH_ROWS)
+            )
+        )
+
+    def _statement(self, writes: Sequence[_Write]) -> Statement:
+        """One bound statement, or an unlogged batch of rows of one partition."""
+        if len(writes) == 1:
+            return self._prepared[writes[0].cql].bind(writes[0].values)
+        batch = BatchStatement(batch_type=BatchType.UNLOGGED)
+        for write in writes:
+            batch.add(self._prepared[write.cql], write.values)
+        return batch
+
+    async def _get(self, table: Table, key: Any) -> Any | None:
+        row = await self._first(table.get, (key,))
+        return None if row is None else table.decode(row)
+
+    async def _scan(self, table: Table) -> list[Any]:
+        """The whole table, ordered by key in the client (Cassandra orders by token)."""
+        records = [table.decode(row) for row in await self._rows(table.scan)]
+        return sorted(records, key=attrgetter(table.partition[0]))
+
+    async def _lowest(self, table: Table, limit: int) -> list[Any]:
+        """The ``limit`` records with the smallest keys: every key is read, then those rows."""
+        keys = sorted(key for (key,) in await self._rows(table.keys))[:limit]
+        found = await asyncio.gather(
+            *(self._rows(table.get_many, (list(chunk),)) for chunk in _chunks(keys, IN_KEYS))
+        )
+        records = [table.decode(row) for rows in found for row in rows]
+        return sorted(records, key=attrgetter(table.partition[0]))
+
+    async def _put(self, table: Table, record: Any) -> None:
+        await self._rows(table.insert(), table.encode(record))
+
+    async def _delete(self, table: Table, key: Any) -> bool:
+        (applied, *_) = await self._first(table.delete, (key,))
+        return bool(applied)
+
+    # -- listings
+
+    def _list(
+        self, listing: Listing, scope: str | None, time: datetime | None, id_: Any, doc: str
+    ) -> Iterator[_Write]:
+        key = listing.key(scope, time, id_)
+        yield _Write(listing.insert, (*key, doc), (listing.name, *key[:-2]))
+        if listing.index:
+            series = listing.series(scope)
+            yield _Write(
+                listing.index_insert, (series, bucket(listing.unit, time)), (listing.index, series)
+            )
+
+    def _unlist(
+        self, listing: Listing, scope: str | None, time: datetime | None, id_: Any
+    ) -> _Write:
+        key = listing.key(scope, time, id_)
+        return _Write(listing.delete, key, (listing.name, *key[:-2]))
+
+    async def _listed(
+        self, listing: Listing, scope: str | None, limit: int, before: datetime | None
+    ) -> list[str]:
+        """The JSON copies in ``listing``, newest first, older than ``before``."""
+        upper = schema.FAR_FUTURE_MS if before is None else ceil_ms(before)
+        scoped = (scope,) if listing.scope else ()
+        docs: list[str] = []
+        for buckets in _chunks(await self._buckets(listing, scope, before), BUCKETS_AT_ONCE):
+            if len(docs) >= limit:
+                break
+            wanted = limit - len(docs)
+            pages = await asyncio.gather(
+                *(self._rows(listing.page, (*scoped, b, upper, wanted)) for b in buckets)
+            )
+            docs += [doc for page in pages for (doc,) in page]
+        return docs[:limit]
+
+    async def _buckets(
+        self, listing: Listing, scope: str | None, before: datetime | None
+    ) -> list[int]:
+        """The listing's buckets that may hold rows older than ``before``, newest first."""
+        if listing.index is None:
+            return [0]
+        top = schema.MAX_BUCKET if before is None else bucket(listing.unit, before)
+        rows = await self._rows(listing.index_read, (listing.series(scope), top))
+        return [b for (b,) in rows if before is None or b != schema.UNTIMED]
+
+    # -- derived records
+
+    async def upsert(self, records: Sequence[DerivedRecord]) -> None:
+        latest = _latest(records)
+        sessions = list(latest[Session].values())
+        stored = await self._stored_sessions([s.transaction_id for s in sessions])
+        await self._write_all(
+            [
+                *self._state_writes(latest[ChargePointState].values()),
+                *self._interval_writes(latest[StatusInterval].values()),
+                *self._session_writes(sessions, stored),
+                *self._meter_value_writes(latest[MeterValue].values()),
+                *self._alert_writes(latest[Alert].values()),
+            ]
+        )
+
+    async def _stored_sessions(self, transaction_ids: list[int]) -> dict[int, Session]:
+        found = await asyncio.gather(*(self._get(SESSIONS, tx) for tx in transaction_ids))
+        return {session.transaction_id: session for session in found if session is not None}
+
+    def _state_writes(self, states: Iterable[ChargePointState]) -> Iterator[_Write]:
+        for state in states:
+            yield _Write(STATES.insert(), STATES.encode(state))
+
+    def _interval_writes(self, intervals: Iterable[StatusInterval]) -> Iterator[_Write]:
+        for interval in intervals:
+            cp, connector = interval.charge_point_id, interval.connector_id
+            yield _Write(
+                schema.INTERVAL_INSERT,
+                (*INTERVALS.encode(interval), self._status_ttl),
+                (INTERVALS.name, cp, connector),
+            )
+            yield _Write(schema.CONNECTOR_INSERT, (cp, connector), ("status_connectors", cp))
+
+    def _session_writes(
+        self, sessions: list[Session], stored: dict[int, Session]
+    ) -> Iterator[_Write]:
+        for incoming in sessions:
+            old = stored.get(incoming.transaction_id)
+            session = _keep_start(incoming, old)
+            yield _Write(SESSIONS.insert(), SESSIONS.encode(session))
+            doc, tx, cp = SESSIONS.to_doc(session), session.transaction_id, session.charge_point_id
+            yield from self._list(SESSIONS_BY_CHARGE_POINT, cp, _sort_time(session), tx, doc)
+            yield from self._list(SESSIONS_BY_DAY, None, _sort_time(session), tx, doc)
+            if old is None:
+                continue
+            for listing, scope, old_scope in (
+                (SESSIONS_BY_CHARGE_POINT, cp, old.charge_point_id),
+                (SESSIONS_BY_DAY, None, None),
+            ):
+                stale = self._unlist(listing, old_scope, _sort_time(old), tx)
+                if stale.values != listing.key(scope, _sort_time(session), tx):
+                    yield stale
+
+    def _alert_writes(self, alerts: Iterable[Alert]) -> Iterator[_Write]:
+        for alert in alerts:
+            yield _Write(ALERTS.insert(), ALERTS.encode(alert))
+            doc = ALERTS.to_doc(alert)
+            yield from self._list(ALERTS_BY_DAY, None, alert.opened_at, alert.alert_id, doc)
+            if alert.open:
+                yield from self._list(OPEN_ALERTS, None, alert.opened_at, alert.alert_id, doc)
+            else:
+                yield self._unlist(OPEN_ALERTS, None, alert.opened_at, alert.alert_id)
+            if alert.acknowledged_at is not None:
+                ack = (alert.alert_id, to_ms(alert.acknowledged_at), alert.acknowledged_by)
+                yield _Write(schema.ACK_IF_NONE, ack)
+
+    def _meter_value_writes(self, values: Iterable[MeterValue]) -> Iterator[_Write]:
+        loose = schema.METER_VALUES_WITHOUT_TRANSACTION
+        for value in values:
+            if value.transaction_id is not None:
+                partition = (METER_VALUES.name, value.transaction_id)
+                yield _Write(METER_VALUES.insert(), METER_VALUES.encode(value), partition)
+            else:
+                day = bucket("day", value.timestamp)
+                row = (day, *loose.encode(value), self._meter_ttl)
+                yield _Write(
+                    schema.LOOSE_METER_INSERT, row, (loose.name, value.charge_point_id, day)
+                )
+
+    async def clear_derived(self) -> None:
+        for table in schema.DERIVED_TABLES:
+            truncate = SimpleStatement(f"TRUNCATE {self.keyspace}.{table}")
+            await self._execute(truncate, timeout=SCHEMA_TIMEOUT)
+
+    # -- charge points
+
+    async def get_registration(self, charge_point_id: str) -> Registration | None:
+        return await self._get(REGISTRATIONS, charge_point_id)
+
+    async def list_registrations(self) -> list[Registration]:
+        return await self._scan(REGISTRATIONS)
+
+    async def put_registration(self, registration: Registration) -> None:
+        await self._put(REGISTRATIONS, registration)
+
+    async def delete_registration(self, charge_point_id: str) -> bool:
+        return await self._delete(REGISTRATIONS, charge_point_id)
+
+    async def get_charge_point_state(self, charge_point_id: str) -> ChargePointState | None:
+        return await self._get(STATES, charge_point_id)
+
+    async def list_charge_point_states(self, limit: int = 1000) -> list[ChargePointState]:
+        return await self._lowest(STATES, limit)
+
+    async def status_history(
+        self, charge_point_id: str, start: datetime, end: datetime
+    ) -> list[StatusInterval]:
+        connectors = [c for (c,) in await self._rows(schema.CONNECTORS_OF, (charge_point_id,))]
+        window = (ceil_ms(start), ceil_ms(end))
+        found = await asyncio.gather(
+            *(self._intervals_of(charge_point_id, c, window) for c in connectors)
+        )
+        overlapping = [
+            interval
+            for intervals in found
+            for interval in intervals
+            if interval.end is None or interval.end > start
+        ]
+        return sorted(overlapping, key=lambda i: (i.start, i.connector_id))
+
+    async def _intervals_of(
+        self, charge_point_id: str, connector_id: int, window: tuple[int, int]
+    ) -> list[StatusInterval]:
+        """A connector's intervals starting in the window, and the last one before it.
+
+        A connector's intervals follow one another, so of those starting before the
+        window only the last can overlap it.
+        """
+        key = (charge_point_id, connector_id)
+        inside, before = await asyncio.gather(
+            self._rows(schema.INTERVALS_FROM, (*key, *window)),
+            self._rows(schema.INTERVAL_BEFORE, (*key, window[0])),
+        )
+        return [INTERVALS.decode(row) for row in (*inside, *before)]
+
+    # -- sessions and meter values
+
+    async def get_session(self, transaction_id: int) -> Session | None:
+        return await self._get(SESSIONS, transaction_id)
+
+    async def sessions_for_charge_point(
+        self, charge_point_id: str, limit: int = 100, before: datetime | None = None
+    ) -> list[Session]:
+        docs = await self._listed(SESSIONS_BY_CHARGE_POINT, charge_point_id, limit, before)
+        return [SESSIONS.from_doc(doc) for doc in docs]
+
+    async def recent_sessions(
+        self, limit: int = 100, before: datetime | None = None
+    ) -> list[Session]:
+        docs = await self._listed(SESSIONS_BY_DAY, None, limit, before)
+        return [SESSIONS.from_doc(doc) for doc in docs]
+
+    async def meter_values(self, transaction_id: int, limit: int = 10000) -> list[MeterValue]:
+        rows = await self._rows(schema.METER_VALUES_OF, (transaction_id, limit))
+        return [METER_VALUES.decode(row) for row in rows]
+
+    async def allocate_transaction_id(self, start_key: str) -> int:
+        """The id stored for ``start_key``, else a new one claimed with IF NOT EXISTS.
+
+        Ids come from a block this process reserved with a compare-and-set on the
+        allocator row; an id whose claim lost to another process's is skipped.
+        """
+        known = await self._first(schema.TRANSACTION_ID_OF, (start_key,))
+        if known is not None:
+            return int(known[0])
+        candidate = await self._next_transaction_id()
+        applied, *stored = await self._first(schema.TRANSACTION_ID_CLAIM, (start_key, candidate))
+        return candidate if applied else int(stored[-1])
+
+    async def _next_transaction_id(self) -> int:
+        async with self._id_lock:
+            if not self._ids:
+                self._ids = await self._reserve_ids(self._ids.stop)
+            taken, self._ids = self._ids[0], self._ids[1:]
+            return taken
+
+    async def _reserve_ids(self, expected: int) -> range:
+        """Move the allocator row from ``expected`` (a guess) on by a block; the block."""
+        while True:
+            if expected > schema.MAX_TRANSACTION_ID:
+                raise RuntimeError("transaction ids exhausted (all 2**31-1 allocated)")
+            stop = min(expected + ID_BLOCK, schema.MAX_TRANSACTION_ID + 1)
+            applied, *current = await self._first(
+                schema.ALLOCATOR_ADVANCE, (stop, schema.ALLOCATOR, expected)
+            )
+            if applied:
+                return range(expected, stop)
+            if not current or current[0] is None:  # no allocator row yet
+                await self._rows(schema.ALLOCATOR_INIT, (schema.ALLOCATOR, 1))
+                expected = 1
+            else:
+                expected = current[0]
+
+    # -- connection registry (stack mode)
+
+    async def node_alive(self, node: str, ttl: int) -> None:
+        await self._rows(schema.NODE_ALIVE, (node, datetime.now(UTC), ttl))
+
+    async def connection_opened(self, charge_point_id: str, node: str) -> None:
+        await self._rows(schema.CONNECTION_OPENED, (charge_point_id, node))
+
+    async def connection_closed(self, charge_point_id: str, node: str) -> None:
+        await self._rows(schema.CONNECTION_CLOSED, (charge_point_id, node))
+
+    async def node_for(self, charge_point_id: str) -> str | None:
+        row = await self._first(schema.CONNECTION_OF, (charge_point_id,))
+        if row is None or await self._first(schema.NODE_OF, (row[0],)) is None:
+            return None
+        return str(row[0])
+
+    # -- alerts
+
+    async def alerts(
+        self, open_only: bool = False, limit: int = 100, before: datetime | None = None
+    ) -> list[Alert]:
+        listing = OPEN_ALERTS if open_only else ALERTS_BY_DAY
+        alerts = [ALERTS.from_doc(doc) for doc in await self._listed(listing, None, limit, before)]
+        acks = await self._acks([alert.alert_id for alert in alerts])
+        return [
+            _acknowledged(alert, *acks[alert.alert_id]) if alert.alert_id in acks else alert
+            for alert in alerts
+        ]
+
+    async def _acks(self, alert_ids: list[str]) -> dict[str, tuple[datetime, str]]:
+        found = await asyncio.gather(
+            *(self._rows(schema.ACKS_OF, (list(ids),)) for ids in _chunks(alert_ids, IN_KEYS))
+        )
+        return {alert_id: (from_time(at), by) for rows in found for alert_id, at, by in rows}
+
+    async def acknowledge_alert(self, alert_id: str, by: str, at: datetime) -> bool:
+        if await self._first(ALERTS.get, (alert_id,)) is None:
+            return False
+        await self._rows(schema.ACK_PUT, (alert_id, to_ms(at), by))
+        return True
+
+    async def list_alert_rules(self) -> list[AlertRule]:
+        return await self._scan(schema.ALERT_RULES)
+
+    async def put_alert_rule(self, rule: AlertRule) -> None:
+        await self._put(schema.ALERT_RULES, rule)
+
+    async def delete_alert_rule(self, rule_id: str) -> bool:
+        return await self._delete(schema.ALERT_RULES, rule_id)
+
+    # -- id tags
+
+    async def get_id_tag(self, id_tag: str) -> IdTag | None:
+        return await self._get(ID_TAGS, id_tag)
+
+    async def list_id_tags(self, limit: int = 1000) -> list[IdTag]:
+        return await self._lowest(ID_TAGS, limit)
+
+    async def put_id_tag(self, tag: IdTag) -> None:
+        await self._put(ID_TAGS, tag)
+
+    async def delete_id_tag(self, id_tag: str) -> bool:
+        return await self._delete(ID_TAGS, id_tag)
+
+    # -- command log
+
+    async def record_command(self, command: CommandRecord) -> None:
+        """The command row and its two listing rows (``requested_at`` never changes)."""
+        doc, cp, at = COMMANDS.to_doc(command), command.charge_point_id, command.requested_at
+        await self._write_all(
+            [
+                _Write(COMMANDS.insert(), COMMANDS.encode(command)),
+                *self._list(COMMANDS_BY_CHARGE_POINT, cp, at, command.command_id, doc),
+                *self._list(COMMANDS_BY_DAY, None, at, command.command_id, doc),
+            ]
+        )
+
+    async def commands(
+        self, charge_point_id: str | None = None, limit: int = 100
+    ) -> list[CommandRecord]:
+        if charge_point_id is None:
+            docs = await self._listed(COMMANDS_BY_DAY, None, limit, None)
+        else:
+            docs = await self._listed(COMMANDS_BY_CHARGE_POINT, charge_point_id, limit, None)
+        return [COMMANDS.from_doc(doc) for doc in docs]

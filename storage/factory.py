@@ -1,0 +1,30 @@
+"""The one place that chooses the storage back end from the settings."""
+
+from __future__ import annotations
+
+from chargestream.settings import Mode, Settings
+from storage.base import StackStore, Store
+
+
+def create_store(settings: Settings) -> Store:
+    if settings.mode == Mode.EMBEDDED:
+        from storage.sqlite import SqliteStore
+
+        return SqliteStore(settings.store_path)
+    return create_stack_store(settings)
+
+
+def create_stack_store(settings: Settings) -> StackStore:
+    from storage.cassandra import CassandraStore
+
+    return CassandraStore(
+        [host.strip() for host in settings.cassandra_hosts.split(",") if host.strip()],
+        settings.cassandra_port,
+        settings.cassandra_keyspace,
+        replication=settings.cassandra_replication,
+        username=settings.cassandra_username,
+        password=settings.cassandra_password,
+        local_dc=settings.cassandra_local_dc,
+        status_ttl_days=settings.cassandra_status_ttl_days,
+        meter_ttl_days=settings.cassandra_meter_ttl_days,
+    )

@@ -1,0 +1,143 @@
+"""Faust workers: the derivation of streams.derive on the Kafka log, into the store.
+
+Per-charge-point derivation state lives in a changelog-backed Faust table
+keyed by charge point id, co-partitioned with ``ocpp.frames`` (the gateway
+produces with murmur2, like Faust). Events are taken in batches: derive
+each, write every record (awaited), then assign the new states to the
+table. Writing before assigning keeps a crash safe: the table never says an
+event was applied whose records were not stored, and re-applying an event
+from the old state yields the same records (idempotent upserts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+
+from chargestream.frames import FrameEvent, LoggedEvent
+from chargestream.settings import Settings
+from storage.base import Store
+from storage.factory import create_store
+from storage.models import DerivedRecord
+from streams.derive import ChargePointDerivation, DerivationSettings, derive, tick
+
+log = logging.getLogger("chargestream.worker")
+
+BATCH_SIZE = 500
+BATCH_WITHIN = 0.05  # seconds
+TICK_INTERVAL = 10.0
+
+
+class ViewsWorker:
+    """The Faust app and the store it writes to, built from settings."""
+
+    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+        self.settings = settings
+        self.store = store or create_store(settings)
+        self._store_ready = asyncio.Event()
+        self._derivation = DerivationSettings(offline_after=settings.offline_after)
+        self.processed = 0
+        self.app = faust.App(
+            settings.worker_group,
+            broker=f"kafka://{settings.kafka_bootstrap}",
+            store="memory://",
+            topic_partitions=settings.frames_partitions,
+            web_enabled=False,
+            web_host="127.0.0.1",
+            web_port=settings.worker_web_port,
+            producer_acks=-1,
+            consumer_auto_offset_reset="earliest",
+            broker_session_timeout=10.0,  # a dead worker's partitions move on within ~10 s
+            broker_heartbeat_interval=2.0,
+        )
+        frames = self.app.topic(
+            settings.frames_topic,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+        )
+        self.states = self.app.Table(
+            "cp-derivation",
+            default=None,
+            partitions=settings.frames_partitions,
+            key_type=bytes,  # bytes keys and values: raw in the changelog, and murmur2 of
+            value_type=bytes,  # the raw id, so changelog partition = frames partition
+            use_partitioner=True,
+        )
+        self.app.agent(frames, name="derive-views")(self._process)
+        self.app.task(self._open_store)
+        self.app.timer(TICK_INTERVAL)(self._tick)
+
+    async def _open_store(self) -> None:
+        await self.store.open()
+        await self._refresh_rules()
+        self._store_ready.set()
+        log.info("store_open", extra={"fields": {"mode": self.settings.mode.value}})
+
+    async def _refresh_rules(self) -> None:
+        rules = tuple(r for r in await self.store.list_alert_rules() if r.enabled)
+        self._derivation = DerivationSettings(
+            offline_after=self.settings.offline_after, rules=rules
+        )
+
+    def _state(self, charge_point_id: bytes) -> ChargePointDerivation | None:
+        saved = self.states.get(charge_point_id)
+        return ChargePointDerivation.from_json(saved) if saved else None
+
+    async def _process(self, stream: Any) -> None:
+        await self._store_ready.wait()
+        async for events in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN):
+            changed: dict[bytes, ChargePointDerivation] = {}
+            records: list[DerivedRecord] = []
+            for event in events:
+                message = event.message
+                key = message.key
+                state = changed.get(key) or self._state(key)
+                frame = FrameEvent.from_headers(key, message.value, list(message.headers or ()))
+                changed[key], derived = derive(
+                    state, LoggedEvent(message.offset, frame), self._derivation
+                )
+                records.extend(derived)
+            await self.store.upsert(records)
+            for key, state in changed.items():
+                self.states[key] = state.to_json()
+            self.processed += len(events)
+
+    async def _tick(self) -> None:
+        """Offline alerts for silent charge points, and fresh alert rules."""
+        if not self._store_ready.is_set():
+            return
+        await self._refresh_rules()
+        now = datetime.now(UTC)
+        records: list[DerivedRecord] = []
+        changed: dict[bytes, ChargePointDerivation] = {}
+        for key, saved in list(self.states.items()):
+            if not saved:
+                continue
+            state, derived = tick(ChargePointDerivation.from_json(saved), now, self._derivation)
+            if derived:
+                changed[key] = state
+                records.extend(derived)
+        if records:
+            await self.store.upsert(records)
+            for key, state in changed.items():
+                self.states[key] = state.to_json()
+
+
+def run_worker(settings: Settings) -> int:
+    """Run one Faust worker in the foreground until SIGINT/SIGTERM."""
+    from faust.worker import Worker
+
+    views = ViewsWorker(settings)
+    worker = Worker(views.app, loglevel=settings.log_level.lower(), quiet=True)
+    started = time.monotonic()
+    log.info("worker_starting", extra={"fields": {"kafka": settings.kafka_bootstrap}})
+    worker.execute_from_commandline()
+    log.info("worker_stopped", extra={"fields": {"seconds": round(time.monotonic() - started)}})
+    return 0

@@ -1,0 +1,366 @@
+"""The production pipeline against real Kafka and Cassandra.
+
+Two gateway nodes and the API run in this process, a Faust worker runs as a
+real subprocess (so it can be killed), each test module on its own topic,
+consumer group and keyspace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+from cassandra.cluster import Cluster
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from confluent_kafka.admin import AdminClient
+from ocpp.v16 import call
+
+from chargestream.frames import Direction, EventKind, FrameEvent
+from chargestream.settings import Settings
+from chargestream.stack import StackApi, StackGateway
+from storage.base import Store
+from storage.cassandra import CassandraStore
+from streams.replay import rebuild_from_kafka
+from tests.conftest import eventually
+from tests.ocpp_client import charge_point
+from tests.test_embedded import charge, free_port
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+PARTITIONS = 4
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    gateway_a: StackGateway
+    gateway_b: StackGateway
+    url_a: str
+    url_b: str
+    api: httpx.AsyncClient
+    worker: WorkerProcess
+
+    def store(self) -> Store:
+        return CassandraStore(
+            [self.settings.cassandra_hosts],
+            self.settings.cassandra_port,
+            self.settings.cassandra_keyspace,
+        )
+
+
+class WorkerProcess:
+    """``chargestream worker`` as a subprocess with the stack's settings."""
+
+    def __init__(self, settings: Settings, log_dir: Path) -> None:
+        self._env = {
+            **os.environ,
+            "CHARGESTREAM_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+            "CHARGESTREAM_FRAMES_TOPIC": settings.frames_topic,
+            "CHARGESTREAM_FRAMES_PARTITIONS": str(settings.frames_partitions),
+            "CHARGESTREAM_WORKER_GROUP": settings.worker_group,
+            "CHARGESTREAM_CASSANDRA_HOSTS": settings.cassandra_hosts,
+            "CHARGESTREAM_CASSANDRA_PORT": str(settings.cassandra_port),
+            "CHARGESTREAM_CASSANDRA_KEYSPACE": settings.cassandra_keyspace,
+            "CHARGESTREAM_WORKER_WEB_PORT": str(free_port()),
+            "CHARGESTREAM_LOG_FORMAT": "text",
+        }
+        self._log_dir = log_dir
+        self._runs = 0
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self._runs += 1
+        log = (self._log_dir / f"worker-{self._runs}.log").open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "chargestream.cli", "worker"],
+            env=self._env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture(scope="module")
+def settings(kafka_bootstrap: str, cassandra_contact: tuple[str, int]) -> Settings:
+    suffix = uuid.uuid4().hex[:10]
+    host, port = cassandra_contact
+    return Settings(
+        mode="stack",
+        kafka_bootstrap=kafka_bootstrap,
+        frames_topic=f"it-{suffix}.frames",
+        frames_partitions=PARTITIONS,
+        worker_group=f"it-{suffix}-views",
+        cassandra_hosts=host,
+        cassandra_port=port,
+        cassandra_keyspace=f"it_{suffix}",
+        ocpp_port=0,
+        api_port=0,
+        health_port=0,
+        command_timeout=10.0,
+        accept_unknown_id_tags=True,
+        log_format="text",
+    )
+
+
+@pytest.fixture(scope="module")
+def worker_logs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    directory = tmp_path_factory.mktemp("worker-logs")
+    yield directory
+    for log in sorted(directory.iterdir()):  # shown when a test failed
+        print(f"--- {log.name}\n{log.read_text()[-3000:]}")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def stack(settings: Settings, worker_logs: Path) -> AsyncIterator[Stack]:
+    gateway_a = StackGateway(replace(settings, node_id="gw-a"))
+    gateway_b = StackGateway(replace(settings, node_id="gw-b"))
+    api = StackApi(replace(settings, node_id="api-1"))
+    port_a = await gateway_a.start()  # creates the keyspace and the topic first
+    port_b = await gateway_b.start()
+    api_port = await api.start()
+    worker = WorkerProcess(settings, worker_logs)
+    worker.start()
+    client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", timeout=30)
+    try:
+        yield Stack(
+            settings,
+            gateway_a,
+            gateway_b,
+            f"ws://127.0.0.1:{port_a}/ocpp",
+            f"ws://127.0.0.1:{port_b}/ocpp",
+            client,
+            worker,
+        )
+    finally:
+        await client.aclose()
+        worker.stop()
+        await api.stop()
+        await gateway_b.stop()
+        await gateway_a.stop()
+        await drop_keyspace(settings)
+
+
+async def drop_keyspace(settings: Settings) -> None:
+    def drop() -> None:
+        cluster = Cluster([settings.cassandra_hosts], port=settings.cassandra_port)
+        try:
+            cluster.connect().execute(
+                f"DROP KEYSPACE IF EXISTS {settings.cassandra_keyspace}", timeout=60
+            )
+        finally:
+            cluster.shutdown()
+
+    await asyncio.to_thread(drop)
+
+
+async def finished_session(api: httpx.AsyncClient, transaction_id: int, timeout: float = 90):
+    async def probe():
+        response = await api.get(f"/api/v1/sessions/{transaction_id}")
+        return response.status_code == 200 and response.json()["stop_time"] and response.json()
+
+    return await eventually(probe, timeout=timeout, interval=0.2)
+
+
+async def views(store: Store, charge_point_id: str) -> dict[str, object]:
+    sessions = await store.sessions_for_charge_point(charge_point_id, limit=1000)
+    return {
+        "state": await store.get_charge_point_state(charge_point_id),
+        "history": await store.status_history(
+            charge_point_id,
+            datetime.now(UTC) - timedelta(days=400),
+            datetime.now(UTC) + timedelta(days=1),
+        ),
+        "sessions": sessions,
+        "meter": [await store.meter_values(s.transaction_id) for s in sessions],
+    }
+
+
+def frames_of(settings: Settings, charge_point_id: str) -> list[FrameEvent]:
+    reader = Consumer(
+        {"bootstrap.servers": settings.kafka_bootstrap, "group.id": f"read-{uuid.uuid4().hex}"}
+    )
+    try:
+        ends = {
+            p: reader.get_watermark_offsets(TopicPartition(settings.frames_topic, p), 10)[1]
+            for p in range(PARTITIONS)
+        }
+        reader.assign(
+            [TopicPartition(settings.frames_topic, p, OFFSET_BEGINNING) for p in ends if ends[p]]
+        )
+        left = sum(ends.values())
+        events = []
+        while left > 0:
+            for message in reader.consume(500, 5):
+                left -= 1
+                if message.key() == charge_point_id.encode():
+                    events.append(
+                        FrameEvent.from_headers(
+                            message.key(), message.value(), list(message.headers() or ())
+                        )
+                    )
+        return events
+    finally:
+        reader.close()
+
+
+# -- the tests (module order matters little; each uses its own charge points)
+
+
+async def test_a_full_session_flows_from_frame_to_cassandra(stack: Stack) -> None:
+    transaction_id = await charge(stack.url_a, "IT-CP-1", [40, 45, 50])
+    session = await finished_session(stack.api, transaction_id)
+    assert session["energy_kwh"] == 3.0 and session["charge_point_id"] == "IT-CP-1"
+    meter = (await stack.api.get(f"/api/v1/sessions/{transaction_id}/meter-values")).json()
+    assert len(meter) == 6
+    history = (await stack.api.get("/api/v1/charge-points/IT-CP-1/status-history")).json()
+    assert [h["status"] for h in history if h["connector_id"] == 1][:2] == ["Preparing", "Faulted"]
+
+    async def disconnected():
+        state = (await stack.api.get("/api/v1/charge-points/IT-CP-1")).json()["state"]
+        return state and not state["connected"] and state
+
+    state = await eventually(disconnected, timeout=60)
+    assert state["vendor"] == "BYD" and state["node"] == "gw-a"
+
+
+async def test_frames_are_in_kafka_in_order_with_their_metadata(stack: Stack) -> None:
+    async with charge_point(stack.url_b, "IT-CP-ORDER") as cp:
+        for _ in range(5):
+            await cp.call(call.Heartbeat())
+    events = await asyncio.to_thread(frames_of, stack.settings, "IT-CP-ORDER")
+    assert [e.sequence for e in events] == list(range(len(events)))
+    assert events[0].kind == EventKind.CONNECTED and events[-1].kind == EventKind.DISCONNECTED
+    frames = [e for e in events if e.kind == EventKind.FRAME]
+    assert len(frames) == 10
+    assert {e.node for e in events} == {"gw-b"}
+    assert [e.direction for e in frames] == [Direction.IN, Direction.OUT] * 5
+    assert all(e.action == "Heartbeat" for e in frames)
+    assert all(e.received_us > 1.7e15 for e in frames)
+
+
+async def test_a_resent_start_transaction_gets_the_same_id(stack: Stack) -> None:
+    async with charge_point(stack.url_a, "IT-CP-RESEND") as cp:
+        request = call.StartTransaction(
+            connector_id=1, id_tag="T", meter_start=10, timestamp="2026-11-27T09:00:00.000Z"
+        )
+        first = await cp.call(request)
+        again = await cp.call(request)
+    async with charge_point(stack.url_b, "IT-CP-RESEND") as cp:  # even on the other node
+        third = await cp.call(request)
+    assert first.transaction_id == again.transaction_id == third.transaction_id
+
+
+async def test_commands_reach_charge_points_on_either_gateway(stack: Stack) -> None:
+    async with (
+        charge_point(stack.url_a, "IT-CMD-A") as on_a,
+        charge_point(stack.url_b, "IT-CMD-B") as on_b,
+    ):
+        for cp in (on_a, on_b):
+            await cp.call(call.BootNotification(charge_point_model="m", charge_point_vendor="v"))
+        for cp in (on_a, on_b):
+            response = await stack.api.post(
+                f"/api/v1/charge-points/{cp.id}/commands/ChangeConfiguration",
+                json={"key": "HeartbeatInterval", "value": "42"},
+            )
+            assert response.status_code == 200, response.text
+            assert response.json()["response"] == {"status": "Accepted"}
+            assert cp.configuration["HeartbeatInterval"] == "42"
+        assert on_a.received[-1][0] == on_b.received[-1][0] == "ChangeConfiguration"
+        gone = await stack.api.post("/api/v1/charge-points/IT-CP-1/commands/ClearCache", json={})
+        assert gone.status_code == 409 and gone.json()["outcome"] == "not_connected"
+    after = await stack.api.post("/api/v1/charge-points/IT-CMD-B/commands/ClearCache", json={})
+    assert after.status_code == 409
+
+
+async def test_a_killed_worker_resumes_with_nothing_lost_or_doubled(stack: Stack) -> None:
+    charge_points = [f"IT-KILL-{i}" for i in range(4)]
+
+    async def sessions_of(cp: str, first: int) -> list[int]:
+        return [
+            await charge(stack.url_a if i % 2 else stack.url_b, cp, [20, 21], start=600 * i)
+            for i in range(first, first + 2)
+        ]
+
+    first_wave = await asyncio.gather(*(sessions_of(cp, 0) for cp in charge_points))
+    stack.worker.kill()  # mid-stream: the second wave arrives while no worker runs
+    second_wave = await asyncio.gather(*(sessions_of(cp, 2) for cp in charge_points))
+    stack.worker.start()
+    expected = {
+        cp: sorted(a + b) for cp, a, b in zip(charge_points, first_wave, second_wave, strict=True)
+    }
+    for transaction_ids in expected.values():
+        for transaction_id in transaction_ids:
+            session = await finished_session(stack.api, transaction_id, timeout=120)
+            assert session["energy_kwh"] == 2.0
+    for cp, transaction_ids in expected.items():
+        listed = (await stack.api.get(f"/api/v1/charge-points/{cp}/sessions")).json()
+        assert sorted(s["transaction_id"] for s in listed) == transaction_ids
+        for transaction_id in transaction_ids:
+            meter = (await stack.api.get(f"/api/v1/sessions/{transaction_id}/meter-values")).json()
+            assert len(meter) == 4
+
+
+async def test_redelivered_frames_change_nothing_and_replay_rebuilds_the_same(
+    stack: Stack,
+) -> None:
+    transaction_id = await charge(stack.url_b, "IT-CP-REPLAY", [30, 35])
+    await finished_session(stack.api, transaction_id)
+    store = stack.store()
+    await store.open()
+    try:
+
+        async def settled():
+            snapshot = await views(store, "IT-CP-REPLAY")
+            state = snapshot["state"]
+            return snapshot if state is not None and not state.connected else None
+
+        before = await eventually(settled, timeout=60)
+        # at-least-once delivery: rewind the worker's committed offsets and let it read again
+        stack.worker.stop()
+        admin = AdminClient({"bootstrap.servers": stack.settings.kafka_bootstrap})
+        rewind = [TopicPartition(stack.settings.frames_topic, p, 0) for p in range(PARTITIONS)]
+        await asyncio.to_thread(
+            lambda: admin.alter_consumer_group_offsets(
+                [_group_offsets(stack.settings.worker_group, rewind)]
+            )[stack.settings.worker_group].result(30)
+        )
+        stack.worker.start()
+        marker = await charge(stack.url_b, "IT-CP-MARKER", [1])  # processed after the rewind
+        await finished_session(stack.api, marker, timeout=120)
+        assert await views(store, "IT-CP-REPLAY") == before
+
+        replayed = await rebuild_from_kafka(stack.settings, stack.store())
+        assert replayed > 20
+        assert await views(store, "IT-CP-REPLAY") == before
+    finally:
+        await store.close()
+
+
+def _group_offsets(group: str, partitions: list[TopicPartition]):  # type: ignore[no-untyped-def]
+    from confluent_kafka import ConsumerGroupTopicPartitions
+
+    return ConsumerGroupTopicPartitions(group, partitions)

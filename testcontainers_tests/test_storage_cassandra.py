@@ -1,0 +1,306 @@
+"""CassandraStore: the storage contract, plus what only the Cassandra data model has.
+
+Creating a table takes about half a second on a small node, so the module creates one
+keyspace and each test starts from its tables emptied (only those holding rows are
+truncated).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
+from cassandra.policies import RoundRobinPolicy
+
+from storage import cassandra_schema as schema
+from storage.cassandra import CassandraStore
+from storage.models import ChargePointState, MeterValue, Registration, Session, StatusInterval
+from tests.storage_contract import StoreContract, at, command, minimal_alert
+
+Contact = tuple[str, int]
+
+
+def new_store(contact: Contact, keyspace: str) -> CassandraStore:
+    host, port = contact
+    return CassandraStore([host], port, keyspace)
+
+
+def plain_cluster(contact: Contact) -> Cluster:
+    """A driver cluster for raw statements, as an operator's cqlsh would run them."""
+    profile = ExecutionProfile(load_balancing_policy=RoundRobinPolicy(), request_timeout=120)
+    return Cluster(
+        [contact[0]],
+        port=contact[1],
+        protocol_version=5,
+        execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+    )
+
+
+@pytest.fixture(scope="module")
+def keyspace(cassandra_contact: Contact) -> Iterator[str]:
+    """A keyspace with the store's schema, created once for this module."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+
+    async def create() -> None:
+        store = new_store(cassandra_contact, name)
+        await store.open()
+        await store.close()
+
+    asyncio.run(create())
+    yield name
+    cluster = plain_cluster(cassandra_contact)
+    try:
+        cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {name}")
+    finally:
+        cluster.shutdown()
+
+
+Cql = Callable[..., list[Any]]
+
+
+@pytest.fixture(scope="module")
+def cql(cassandra_contact: Contact, keyspace: str) -> Iterator[Cql]:
+    """Runs one raw statement whose tables are written ``{ks}.table``; its rows."""
+    cluster = plain_cluster(cassandra_contact)
+    session = cluster.connect()
+
+    def run(statement: str, *values: Any) -> list[Any]:
+        return session.execute(statement.format(ks=keyspace), values).all()
+
+    try:
+        yield run
+    finally:
+        cluster.shutdown()
+
+
+def empty_tables(cql: Cql) -> None:
+    for table in schema.TABLES:
+        if table != "schema_version" and cql(f"SELECT * FROM {{ks}}.{table} LIMIT 1"):
+            cql(f"TRUNCATE {{ks}}.{table}")
+
+
+@pytest.fixture
+async def store(
+    cassandra_contact: Contact, keyspace: str, cql: Cql
+) -> AsyncIterator[CassandraStore]:
+    empty_tables(cql)
+    store = new_store(cassandra_contact, keyspace)
+    await store.open()
+    yield store
+    await store.close()
+
+
+class TestCassandraStore(StoreContract):
+    pass
+
+
+# ----------------------------------------------------------------- lifecycle
+
+
+async def test_use_after_close_raises(store: CassandraStore) -> None:
+    await store.close()
+    with pytest.raises(RuntimeError, match="not open"):
+        await store.get_session(1)
+    await store.close()  # closing twice is harmless
+
+
+async def test_open_refuses_a_newer_schema(
+    cassandra_contact: Contact, keyspace: str, cql: Cql
+) -> None:
+    cql("UPDATE {ks}.schema_version SET version = %s WHERE name = %s", 99, schema.SCHEMA_NAME)
+    try:
+        store = new_store(cassandra_contact, keyspace)
+        with pytest.raises(RuntimeError, match="newer"):
+            await store.open()
+        with pytest.raises(RuntimeError, match="not open"):
+            await store.list_registrations()
+    finally:
+        cql(schema.SCHEMA_VERSION_SET)
+
+
+def test_constructor_checks_its_arguments() -> None:
+    with pytest.raises(ValueError, match="keyspace"):
+        CassandraStore(["127.0.0.1"], keyspace="drop table x")
+    with pytest.raises(ValueError, match="status_ttl_days"):
+        CassandraStore(["127.0.0.1"], status_ttl_days=-1)
+
+
+async def test_upsert_rejects_operator_data(store: CassandraStore) -> None:
+    with pytest.raises(TypeError, match="Registration"):
+        await store.upsert([Registration("CP-1")])  # type: ignore[list-item]
+
+
+# ------------------------------------------------------------ transaction ids
+
+
+async def test_concurrent_allocation_from_two_stores(
+    store: CassandraStore, cassandra_contact: Contact, keyspace: str
+) -> None:
+    other = new_store(cassandra_contact, keyspace)
+    await other.open()
+    try:
+        own = [f"own-{i}" for i in range(250)]
+        theirs = [f"theirs-{i}" for i in range(250)]
+        shared = [f"shared-{i}" for i in range(50)]
+        mine, yours = await asyncio.gather(
+            asyncio.gather(*map(store.allocate_transaction_id, [*own, *shared])),
+            asyncio.gather(*map(other.allocate_transaction_id, [*theirs, *shared])),
+        )
+    finally:
+        await other.close()
+    assert mine[len(own) :] == yours[len(theirs) :]  # the same key got the same id
+    distinct = [*mine, *yours[: len(theirs)]]
+    assert len(set(distinct)) == len(own) + len(theirs) + len(shared)
+    assert all(0 < tx <= schema.MAX_TRANSACTION_ID for tx in distinct)
+
+
+async def test_transaction_ids_stop_at_int32_max(
+    store: CassandraStore, cassandra_contact: Contact, keyspace: str, cql: Cql
+) -> None:
+    assert await store.allocate_transaction_id("first") == 1
+    cql(
+        "UPDATE {ks}.id_allocator SET next_id = %s WHERE name = %s",
+        schema.MAX_TRANSACTION_ID - 1,
+        schema.ALLOCATOR,
+    )
+    fresh = new_store(cassandra_contact, keyspace)  # no block reserved yet
+    await fresh.open()
+    try:
+        assert await fresh.allocate_transaction_id("last") == schema.MAX_TRANSACTION_ID - 1
+        assert await fresh.allocate_transaction_id("very last") == schema.MAX_TRANSACTION_ID
+        with pytest.raises(RuntimeError, match="exhausted"):
+            await fresh.allocate_transaction_id("one too many")
+        assert await fresh.allocate_transaction_id("first") == 1
+    finally:
+        await fresh.close()
+
+
+# ----------------------------------------------------------------- sessions
+
+YEAR_END = datetime(2023, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
+
+
+async def test_session_listings_walk_year_and_day_buckets(store: CassandraStore) -> None:
+    times = [
+        YEAR_END - timedelta(days=400),
+        YEAR_END - timedelta(days=1),
+        YEAR_END,
+        YEAR_END + timedelta(milliseconds=1),  # the next day and year
+        YEAR_END + timedelta(days=3),
+        YEAR_END + timedelta(days=500),
+    ]
+    sessions = [Session(i, "CP-1", start_time=t) for i, t in enumerate(times, start=1)]
+    await store.upsert([*sessions, Session(7, "CP-2", stop_time=YEAR_END)])
+    everything = [6, 5, 4, 7, 3, 2, 1]  # a tie on time: the higher transaction id first
+    assert [s.transaction_id for s in await store.recent_sessions()] == everything
+    assert [s.transaction_id for s in await store.recent_sessions(limit=4)] == everything[:4]
+    page = await store.recent_sessions(limit=3, before=YEAR_END + timedelta(milliseconds=1))
+    assert [s.transaction_id for s in page] == [7, 3, 2]
+    for_cp1 = await store.sessions_for_charge_point("CP-1", limit=2, before=times[4])
+    assert [s.transaction_id for s in for_cp1] == [4, 3]
+    assert await store.recent_sessions(before=times[0]) == []
+
+
+async def test_commands_and_alerts_across_day_and_year_buckets(store: CassandraStore) -> None:
+    times = [YEAR_END - timedelta(days=2), YEAR_END, YEAR_END + timedelta(days=1, milliseconds=1)]
+    for i, time in enumerate(times):
+        await store.record_command(command(f"C-{i}", time, "CP-1"))
+    await store.record_command(command("C-9", YEAR_END - timedelta(hours=1), "CP-2"))
+    assert [c.command_id for c in await store.commands()] == ["C-2", "C-1", "C-9", "C-0"]
+    assert [c.command_id for c in await store.commands("CP-1", limit=2)] == ["C-2", "C-1"]
+    await store.upsert(
+        [minimal_alert(f"A-{i}", time, closed=i == 1) for i, time in enumerate(times)]
+    )
+    assert [a.alert_id for a in await store.alerts(before=times[2])] == ["A-1", "A-0"]
+    assert [a.alert_id for a in await store.alerts(open_only=True)] == ["A-2", "A-0"]
+
+
+async def test_sessions_without_any_time_come_last(store: CassandraStore) -> None:
+    await store.upsert([Session(1, "CP-1"), Session(2, "CP-1", start_time=at(0))])
+    assert [s.transaction_id for s in await store.recent_sessions()] == [2, 1]
+    assert [s.transaction_id for s in await store.recent_sessions(before=at(1))] == [2]
+
+
+async def test_stop_without_start_keeps_the_stored_start(store: CassandraStore) -> None:
+    started = Session(5, "CP-1", 1, "TAG-1", at(0), 1000)
+    await store.upsert([started])
+    # A Stop derived after the processor lost its state knows nothing of the start.
+    stopped = Session(5, "CP-1", stop_time=at(30), meter_stop=8000, stop_reason="Local")
+    await store.upsert([stopped])
+    expected = dataclasses.replace(stopped, connector_id=1, id_tag="TAG-1", start_time=at(0))
+    expected = dataclasses.replace(expected, meter_start=1000)
+    assert await store.get_session(5) == expected
+    assert await store.recent_sessions() == [expected]
+    assert await store.sessions_for_charge_point("CP-1") == [expected]
+
+
+async def test_a_session_moved_in_time_keeps_one_listing_row(store: CassandraStore) -> None:
+    stop_only = Session(5, "CP-1", stop_time=at(30))
+    await store.upsert([stop_only])
+    started = dataclasses.replace(stop_only, start_time=at(-400 * 24 * 60))  # another year
+    await store.upsert([started])
+    assert await store.recent_sessions() == [started]
+    assert await store.sessions_for_charge_point("CP-1") == [started]
+
+
+# ---------------------------------------------------------- status intervals
+
+
+async def test_open_interval_started_long_before_the_window(store: CassandraStore) -> None:
+    day = 24 * 60
+    old_closed = StatusInterval("CP-1", 1, at(-40 * day), "Charging", end=at(-35 * day))
+    open_since = StatusInterval("CP-1", 1, at(-30 * day), "Available")
+    other_connector = StatusInterval("CP-1", 2, at(5), "Charging", end=at(6))
+    await store.upsert([old_closed, open_since, other_connector])
+    assert await store.status_history("CP-1", at(0), at(60)) == [open_since, other_connector]
+    assert await store.status_history("CP-1", at(-38 * day), at(-37 * day)) == [old_closed]
+
+
+async def test_intervals_and_loose_meter_values_expire(store: CassandraStore, cql: Cql) -> None:
+    loose = MeterValue("CP-1", 0, at(0), "Voltage", 230.0, "V")
+    await store.upsert([StatusInterval("CP-1", 1, at(0), "Available"), loose])
+    [(interval_ttl,)] = cql("SELECT TTL(data) FROM {ks}.status_intervals")
+    [(meter_ttl,)] = cql('SELECT TTL("value") FROM {ks}.meter_values_without_transaction')
+    assert 399 * 86400 < interval_ttl <= 400 * 86400
+    assert 399 * 86400 < meter_ttl <= 400 * 86400
+    assert cql("SELECT * FROM {ks}.meter_values LIMIT 1") == []
+
+
+# ------------------------------------------------------------- alerts, bulk
+
+
+async def test_acknowledgements_survive_a_replay(store: CassandraStore) -> None:
+    alert = minimal_alert("A-1", at(0))
+    await store.upsert([alert])
+    await store.acknowledge_alert("A-1", "operator", at(1))
+    await store.clear_derived()
+    assert await store.acknowledge_alert("A-1", "operator", at(2)) is False
+    await store.upsert([alert])
+    (replayed,) = await store.alerts(open_only=True)
+    assert (replayed.acknowledged_at, replayed.acknowledged_by) == (at(1), "operator")
+
+
+async def test_large_upserts(store: CassandraStore) -> None:
+    """Thousands of rows, many sharing a partition (batched), more than a result page."""
+    values = [
+        MeterValue("CP-1", 1, at(ms=i), "Energy.Active.Import.Register", float(i), "Wh", 9)
+        for i in range(10_000)
+    ]
+    states = [ChargePointState(f"CP-{i:04}") for i in range(1500)]
+    sessions = [Session(i, f"CP-{i:04}", start_time=at(i % 7, ms=i)) for i in range(1, 301)]
+    alerts = [minimal_alert(f"A-{i:03}", at(ms=i), closed=i % 3 == 0) for i in range(300)]
+    await store.upsert([*values, *states, *sessions, *alerts])
+    assert await store.meter_values(9) == values
+    assert len(await store.list_charge_point_states(limit=10_000)) == 1500
+    listed = await store.list_charge_point_states(limit=3)
+    assert [s.charge_point_id for s in listed] == ["CP-0000", "CP-0001", "CP-0002"]
+    newest_first = sorted(sessions, key=lambda s: (s.start_time, s.transaction_id), reverse=True)
+    assert await store.recent_sessions(limit=1000) == newest_first
+    open_alerts = [a for a in reversed(alerts) if a.open]
+    assert await store.alerts(open_only=True, limit=1000) == open_alerts
