@@ -38,7 +38,8 @@ class Store(Protocol):
         """Insert or replace each record by its natural key (see models).
 
         Idempotent: applying the same records again changes nothing. An Alert
-        upsert keeps the alert's acknowledgement.
+        upsert keeps the alert's acknowledgement; a Session upsert without start
+        fields keeps the stored ones (``Session.keeping_start_of``).
         """
 
     async def clear_derived(self) -> None:

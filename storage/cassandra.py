@@ -121,22 +121,6 @@ _KEYS = {
 }
 
 
-def _keep_start(new: Session, old: Session | None) -> Session:
-    """``new``, with ``old``'s start fields if ``new`` has no start (a Stop after lost state).
-
-    This keeps a session's sort time, hence its listing rows, stable across upserts.
-    """
-    if old is None or new.start_time is not None:
-        return new
-    return dataclasses.replace(
-        new,
-        start_time=old.start_time,
-        meter_start=old.meter_start if new.meter_start is None else new.meter_start,
-        connector_id=old.connector_id if new.connector_id is None else new.connector_id,
-        id_tag=old.id_tag if new.id_tag is None else new.id_tag,
-    )
-
-
 def _latest(records: Sequence[DerivedRecord]) -> dict[type, dict[Any, Any]]:
     """The records by type and natural key; a later record replaces an earlier one."""
     latest: dict[type, dict[Any, Any]] = {kind: {} for kind in _KEYS}
@@ -147,7 +131,7 @@ def _latest(records: Sequence[DerivedRecord]) -> dict[type, dict[Any, Any]]:
         same_kind = latest[type(record)]
         key = key_of(record)
         if isinstance(record, Session):
-            record = _keep_start(record, same_kind.get(key))
+            record = record.keeping_start_of(same_kind.get(key))
         same_kind[key] = record
     return latest
 
@@ -469,7 +453,7 @@ class CassandraStore:
     ) -> Iterator[_Write]:
         for incoming in sessions:
             old = stored.get(incoming.transaction_id)
-            session = _keep_start(incoming, old)
+            session = incoming.keeping_start_of(old)
             yield _Write(SESSIONS.insert(), SESSIONS.encode(session))
             doc, tx, cp = SESSIONS.to_doc(session), session.transaction_id, session.charge_point_id
             yield from self._list(SESSIONS_BY_CHARGE_POINT, cp, _sort_time(session), tx, doc)

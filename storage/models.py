@@ -13,7 +13,7 @@ precision.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -180,6 +180,28 @@ class Session:
     @property
     def active(self) -> bool:
         return self.stop_time is None
+
+    def keeping_start_of(self, stored: Session | None) -> Session:
+        """This session with ``stored``'s start fields where it has none.
+
+        A StopTransaction derived after its state was lost carries no start; the
+        store keeps what it knew, so a session's start (and its place in
+        listings) never goes back to unknown.
+        """
+        if stored is None or self.start_time is not None:
+            return self
+        meter_start = stored.meter_start if self.meter_start is None else self.meter_start
+        energy = self.energy_kwh
+        if energy is None and meter_start is not None and self.meter_stop is not None:
+            energy = (self.meter_stop - meter_start) / 1000
+        return replace(
+            self,
+            start_time=stored.start_time,
+            meter_start=meter_start,
+            connector_id=stored.connector_id if self.connector_id is None else self.connector_id,
+            id_tag=stored.id_tag if self.id_tag is None else self.id_tag,
+            energy_kwh=energy,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -470,6 +470,8 @@ class SqliteStore:
                 raise TypeError(f"not a derived record: {type(record).__name__}")
             batches.setdefault(type(record), []).append(record)
         with _transaction(self._db):
+            if Session in batches:
+                batches[Session] = self._keeping_start(batches[Session])  # type: ignore[arg-type]
             for kind, batch in batches.items():
                 table = _DERIVED[kind]
                 self._db.executemany(table.upsert_sql, map(table.encode, batch))
@@ -480,6 +482,18 @@ class SqliteStore:
             ]
             if acks:
                 self._db.executemany(_ACK_IF_NONE, acks)
+
+    def _keeping_start(self, sessions: list[Session]) -> list[DerivedRecord]:
+        """See ``Session.keeping_start_of``; an earlier version in the batch counts as stored."""
+        latest: dict[int, Session] = {}
+        for session in sessions:
+            if session.start_time is None:
+                stored = latest.get(session.transaction_id) or self._get(
+                    _SESSIONS, session.transaction_id
+                )
+                session = session.keeping_start_of(stored)
+            latest[session.transaction_id] = session
+        return list(latest.values())
 
     async def clear_derived(self) -> None:
         await self._run(self._clear_derived)

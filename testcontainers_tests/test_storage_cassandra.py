@@ -227,19 +227,6 @@ async def test_sessions_without_any_time_come_last(store: CassandraStore) -> Non
     assert [s.transaction_id for s in await store.recent_sessions(before=at(1))] == [2]
 
 
-async def test_stop_without_start_keeps_the_stored_start(store: CassandraStore) -> None:
-    started = Session(5, "CP-1", 1, "TAG-1", at(0), 1000)
-    await store.upsert([started])
-    # A Stop derived after the processor lost its state knows nothing of the start.
-    stopped = Session(5, "CP-1", stop_time=at(30), meter_stop=8000, stop_reason="Local")
-    await store.upsert([stopped])
-    expected = dataclasses.replace(stopped, connector_id=1, id_tag="TAG-1", start_time=at(0))
-    expected = dataclasses.replace(expected, meter_start=1000)
-    assert await store.get_session(5) == expected
-    assert await store.recent_sessions() == [expected]
-    assert await store.sessions_for_charge_point("CP-1") == [expected]
-
-
 async def test_a_session_moved_in_time_keeps_one_listing_row(store: CassandraStore) -> None:
     stop_only = Session(5, "CP-1", stop_time=at(30))
     await store.upsert([stop_only])

@@ -439,6 +439,30 @@ class StoreContract:
         assert await store.get_session(5) == stopped
         assert await store.recent_sessions() == [stopped]
 
+    async def test_session_stop_without_start_keeps_the_stored_start(self, store: Store) -> None:
+        started = Session(6, "CP-1", 2, "TAG-1", at(0), 1000)
+        stop_only = Session(6, "CP-1", stop_time=at(30), meter_stop=4000, stop_reason="Local")
+        await store.upsert([started])
+        await store.upsert([stop_only])
+        expected = dataclasses.replace(
+            stop_only,
+            connector_id=2,
+            id_tag="TAG-1",
+            start_time=at(0),
+            meter_start=1000,
+            energy_kwh=3.0,
+        )
+        assert await store.get_session(6) == expected
+        assert await store.sessions_for_charge_point("CP-1") == [expected]
+        # the same within one batch
+        await store.upsert(
+            [
+                dataclasses.replace(started, transaction_id=7),
+                dataclasses.replace(stop_only, transaction_id=7),
+            ]
+        )
+        assert await store.get_session(7) == dataclasses.replace(expected, transaction_id=7)
+
     async def test_sessions_newest_first(self, store: Store) -> None:
         oldest = Session(1, "CP-1", start_time=at(0), stop_time=at(100))
         stop_only = Session(2, "CP-1", stop_time=at(10))  # StartTransaction never seen
