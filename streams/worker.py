@@ -46,6 +46,7 @@ class ViewsWorker:
             settings.worker_group,
             broker=f"kafka://{settings.kafka_bootstrap}",
             store="memory://",
+            datadir=str(settings.data_dir / "faust"),
             topic_partitions=settings.frames_partitions,
             web_enabled=False,
             web_host="127.0.0.1",
