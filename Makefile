@@ -10,7 +10,7 @@ TEST_CASSANDRA_PORT ?= 19042
 ARGS ?=
 
 .PHONY: help run demo stack test unit lint system-deps services-up services-down \
-	screenshots bench-gateway clean
+	screenshots helm-check bench-gateway clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -43,6 +43,7 @@ demo: $(STAMP)  ## the embedded CSMS plus 20 simulated charge points
 test: $(STAMP) system-deps  ## the whole suite: lint, unit, and integration tests against real Kafka + Cassandra
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python helm/check.py
 	$(BIN)/chargestream services up --dir $(SERVICES_DIR)-test \
 	  --kafka-port $(TEST_KAFKA_PORT) --cassandra-port $(TEST_CASSANDRA_PORT)
 	CHARGESTREAM_TEST_KAFKA_BOOTSTRAP=127.0.0.1:$(TEST_KAFKA_PORT) \
@@ -68,6 +69,9 @@ services-up: $(STAMP)  ## start local Kafka (9092) and Cassandra (9042)
 
 services-down: $(STAMP)  ## stop them
 	$(BIN)/chargestream services down --dir $(SERVICES_DIR)
+
+helm-check: $(STAMP)  ## lint the Helm chart, render it (default, dev, prod), validate for Kubernetes 1.33
+	$(BIN)/python helm/check.py
 
 bench-gateway: $(STAMP)  ## gateway throughput and latency with 1,000 and 5,000 charge points
 	$(BIN)/python -m benchmarks.gateway $(ARGS)

@@ -1,6 +1,6 @@
-"""The ``chargestream`` command: one entry point for every component.
+"""chargestream: one command for every component of the CSMS.
 
-Settings come from ``CHARGESTREAM_*`` variables (docs/configuration.md);
+Settings come from CHARGESTREAM_* environment variables (docs/configuration.md);
 the few flags here override them.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -62,6 +63,30 @@ def _worker(args: argparse.Namespace) -> int:
     return run_worker(settings_from(args, mode="stack"))
 
 
+def _bootstrap(args: argparse.Namespace) -> int:
+    from chargestream.stack import bootstrap
+
+    settings = settings_from(args, mode="stack")
+    passwords = None
+    if args.charge_point_passwords is not None:
+        passwords = _read_passwords(args.charge_point_passwords)
+    asyncio.run(bootstrap(settings, passwords))
+    return 0
+
+
+def _read_passwords(path: Path) -> dict[str, str]:
+    """A JSON object of charge point id -> Basic auth password (8-40 characters)."""
+    try:
+        passwords = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise SettingsError(f"{path}: {error}") from None
+    if not isinstance(passwords, dict) or not all(
+        isinstance(v, str) and 8 <= len(v) <= 40 for v in passwords.values()
+    ):
+        raise SettingsError(f"{path}: expected {{charge point id: password of 8-40 chars}}")
+    return passwords
+
+
 def _stack(args: argparse.Namespace) -> int:
     from chargestream.supervisor import run_stack
 
@@ -94,6 +119,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     _server_flags(command("api", "stack mode: the HTTP API", _api))
     command("worker", "stack mode: a Faust worker deriving the views", _worker)
+    bootstrap = command(
+        "bootstrap", "stack mode: create the frames topic and the keyspace, then exit", _bootstrap
+    )
+    bootstrap.add_argument(
+        "--charge-point-passwords",
+        type=Path,
+        help="JSON file {charge point id: password}: set these Basic-auth passwords",
+    )
     stack = command("stack", "the whole stack in the foreground: services + every process", _stack)
     _server_flags(stack)
     stack.add_argument("--gateways", type=int, default=1, help="gateway processes (default 1)")

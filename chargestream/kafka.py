@@ -15,10 +15,28 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from chargestream.settings import Settings
 
-def producer_config(bootstrap: str, **extra: Any) -> dict[str, Any]:
+
+def client_config(settings: Settings) -> dict[str, Any]:
+    """Connection and security options shared by every Kafka client."""
+    config: dict[str, Any] = {
+        "bootstrap.servers": settings.kafka_bootstrap,
+        "security.protocol": settings.kafka_security_protocol,
+    }
+    if settings.kafka_sasl_mechanism:
+        config["sasl.mechanism"] = settings.kafka_sasl_mechanism
+    if settings.kafka_sasl_username is not None:
+        config["sasl.username"] = settings.kafka_sasl_username
+        config["sasl.password"] = settings.kafka_sasl_password or ""
+    if settings.kafka_ca_file is not None:
+        config["ssl.ca.location"] = str(settings.kafka_ca_file)
+    return config
+
+
+def producer_config(client: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {
-        "bootstrap.servers": bootstrap,
+        **client,
         "enable.idempotence": True,
         "acks": "all",
         "linger.ms": 5,
@@ -29,9 +47,9 @@ def producer_config(bootstrap: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-def ensure_topics(bootstrap: str, topics: dict[str, int], timeout: float = 30.0) -> None:
+def ensure_topics(client: dict[str, Any], topics: dict[str, int], timeout: float = 30.0) -> None:
     """Create missing topics (name -> partitions); existing ones are left alone."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient(client)
     existing = admin.list_topics(timeout=timeout).topics
     wanted = [
         NewTopic(name, num_partitions=partitions, replication_factor=-1)
@@ -113,10 +131,10 @@ def _settle(future: asyncio.Future[Message], error: KafkaError | None, message: 
         future.set_result(message)
 
 
-def consumer(bootstrap: str, group_id: str, **extra: Any) -> Consumer:
+def consumer(client: dict[str, Any], group_id: str, **extra: Any) -> Consumer:
     return Consumer(
         {
-            "bootstrap.servers": bootstrap,
+            **client,
             "group.id": group_id,
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",

@@ -60,11 +60,17 @@ class Settings:
 
     # HTTP API
     api_token: str | None = None  # if set, /api/v1 requires "Authorization: Bearer <token>"
+    api_url: str | None = None  # where the dashboard finds the API (default: this host)
 
     # stack mode
     kafka_bootstrap: str = "127.0.0.1:9092"
     frames_topic: str = "ocpp.frames"
     frames_partitions: int = 12  # only used when the topic is created
+    kafka_security_protocol: str = "PLAINTEXT"  # PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL
+    kafka_sasl_mechanism: str | None = None  # PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = None
+    kafka_ca_file: Path | None = None
     cassandra_hosts: str = "127.0.0.1"
     cassandra_port: int = 9042
     cassandra_keyspace: str = "chargestream"
@@ -72,6 +78,7 @@ class Settings:
     cassandra_username: str | None = None
     cassandra_password: str | None = None
     cassandra_local_dc: str | None = None
+    cassandra_ca_file: Path | None = None  # set: connect with TLS, verifying against this CA
     cassandra_status_ttl_days: int = 400  # status intervals expire (0 = keep forever)
     cassandra_meter_ttl_days: int = 400  # meter values outside a transaction expire (0 = keep)
     worker_group: str = "chargestream-views"  # Faust app id: consumer group, changelog prefix
@@ -99,6 +106,12 @@ class Settings:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
         if self.log_sync not in ("full", "normal"):
             raise SettingsError(f"{PREFIX}LOG_SYNC={self.log_sync!r}: use full or normal")
+        protocols = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+        if self.kafka_security_protocol not in protocols:
+            raise SettingsError(
+                f"{PREFIX}KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol!r}: "
+                f"use one of {', '.join(protocols)}"
+            )
         if self.log_format not in ("json", "text"):
             raise SettingsError(f"{PREFIX}LOG_FORMAT={self.log_format!r}: use json or text")
 

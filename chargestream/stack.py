@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from chargestream.api import create_api
 from chargestream.api.ops import ops_app
 from chargestream.eventlog.kafka import KafkaEventLog
 from chargestream.http import HttpServer
+from chargestream.kafka import client_config, ensure_topics
+from chargestream.passwords import hash_password, verify_password
 from chargestream.settings import Settings
 from gateway.commands import CommandService
 from gateway.directory import Directory
@@ -25,6 +29,7 @@ from gateway.remote import CommandListener, KafkaDispatch
 from gateway.schemas import compile_all
 from gateway.server import Gateway
 from storage.factory import create_stack_store
+from storage.models import Registration
 
 log = logging.getLogger("chargestream")
 
@@ -38,7 +43,7 @@ class StackGateway:
         self.settings = settings
         self.store = create_stack_store(settings)
         self.event_log = KafkaEventLog(
-            settings.kafka_bootstrap, settings.frames_topic, partitions=settings.frames_partitions
+            client_config(settings), settings.frames_topic, partitions=settings.frames_partitions
         )
         directory = Directory(self.store, settings.cache_ttl)
         self.gateway = Gateway(
@@ -49,7 +54,7 @@ class StackGateway:
             registry=self.store,
         )
         self.listener = CommandListener(
-            settings.kafka_bootstrap, settings.node_id, self.gateway.call
+            client_config(settings), settings.node_id, self.gateway.call
         )
         self._ops = HttpServer(ops_app(self._health), settings.host, settings.health_port)
         self._heartbeat: asyncio.Task[None] | None = None
@@ -105,7 +110,7 @@ class StackApi:
         self.settings = settings
         self.store = create_stack_store(settings)
         self.dispatch = KafkaDispatch(
-            settings.kafka_bootstrap,
+            client_config(settings),
             f"api-{settings.node_id}",
             self.store,
         )
@@ -127,3 +132,40 @@ class StackApi:
         await self.dispatch.stop()
         await self.store.close()
         log.info("stopped", extra={"fields": {"role": "api"}})
+
+
+async def bootstrap(settings: Settings, passwords: dict[str, str] | None = None) -> None:
+    """Create the frames topic and the keyspace; optionally set charge point passwords.
+
+    Run once before the first start and after upgrades (the Helm chart's hook Job).
+    Passwords already stored are left alone, so running it again changes nothing.
+    """
+    await asyncio.to_thread(
+        ensure_topics, client_config(settings), {settings.frames_topic: settings.frames_partitions}
+    )
+    store = create_stack_store(settings)
+    await store.open()
+    try:
+        for charge_point_id, password in (passwords or {}).items():
+            current = await store.get_registration(charge_point_id) or Registration(
+                charge_point_id, created_at=datetime.now(UTC)
+            )
+            if current.password_hash and verify_password(password, current.password_hash):
+                continue
+            await store.put_registration(
+                dataclasses.replace(current, password_hash=hash_password(password))
+            )
+            log.info("password_set", extra={"fields": {"cp": charge_point_id}})
+    finally:
+        await store.close()
+    log.info(
+        "bootstrapped",
+        extra={
+            "fields": {
+                "topic": settings.frames_topic,
+                "partitions": settings.frames_partitions,
+                "keyspace": settings.cassandra_keyspace,
+                "passwords": len(passwords or {}),
+            }
+        },
+    )

@@ -23,6 +23,8 @@ from chargestream.settings import Settings
 from ui.launch import settings_environment, ui_command
 from ui.operators import ensure_default_operator
 
+WORKER_PORT_OFFSET = 50  # worker n serves /healthz on health_port + 50 + n - 1
+
 
 @dataclass
 class Child:
@@ -54,18 +56,22 @@ def plan(settings: Settings, gateways: int, workers: int) -> list[Child]:
     """The processes of the stack, in start order."""
     base = {**os.environ, "CHARGESTREAM_MODE": "stack"}
     command = [sys.executable, "-m", "chargestream.cli"]
-    children = [
-        Child(
-            f"worker-{i}",
-            [*command, "worker"],
-            {
-                **base,
-                "CHARGESTREAM_NODE_ID": f"{settings.node_id}-worker-{i}",
-                "CHARGESTREAM_WORKER_WEB_PORT": str(settings.worker_web_port + i),
-            },
+    children = []
+    for i in range(1, workers + 1):
+        health_port = settings.health_port + WORKER_PORT_OFFSET + i - 1
+        children.append(
+            Child(
+                f"worker-{i}",
+                [*command, "worker"],
+                {
+                    **base,
+                    "CHARGESTREAM_NODE_ID": f"{settings.node_id}-worker-{i}",
+                    "CHARGESTREAM_WORKER_WEB_PORT": str(settings.worker_web_port + i),
+                    "CHARGESTREAM_HEALTH_PORT": str(health_port),
+                },
+                f"http://{settings.host}:{health_port}/healthz",
+            )
         )
-        for i in range(1, workers + 1)
-    ]
     for i in range(1, gateways + 1):
         health_port = settings.health_port + i - 1
         children.append(

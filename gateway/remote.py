@@ -47,12 +47,12 @@ def reply_topic(requester: str) -> str:
 class _TopicPump:
     """Consumes one topic from its end in a thread and hands values to the loop."""
 
-    def __init__(self, bootstrap: str, topic: str, handle: Callable[[bytes], None]) -> None:
-        self._bootstrap = bootstrap
+    def __init__(self, client: dict[str, Any], topic: str, handle: Callable[[bytes], None]) -> None:
+        self._client = client
         self._topic = topic
         self._handle = handle
         self._consumer = consumer(
-            bootstrap,
+            client,
             f"{topic}-{uuid.uuid4().hex[:8]}",
             **{"auto.offset.reset": "latest", "enable.auto.commit": True},
         )
@@ -60,7 +60,7 @@ class _TopicPump:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
-        await asyncio.to_thread(ensure_topics, self._bootstrap, {self._topic: 1})
+        await asyncio.to_thread(ensure_topics, self._client, {self._topic: 1})
         self._loop = asyncio.get_running_loop()
         assigned = asyncio.Event()
         loop = self._loop
@@ -86,10 +86,10 @@ class _TopicPump:
 class CommandListener:
     """Runs on a gateway node: executes commands addressed to it."""
 
-    def __init__(self, bootstrap: str, node: str, call: Call) -> None:
+    def __init__(self, client: dict[str, Any], node: str, call: Call) -> None:
         self._call = call
-        self._producer = AsyncProducer(producer_config(bootstrap))
-        self._pump = _TopicPump(bootstrap, command_topic(node), self._received)
+        self._producer = AsyncProducer(producer_config(client))
+        self._pump = _TopicPump(client, command_topic(node), self._received)
         self._running: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
@@ -138,11 +138,13 @@ class CommandListener:
 class KafkaDispatch:
     """Runs in API processes: sends a command to the node holding the charge point."""
 
-    def __init__(self, bootstrap: str, requester: str, registry: ConnectionRegistry) -> None:
+    def __init__(
+        self, client: dict[str, Any], requester: str, registry: ConnectionRegistry
+    ) -> None:
         self._requester = requester
         self._registry = registry
-        self._producer = AsyncProducer(producer_config(bootstrap))
-        self._pump = _TopicPump(bootstrap, reply_topic(requester), self._received)
+        self._producer = AsyncProducer(producer_config(client))
+        self._pump = _TopicPump(client, reply_topic(requester), self._received)
         self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
 
     async def start(self) -> None:

@@ -17,9 +17,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
+import ssl
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from operator import attrgetter
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from cassandra import ConsistencyLevel, ProtocolVersion
@@ -192,6 +194,7 @@ class CassandraStore:
         local_dc: str | None = None,
         status_ttl_days: int = 400,
         meter_ttl_days: int = 400,
+        ca_file: Path | None = None,
     ) -> None:
         if not _KEYSPACE.fullmatch(keyspace):
             raise ValueError(f"keyspace {keyspace!r}: use lowercase letters, digits and _")
@@ -207,6 +210,7 @@ class CassandraStore:
         self.replication = replication
         self.local_dc = local_dc
         self._credentials = (username, password)
+        self._ca_file = ca_file
         self._status_ttl = status_ttl_days * _DAY_SECONDS
         self._meter_ttl = meter_ttl_days * _DAY_SECONDS
         self._cluster: Cluster | None = None
@@ -257,6 +261,9 @@ class CassandraStore:
             else PlainTextAuthProvider(username=username, password=password),
             connect_timeout=CONNECT_TIMEOUT,
             control_connection_timeout=CONNECT_TIMEOUT,
+            ssl_context=None
+            if self._ca_file is None
+            else ssl.create_default_context(cafile=str(self._ca_file)),
         )
 
     def _connect(self, cluster: Cluster) -> tuple[DriverSession, dict[str, PreparedStatement]]:

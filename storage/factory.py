@@ -25,6 +25,7 @@ def create_stack_store(settings: Settings) -> StackStore:
         username=settings.cassandra_username,
         password=settings.cassandra_password,
         local_dc=settings.cassandra_local_dc,
+        ca_file=settings.cassandra_ca_file,
         status_ttl_days=settings.cassandra_status_ttl_days,
         meter_ttl_days=settings.cassandra_meter_ttl_days,
     )

@@ -18,7 +18,7 @@ from datetime import datetime
 from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
 from chargestream.frames import FrameEvent, LoggedEvent
-from chargestream.kafka import consumer
+from chargestream.kafka import client_config, consumer
 from chargestream.settings import Settings
 from storage.base import Store
 from storage.factory import create_store
@@ -67,7 +67,7 @@ async def _replay(
     since_us: int | None,
     progress: Callable[[int], None],
 ) -> int:
-    reader = consumer(settings.kafka_bootstrap, f"chargestream-replay-{uuid.uuid4().hex[:8]}")
+    reader = consumer(client_config(settings), f"chargestream-replay-{uuid.uuid4().hex[:8]}")
     try:
         ends = await asyncio.to_thread(_end_offsets, reader, settings.frames_topic)
         reader.assign(

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
 
+from chargestream.api.ops import ops_app
 from chargestream.frames import FrameEvent, LoggedEvent
+from chargestream.http import HttpServer
 from chargestream.settings import Settings
 from storage.base import Store
 from storage.factory import create_store
@@ -45,6 +48,7 @@ class ViewsWorker:
         self.app = faust.App(
             settings.worker_group,
             broker=f"kafka://{settings.kafka_bootstrap}",
+            broker_credentials=broker_credentials(settings),
             store="memory://",
             datadir=str(settings.data_dir / "faust"),
             topic_partitions=settings.frames_partitions,
@@ -73,6 +77,7 @@ class ViewsWorker:
         )
         self.app.agent(frames, name="derive-views")(self._process)
         self.app.task(self._open_store)
+        self.app.task(self._serve_health)
         self.app.timer(TICK_INTERVAL)(self._tick)
 
     async def _open_store(self) -> None:
@@ -80,6 +85,17 @@ class ViewsWorker:
         await self._refresh_rules()
         self._store_ready.set()
         log.info("store_open", extra={"fields": {"mode": self.settings.mode.value}})
+
+    async def _serve_health(self) -> None:
+        """/healthz and /metrics on the health port (Faust's own web server stays off)."""
+        await HttpServer(
+            ops_app(self._health), self.settings.host, self.settings.health_port
+        ).start()
+
+    async def _health(self) -> dict[str, Any]:
+        if not self._store_ready.is_set():
+            raise RuntimeError("store not open yet")
+        return {"node": self.settings.node_id, "processed": self.processed}
 
     async def _refresh_rules(self) -> None:
         rules = tuple(r for r in await self.store.list_alert_rules() if r.enabled)
@@ -131,10 +147,30 @@ class ViewsWorker:
                 self.states[key] = state.to_json()
 
 
+def broker_credentials(settings: Settings) -> faust.SASLCredentials | faust.SSLCredentials | None:
+    """Faust's form of the Kafka security settings every other client gets as config."""
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return None
+    context = None
+    if protocol.endswith("SSL"):
+        cafile = str(settings.kafka_ca_file) if settings.kafka_ca_file else None
+        context = ssl.create_default_context(cafile=cafile)
+    if protocol.startswith("SASL"):
+        return faust.SASLCredentials(
+            username=settings.kafka_sasl_username,
+            password=settings.kafka_sasl_password,
+            mechanism=settings.kafka_sasl_mechanism,
+            ssl_context=context,
+        )
+    return faust.SSLCredentials(context)
+
+
 def run_worker(settings: Settings) -> int:
     """Run one Faust worker in the foreground until SIGINT/SIGTERM."""
     from faust.worker import Worker
 
+    (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
     views = ViewsWorker(settings)
     worker = Worker(views.app, loglevel=settings.log_level.lower(), quiet=True)
     started = time.monotonic()

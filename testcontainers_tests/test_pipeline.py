@@ -73,6 +73,7 @@ class WorkerProcess:
             "CHARGESTREAM_CASSANDRA_PORT": str(settings.cassandra_port),
             "CHARGESTREAM_CASSANDRA_KEYSPACE": settings.cassandra_keyspace,
             "CHARGESTREAM_WORKER_WEB_PORT": str(free_port()),
+            "CHARGESTREAM_HEALTH_PORT": str(free_port()),
             "CHARGESTREAM_LOG_FORMAT": "text",
         }
         self._log_dir = log_dir

@@ -136,6 +136,8 @@ def _detail(response: httpx.Response) -> str:
 
 
 def api_base_url(settings: Settings) -> str:
+    if settings.api_url:
+        return settings.api_url.rstrip("/")
     host = "127.0.0.1" if settings.host in _ANY_ADDRESS else settings.host
     if ":" in host:
         host = f"[{host}]"

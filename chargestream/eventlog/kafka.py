@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 from confluent_kafka import KafkaException
 
@@ -17,15 +18,15 @@ from chargestream.kafka import AsyncProducer, ensure_topics, producer_config
 
 
 class KafkaEventLog:
-    def __init__(self, bootstrap: str, topic: str, *, partitions: int = 12) -> None:
-        self._bootstrap = bootstrap
+    def __init__(self, client: dict[str, Any], topic: str, *, partitions: int = 12) -> None:
+        self._client = client
         self._topic = topic
         self._partitions = partitions
         self._producer: AsyncProducer | None = None
 
     async def open(self) -> None:
-        await asyncio.to_thread(ensure_topics, self._bootstrap, {self._topic: self._partitions})
-        self._producer = AsyncProducer(producer_config(self._bootstrap))
+        await asyncio.to_thread(ensure_topics, self._client, {self._topic: self._partitions})
+        self._producer = AsyncProducer(producer_config(self._client))
         self._producer.start()
 
     async def close(self) -> None:

@@ -1,0 +1,338 @@
+{{/* Names */}}
+{{- define "chargestream.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "chargestream.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The name of one component's objects: (dict "root" $ "component" "gateway") */}}
+{{- define "chargestream.componentName" -}}
+{{- printf "%s-%s" (include "chargestream.fullname" .root | trunc 50 | trimSuffix "-") .component }}
+{{- end }}
+
+{{- define "chargestream.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "chargestream.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* Labels: (dict "root" $ "component" "gateway") */}}
+{{- define "chargestream.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace "+" "_" }}
+{{ include "chargestream.selectorLabels" . }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+app.kubernetes.io/part-of: chargestream
+{{- end }}
+
+{{- define "chargestream.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "chargestream.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+{{- if .component }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+{{- end }}
+
+{{- define "chargestream.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+
+{{/* The chart's own Secret (long-running pods) and the bootstrap hook's Secret */}}
+{{- define "chargestream.secretName" -}}
+{{- include "chargestream.fullname" . }}
+{{- end }}
+
+{{- define "chargestream.bootstrapSecretName" -}}
+{{- printf "%s-bootstrap" (include "chargestream.fullname" . | trunc 53 | trimSuffix "-") }}
+{{- end }}
+
+{{- define "chargestream.kafkaSasl" -}}
+{{- if hasPrefix "SASL_" .Values.kafka.securityProtocol }}true{{ end }}
+{{- end }}
+
+{{- define "chargestream.kafkaTls" -}}
+{{- if has .Values.kafka.securityProtocol (list "SSL" "SASL_SSL") }}true{{ end }}
+{{- end }}
+
+{{- define "chargestream.kafkaCaFile" -}}/etc/chargestream/kafka-ca/{{ .Values.kafka.tls.caKey }}{{- end }}
+{{- define "chargestream.cassandraCaFile" -}}/etc/chargestream/cassandra-ca/{{ .Values.cassandra.tls.caKey }}{{- end }}
+
+{{/*
+Every non-secret setting as CHARGESTREAM_* -> string, one "KEY: value" line each: the
+ConfigMap's data, and the bootstrap Job's env (a hook runs before the ConfigMap exists).
+*/}}
+{{- define "chargestream.config" -}}
+{{- $v := .Values }}
+{{- $config := dict
+  "CHARGESTREAM_MODE" "stack"
+  "CHARGESTREAM_HOST" "0.0.0.0"
+  "CHARGESTREAM_DATA_DIR" "/var/lib/chargestream"
+  "CHARGESTREAM_OCPP_PORT" $v.ports.ocpp
+  "CHARGESTREAM_HEALTH_PORT" $v.ports.health
+  "CHARGESTREAM_API_PORT" $v.ports.api
+  "CHARGESTREAM_UI_PORT" $v.ports.ui
+  "CHARGESTREAM_API_URL" (printf "http://%s:%v" (include "chargestream.componentName" (dict "root" . "component" "api")) $v.api.service.port)
+  "CHARGESTREAM_REGISTRATION_POLICY" $v.ocpp.registrationPolicy
+  "CHARGESTREAM_HEARTBEAT_INTERVAL" $v.ocpp.heartbeatInterval
+  "CHARGESTREAM_MAX_FRAME_BYTES" $v.ocpp.maxFrameBytes
+  "CHARGESTREAM_LENIENT" $v.ocpp.lenient
+  "CHARGESTREAM_ACCEPT_UNKNOWN_ID_TAGS" $v.ocpp.acceptUnknownIdTags
+  "CHARGESTREAM_COMMAND_TIMEOUT" $v.ocpp.commandTimeout
+  "CHARGESTREAM_CACHE_TTL" $v.ocpp.cacheTtl
+  "CHARGESTREAM_OFFLINE_AFTER" $v.ocpp.offlineAfter
+  "CHARGESTREAM_KAFKA_BOOTSTRAP" $v.kafka.bootstrapServers
+  "CHARGESTREAM_KAFKA_SECURITY_PROTOCOL" $v.kafka.securityProtocol
+  "CHARGESTREAM_FRAMES_TOPIC" $v.kafka.framesTopic
+  "CHARGESTREAM_FRAMES_PARTITIONS" $v.kafka.framesPartitions
+  "CHARGESTREAM_WORKER_GROUP" $v.kafka.workerGroup
+  "CHARGESTREAM_CASSANDRA_HOSTS" $v.cassandra.contactPoints
+  "CHARGESTREAM_CASSANDRA_PORT" $v.cassandra.port
+  "CHARGESTREAM_CASSANDRA_KEYSPACE" $v.cassandra.keyspace
+  "CHARGESTREAM_CASSANDRA_REPLICATION" $v.cassandra.replication
+  "CHARGESTREAM_CASSANDRA_STATUS_TTL_DAYS" $v.cassandra.statusTtlDays
+  "CHARGESTREAM_CASSANDRA_METER_TTL_DAYS" $v.cassandra.meterTtlDays
+  "CHARGESTREAM_LOG_LEVEL" $v.logging.level
+  "CHARGESTREAM_LOG_FORMAT" $v.logging.format
+}}
+{{- if include "chargestream.kafkaSasl" . }}
+{{- $_ := set $config "CHARGESTREAM_KAFKA_SASL_MECHANISM" $v.kafka.sasl.mechanism }}
+{{- $_ := set $config "CHARGESTREAM_KAFKA_SASL_USERNAME" $v.kafka.sasl.username }}
+{{- end }}
+{{- if and (include "chargestream.kafkaTls" .) $v.kafka.tls.caSecret }}
+{{- $_ := set $config "CHARGESTREAM_KAFKA_CA_FILE" (include "chargestream.kafkaCaFile" .) }}
+{{- end }}
+{{- if $v.cassandra.tls.enabled }}
+{{- $_ := set $config "CHARGESTREAM_CASSANDRA_CA_FILE" (include "chargestream.cassandraCaFile" .) }}
+{{- end }}
+{{- if $v.cassandra.localDc }}
+{{- $_ := set $config "CHARGESTREAM_CASSANDRA_LOCAL_DC" $v.cassandra.localDc }}
+{{- end }}
+{{- range $key, $value := merge (deepCopy $v.extraConfig) $config }}
+{{ $key }}: {{ toString $value | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+One secret variable: from the existing Secret if one is named, else from `secret` (the chart's)
+if the value is set, else nothing. (dict "env" NAME "value" V "existingSecret" S
+"existingKey" K "secret" CHART_SECRET "key" CHART_KEY)
+*/}}
+{{- define "chargestream.secretEnvVar" -}}
+{{- if or .existingSecret .value }}
+- name: {{ .env }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ default .secret .existingSecret }}
+      key: {{ ternary .existingKey .key (not (empty .existingSecret)) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The credentials a process needs, as env entries:
+(dict "root" $ "secret" NAME "kafka" BOOL "apiToken" BOOL); every process needs Cassandra's.
+*/}}
+{{- define "chargestream.secretEnv" -}}
+{{- $v := .root.Values }}
+{{- if and .kafka (include "chargestream.kafkaSasl" .root) }}
+{{- include "chargestream.secretEnvVar" (dict "env" "CHARGESTREAM_KAFKA_SASL_PASSWORD" "value" $v.kafka.sasl.password "existingSecret" $v.kafka.sasl.existingSecret "existingKey" $v.kafka.sasl.passwordKey "secret" .secret "key" "kafka-sasl-password") }}
+{{- end }}
+{{- include "chargestream.secretEnvVar" (dict "env" "CHARGESTREAM_CASSANDRA_USERNAME" "value" $v.cassandra.auth.username "existingSecret" $v.cassandra.auth.existingSecret "existingKey" $v.cassandra.auth.usernameKey "secret" .secret "key" "cassandra-username") }}
+{{- include "chargestream.secretEnvVar" (dict "env" "CHARGESTREAM_CASSANDRA_PASSWORD" "value" $v.cassandra.auth.password "existingSecret" $v.cassandra.auth.existingSecret "existingKey" $v.cassandra.auth.passwordKey "secret" .secret "key" "cassandra-password") }}
+{{- if .apiToken }}
+{{- include "chargestream.secretEnvVar" (dict "env" "CHARGESTREAM_API_TOKEN" "value" $v.api.token.value "existingSecret" $v.api.token.existingSecret "existingKey" $v.api.token.key "secret" .secret "key" "api-token") }}
+{{- end }}
+{{- end }}
+
+{{/*
+The chart-managed credentials, as Secret stringData lines: (dict "root" $ "apiToken" BOOL)
+*/}}
+{{- define "chargestream.secretData" -}}
+{{- $v := .root.Values }}
+{{- if and (include "chargestream.kafkaSasl" .root) $v.kafka.sasl.password (not $v.kafka.sasl.existingSecret) }}
+kafka-sasl-password: {{ $v.kafka.sasl.password | quote }}
+{{- end }}
+{{- if not $v.cassandra.auth.existingSecret }}
+{{- with $v.cassandra.auth.username }}
+cassandra-username: {{ . | quote }}
+{{- end }}
+{{- with $v.cassandra.auth.password }}
+cassandra-password: {{ . | quote }}
+{{- end }}
+{{- end }}
+{{- if and .apiToken $v.api.token.value (not $v.api.token.existingSecret) }}
+api-token: {{ $v.api.token.value | quote }}
+{{- end }}
+{{- end }}
+
+{{- define "chargestream.nodeIdEnv" -}}
+- name: CHARGESTREAM_NODE_ID
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+{{- end }}
+
+{{/* Volumes every pod has: a writable /tmp and the CA certificates it needs */}}
+{{- define "chargestream.volumes" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: 256Mi
+{{- if and (include "chargestream.kafkaTls" .) .Values.kafka.tls.caSecret }}
+- name: kafka-ca
+  secret:
+    secretName: {{ .Values.kafka.tls.caSecret }}
+    items:
+      - key: {{ .Values.kafka.tls.caKey }}
+        path: {{ .Values.kafka.tls.caKey }}
+{{- end }}
+{{- if .Values.cassandra.tls.enabled }}
+- name: cassandra-ca
+  secret:
+    secretName: {{ .Values.cassandra.tls.caSecret }}
+    items:
+      - key: {{ .Values.cassandra.tls.caKey }}
+        path: {{ .Values.cassandra.tls.caKey }}
+{{- end }}
+{{- end }}
+
+{{- define "chargestream.volumeMounts" -}}
+- name: tmp
+  mountPath: /tmp
+{{- if and (include "chargestream.kafkaTls" .) .Values.kafka.tls.caSecret }}
+- name: kafka-ca
+  mountPath: /etc/chargestream/kafka-ca
+  readOnly: true
+{{- end }}
+{{- if .Values.cassandra.tls.enabled }}
+- name: cassandra-ca
+  mountPath: /etc/chargestream/cassandra-ca
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{/* Pod template annotations: roll the pods when the settings or the chart's Secret change */}}
+{{- define "chargestream.podAnnotations" -}}
+checksum/config: {{ include "chargestream.config" .root | sha256sum }}
+checksum/secret: {{ printf "%s%s" (include "chargestream.secretData" (dict "root" .root "apiToken" true)) (include "chargestream.operatorsJson" .root) | sha256sum }}
+{{- with .values.podAnnotations }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{- define "chargestream.operatorsJson" -}}
+{{- if and .Values.ui.enabled .Values.ui.operators.hashes (not .Values.ui.operators.existingSecret) }}
+{{- toPrettyJson .Values.ui.operators.hashes }}
+{{- end }}
+{{- end }}
+
+{{/*
+The pod fields every component shares: (dict "root" $ "component" NAME "values" COMPONENT_VALUES)
+*/}}
+{{- define "chargestream.podCommon" -}}
+{{- $root := .root }}
+serviceAccountName: {{ include "chargestream.serviceAccountName" $root }}
+automountServiceAccountToken: false
+{{- with $root.Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  {{- toYaml $root.Values.podSecurityContext | nindent 2 }}
+terminationGracePeriodSeconds: {{ .values.terminationGracePeriodSeconds }}
+{{- with .values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .values.topologySpreadConstraints }}
+topologySpreadConstraints:
+  {{- range . }}
+  {{- $constraint := deepCopy . }}
+  {{- if not $constraint.labelSelector }}
+  {{- $_ := set $constraint "labelSelector" (dict "matchLabels" (include "chargestream.selectorLabels" $ | fromYaml)) }}
+  {{- end }}
+  - {{ toYaml $constraint | indent 4 | trim }}
+  {{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The container fields every component shares: (dict "root" $ "values" COMPONENT_VALUES) */}}
+{{- define "chargestream.containerCommon" -}}
+image: {{ include "chargestream.image" .root }}
+imagePullPolicy: {{ .root.Values.image.pullPolicy }}
+securityContext:
+  {{- toYaml .root.Values.securityContext | nindent 2 }}
+resources:
+  {{- toYaml .values.resources | nindent 2 }}
+{{- end }}
+
+{{/* The checks of the values that values.schema.json cannot express */}}
+{{- define "chargestream.validate" -}}
+{{- $v := .Values }}
+{{- if gt (int $v.worker.replicas) (int $v.kafka.framesPartitions) }}
+{{- fail (printf "worker.replicas (%v) exceeds kafka.framesPartitions (%v): a worker without a partition of the frames topic does nothing" $v.worker.replicas $v.kafka.framesPartitions) }}
+{{- end }}
+{{- if include "chargestream.kafkaSasl" . }}
+{{- if not $v.kafka.sasl.username }}
+{{- fail (printf "kafka.securityProtocol %s needs kafka.sasl.username" $v.kafka.securityProtocol) }}
+{{- end }}
+{{- if not (or $v.kafka.sasl.password $v.kafka.sasl.existingSecret) }}
+{{- fail (printf "kafka.securityProtocol %s needs kafka.sasl.password or kafka.sasl.existingSecret" $v.kafka.securityProtocol) }}
+{{- end }}
+{{- end }}
+{{- if and $v.kafka.tls.caSecret (not (include "chargestream.kafkaTls" .)) }}
+{{- fail (printf "kafka.tls.caSecret is set but kafka.securityProtocol is %s: use SSL or SASL_SSL" $v.kafka.securityProtocol) }}
+{{- end }}
+{{- if and $v.cassandra.tls.enabled (not $v.cassandra.tls.caSecret) }}
+{{- fail "cassandra.tls.enabled needs cassandra.tls.caSecret" }}
+{{- end }}
+{{- if and (not $v.cassandra.auth.existingSecret) (ne (empty $v.cassandra.auth.username) (empty $v.cassandra.auth.password)) }}
+{{- fail "cassandra.auth: set both username and password, or existingSecret" }}
+{{- end }}
+{{- $profile := int $v.ocpp.securityProfile }}
+{{- if and (eq $profile 2) (eq $v.ocpp.tlsTermination "none") }}
+{{- fail "ocpp.securityProfile 2 needs ocpp.tlsTermination service or ingress" }}
+{{- end }}
+{{- if and (lt $profile 2) (ne $v.ocpp.tlsTermination "none") }}
+{{- fail (printf "ocpp.tlsTermination %s is security profile 2: set ocpp.securityProfile 2" $v.ocpp.tlsTermination) }}
+{{- end }}
+{{- if eq $v.ocpp.tlsTermination "ingress" }}
+{{- if not (and $v.gateway.ingress.enabled $v.gateway.ingress.host $v.gateway.ingress.tlsSecretName) }}
+{{- fail "ocpp.tlsTermination ingress needs gateway.ingress enabled with host and tlsSecretName" }}
+{{- end }}
+{{- end }}
+{{- $passwords := $v.ocpp.chargePointPasswords }}
+{{- if and (eq $profile 0) (or $passwords.passwords $passwords.existingSecret) }}
+{{- fail "ocpp.chargePointPasswords are Basic auth: set ocpp.securityProfile 1 or 2" }}
+{{- end }}
+{{- range $id, $password := $passwords.passwords }}
+{{- if or (lt (len (toString $password)) 8) (gt (len (toString $password)) 40) }}
+{{- fail (printf "ocpp.chargePointPasswords.passwords.%s: a password has 8 to 40 characters" $id) }}
+{{- end }}
+{{- end }}
+{{- if and $v.gateway.ingress.enabled (not $v.gateway.ingress.host) }}
+{{- fail "gateway.ingress.enabled needs gateway.ingress.host" }}
+{{- end }}
+{{- if and $v.ui.enabled $v.ui.ingress.enabled (not $v.ui.ingress.host) }}
+{{- fail "ui.ingress.enabled needs ui.ingress.host" }}
+{{- end }}
+{{- end }}
