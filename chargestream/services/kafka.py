@@ -103,7 +103,6 @@ class Kafka(JvmService):
 
     def _format_storage(self, java: Java, classpath: list[Path]) -> None:
         """Write the KRaft metadata (cluster id, node id) into a new log directory."""
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         command = [
             str(java.executable),
             f"-Dlog4j.configuration={self.log4j_file.as_uri()}",
@@ -112,7 +111,7 @@ class Kafka(JvmService):
             "kafka.tools.StorageTool",
             "format",
             "--cluster-id",
-            cluster_id,
+            _cluster_id(),
             "--config",
             str(self.config_file),
             "--ignore-formatted",
@@ -151,3 +150,12 @@ class Kafka(JvmService):
         except KafkaException:  # the broker is still starting
             return False
         return True
+
+
+def _cluster_id() -> str:
+    """A random KRaft cluster id (URL-safe base64 of 16 bytes) not starting with '-',
+    which the storage tool's argument parser would take for an option."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
