@@ -81,6 +81,7 @@ class Settings:
     cassandra_ca_file: Path | None = None  # set: connect with TLS, verifying against this CA
     cassandra_status_ttl_days: int = 400  # status intervals expire (0 = keep forever)
     cassandra_meter_ttl_days: int = 400  # meter values outside a transaction expire (0 = keep)
+    cassandra_frames_ttl_hours: int = 24  # the frame inspector's window (0 = keep no frames)
     worker_group: str = "chargestream-views"  # Faust app id: consumer group, changelog prefix
     worker_web_port: int = 6066  # Faust worker's web server, bound to 127.0.0.1
 

@@ -116,7 +116,9 @@ class StackApi:
         )
         self.commands = CommandService(self.dispatch, self.store, timeout=settings.command_timeout)
         self._http = HttpServer(
-            create_api(settings, self.store, self.commands), settings.host, settings.api_port
+            create_api(settings, self.store, self.commands, recent_frames=self.store.recent_frames),
+            settings.host,
+            settings.api_port,
         )
 
     async def start(self) -> int:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from chargestream.frames import LoggedEvent
 from storage.models import (
     Alert,
     AlertRule,
@@ -146,5 +147,17 @@ class ConnectionRegistry(Protocol):
         """The live node holding the charge point, or None."""
 
 
-class StackStore(Store, ConnectionRegistry, Protocol):
-    """What the stack mode's processes need: the store and the connection registry."""
+class FrameArchive(Protocol):
+    """The newest frame events per charge point, for the frame inspector (stack mode).
+
+    The embedded mode reads its own event log instead. Entries expire.
+    """
+
+    async def record_frames(self, events: Sequence[LoggedEvent]) -> None: ...
+
+    async def recent_frames(self, charge_point_id: str, limit: int = 100) -> list[LoggedEvent]:
+        """Newest first."""
+
+
+class StackStore(Store, ConnectionRegistry, FrameArchive, Protocol):
+    """What the stack mode's processes need: store, connection registry, frame archive."""

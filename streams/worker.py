@@ -24,8 +24,8 @@ from chargestream.api.ops import ops_app
 from chargestream.frames import FrameEvent, LoggedEvent
 from chargestream.http import HttpServer
 from chargestream.settings import Settings
-from storage.base import Store
-from storage.factory import create_store
+from storage.base import StackStore
+from storage.factory import create_stack_store
 from storage.models import DerivedRecord
 from streams.derive import ChargePointDerivation, DerivationSettings, derive, tick
 
@@ -39,9 +39,9 @@ TICK_INTERVAL = 10.0
 class ViewsWorker:
     """The Faust app and the store it writes to, built from settings."""
 
-    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+    def __init__(self, settings: Settings, store: StackStore | None = None) -> None:
         self.settings = settings
-        self.store = store or create_store(settings)
+        self.store = store or create_stack_store(settings)
         self._store_ready = asyncio.Event()
         self._derivation = DerivationSettings(offline_after=settings.offline_after)
         self.processed = 0
@@ -112,16 +112,19 @@ class ViewsWorker:
         async for events in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN):
             changed: dict[bytes, ChargePointDerivation] = {}
             records: list[DerivedRecord] = []
+            logged_events: list[LoggedEvent] = []
             for event in events:
                 message = event.message
                 key = message.key
                 state = changed.get(key) or self._state(key)
                 frame = FrameEvent.from_headers(key, message.value, list(message.headers or ()))
-                changed[key], derived = derive(
-                    state, LoggedEvent(message.offset, frame), self._derivation
-                )
+                logged = LoggedEvent(message.offset, frame)
+                changed[key], derived = derive(state, logged, self._derivation)
                 records.extend(derived)
-            await self.store.upsert(records)
+                logged_events.append(logged)
+            await asyncio.gather(
+                self.store.upsert(records), self.store.record_frames(logged_events)
+            )
             for key, state in changed.items():
                 self.states[key] = state.to_json()
             self.processed += len(events)

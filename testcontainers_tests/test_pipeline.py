@@ -246,6 +246,11 @@ async def test_a_full_session_flows_from_frame_to_cassandra(stack: Stack) -> Non
 
     state = await eventually(disconnected, timeout=60)
     assert state["vendor"] == "BYD" and state["node"] == "gw-a"
+    frames = (await stack.api.get("/api/v1/charge-points/IT-CP-1/frames")).json()
+    assert frames[0]["kind"] == "disconnected" and frames[-1]["kind"] == "connected"
+    starts = [f for f in frames if f["action"] == "StartTransaction"]
+    assert [(f["direction"], f["message_type"]) for f in starts] == [("out", 3), ("in", 2)]
+    assert f'"transactionId":{transaction_id}' in starts[0]["frame"]
 
 
 async def test_frames_are_in_kafka_in_order_with_their_metadata(stack: Stack) -> None:
