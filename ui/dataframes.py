@@ -43,6 +43,21 @@ FLEET_COLUMNS = [
     "statuses",
 ]
 
+SESSION_COLUMNS = (
+    "transaction_id",
+    "charge_point_id",
+    "connector_id",
+    "id_tag",
+    "start_time",
+    "stop_time",
+    "duration_min",
+    "energy_kwh",
+    "stop_reason",
+    "peak_power_kw",
+    "soc_start",
+    "soc_end",
+)
+
 
 def connector_tag(connector_id: int, status: str) -> str:
     return f"{'CP' if connector_id == 0 else connector_id} · {status}"
@@ -120,20 +135,7 @@ def sessions_frame(sessions: Sequence[Session], now: datetime | None = None) -> 
     return _with_times(
         pd.DataFrame(
             rows,
-            columns=[
-                "transaction_id",
-                "charge_point_id",
-                "connector_id",
-                "id_tag",
-                "start_time",
-                "stop_time",
-                "duration_min",
-                "energy_kwh",
-                "stop_reason",
-                "peak_power_kw",
-                "soc_start",
-                "soc_end",
-            ],
+            columns=list(SESSION_COLUMNS),
         ),
         "start_time",
         "stop_time",

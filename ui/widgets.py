@@ -12,6 +12,7 @@ import streamlit as st
 
 from ui.api_client import CommandResult
 from ui.charts import STATUS_COLOURS, UNKNOWN_COLOUR
+from ui.dataframes import SESSION_COLUMNS
 
 # page files, relative to ui/app.py, for st.switch_page and st.page_link
 FLEET = "screens/fleet.py"
@@ -183,20 +184,7 @@ def configuration_table(response: dict[str, Any]) -> None:
 
 def sessions_table(sessions: pd.DataFrame, *, key: str, show_charge_point: bool = True) -> None:
     """Sessions, newest first; selecting one opens its analysis."""
-    columns = [
-        "transaction_id",
-        "charge_point_id",
-        "connector_id",
-        "id_tag",
-        "start_time",
-        "stop_time",
-        "duration_min",
-        "energy_kwh",
-        "stop_reason",
-        "peak_power_kw",
-        "soc_start",
-        "soc_end",
-    ]
+    columns = list(SESSION_COLUMNS)
     if not show_charge_point:
         columns.remove("charge_point_id")
     event = st.dataframe(
