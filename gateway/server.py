@@ -16,7 +16,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-from chargestream.eventlog.base import EventLog
+from chargestream.eventlog.base import EventLog, EventLogUnavailable
 from chargestream.frames import EventKind
 from chargestream.passwords import verify_password
 from chargestream.settings import Settings
@@ -163,22 +163,43 @@ class Gateway:
                     )
                 ]
             )
-        if self._registry is not None:
-            await self._registry.connection_opened(charge_point_id, self.settings.node_id)
         metrics.CONNECTIONS.inc()
         log.info("connected", extra={"fields": {"cp": charge_point_id, "replaced": bool(previous)}})
         try:
+            await self._announce(charge_point_id, opened=True)
             await connection.serve()
         finally:
             metrics.CONNECTIONS.dec()
             if self.connections.get(charge_point_id) is connection:
                 del self.connections[charge_point_id]
-                if self._registry is not None:
-                    await self._registry.connection_closed(charge_point_id, self.settings.node_id)
-            await connection.record_disconnect(
-                reason="closed", code=websocket.close_code, close_reason=websocket.close_reason
-            )
+                await self._announce(charge_point_id, opened=False)
+            try:
+                await connection.record_disconnect(
+                    reason="closed", code=websocket.close_code, close_reason=websocket.close_reason
+                )
+            except EventLogUnavailable as error:  # the views see it at the next connect
+                metrics.LOG_FAILURES.inc()
+                log.error(
+                    "disconnect_not_stored",
+                    extra={"fields": {"cp": charge_point_id, "error": str(error)}},
+                )
             log.info("disconnected", extra={"fields": {"cp": charge_point_id}})
+
+    async def _announce(self, charge_point_id: str, *, opened: bool) -> None:
+        """Tell the connection registry (stack mode); charging goes on if it fails."""
+        if self._registry is None:
+            return
+        node = self.settings.node_id
+        try:
+            if opened:
+                await self._registry.connection_opened(charge_point_id, node)
+            else:
+                await self._registry.connection_closed(charge_point_id, node)
+        except Exception as error:
+            log.error(
+                "registry_update_failed",
+                extra={"fields": {"cp": charge_point_id, "opened": opened, "error": str(error)}},
+            )
 
     async def call(
         self, charge_point_id: str, action: str, payload: dict[str, Any], timeout: float
