@@ -8,7 +8,6 @@ port 0.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import subprocess
 from dataclasses import dataclass, replace
@@ -16,7 +15,7 @@ from dataclasses import dataclass, replace
 from chargestream.api import create_api
 from chargestream.eventlog.sqlite import SqliteEventLog
 from chargestream.http import HttpServer
-from chargestream.lifecycle import serve_until_signal
+from chargestream.lifecycle import serve_until_signal, settle_garbage_collector
 from chargestream.settings import Settings
 from gateway.commands import CommandService
 from gateway.directory import Directory
@@ -77,7 +76,7 @@ class EmbeddedCsms:
             self._tasks.append(asyncio.create_task(self.processor.run(), name="processor"))
         ocpp_port = await self.gateway.start()
         api_port = await self._api.start()
-        gc.freeze()  # start-up objects leave the GC's generations: shorter pauses
+        settle_garbage_collector()
         log.info(
             "started",
             extra={

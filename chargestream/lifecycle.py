@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -31,3 +32,16 @@ async def serve_until_signal(
     log.info("stopping")
     await stop()
     return 0
+
+
+def settle_garbage_collector() -> None:
+    """Call once start-up is done, before traffic.
+
+    Start-up objects leave the collector's generations (``gc.freeze``), and the
+    young generation is collected less often: with thousands of connections a
+    full collection walks every connection's objects and stops the event loop
+    for ~250 ms; measured, this takes GC from ~40 % to under 11 % of the
+    gateway's CPU at 5,000 charge points (docs/benchmarks.md).
+    """
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import gc
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +19,7 @@ from chargestream.api.ops import ops_app
 from chargestream.eventlog.kafka import KafkaEventLog
 from chargestream.http import HttpServer
 from chargestream.kafka import client_config, ensure_topics
+from chargestream.lifecycle import settle_garbage_collector
 from chargestream.passwords import hash_password, verify_password
 from chargestream.settings import Settings
 from gateway.commands import CommandService
@@ -71,7 +71,7 @@ class StackGateway:
         await self.listener.start()
         port = await self.gateway.start()
         await self._ops.start()
-        gc.freeze()
+        settle_garbage_collector()
         log.info(
             "started",
             extra={

@@ -24,7 +24,12 @@ from chargestream.eventlog.base import EventLog, EventLogUnavailable
 from chargestream.frames import Direction, EventKind, FrameEvent, MessageType
 from gateway import metrics, ocppj
 from gateway.handlers import CallContext, CentralSystem
-from gateway.schemas import CENTRAL_SYSTEM_ACTIONS, SchemaViolation, validate_request
+from gateway.schemas import (
+    ALL_ACTIONS,
+    CENTRAL_SYSTEM_ACTIONS,
+    SchemaViolation,
+    validate_request,
+)
 
 log = logging.getLogger("chargestream.gateway")
 
@@ -116,7 +121,7 @@ class Connection:
                     break
                 started = time.perf_counter()
                 text = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
-                metrics.FRAMES.labels("in").inc()
+                metrics.FRAMES_IN.inc()
                 try:
                     answered = await self._receive(text, binary=not isinstance(frame, str))
                 except EventLogUnavailable as error:
@@ -154,7 +159,7 @@ class Connection:
         return await self._receive_fault(text, fault)
 
     async def _receive_call(self, text: str, call: ocppj.Call) -> None:
-        metrics.CALLS.labels(call.action).inc()
+        metrics.calls(call.action if call.action in ALL_ACTIONS else "other").inc()
         incoming = self.event(
             EventKind.FRAME, text, Direction.IN, MessageType.CALL, call.message_id, call.action
         )
@@ -267,7 +272,7 @@ class Connection:
         return answer is not None
 
     async def _send(self, text: str) -> None:
-        metrics.FRAMES.labels("out").inc()
+        metrics.FRAMES_OUT.inc()
         async with self._send_lock:
             await self.websocket.send(text)
 
