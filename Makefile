@@ -10,7 +10,7 @@ TEST_CASSANDRA_PORT ?= 19042
 ARGS ?=
 
 .PHONY: help run demo stack test unit lint system-deps services-up services-down \
-	screenshots helm-check bench-gateway clean
+	screenshots helm-check bench-gateway bench-pipeline clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -75,6 +75,9 @@ helm-check: $(STAMP)  ## lint the Helm chart, render it (default, dev, prod), va
 
 bench-gateway: $(STAMP)  ## gateway throughput and latency with 1,000 and 5,000 charge points
 	$(BIN)/python -m benchmarks.gateway $(ARGS)
+
+bench-pipeline: $(STAMP) system-deps  ## gateway -> Kafka -> Faust -> Cassandra at 10,000 charge points
+	$(BIN)/python -m benchmarks.pipeline $(ARGS)
 
 clean:  ## remove the virtualenv and local data
 	rm -rf $(VENV) data .pytest_cache .ruff_cache
