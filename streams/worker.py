@@ -45,6 +45,7 @@ class ViewsWorker:
         self._store_ready = asyncio.Event()
         self._derivation = DerivationSettings(offline_after=settings.offline_after)
         self.processed = 0
+        self._reported = 0
         self.app = faust.App(
             settings.worker_group,
             broker=f"kafka://{settings.kafka_bootstrap}",
@@ -133,6 +134,9 @@ class ViewsWorker:
         """Offline alerts for silent charge points, and fresh alert rules."""
         if not self._store_ready.is_set():
             return
+        if self.processed != self._reported:
+            log.info("worker_progress", extra={"fields": {"processed": self.processed}})
+            self._reported = self.processed
         await self._refresh_rules()
         now = datetime.now(UTC)
         records: list[DerivedRecord] = []

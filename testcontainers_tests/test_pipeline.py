@@ -23,7 +23,6 @@ import pytest
 import pytest_asyncio
 from cassandra.cluster import Cluster
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
-from confluent_kafka.admin import AdminClient
 from ocpp.v16 import call
 
 from chargestream.frames import Direction, EventKind, FrameEvent
@@ -62,7 +61,7 @@ class Stack:
 class WorkerProcess:
     """``chargestream worker`` as a subprocess with the stack's settings."""
 
-    def __init__(self, settings: Settings, log_dir: Path) -> None:
+    def __init__(self, settings: Settings, log_dir: Path, name: str = "worker") -> None:
         self._env = {
             **os.environ,
             "CHARGESTREAM_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
@@ -72,17 +71,20 @@ class WorkerProcess:
             "CHARGESTREAM_CASSANDRA_HOSTS": settings.cassandra_hosts,
             "CHARGESTREAM_CASSANDRA_PORT": str(settings.cassandra_port),
             "CHARGESTREAM_CASSANDRA_KEYSPACE": settings.cassandra_keyspace,
+            "CHARGESTREAM_OFFLINE_AFTER": str(settings.offline_after),
+            "CHARGESTREAM_NODE_ID": name,
             "CHARGESTREAM_WORKER_WEB_PORT": str(free_port()),
             "CHARGESTREAM_HEALTH_PORT": str(free_port()),
             "CHARGESTREAM_LOG_FORMAT": "text",
         }
         self._log_dir = log_dir
+        self._name = name
         self._runs = 0
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         self._runs += 1
-        log = (self._log_dir / f"worker-{self._runs}.log").open("wb")
+        log = (self._log_dir / f"{self._name}-{self._runs}.log").open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "chargestream.cli", "worker"],
             env=self._env,
@@ -122,6 +124,7 @@ def settings(kafka_bootstrap: str, cassandra_contact: tuple[str, int]) -> Settin
         api_port=0,
         health_port=0,
         command_timeout=10.0,
+        offline_after=5,  # the workers' timer opens Offline alerts within a test
         accept_unknown_id_tags=True,
         log_format="text",
     )
@@ -330,7 +333,7 @@ async def test_a_killed_worker_resumes_with_nothing_lost_or_doubled(stack: Stack
             assert len(meter) == 4
 
 
-async def test_redelivered_frames_change_nothing_and_replay_rebuilds_the_same(
+async def test_frames_derived_twice_change_nothing_and_replay_rebuilds_the_same(
     stack: Stack,
 ) -> None:
     transaction_id = await charge(stack.url_b, "IT-CP-REPLAY", [30, 35])
@@ -345,28 +348,49 @@ async def test_redelivered_frames_change_nothing_and_replay_rebuilds_the_same(
             return snapshot if state is not None and not state.connected else None
 
         before = await eventually(settled, timeout=60)
-        # at-least-once delivery: rewind the worker's committed offsets and let it read again
-        stack.worker.stop()
-        admin = AdminClient({"bootstrap.servers": stack.settings.kafka_bootstrap})
-        rewind = [TopicPartition(stack.settings.frames_topic, p, 0) for p in range(PARTITIONS)]
-        await asyncio.to_thread(
-            lambda: admin.alter_consumer_group_offsets(
-                [_group_offsets(stack.settings.worker_group, rewind)]
-            )[stack.settings.worker_group].result(30)
-        )
-        stack.worker.start()
-        marker = await charge(stack.url_b, "IT-CP-MARKER", [1])  # processed after the rewind
-        await finished_session(stack.api, marker, timeout=120)
+        # duplicate delivery: every frame of the log derived again, over the live views
+        again = await rebuild_from_kafka(stack.settings, stack.store(), since_us=0)
+        assert again > 20
         assert await views(store, "IT-CP-REPLAY") == before
-
+        # a full replay: the derived tables cleared and rebuilt from the log
         replayed = await rebuild_from_kafka(stack.settings, stack.store())
-        assert replayed > 20
+        assert replayed == again
         assert await views(store, "IT-CP-REPLAY") == before
     finally:
         await store.close()
 
 
-def _group_offsets(group: str, partitions: list[TopicPartition]):  # type: ignore[no-untyped-def]
-    from confluent_kafka import ConsumerGroupTopicPartitions
+async def test_an_offline_alert_opens_by_timer_and_closes_on_reconnect(stack: Stack) -> None:
+    async with charge_point(stack.url_a, "IT-CP-SILENT") as cp:
+        await cp.call(call.Heartbeat())
 
-    return ConsumerGroupTopicPartitions(group, partitions)
+    async def offline_alert(open_: bool):
+        alerts = (await stack.api.get("/api/v1/alerts", params={"limit": 1000})).json()
+        mine = [
+            a for a in alerts if a["charge_point_id"] == "IT-CP-SILENT" and a["kind"] == "offline"
+        ]
+        return [a for a in mine if (a["closed_at"] is None) == open_]
+
+    opened = await eventually(lambda: offline_alert(True), timeout=60, interval=0.5)
+    assert len(opened) == 1
+    async with charge_point(stack.url_b, "IT-CP-SILENT") as cp:
+        await cp.call(call.Heartbeat())
+    closed = await eventually(lambda: offline_alert(False), timeout=60, interval=0.5)
+    assert closed[0]["alert_id"] == opened[0]["alert_id"]
+
+
+async def test_two_workers_share_the_partitions(stack: Stack, worker_logs: Path) -> None:
+    second = WorkerProcess(stack.settings, worker_logs, name="second-worker")
+    second.start()
+    try:
+        charge_points = [f"IT-PAIR-{i}" for i in range(8)]  # spread over the 4 partitions
+        transaction_ids = await asyncio.gather(
+            *(charge(stack.url_a, cp, [10], start=7200) for cp in charge_points)
+        )
+        for transaction_id in transaction_ids:
+            session = await finished_session(stack.api, transaction_id, timeout=120)
+            assert session["energy_kwh"] == 1.0
+    finally:
+        second.stop()
+    assert second.process is not None
+    assert second.process.returncode in (0, -signal.SIGTERM)  # stopped, not killed
