@@ -637,7 +637,8 @@ def markdown(report: Report) -> str:
     return "\n".join(lines)
 
 
-def _machine() -> dict[str, Any]:
+def machine_facts() -> dict[str, Any]:
+    """CPU, Python and kernel of this machine, and its load when the run starts."""
     model = next(
         (
             line.split(":", 1)[1].strip()
@@ -708,7 +709,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     report = Report(
         date=datetime.now(UTC).isoformat(timespec="seconds"),
-        machine=_machine(),
+        machine=machine_facts(),
         settings={
             "duration": args.duration,
             "warmup": args.warmup,

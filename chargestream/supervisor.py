@@ -107,7 +107,8 @@ def plan(settings: Settings, gateways: int, workers: int) -> list[Child]:
     return children
 
 
-def _wait_healthy(child: Child, timeout: float) -> None:
+def wait_healthy(child: Child, timeout: float) -> None:
+    """Poll the child's health URL until 200; RuntimeError if it exits or times out."""
     deadline = time.monotonic() + timeout
     while True:
         assert child.process is not None
@@ -151,7 +152,7 @@ def run_stack(settings: Settings, args: argparse.Namespace) -> int:
             print(f"stack: starting {child.name}", flush=True)
             child.start()
             if child.health_url:
-                _wait_healthy(child, 120)
+                wait_healthy(child, 120)
         print(
             f"stack: up — OCPP ws://{settings.host}:{settings.ocpp_port}/ocpp/{{id}}, "
             f"API http://{settings.host}:{settings.api_port}/api/v1 (Ctrl-C stops)",
