@@ -73,6 +73,7 @@ class WorkerProcess:
             "CHARGESTREAM_CASSANDRA_KEYSPACE": settings.cassandra_keyspace,
             "CHARGESTREAM_OFFLINE_AFTER": str(settings.offline_after),
             "CHARGESTREAM_NODE_ID": name,
+            "CHARGESTREAM_DATA_DIR": str(log_dir / f"{name}-data"),
             "CHARGESTREAM_WORKER_WEB_PORT": str(free_port()),
             "CHARGESTREAM_HEALTH_PORT": str(free_port()),
             "CHARGESTREAM_LOG_FORMAT": "text",
