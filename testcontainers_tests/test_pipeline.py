@@ -135,7 +135,7 @@ def settings(kafka_bootstrap: str, cassandra_contact: tuple[str, int]) -> Settin
 def worker_logs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     directory = tmp_path_factory.mktemp("worker-logs")
     yield directory
-    for log in sorted(directory.iterdir()):  # shown when a test failed
+    for log in sorted(directory.glob("*.log")):  # shown when a test failed
         print(f"--- {log.name}\n{log.read_text()[-3000:]}")
 
 
