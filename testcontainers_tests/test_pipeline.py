@@ -31,9 +31,9 @@ from chargestream.stack import StackApi, StackGateway
 from storage.base import Store
 from storage.cassandra import CassandraStore
 from streams.replay import rebuild_from_kafka
-from tests.conftest import eventually
+from tests.conftest import eventually, free_port
 from tests.ocpp_client import charge_point
-from tests.test_embedded import charge, free_port
+from tests.test_embedded import charge
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

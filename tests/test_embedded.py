@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from dataclasses import asdict
@@ -17,7 +16,7 @@ from ocpp.v16 import call
 
 from chargestream.embedded import EmbeddedCsms
 from storage.base import Store
-from tests.conftest import RunningCsms, eventually, make_settings
+from tests.conftest import RunningCsms, eventually, free_port, make_settings
 from tests.ocpp_client import charge_point
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -155,12 +154,6 @@ async def test_data_survives_a_restart(tmp_path: Path) -> None:
             assert start.transaction_id > transaction_id  # ids are never reused
     finally:
         await second.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def test_chargestream_run_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -32,7 +31,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from chargestream.embedded import EmbeddedCsms
 from chargestream.settings import Settings
 from chargestream.simulator import FleetConfig, run_fleet
-from tests.conftest import make_settings
+from tests.conftest import free_port, make_settings
 from tests.ocpp_client import TestChargePoint, charge_point
 from ui.launch import start_ui, stop_ui
 from ui.operators import DEFAULT_OPERATOR, ensure_default_operator
@@ -192,12 +191,6 @@ async def _replay_day(cp: TestChargePoint, now: datetime) -> None:
             await _charge(cp, connector, at, sessions[key], now)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _wait_until(probe: Any, what: str, timeout: float = 30.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -268,7 +261,7 @@ class _BackgroundCsms:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data_dir = tmp_path_factory.mktemp("ui-e2e") / "data"
     settings = make_settings(
-        data_dir, accept_unknown_id_tags=True, ui_port=_free_port(), log_level="WARNING"
+        data_dir, accept_unknown_id_tags=True, ui_port=free_port(), log_level="WARNING"
     )
     password = ensure_default_operator(data_dir)
     assert password is not None

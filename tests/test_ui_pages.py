@@ -674,18 +674,13 @@ async def test_api_failures_of_writes_are_shown(fleet: RunningCsms, monkeypatch:
     assert (await fleet.app.store.get_id_tag("04A2B3C4")).status is IdTagStatus.ACCEPTED
 
 
-def unused_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 async def test_a_store_the_dashboard_cannot_read_is_explained(
     ui: RunningCsms, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CHARGESTREAM_MODE", "stack")
-    monkeypatch.setenv("CHARGESTREAM_CASSANDRA_PORT", str(unused_port()))  # nothing listens
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["operator"] = OPERATOR
-    await run(at)
+    with socket_closed() as port:  # bound, not listening: connections are refused
+        monkeypatch.setenv("CHARGESTREAM_CASSANDRA_PORT", str(port))
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.session_state["operator"] = OPERATOR
+        await run(at)
     assert "cannot open the store" in at.error[0].value
