@@ -67,7 +67,7 @@ class StackGateway:
         await self.store.open()
         await self.event_log.open()
         await self.store.node_alive(self.settings.node_id, NODE_TTL)
-        self._heartbeat = asyncio.create_task(self._announce(), name="node-heartbeat")
+        self._heartbeat = asyncio.create_task(self._keep_node_alive(), name="node-heartbeat")
         await self.listener.start()
         port = await self.gateway.start()
         await self._ops.start()
@@ -86,7 +86,7 @@ class StackGateway:
         )
         return port
 
-    async def _announce(self) -> None:
+    async def _keep_node_alive(self) -> None:
         while True:
             await asyncio.sleep(NODE_TTL / 3)
             with contextlib.suppress(Exception):

@@ -166,13 +166,13 @@ class Gateway:
         metrics.CONNECTIONS.inc()
         log.info("connected", extra={"fields": {"cp": charge_point_id, "replaced": bool(previous)}})
         try:
-            await self._announce(charge_point_id, opened=True)
+            await self._register_connection(charge_point_id, opened=True)
             await connection.serve()
         finally:
             metrics.CONNECTIONS.dec()
             if self.connections.get(charge_point_id) is connection:
                 del self.connections[charge_point_id]
-                await self._announce(charge_point_id, opened=False)
+                await self._register_connection(charge_point_id, opened=False)
             try:
                 await connection.record_disconnect(
                     reason="closed", code=websocket.close_code, close_reason=websocket.close_reason
@@ -185,7 +185,7 @@ class Gateway:
                 )
             log.info("disconnected", extra={"fields": {"cp": charge_point_id}})
 
-    async def _announce(self, charge_point_id: str, *, opened: bool) -> None:
+    async def _register_connection(self, charge_point_id: str, *, opened: bool) -> None:
         """Tell the connection registry (stack mode); charging goes on if it fails."""
         if self._registry is None:
             return
