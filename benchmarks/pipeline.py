@@ -26,6 +26,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -123,8 +124,21 @@ class Load:
 # -- one configuration
 
 
-def run_plan(plan: Plan, services: ServiceSet, root: Path) -> dict[str, Any]:
-    """Start a fresh stack, load it, measure, reconcile, stop it; the result row."""
+OnSample = Callable[[float, Stack], None]  # (seconds since the load started, the stack)
+
+
+def run_plan(
+    plan: Plan,
+    services: ServiceSet,
+    root: Path,
+    port_base: int = 29000,
+    on_sample: OnSample | None = None,
+) -> dict[str, Any]:
+    """Start a fresh stack, load it, measure, reconcile, stop it; the result row.
+
+    ``on_sample`` runs after every 5 s sample (fault injection); the stack's ports are
+    ``port_base`` (OCPP), + 80 (API) and + 81 (health) and up.
+    """
     run_id = f"{plan.stations}_{datetime.now(UTC):%H%M%S}"
     config = StackConfig(
         run_id=run_id,
@@ -133,6 +147,9 @@ def run_plan(plan: Plan, services: ServiceSet, root: Path) -> dict[str, Any]:
         gateways=plan.gateways,
         workers=plan.workers,
         work_dir=root / run_id,
+        ocpp_port=port_base,
+        api_port=port_base + 80,
+        health_port=port_base + 81,
     )
     say(f"== {plan.stations} stations, {plan.gateways} gateway(s), {plan.workers} worker(s)")
     stack = Stack(config)
@@ -141,7 +158,7 @@ def run_plan(plan: Plan, services: ServiceSet, root: Path) -> dict[str, Any]:
         stack.start()
         say(f"stack up: topic {config.topic}, keyspace {config.keyspace}")
         load = Load(_fleet(plan, config), max(1, -(-plan.stations // STATIONS_PER_PROCESS)))
-        return _measure(plan, stack, services, load)
+        return _measure(plan, stack, services, load, on_sample)
     finally:
         if load is not None and load.running:
             _stop_simulator(stack)
@@ -180,7 +197,9 @@ def _stop_simulator(stack: Stack) -> None:
         os.kill(pid, signal.SIGTERM)
 
 
-def _measure(plan: Plan, stack: Stack, services: ServiceSet, load: Load) -> dict[str, Any]:
+def _measure(
+    plan: Plan, stack: Stack, services: ServiceSet, load: Load, on_sample: OnSample | None
+) -> dict[str, Any]:
     config = stack.config
     pids = {s.name: s.pid for s in services.status()}
     sampler = ProcSampler(
@@ -206,6 +225,8 @@ def _measure(plan: Plan, stack: Stack, services: ServiceSet, load: Load) -> dict
         elapsed = time.monotonic() - started
         stack.check_alive()
         _sample(elapsed, stack, sampler, lag, load, timeline)
+        if on_sample is not None:
+            on_sample(elapsed, stack)
         for name, at in (("start", hold[0]), ("end", hold[1])):
             if name not in marks and elapsed >= at:
                 marks[name] = (load.latest, time.time(), time.monotonic())
@@ -639,6 +660,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--services-dir", default=".services-bench", help="Kafka/Cassandra files")
     add("--kafka-port", type=int, default=29092)
     add("--cassandra-port", type=int, default=29042)
+    add("--port-base", type=int, default=29000, help="OCPP port; API +80, health +81 (29000)")
     return parser.parse_args(argv)
 
 
@@ -674,7 +696,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     try:
         for plan in plans(args):
-            rows.append(run_plan(plan, services, services.base_dir / "runs"))
+            rows.append(run_plan(plan, services, services.base_dir / "runs", args.port_base))
             verdict = rows[-1]["verdict"]
             say("holds" if verdict["holds"] else f"does not hold: {'; '.join(verdict['reasons'])}")
     finally:
