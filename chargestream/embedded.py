@@ -23,6 +23,7 @@ from gateway.handlers import CentralSystem
 from gateway.schemas import compile_all
 from gateway.server import Gateway
 from storage.sqlite import SqliteStore
+from streams.derive import DerivationSettings
 from streams.runner import LogProcessor
 from ui.launch import start_ui, stop_ui
 from ui.operators import ensure_default_operator
@@ -51,9 +52,7 @@ class EmbeddedCsms:
         self.commands = CommandService(
             self.gateway.call, self.store, timeout=settings.command_timeout
         )
-        self.processor = LogProcessor(
-            self.event_log, self.store, offline_after=settings.offline_after
-        )
+        self.processor = LogProcessor(self.event_log, self.store, DerivationSettings.of(settings))
         self._api = HttpServer(
             create_api(
                 settings,
@@ -146,7 +145,7 @@ async def _replay(settings: Settings) -> int:
     event_log = SqliteEventLog(settings.event_log_path)
     await store.open()
     await event_log.open()
-    processor = LogProcessor(event_log, store, offline_after=settings.offline_after)
+    processor = LogProcessor(event_log, store, DerivationSettings.of(settings))
     try:
         total = await processor.rebuild(
             progress=lambda n: print(f"replayed {n} events", flush=True)

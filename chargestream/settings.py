@@ -56,6 +56,7 @@ class Settings:
     run_ui: bool = True  # `chargestream run` / `stack` also start the Streamlit dashboard
     run_processors: bool = True  # embedded: derive views in this process (off: gateway only)
     offline_after: int = 600  # seconds without a frame before an Offline alert
+    session_refresh: int = 60  # seconds between stored updates of an open session's summary
     log_sync: str = "full"  # embedded log: full = fsync per group commit, normal = not
 
     # HTTP API
@@ -105,6 +106,8 @@ class Settings:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+        if self.session_refresh < 0:
+            raise SettingsError(f"{PREFIX}SESSION_REFRESH must not be negative")
         if self.log_sync not in ("full", "normal"):
             raise SettingsError(f"{PREFIX}LOG_SYNC={self.log_sync!r}: use full or normal")
         protocols = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")

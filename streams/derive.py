@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -37,7 +37,10 @@ from streams.parse import (
     to_ms,
     truncate_ms,
 )
-from streams.state import ChargePointDerivation, PendingCall
+from streams.state import ChargePointDerivation, PendingCall, PublishedSession
+
+if TYPE_CHECKING:
+    from chargestream.settings import Settings
 
 __all__ = ["ChargePointDerivation", "DerivationSettings", "derive", "tick"]
 
@@ -57,7 +60,20 @@ OFFLINE_SLOT: AlertSlot = (AlertKind.OFFLINE, None, None)
 class DerivationSettings:
     offline_after: float = 600.0  # seconds of silence before an OFFLINE alert
     last_seen_resolution: float = 30.0  # re-emit ChargePointState for last_seen alone this often
+    # Re-emit an open session for a change of its peak power or state of charge at most
+    # this often (seconds, by frame time; 0: on every MeterValues). Start and stop always
+    # emit. Each emission rewrites the session and its listings, the stack's most costly
+    # write; the meter values themselves are emitted every time.
+    session_refresh: float = 60.0
     rules: tuple[AlertRule, ...] = ()
+
+    @classmethod
+    def of(cls, settings: Settings, rules: tuple[AlertRule, ...] = ()) -> DerivationSettings:
+        return cls(
+            offline_after=settings.offline_after,
+            session_refresh=settings.session_refresh,
+            rules=rules,
+        )
 
 
 def derive(
@@ -118,6 +134,7 @@ class _Step:
         self.closed = {session.transaction_id: session for session in state.closed}
         self.alerts: dict[AlertSlot, Alert] = {_slot(alert): alert for alert in state.alerts}
         self.pending = {(call.direction, call.message_id): call for call in state.pending}
+        self.published = {mark.transaction_id: mark.at for mark in state.published}
         self.records: list[DerivedRecord] = []
 
     def update_registry(self, **changes: Any) -> None:
@@ -160,9 +177,16 @@ class _Step:
         alert = self.alerts.pop(slot)
         self.records.append(replace(alert, closed_at=max(at, alert.opened_at)))
 
-    def keep_session(self, session: Session) -> None:
-        self.sessions[session.transaction_id] = session
+    def keep_session(self, session: Session, *, refresh: bool = False) -> None:
+        """Remember the open session and emit it; a ``refresh`` only when one is due."""
+        transaction_id = session.transaction_id
+        self.sessions[transaction_id] = session
         _bound(self.sessions, MAX_OPEN_SESSIONS)
+        last = self.published.get(transaction_id)
+        every = timedelta(seconds=self.settings.session_refresh)
+        if refresh and last is not None and self.now - last < every:
+            return
+        self.published[transaction_id] = self.now
         self.records.append(session)
 
     def finish(self, position: int) -> ChargePointDerivation:
@@ -184,6 +208,9 @@ class _Step:
             closed=tuple(self.closed.values()),
             alerts=tuple(self.alerts.values()),
             pending=tuple(self.pending.values()),
+            published=tuple(
+                PublishedSession(tx, at) for tx, at in self.published.items() if tx in self.sessions
+            ),
         )
 
 
@@ -393,7 +420,7 @@ def _meter_values(step: _Step, payload: dict[str, Any]) -> None:
         if session is not None:
             session = _with_samples(session, values)
     if session is not None and session != before:
-        step.keep_session(session)
+        step.keep_session(session, refresh=True)
 
 
 def _stop_transaction(step: _Step, payload: dict[str, Any]) -> None:

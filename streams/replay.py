@@ -54,7 +54,7 @@ async def rebuild_from_kafka(
         if since_us is None:
             await store.clear_derived()
         rules = tuple(r for r in await store.list_alert_rules() if r.enabled)
-        derivation = DerivationSettings(offline_after=settings.offline_after, rules=rules)
+        derivation = DerivationSettings.of(settings, rules)
         return await _replay(settings, store, derivation, since_us, progress)
     finally:
         await store.close()

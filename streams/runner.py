@@ -14,6 +14,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from chargestream.eventlog.sqlite import SqliteEventLog
@@ -31,19 +32,18 @@ class LogProcessor:
         self,
         event_log: SqliteEventLog,
         store: Store,
+        settings: DerivationSettings,
         *,
-        offline_after: float,
         batch_size: int = 2000,
         tick_interval: float = 10.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._log = event_log
         self._store = store
-        self._offline_after = offline_after
         self._batch_size = batch_size
         self._tick_interval = tick_interval
         self._clock = clock
-        self._settings = DerivationSettings(offline_after=offline_after)
+        self._settings = settings
         self._states: dict[str, ChargePointDerivation] = {}
         self.position = 0
         self._busy = asyncio.Lock()  # one derivation pass at a time (follow, tick, rebuild)
@@ -55,7 +55,7 @@ class LogProcessor:
 
     async def refresh_rules(self) -> None:
         rules = tuple(rule for rule in await self._store.list_alert_rules() if rule.enabled)
-        self._settings = DerivationSettings(offline_after=self._offline_after, rules=rules)
+        self._settings = replace(self._settings, rules=rules)
 
     async def run(self) -> None:
         """Follow the log until cancelled."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import MISSING, dataclass, fields, is_dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, TypeVar
 
 import orjson
@@ -37,6 +38,14 @@ class PendingCall:
 
 
 @dataclass(frozen=True, slots=True)
+class PublishedSession:
+    """When an open session's summary was last emitted (see DerivationSettings)."""
+
+    transaction_id: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ChargePointDerivation:
     """Everything derivation remembers about one charge point; all of it bounded.
 
@@ -54,6 +63,7 @@ class ChargePointDerivation:
     closed: tuple[Session, ...] = ()  # recently closed, for a repeated StopTransaction
     alerts: tuple[Alert, ...] = ()  # open, oldest first
     pending: tuple[PendingCall, ...] = ()  # oldest first
+    published: tuple[PublishedSession, ...] = ()  # of open sessions
 
     @classmethod
     def new(cls, charge_point_id: str) -> ChargePointDerivation:
@@ -70,12 +80,20 @@ class ChargePointDerivation:
         return _decode(cls, raw)
 
 
+@cache
+def _fields(cls: type) -> tuple[tuple[str, Any, bool], ...]:
+    """(name, default or MISSING, holds a datetime) per field; ``fields()`` is slow per call."""
+    return tuple(
+        (field.name, field.default, "datetime" in str(field.type)) for field in fields(cls)
+    )
+
+
 def _encode(obj: Any) -> dict[str, Any]:
     """Fields that differ from their default; datetimes as epoch ms, nested records as dicts."""
     out = {}
-    for field in fields(obj):
-        value = getattr(obj, field.name)
-        if field.default is not MISSING and value == field.default:
+    for name, default, _ in _fields(type(obj)):
+        value = getattr(obj, name)
+        if default is not MISSING and value == default:
             continue
         if isinstance(value, datetime):
             value = to_ms(value)
@@ -83,21 +101,21 @@ def _encode(obj: Any) -> dict[str, Any]:
             value = [_encode(item) for item in value]
         elif is_dataclass(value):
             value = _encode(value)
-        out[field.name] = value
+        out[name] = value
     return out
 
 
 def _decode(cls: type[T], raw: dict[str, Any]) -> T:
     values = {}
-    for field in fields(cls):  # type: ignore[arg-type]
-        if field.name not in raw:
+    for name, _, is_time in _fields(cls):
+        if name not in raw:
             continue
-        value = raw[field.name]
-        if field.name in _NESTED:
-            value = _NESTED[field.name](value)
-        elif "datetime" in str(field.type) and value is not None:
+        value = raw[name]
+        if name in _NESTED:
+            value = _NESTED[name](value)
+        elif is_time and value is not None:
             value = from_ms(value)
-        values[field.name] = value
+        values[name] = value
     return cls(**values)
 
 
@@ -113,6 +131,7 @@ _NESTED: dict[str, Callable[[Any], Any]] = {
     "closed": _many(Session),
     "alerts": _many(Alert),
     "pending": _many(PendingCall),
+    "published": _many(PublishedSession),
     "kind": AlertKind,
     "direction": Direction,
 }

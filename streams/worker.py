@@ -34,6 +34,8 @@ log = logging.getLogger("chargestream.worker")
 BATCH_SIZE = 500
 BATCH_WITHIN = 0.05  # seconds
 TICK_INTERVAL = 10.0
+RETRY_FIRST = 0.5  # seconds before retrying a failed write; doubles up to RETRY_MAX
+RETRY_MAX = 10.0
 
 
 class ViewsWorker:
@@ -43,8 +45,10 @@ class ViewsWorker:
         self.settings = settings
         self.store = store or create_stack_store(settings)
         self._store_ready = asyncio.Event()
-        self._derivation = DerivationSettings(offline_after=settings.offline_after)
+        self._decoded: dict[bytes, tuple[bytes, ChargePointDerivation]] = {}
+        self._derivation = DerivationSettings.of(settings)
         self.processed = 0
+        self.store_failures = 0
         self._reported = 0
         self.app = faust.App(
             settings.worker_group,
@@ -96,17 +100,32 @@ class ViewsWorker:
     async def _health(self) -> dict[str, Any]:
         if not self._store_ready.is_set():
             raise RuntimeError("store not open yet")
-        return {"node": self.settings.node_id, "processed": self.processed}
+        return {
+            "node": self.settings.node_id,
+            "processed": self.processed,
+            "store_failures": self.store_failures,
+        }
 
     async def _refresh_rules(self) -> None:
         rules = tuple(r for r in await self.store.list_alert_rules() if r.enabled)
-        self._derivation = DerivationSettings(
-            offline_after=self.settings.offline_after, rules=rules
-        )
+        self._derivation = DerivationSettings.of(self.settings, rules)
 
-    def _state(self, charge_point_id: bytes) -> ChargePointDerivation | None:
-        saved = self.states.get(charge_point_id)
-        return ChargePointDerivation.from_json(saved) if saved else None
+    def _state(self, key: bytes, saved: bytes | None) -> ChargePointDerivation | None:
+        """The table's state for ``key``, decoded once per version (the JSON is the truth)."""
+        if not saved:
+            return None
+        cached = self._decoded.get(key)
+        if cached is not None and cached[0] == saved:
+            return cached[1]
+        state = ChargePointDerivation.from_json(saved)
+        self._decoded[key] = (saved, state)
+        return state
+
+    def _save(self, changed: dict[bytes, ChargePointDerivation]) -> None:
+        for key, state in changed.items():
+            encoded = state.to_json()
+            self.states[key] = encoded
+            self._decoded[key] = (encoded, state)
 
     async def _process(self, stream: Any) -> None:
         await self._store_ready.wait()
@@ -117,41 +136,75 @@ class ViewsWorker:
             for event in events:
                 message = event.message
                 key = message.key
-                state = changed.get(key) or self._state(key)
+                state = changed.get(key) or self._state(key, self.states.get(key))
                 frame = FrameEvent.from_headers(key, message.value, list(message.headers or ()))
                 logged = LoggedEvent(message.offset, frame)
                 changed[key], derived = derive(state, logged, self._derivation)
                 records.extend(derived)
                 logged_events.append(logged)
-            await asyncio.gather(
-                self.store.upsert(records), self.store.record_frames(logged_events)
-            )
-            for key, state in changed.items():
-                self.states[key] = state.to_json()
+            await self._write_until_stored(records, logged_events)
+            self._save(changed)
             self.processed += len(events)
 
+    async def _write_until_stored(
+        self, records: list[DerivedRecord], logged_events: list[LoggedEvent]
+    ) -> None:
+        """Write a batch's records and frames, retrying until the store takes them.
+
+        Every write is an idempotent upsert, so retrying the whole batch is safe; giving
+        up instead would either lose the batch or crash the agent. While the store is
+        down the partitions' consumption pauses and the lag grows, nothing else.
+        """
+        delay = RETRY_FIRST
+        failures = 0
+        while True:
+            try:
+                await asyncio.gather(
+                    self.store.upsert(records), self.store.record_frames(logged_events)
+                )
+            except Exception as error:  # driver errors have no common base worth naming
+                failures += 1
+                self.store_failures += 1
+                fields = {"error": repr(error), "attempt": failures, "retry_in": delay}
+                log.warning("store_write_failed", extra={"fields": fields})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX)
+                continue
+            if failures:
+                log.info("store_write_recovered", extra={"fields": {"attempts": failures + 1}})
+            return
+
     async def _tick(self) -> None:
-        """Offline alerts for silent charge points, and fresh alert rules."""
+        """Offline alerts for silent charge points, and fresh alert rules.
+
+        A store error skips this tick (logged); the next one derives the same alerts,
+        since states change only after their records are stored.
+        """
         if not self._store_ready.is_set():
             return
         if self.processed != self._reported:
             log.info("worker_progress", extra={"fields": {"processed": self.processed}})
             self._reported = self.processed
-        await self._refresh_rules()
         now = datetime.now(UTC)
         records: list[DerivedRecord] = []
         changed: dict[bytes, ChargePointDerivation] = {}
         for key, saved in list(self.states.items()):
-            if not saved:
+            state = self._state(key, saved)
+            if state is None:
                 continue
-            state, derived = tick(ChargePointDerivation.from_json(saved), now, self._derivation)
+            state, derived = tick(state, now, self._derivation)
             if derived:
                 changed[key] = state
                 records.extend(derived)
-        if records:
-            await self.store.upsert(records)
-            for key, state in changed.items():
-                self.states[key] = state.to_json()
+        try:
+            await self._refresh_rules()
+            if records:
+                await self.store.upsert(records)
+        except Exception as error:  # see _write_until_stored
+            self.store_failures += 1
+            log.warning("tick_failed", extra={"fields": {"error": repr(error)}})
+            return
+        self._save(changed)
 
 
 def broker_credentials(settings: Settings) -> faust.SASLCredentials | faust.SSLCredentials | None:

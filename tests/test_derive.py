@@ -363,7 +363,41 @@ def test_meter_values_peak_power_sums_phases_and_converts_kw() -> None:
         },
     )
 
-    assert of_type(run(log.events)[1], Session)[-1].peak_power_w == 10500.0
+    every_time = DerivationSettings(session_refresh=0)
+    assert of_type(run(log.events, every_time)[1], Session)[-1].peak_power_w == 10500.0
+
+
+def test_open_session_updates_are_emitted_at_most_once_per_session_refresh() -> None:
+    log = Log()
+    log.connect()
+    log.exchange(
+        "StartTransaction",
+        {"connectorId": 1, "idTag": "T", "meterStart": 0, "timestamp": iso(1)},
+        {"transactionId": 7, "idTagInfo": {"status": "Accepted"}},
+    )
+    for n in range(1, 13):  # every 10 s, the state of charge rising
+        log.exchange(
+            "MeterValues",
+            {"connectorId": 1, "transactionId": 7, "meterValue": [sima_sample(1, 10, 7, n)]},
+            {},
+            after=10,
+        )
+    log.exchange("StopTransaction", {"transactionId": 7, "meterStop": 900}, {}, after=10)
+
+    # derived in two halves, the state saved as JSON between them: the same records
+    halves = len(log.events) // 2
+    state, first = run(log.events[:halves], DerivationSettings(session_refresh=60))
+    saved = ChargePointDerivation.from_json(state.to_json())
+    _, second = run(log.events[halves:], DerivationSettings(session_refresh=60), saved)
+    _, whole = run(log.events, DerivationSettings(session_refresh=60))
+    assert first + second == whole
+
+    sessions = of_type(whole, Session)
+    emitted = [s.soc_end for s in sessions]
+    assert emitted == [None, 6.0, 12.0, 12.0]  # start, after 60 s, after 120 s, stop
+    assert sessions[-1].stop_time is not None and sessions[-1].energy_kwh == 0.9
+    every_time = of_type(run(log.events, DerivationSettings(session_refresh=0))[1], Session)
+    assert [s.soc_end for s in every_time] == [None, *range(1, 13), 12]
 
 
 def test_start_transaction_timestamp_falls_back_to_receive_time() -> None:

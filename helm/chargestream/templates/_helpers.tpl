@@ -93,6 +93,7 @@ ConfigMap's data, and the bootstrap Job's env (a hook runs before the ConfigMap 
   "CHARGESTREAM_COMMAND_TIMEOUT" $v.ocpp.commandTimeout
   "CHARGESTREAM_CACHE_TTL" $v.ocpp.cacheTtl
   "CHARGESTREAM_OFFLINE_AFTER" $v.ocpp.offlineAfter
+  "CHARGESTREAM_SESSION_REFRESH" $v.ocpp.sessionRefresh
   "CHARGESTREAM_KAFKA_BOOTSTRAP" $v.kafka.bootstrapServers
   "CHARGESTREAM_KAFKA_SECURITY_PROTOCOL" $v.kafka.securityProtocol
   "CHARGESTREAM_FRAMES_TOPIC" $v.kafka.framesTopic
