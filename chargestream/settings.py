@@ -85,6 +85,7 @@ class Settings:
     cassandra_frames_ttl_hours: int = 24  # the frame inspector's window (0 = keep no frames)
     worker_group: str = "chargestream-views"  # Faust app id: consumer group, changelog prefix
     worker_web_port: int = 6066  # Faust worker's web server, bound to 127.0.0.1
+    worker_stall_after: int = 60  # seconds with input but no fetch progress: exit (0 = never)
 
     # logging
     log_level: str = "INFO"
@@ -106,6 +107,8 @@ class Settings:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+        if self.worker_stall_after < 0:
+            raise SettingsError(f"{PREFIX}WORKER_STALL_AFTER must not be negative")
         if self.session_refresh < 0:
             raise SettingsError(f"{PREFIX}SESSION_REFRESH must not be negative")
         if self.log_sync not in ("full", "normal"):

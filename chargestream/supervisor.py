@@ -2,8 +2,9 @@
 
 Starts the local services (unless they already run), then one process per
 role with ``CHARGESTREAM_MODE=stack``, waits until each answers its health
-check, and on Ctrl-C stops them in reverse order, and the services it
-started.
+check, restarts a process that exits (at most ``MAX_RESTARTS`` times in
+``RESTART_WINDOW`` seconds, then the stack stops), and on Ctrl-C stops them in
+reverse order, and the services it started.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from ui.launch import settings_environment, ui_command
 from ui.operators import ensure_default_operator
 
 WORKER_PORT_OFFSET = 50  # worker n serves /healthz on health_port + 50 + n - 1
+MAX_RESTARTS = 5
+RESTART_WINDOW = 600.0  # seconds
 
 
 @dataclass
@@ -33,9 +36,26 @@ class Child:
     env: dict[str, str]
     health_url: str | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    restarts: list[float] = field(default_factory=list, repr=False)  # monotonic times
 
     def start(self) -> None:
         self.process = subprocess.Popen(self.argv, env=self.env)
+
+    def restart_if_exited(self) -> None:
+        """Start the process again if it exited; RuntimeError if it keeps exiting."""
+        assert self.process is not None
+        code = self.process.poll()
+        if code is None:
+            return
+        now = time.monotonic()
+        self.restarts = [at for at in self.restarts if now - at < RESTART_WINDOW] + [now]
+        if len(self.restarts) > MAX_RESTARTS:
+            raise RuntimeError(
+                f"{self.name} exited with {code}, {MAX_RESTARTS} restarts within"
+                f" {RESTART_WINDOW:.0f} s already"
+            )
+        print(f"stack: {self.name} exited with {code}; restarting", file=sys.stderr, flush=True)
+        self.start()
 
     def stop(self, timeout: float = 20.0) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -160,9 +180,7 @@ def run_stack(settings: Settings, args: argparse.Namespace) -> int:
         )
         while not stopping:
             for child in children:
-                assert child.process is not None
-                if child.process.poll() is not None:
-                    raise RuntimeError(f"{child.name} exited with {child.process.returncode}")
+                child.restart_if_exited()
             time.sleep(0.5)
     except RuntimeError as error:
         print(f"stack: {error}", file=sys.stderr, flush=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import ssl
 import time
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from storage.base import StackStore
 from storage.factory import create_stack_store
 from storage.models import DerivedRecord
 from streams.derive import ChargePointDerivation, DerivationSettings, derive, tick
+from streams.watchdog import StallWatch
 
 log = logging.getLogger("chargestream.worker")
 
@@ -36,6 +38,8 @@ BATCH_WITHIN = 0.05  # seconds
 TICK_INTERVAL = 10.0
 RETRY_FIRST = 0.5  # seconds before retrying a failed write; doubles up to RETRY_MAX
 RETRY_MAX = 10.0
+CHANGELOG_SEGMENT_MS = 10 * 60 * 1000
+STALLED_EXIT_CODE = 3
 
 
 class ViewsWorker:
@@ -49,6 +53,8 @@ class ViewsWorker:
         self._derivation = DerivationSettings.of(settings)
         self.processed = 0
         self.store_failures = 0
+        self._writing = False
+        self._stall_watch = StallWatch(after=settings.worker_stall_after)
         self._reported = 0
         self.app = faust.App(
             settings.worker_group,
@@ -79,6 +85,10 @@ class ViewsWorker:
             key_type=bytes,  # bytes keys and values: raw in the changelog, and murmur2 of
             value_type=bytes,  # the raw id, so changelog partition = frames partition
             use_partitioner=True,
+            # Compaction never touches the active segment: roll it every 10 minutes, so a
+            # worker taking over a partition reads about one state per charge point, not
+            # every state since the topic was created.
+            extra_topic_configs={"segment.ms": str(CHANGELOG_SEGMENT_MS)},
         )
         self.app.agent(frames, name="derive-views")(self._process)
         self.app.task(self._open_store)
@@ -158,6 +168,7 @@ class ViewsWorker:
         delay = RETRY_FIRST
         failures = 0
         while True:
+            self._writing = True
             try:
                 await asyncio.gather(
                     self.store.upsert(records), self.store.record_frames(logged_events)
@@ -170,6 +181,8 @@ class ViewsWorker:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX)
                 continue
+            finally:
+                self._writing = False
             if failures:
                 log.info("store_write_recovered", extra={"fields": {"attempts": failures + 1}})
             return
@@ -185,6 +198,8 @@ class ViewsWorker:
         if self.processed != self._reported:
             log.info("worker_progress", extra={"fields": {"processed": self.processed}})
             self._reported = self.processed
+        if self.settings.worker_stall_after:
+            await self._check_stalled()
         now = datetime.now(UTC)
         records: list[DerivedRecord] = []
         changed: dict[bytes, ChargePointDerivation] = {}
@@ -205,6 +220,36 @@ class ViewsWorker:
             log.warning("tick_failed", extra={"fields": {"error": repr(error)}})
             return
         self._save(changed)
+
+    async def _check_stalled(self) -> None:
+        """Exit when an assigned frames partition has input but no fetch progress.
+
+        Exiting is the remedy: the supervisor (``chargestream stack``, Kubernetes) starts
+        the worker again, the group rebalances, and at-least-once delivery with
+        idempotent derivation makes the restart lose and double nothing.
+        """
+        consumer = self.app.consumer
+        partitions = [tp for tp in consumer.assignment() if tp.topic == self.settings.frames_topic]
+        if not partitions:
+            return
+        try:
+            ends = await consumer.highwaters(*partitions)
+            positions = {tp.partition: await consumer.position(tp) for tp in partitions}
+        except Exception as error:  # Kafka unreachable: nothing to judge by
+            log.info("stall_check_skipped", extra={"fields": {"error": repr(error)}})
+            return
+        stalled = self._stall_watch.observe(
+            time.monotonic(),
+            {p: position for p, position in positions.items() if position is not None},
+            {tp.partition: end for tp, end in ends.items()},
+            self.processed,
+            self._writing,
+        )
+        if stalled:
+            fields = {"partitions": stalled, "seconds": self.settings.worker_stall_after}
+            log.error("consumer_stalled", extra={"fields": fields})
+            logging.shutdown()
+            os._exit(STALLED_EXIT_CODE)
 
 
 def broker_credentials(settings: Settings) -> faust.SASLCredentials | faust.SSLCredentials | None:
