@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -77,6 +77,7 @@ class WorkerProcess:
             "CHARGESTREAM_WORKER_WEB_PORT": str(free_port()),
             "CHARGESTREAM_HEALTH_PORT": str(free_port()),
             "CHARGESTREAM_LOG_FORMAT": "text",
+            "CHARGESTREAM_WORKER_STALL_AFTER": "20",
         }
         self._log_dir = log_dir
         self._name = name
@@ -98,6 +99,12 @@ class WorkerProcess:
         assert self.process is not None
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(30)
+
+    def restart_if_exited(self) -> None:
+        """What a supervisor does: a worker that exited (e.g. ``consumer_stalled``) starts again."""
+        if self.process is not None and self.process.poll() is not None:
+            print(f"{self._name} exited with {self.process.returncode}; restarting")
+            self.start()
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -182,8 +189,14 @@ async def drop_keyspace(settings: Settings) -> None:
     await asyncio.to_thread(drop)
 
 
-async def finished_session(api: httpx.AsyncClient, transaction_id: int, timeout: float = 90):
+async def finished_session(
+    api: httpx.AsyncClient,
+    transaction_id: int,
+    timeout: float = 90,
+    supervise: Callable[[], None] = lambda: None,
+):
     async def probe():
+        supervise()
         response = await api.get(f"/api/v1/sessions/{transaction_id}")
         return response.status_code == 200 and response.json()["stop_time"] and response.json()
 
@@ -324,7 +337,9 @@ async def test_a_killed_worker_resumes_with_nothing_lost_or_doubled(stack: Stack
     }
     for transaction_ids in expected.values():
         for transaction_id in transaction_ids:
-            session = await finished_session(stack.api, transaction_id, timeout=120)
+            session = await finished_session(
+                stack.api, transaction_id, timeout=120, supervise=stack.worker.restart_if_exited
+            )
             assert session["energy_kwh"] == 2.0
     for cp, transaction_ids in expected.items():
         listed = (await stack.api.get(f"/api/v1/charge-points/{cp}/sessions")).json()
