@@ -10,7 +10,7 @@ TEST_CASSANDRA_PORT ?= 19042
 ARGS ?=
 
 .PHONY: help run demo stack test unit lint system-deps services-up services-down \
-	screenshots helm-check bench-gateway bench-pipeline clean
+	screenshots helm-check bench bench-gateway bench-pipeline clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -18,7 +18,7 @@ help:  ## list the targets
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[stack,ui,test]'
+	$(BIN)/pip install --quiet -e '.[stack,ui,test,bench]'
 	touch $(STAMP)
 
 # Debian packages the integration and browser tests need (installed only when missing).
@@ -72,6 +72,9 @@ services-down: $(STAMP)  ## stop them
 
 helm-check: $(STAMP)  ## lint the Helm chart, render it (default, dev, prod), validate for Kubernetes 1.33
 	$(BIN)/python helm/check.py
+
+bench: $(STAMP) system-deps  ## scale study, 10 to 20,000 charge points: ~11 min; ARGS=--full: ~1.5-2 h
+	$(BIN)/python -m benchmarks.study $(ARGS)
 
 bench-gateway: $(STAMP)  ## gateway throughput and latency with 1,000 and 5,000 charge points
 	$(BIN)/python -m benchmarks.gateway $(ARGS)

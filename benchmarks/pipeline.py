@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import random
 import signal
@@ -34,12 +35,26 @@ from typing import Any
 
 import orjson
 from cassandra.cluster import Cluster
+from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from benchmarks.gateway import machine_facts
 from benchmarks.loadgen import raise_file_limit
-from benchmarks.measure import LagProbe, ProcSampler, children_of, frames_in, processed
-from benchmarks.reconcile import check_store, read_frames, read_ledger, reconcile_sessions
+from benchmarks.measure import (
+    LagProbe,
+    ProcSampler,
+    children_of,
+    fetch,
+    frames_in,
+    processed,
+)
+from benchmarks.reconcile import (
+    READ_BATCH,
+    check_store,
+    read_frames,
+    read_ledger,
+    reconcile_sessions,
+)
 from benchmarks.stackrun import Stack, StackConfig
 from chargestream.services import ServiceSet
 from chargestream.services.cassandra import CASSANDRA_VERSION
@@ -53,9 +68,24 @@ IDLE_SECONDS = (10.0, 60.0)
 SAMPLED_STATIONS = 300  # charge points whose frames are matched with their rows
 STATIONS_PER_PROCESS = 5_000  # simulator processes: one per this many stations
 STATIONS_PER_ADDRESS = 20_000  # beyond: spread connections over 127.0.0.2-9
-TARGET_P99_MS = 500.0
 MAX_LAG_SECONDS = 10.0  # lag at the end of the hold, in seconds of input: "bounded"
 TAIL = 10.0  # seconds of load after the hold, so the hold never sees the stop
+SESSION_COUNTS = ("lost", "doubled", "mismatched", "extra", "unlisted")  # must all be 0
+SIMULATOR_ERRORS = ("connect_failures", "disconnects", "call_errors", "timeouts", "protocol_errors")
+
+
+@dataclass(frozen=True)
+class ServiceLevels:
+    """What a configuration must achieve to hold (besides no simulator errors, a drained
+    lag, stored meter values and every acknowledged CALL in Kafka)."""
+
+    store_p99_ms: float  # gateway receive -> Cassandra
+    call_p99_ms: float | None = None  # CALL -> CALLRESULT as the charge points see it
+    max_lag_s: float = MAX_LAG_SECONDS  # at the end of the hold, in seconds of input
+    zero_counts: tuple[str, ...] = SESSION_COUNTS  # session reconciliation counts
+
+
+LEVELS = ServiceLevels(store_p99_ms=500.0)
 
 
 @dataclass(frozen=True)
@@ -230,6 +260,7 @@ def _measure(
         for name, at in (("start", hold[0]), ("end", hold[1])):
             if name not in marks and elapsed >= at:
                 marks[name] = (load.latest, time.time(), time.monotonic())
+                marks[f"{name}_gateway_calls"] = call_buckets(stack.health_urls("gateway"))
         if plan.profile and "end" in marks and not profiles:
             profiles = _profile(stack, plan.profile, config.work_dir)
     if load.error is not None:
@@ -245,8 +276,11 @@ def _measure(
     row["reconciliation"] = None  # what is stored is still changing: nothing to count
     if drain is not None:
         row["reconciliation"] = _reconcile(plan, config, services, marks)
+        row["reconciliation"]["acknowledged"] = _acknowledged(
+            config, row["simulator"]["calls_answered"]
+        )
     row["profile"] = {name: job.result() for name, job in profiles.items()}
-    row["verdict"] = _verdict(row)
+    row["verdict"] = verdict(row, LEVELS)
     row["timeline"] = timeline.rows
     return row
 
@@ -404,6 +438,7 @@ def _summarize(
     before, after = marks["start"][0], marks["end"][0]
     window = after.latency.since(before.latency)
     seconds = marks["end"][2] - marks["start"][2]
+    connected = [r["sim_connected"] for r in inside]
     frames = None
     if first["frames_in"] is not None and last["frames_in"] is not None:
         frames = round((last["frames_in"] - first["frames_in"]) / span, 1)
@@ -417,6 +452,7 @@ def _summarize(
         "settle_s": plan.settle,
         "hold_s": plan.hold,
         "load_s": round(stopped),
+        "connected": {"min": min(connected), "max": max(connected)},  # during the hold
         "rates": {
             "frames_in_per_s": frames,  # CALLs (and answers) the gateways received
             "sim_sent_per_s": round((after.frames_sent - before.frames_sent) / seconds, 1),
@@ -428,6 +464,9 @@ def _summarize(
             for name, q in (("p50", 0.5), ("p99", 0.99), ("p99.9", 0.999), ("max", 1.0))
         },
         "calls_in_hold": window.total,
+        "gateway_call_ms": bucket_quantiles(
+            marks["start_gateway_calls"], marks["end_gateway_calls"]
+        ),
         "lag": {
             "max_events_hold": max(lags),
             "max_events_run": max(whole),
@@ -436,6 +475,48 @@ def _summarize(
             "drain_s": None if drain is None else round(drain, 1),
         },
         "components": sampler.window(marks["start"][2], marks["end"][2]),  # CPU % of one core
+    }
+
+
+def call_buckets(gateway_health_urls: list[str]) -> dict[float, float] | None:
+    """The gateways' ``chargestream_call_seconds`` histogram (receive to answer sent, in the
+    gateway): cumulative count per upper bound in seconds, summed; None if one is silent."""
+    prefix = 'chargestream_call_seconds_bucket{le="'
+    total: dict[float, float] = {}
+    for url in gateway_health_urls:
+        body = fetch(url.replace("/healthz", "/metrics"))
+        if body is None:
+            return None
+        for line in body.decode().splitlines():
+            if line.startswith(prefix):
+                bound = float(line[len(prefix) :].split('"', 1)[0])
+                total[bound] = total.get(bound, 0.0) + float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def bucket_quantiles(
+    before: dict[float, float] | None, after: dict[float, float] | None
+) -> dict[str, float | int | None] | None:
+    """Bucket bounds (ms) holding p50 and p99 of the answers between two histograms, and how
+    many took more than 50 ms; None when a gateway restarted or did not answer."""
+    if before is None or after is None or before.keys() != after.keys():
+        return None
+    counts = {bound: after[bound] - before[bound] for bound in sorted(after)}
+    if any(n < 0 for n in counts.values()):
+        return None
+    total = counts[math.inf]
+
+    def bound(q: float) -> float | None:
+        if not total:
+            return None
+        first = next(b for b, n in counts.items() if n >= q * total)
+        return None if first == math.inf else round(first * 1000, 1)
+
+    return {
+        "p50_le": bound(0.5),
+        "p99_le": bound(0.99),
+        "over_50ms": int(total - counts.get(0.05, total)),
+        "answers": int(total),
     }
 
 
@@ -449,7 +530,10 @@ def _simulator_totals(stats: FleetStats) -> dict[str, Any]:
         "connects",
         "connect_failures",
         "disconnects",
+        "errors",
         "frames_sent",
+        "calls_sent",
+        "calls_answered",
         "call_errors",
         "timeouts",
         "protocol_errors",
@@ -483,32 +567,88 @@ def _reconcile(
     }
 
 
-def _verdict(row: dict[str, Any]) -> dict[str, Any]:
-    """Whether the configuration holds, and if not, why."""
+def _acknowledged(config: StackConfig, answered: int) -> dict[str, int]:
+    """The charge points' CALLs in the topic against the answers the simulator received:
+    the gateway logs a CALL before answering it, so none may be missing."""
+    say("counting the charge points' CALLs in Kafka")
+    events, logged = count_logged_calls(config.kafka_bootstrap, config.topic)
+    return {
+        "answered": answered,
+        "in_kafka": logged,
+        "events": events,  # with the copies of CALLs sent again after a reconnect
+        "missing": max(answered - logged, 0),
+    }
+
+
+def count_logged_calls(bootstrap: str, topic: str) -> tuple[int, int]:
+    """(CALL events from charge points in the topic, distinct (charge point, message id))."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"bench-count-{topic}",
+            "enable.auto.commit": False,
+        }
+    )
+    events, distinct = 0, set[bytes]()
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p))[1] for p in partitions}
+        pending = {p for p, end in ends.items() if end > 0}
+        consumer.assign([TopicPartition(topic, p, 0) for p in pending])
+        while pending:
+            for message in consumer.consume(READ_BATCH, timeout=1.0):
+                if message.error() is not None:
+                    continue
+                if message.offset() >= ends[message.partition()] - 1:
+                    pending.discard(message.partition())
+                headers = dict(message.headers() or ())
+                if headers.get("dir") == b"in" and headers.get("mtype") == b"2":
+                    events += 1
+                    distinct.add(message.key() + b" " + headers.get("mid", b""))
+    finally:
+        consumer.close()
+    return events, len(distinct)
+
+
+def verdict(row: dict[str, Any], levels: ServiceLevels) -> dict[str, Any]:
+    """Whether a result row meets the service levels, and if not, why."""
     lag_s = row["lag"]["end_of_hold_events"] / max(row["rates"]["log_events_per_s"], 1e-9)
+    simulator = row["simulator"]
+    call_p99 = row["call_latency_ms"]["p99"]
     failures = {
-        f"lag at the end of the hold {lag_s:.0f} s of input": lag_s > MAX_LAG_SECONDS,
-        "simulator errors": row["simulator"]["timeouts"]
-        or row["simulator"]["connect_failures"]
-        or row["simulator"]["call_errors"],
+        f"lag at the end of the hold {lag_s:.0f} s of input": lag_s > levels.max_lag_s,
+        "simulator errors": any(simulator[k] for k in SIMULATOR_ERRORS),
         "lag not drained, nothing reconciled": row["reconciliation"] is None,
     }
+    if levels.call_p99_ms is not None:
+        failures[f"CALL→CALLRESULT p99 {call_p99} ms ≥ {levels.call_p99_ms:.0f}"] = (
+            call_p99 is None or call_p99 >= levels.call_p99_ms
+        )
     if row["reconciliation"] is not None:
-        sessions = row["reconciliation"]["sessions"]
-        store = row["reconciliation"]["store"]
-        p99 = store["meter_delay_ms"]["p99"]
-        failures |= {
-            f"receive→Cassandra p99 {p99} ms ≥ {TARGET_P99_MS:.0f}": p99 is None
-            or p99 >= TARGET_P99_MS,
-            "sessions lost, doubled, mismatched or extra": any(
-                sessions[k] for k in ("lost", "doubled", "mismatched", "extra", "unlisted")
-            ),
-            "meter value rows missing or extra": store["frames_missing"]
-            or store["rows_found"] != store["rows_expected"]
-            or store["rows_extra"],
-        }
+        failures |= _reconciliation_failures(row["reconciliation"], levels)
     reasons = [reason for reason, failed in failures.items() if failed]
     return {"holds": not reasons, "reasons": reasons}
+
+
+def _reconciliation_failures(found: dict[str, Any], levels: ServiceLevels) -> dict[str, bool]:
+    sessions, store = found["sessions"], found["store"]
+    p99 = store["meter_delay_ms"]["p99"]
+    counts = ", ".join(f"{k} {sessions[k]}" for k in levels.zero_counts if sessions[k])
+    failures = {
+        f"receive→Cassandra p99 {p99} ms ≥ {levels.store_p99_ms:.0f}": p99 is None
+        or p99 >= levels.store_p99_ms,
+        f"sessions {counts}": bool(counts),
+        "meter value rows missing or extra": bool(
+            store["frames_missing"]
+            or store["rows_found"] != store["rows_expected"]
+            or store["rows_extra"]
+        ),
+    }
+    acknowledged = found.get("acknowledged")
+    if acknowledged is not None:
+        missing = acknowledged["missing"]
+        failures[f"{missing} acknowledged CALLs not in Kafka"] = missing > 0
+    return failures
 
 
 def _drop(config: StackConfig, services: ServiceSet) -> None:
@@ -592,21 +732,27 @@ def markdown(report: dict[str, Any]) -> str:
     lines += [
         "",
         "| stations | gw/wk | sessions completed | lost | doubled | mismatched | extra | open"
-        " | sampled frames | rows expected / found | missing frames |",
-        "|---:|:-:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+        " | sampled frames | rows expected / found | missing frames | CALLs answered / in Kafka |",
+        "|---:|:-:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|",
     ]
     for run in report["runs"]:
         if run["reconciliation"] is None:
-            lines.append(f"| {_name(run)} | {run['gateways']}/{run['workers']} |" + " — |" * 9)
+            lines.append(f"| {_name(run)} | {run['gateways']}/{run['workers']} |" + " — |" * 10)
             continue
         s, m = run["reconciliation"]["sessions"], run["reconciliation"]["store"]
         lines.append(
             f"| {_name(run)} | {run['gateways']}/{run['workers']} | {s['ledger']:,} | {s['lost']}"
             f" | {s['doubled']} | {s['mismatched']} | {s['extra']} | {s['open']}"
             f" | {m['frames']:,} | {m['rows_expected']:,} / {m['rows_found']:,}"
-            f" | {m['frames_missing']} |"
+            f" | {m['frames_missing']} | {acknowledged(run)} |"
         )
     return "\n".join(lines)
+
+
+def acknowledged(run: dict[str, Any]) -> str:
+    """'answered / in Kafka' CALLs, '—' for runs from before that was counted."""
+    counts = (run["reconciliation"] or {}).get("acknowledged")
+    return "—" if counts is None else f"{counts['answered']:,} / {counts['in_kafka']:,}"
 
 
 def _delays(run: dict[str, Any]) -> dict[str, float | None]:

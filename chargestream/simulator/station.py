@@ -354,6 +354,7 @@ class Station:
             return
         now = self._now()
         self._in_flight = None
+        stats.calls_answered += 1
         if not self._stopping:  # the burst of final StopTransactions is our artefact
             stats.latency.add(int((now - self._sent_at) * 1_000_000))
         if kind == CALLRESULT:

@@ -92,6 +92,7 @@ class FleetStats:
     frames_sent: int = 0
     frames_received: int = 0
     calls_sent: int = 0
+    calls_answered: int = 0  # CALLRESULTs and CALLERRORs to our CALLs, stopping or not
     resends: int = 0  # transaction messages sent again, same message id, after a reconnect
     csms_calls: int = 0  # CALLs the CSMS sent us
     call_errors: int = 0  # CALLERRORs the CSMS sent us
