@@ -72,6 +72,7 @@ class Settings:
     kafka_sasl_username: str | None = None
     kafka_sasl_password: str | None = None
     kafka_ca_file: Path | None = None
+    kafka_delivery_timeout: int = 30  # seconds a gateway holds a frame Kafka has not stored
     cassandra_hosts: str = "127.0.0.1"
     cassandra_port: int = 9042
     cassandra_keyspace: str = "chargestream"
@@ -107,6 +108,8 @@ class Settings:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+        if self.kafka_delivery_timeout <= 0:
+            raise SettingsError(f"{PREFIX}KAFKA_DELIVERY_TIMEOUT must be positive")
         if self.worker_stall_after < 0:
             raise SettingsError(f"{PREFIX}WORKER_STALL_AFTER must not be negative")
         if self.session_refresh < 0:

@@ -43,7 +43,10 @@ class StackGateway:
         self.settings = settings
         self.store = create_stack_store(settings)
         self.event_log = KafkaEventLog(
-            client_config(settings), settings.frames_topic, partitions=settings.frames_partitions
+            client_config(settings),
+            settings.frames_topic,
+            partitions=settings.frames_partitions,
+            delivery_timeout=settings.kafka_delivery_timeout,
         )
         directory = Directory(self.store, settings.cache_ttl)
         self.gateway = Gateway(

@@ -90,7 +90,14 @@ def _launched(name: str) -> Iterator[ServiceSet]:
     running = ServiceSet(HERE.parent / ".services", only=name, echo=_quiet)
     if all(status.answering for status in running.status()):
         yield running
-        return
+    else:
+        with fresh_service(name) as services:
+            yield services
+
+
+@contextmanager
+def fresh_service(name: str) -> Iterator[ServiceSet]:
+    """A new ``name`` service of the launcher, in a temporary directory, on free ports."""
     base_dir = Path(tempfile.mkdtemp(prefix=f"chargestream-{name}-", dir="/tmp"))
     port, second_port = _free_ports(2)
     ports = {

@@ -18,15 +18,24 @@ from chargestream.kafka import AsyncProducer, ensure_topics, producer_config
 
 
 class KafkaEventLog:
-    def __init__(self, client: dict[str, Any], topic: str, *, partitions: int = 12) -> None:
+    def __init__(
+        self,
+        client: dict[str, Any],
+        topic: str,
+        *,
+        partitions: int = 12,
+        delivery_timeout: float = 30.0,
+    ) -> None:
         self._client = client
         self._topic = topic
         self._partitions = partitions
+        self._delivery_timeout_ms = int(delivery_timeout * 1000)
         self._producer: AsyncProducer | None = None
 
     async def open(self) -> None:
         await asyncio.to_thread(ensure_topics, self._client, {self._topic: self._partitions})
-        self._producer = AsyncProducer(producer_config(self._client))
+        config = producer_config(self._client, **{"message.timeout.ms": self._delivery_timeout_ms})
+        self._producer = AsyncProducer(config)
         self._producer.start()
 
     async def close(self) -> None:

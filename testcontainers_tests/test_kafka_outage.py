@@ -1,0 +1,105 @@
+"""A gateway whose Kafka goes away: no answer while nothing is stored, the answer after.
+
+The module runs its own Kafka (the launcher's, in a temporary directory), since it stops
+and starts it; Cassandra is the shared one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+
+import orjson
+import pytest
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from websockets.asyncio.client import connect
+
+from chargestream.frames import Direction, FrameEvent
+from chargestream.services import ServiceSet
+from chargestream.settings import Settings
+from chargestream.stack import StackGateway
+from testcontainers_tests.conftest import fresh_service
+
+PARTITIONS = 2
+
+
+@pytest.fixture(scope="module")
+def kafka() -> Iterator[ServiceSet]:
+    with fresh_service("kafka") as services:
+        yield services
+
+
+def settings_for(kafka: ServiceSet, cassandra_contact: tuple[str, int]) -> Settings:
+    suffix = uuid.uuid4().hex[:10]
+    host, port = cassandra_contact
+    return Settings(
+        mode="stack",
+        kafka_bootstrap=kafka.kafka_bootstrap,
+        frames_topic=f"outage-{suffix}.frames",
+        frames_partitions=PARTITIONS,
+        kafka_delivery_timeout=120,  # well beyond the outage: the held CALL is answered late
+        cassandra_hosts=host,
+        cassandra_port=port,
+        cassandra_keyspace=f"outage_{suffix}",
+        ocpp_port=0,
+        api_port=0,
+        health_port=0,
+        log_format="text",
+    )
+
+
+def logged(settings: Settings, charge_point_id: str) -> list[FrameEvent]:
+    """Every frame event of the charge point in the topic."""
+    reader = Consumer(
+        {"bootstrap.servers": settings.kafka_bootstrap, "group.id": f"read-{uuid.uuid4().hex}"}
+    )
+    try:
+        ends = {
+            p: reader.get_watermark_offsets(TopicPartition(settings.frames_topic, p), 10)[1]
+            for p in range(PARTITIONS)
+        }
+        reader.assign(
+            [TopicPartition(settings.frames_topic, p, OFFSET_BEGINNING) for p in ends if ends[p]]
+        )
+        left, events = sum(ends.values()), []
+        while left > 0:
+            for message in reader.consume(500, 5):
+                left -= 1
+                if message.key() == charge_point_id.encode():
+                    headers = list(message.headers() or ())
+                    events.append(FrameEvent.from_headers(message.key(), message.value(), headers))
+        return events
+    finally:
+        reader.close()
+
+
+async def test_a_call_made_while_kafka_is_down_is_answered_once_it_is_stored(
+    kafka: ServiceSet, cassandra_contact: tuple[str, int]
+) -> None:
+    settings = settings_for(kafka, cassandra_contact)
+    gateway = StackGateway(settings)
+    port = await gateway.start()
+    try:
+        url = f"ws://127.0.0.1:{port}/ocpp/IT-OUTAGE-1"
+        async with connect(url, subprotocols=["ocpp1.6"]) as websocket:
+            boot = {"chargePointVendor": "V", "chargePointModel": "M"}
+            await websocket.send(orjson.dumps([2, "boot", "BootNotification", boot]).decode())
+            assert orjson.loads(await asyncio.wait_for(websocket.recv(), 30))[0] == 3
+
+            await asyncio.to_thread(kafka.down)
+            await websocket.send('[2,"hb-1","Heartbeat",{}]')
+            with pytest.raises(TimeoutError):  # not stored, so not answered
+                await asyncio.wait_for(websocket.recv(), 5)
+            await asyncio.to_thread(kafka.up)
+
+            answer = orjson.loads(await asyncio.wait_for(websocket.recv(), 90))
+            assert answer[:2] == [3, "hb-1"] and "currentTime" in answer[2]
+            await websocket.send('[2,"hb-2","Heartbeat",{}]')  # the same connection goes on
+            assert orjson.loads(await asyncio.wait_for(websocket.recv(), 30))[:2] == [3, "hb-2"]
+    finally:
+        await gateway.stop()
+
+    events = await asyncio.to_thread(logged, settings, "IT-OUTAGE-1")
+    heartbeats = [(e.direction, e.message_id) for e in events if e.message_id == "hb-1"]
+    assert heartbeats == [(Direction.IN, "hb-1"), (Direction.OUT, "hb-1")]  # each exactly once
