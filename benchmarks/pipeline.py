@@ -35,7 +35,6 @@ from typing import Any
 
 import orjson
 from cassandra.cluster import Cluster
-from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from benchmarks.gateway import machine_facts
@@ -49,11 +48,12 @@ from benchmarks.measure import (
     processed,
 )
 from benchmarks.reconcile import (
-    READ_BATCH,
     check_store,
+    is_charge_point_call,
     read_frames,
     read_ledger,
     reconcile_sessions,
+    topic_messages,
 )
 from benchmarks.stackrun import Stack, StackConfig
 from chargestream.services import ServiceSet
@@ -582,31 +582,12 @@ def _acknowledged(config: StackConfig, answered: int) -> dict[str, int]:
 
 def count_logged_calls(bootstrap: str, topic: str) -> tuple[int, int]:
     """(CALL events from charge points in the topic, distinct (charge point, message id))."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"bench-count-{topic}",
-            "enable.auto.commit": False,
-        }
-    )
     events, distinct = 0, set[bytes]()
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p))[1] for p in partitions}
-        pending = {p for p, end in ends.items() if end > 0}
-        consumer.assign([TopicPartition(topic, p, 0) for p in pending])
-        while pending:
-            for message in consumer.consume(READ_BATCH, timeout=1.0):
-                if message.error() is not None:
-                    continue
-                if message.offset() >= ends[message.partition()] - 1:
-                    pending.discard(message.partition())
-                headers = dict(message.headers() or ())
-                if headers.get("dir") == b"in" and headers.get("mtype") == b"2":
-                    events += 1
-                    distinct.add(message.key() + b" " + headers.get("mid", b""))
-    finally:
-        consumer.close()
+    for message in topic_messages(bootstrap, topic):
+        headers = dict(message.headers() or ())
+        if is_charge_point_call(headers):
+            events += 1
+            distinct.add(message.key() + b" " + headers.get("mid", b""))
     return events, len(distinct)
 
 

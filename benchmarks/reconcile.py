@@ -25,7 +25,7 @@ import httpx
 import orjson
 from cassandra.cluster import Cluster
 from cassandra.concurrent import execute_concurrent_with_args
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, Message, TopicPartition
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 API_CONCURRENCY = 32
@@ -186,13 +186,8 @@ class StopFrame:
     received_us: int
 
 
-def _calls(
-    bootstrap: str, topic: str, keys: set[bytes]
-) -> Iterator[tuple[str, dict[str, str], Any]]:
-    """(charge point, headers, parsed frame) of each CALL the sampled charge points sent.
-
-    A CALL sent again after a reconnect (same message id) is yielded once, the first time.
-    """
+def topic_messages(bootstrap: str, topic: str) -> Iterator[Message]:
+    """Every message the topic holds now (each partition up to its end offset), then stop."""
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
@@ -205,24 +200,38 @@ def _calls(
         ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p))[1] for p in partitions}
         pending = {p for p, end in ends.items() if end > 0}
         consumer.assign([TopicPartition(topic, p, 0) for p in pending])
-        seen: set[tuple[bytes, str]] = set()
         while pending:
             for message in consumer.consume(READ_BATCH, timeout=1.0):
                 if message.error() is not None:
                     continue
                 if message.offset() >= ends[message.partition()] - 1:
                     pending.discard(message.partition())
-                if message.key() not in keys:
-                    continue
-                headers = {name: raw.decode() for name, raw in message.headers() or ()}
-                if headers.get("dir") != "in" or headers.get("mtype") != "2":
-                    continue
-                identity = (message.key(), headers["mid"])
-                if identity not in seen:
-                    seen.add(identity)
-                    yield message.key().decode(), headers, orjson.loads(message.value())
+                yield message
     finally:
         consumer.close()
+
+
+def is_charge_point_call(headers: dict[str, bytes]) -> bool:
+    return headers.get("dir") == b"in" and headers.get("mtype") == b"2"
+
+
+def _calls(
+    bootstrap: str, topic: str, keys: set[bytes]
+) -> Iterator[tuple[str, dict[str, str], Any]]:
+    """(charge point, headers, parsed frame) of each CALL the sampled charge points sent.
+
+    A CALL sent again after a reconnect (same message id) is yielded once, the first time.
+    """
+    seen: set[tuple[bytes, bytes]] = set()
+    for message in topic_messages(bootstrap, topic):
+        if message.key() not in keys:
+            continue
+        raw = dict(message.headers() or ())
+        identity = (message.key(), raw.get("mid", b""))
+        if is_charge_point_call(raw) and identity not in seen:
+            seen.add(identity)
+            headers = {name: value.decode() for name, value in raw.items()}
+            yield message.key().decode(), headers, orjson.loads(message.value())
 
 
 def read_frames(

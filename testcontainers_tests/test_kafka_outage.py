@@ -12,14 +12,14 @@ from collections.abc import Iterator
 
 import orjson
 import pytest
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from websockets.asyncio.client import connect
 
-from chargestream.frames import Direction, FrameEvent
+from chargestream.frames import Direction
 from chargestream.services import ServiceSet
 from chargestream.settings import Settings
 from chargestream.stack import StackGateway
 from testcontainers_tests.conftest import fresh_service
+from testcontainers_tests.kafka_frames import frames_of
 
 PARTITIONS = 2
 
@@ -49,31 +49,6 @@ def settings_for(kafka: ServiceSet, cassandra_contact: tuple[str, int]) -> Setti
     )
 
 
-def logged(settings: Settings, charge_point_id: str) -> list[FrameEvent]:
-    """Every frame event of the charge point in the topic."""
-    reader = Consumer(
-        {"bootstrap.servers": settings.kafka_bootstrap, "group.id": f"read-{uuid.uuid4().hex}"}
-    )
-    try:
-        ends = {
-            p: reader.get_watermark_offsets(TopicPartition(settings.frames_topic, p), 10)[1]
-            for p in range(PARTITIONS)
-        }
-        reader.assign(
-            [TopicPartition(settings.frames_topic, p, OFFSET_BEGINNING) for p in ends if ends[p]]
-        )
-        left, events = sum(ends.values()), []
-        while left > 0:
-            for message in reader.consume(500, 5):
-                left -= 1
-                if message.key() == charge_point_id.encode():
-                    headers = list(message.headers() or ())
-                    events.append(FrameEvent.from_headers(message.key(), message.value(), headers))
-        return events
-    finally:
-        reader.close()
-
-
 async def test_a_call_made_while_kafka_is_down_is_answered_once_it_is_stored(
     kafka: ServiceSet, cassandra_contact: tuple[str, int]
 ) -> None:
@@ -100,6 +75,6 @@ async def test_a_call_made_while_kafka_is_down_is_answered_once_it_is_stored(
     finally:
         await gateway.stop()
 
-    events = await asyncio.to_thread(logged, settings, "IT-OUTAGE-1")
+    events = await asyncio.to_thread(frames_of, settings, "IT-OUTAGE-1")
     heartbeats = [(e.direction, e.message_id) for e in events if e.message_id == "hb-1"]
     assert heartbeats == [(Direction.IN, "hb-1"), (Direction.OUT, "hb-1")]  # each exactly once

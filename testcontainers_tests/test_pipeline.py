@@ -22,15 +22,15 @@ import httpx
 import pytest
 import pytest_asyncio
 from cassandra.cluster import Cluster
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from ocpp.v16 import call
 
-from chargestream.frames import Direction, EventKind, FrameEvent
+from chargestream.frames import Direction, EventKind
 from chargestream.settings import Settings
 from chargestream.stack import StackApi, StackGateway
 from storage.base import Store
 from storage.cassandra import CassandraStore
 from streams.replay import rebuild_from_kafka
+from testcontainers_tests.kafka_frames import frames_of
 from tests.conftest import eventually, free_port
 from tests.ocpp_client import charge_point
 from tests.test_embedded import charge
@@ -215,34 +215,6 @@ async def views(store: Store, charge_point_id: str) -> dict[str, object]:
         "sessions": sessions,
         "meter": [await store.meter_values(s.transaction_id) for s in sessions],
     }
-
-
-def frames_of(settings: Settings, charge_point_id: str) -> list[FrameEvent]:
-    reader = Consumer(
-        {"bootstrap.servers": settings.kafka_bootstrap, "group.id": f"read-{uuid.uuid4().hex}"}
-    )
-    try:
-        ends = {
-            p: reader.get_watermark_offsets(TopicPartition(settings.frames_topic, p), 10)[1]
-            for p in range(PARTITIONS)
-        }
-        reader.assign(
-            [TopicPartition(settings.frames_topic, p, OFFSET_BEGINNING) for p in ends if ends[p]]
-        )
-        left = sum(ends.values())
-        events = []
-        while left > 0:
-            for message in reader.consume(500, 5):
-                left -= 1
-                if message.key() == charge_point_id.encode():
-                    events.append(
-                        FrameEvent.from_headers(
-                            message.key(), message.value(), list(message.headers() or ())
-                        )
-                    )
-        return events
-    finally:
-        reader.close()
 
 
 # -- the tests (module order matters little; each uses its own charge points)
