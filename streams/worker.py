@@ -24,10 +24,12 @@ import faust
 from chargestream.api.ops import ops_app
 from chargestream.frames import FrameEvent, LoggedEvent
 from chargestream.http import HttpServer
+from chargestream.logs import logging_config
 from chargestream.settings import Settings
 from storage.base import StackStore
 from storage.factory import create_stack_store
 from storage.models import DerivedRecord
+from streams.backoff import Backoff
 from streams.derive import ChargePointDerivation, DerivationSettings, derive, tick
 from streams.watchdog import StallWatch
 
@@ -36,8 +38,6 @@ log = logging.getLogger("chargestream.worker")
 BATCH_SIZE = 500
 BATCH_WITHIN = 0.05  # seconds
 TICK_INTERVAL = 10.0
-RETRY_FIRST = 0.5  # seconds before retrying a failed write; doubles up to RETRY_MAX
-RETRY_MAX = 10.0
 CHANGELOG_SEGMENT_MS = 10 * 60 * 1000
 STALLED_EXIT_CODE = 3
 
@@ -154,7 +154,20 @@ class ViewsWorker:
                 logged_events.append(logged)
             await self._write_until_stored(records, logged_events)
             self._save(changed)
+            await self._flush_changelog()
             self.processed += len(events)
+
+    async def _flush_changelog(self) -> None:
+        """Wait until Kafka has the states just assigned, before the batch is acknowledged.
+
+        Faust commits offsets after flushing its producer buffer, but that flush gives up
+        after 0.1 s. A worker killed after such a commit would resume past events whose
+        new state never reached the changelog (seen as sessions that lost their start).
+        """
+        producer = self.app.producer
+        while producer.buffer.size:
+            await producer.buffer.flush()
+        await producer.flush()
 
     async def _write_until_stored(
         self, records: list[DerivedRecord], logged_events: list[LoggedEvent]
@@ -165,7 +178,7 @@ class ViewsWorker:
         up instead would either lose the batch or crash the agent. While the store is
         down the partitions' consumption pauses and the lag grows, nothing else.
         """
-        delay = RETRY_FIRST
+        backoff = Backoff()
         failures = 0
         while True:
             self._writing = True
@@ -176,10 +189,9 @@ class ViewsWorker:
             except Exception as error:  # driver errors have no common base worth naming
                 failures += 1
                 self.store_failures += 1
-                fields = {"error": repr(error), "attempt": failures, "retry_in": delay}
+                fields = {"error": repr(error), "attempt": failures, "retry_in": backoff.delay}
                 log.warning("store_write_failed", extra={"fields": fields})
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX)
+                await backoff.wait()
                 continue
             finally:
                 self._writing = False
@@ -277,7 +289,12 @@ def run_worker(settings: Settings) -> int:
 
     (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
     views = ViewsWorker(settings)
-    worker = Worker(views.app, loglevel=settings.log_level.lower(), quiet=True)
+    worker = Worker(
+        views.app,
+        loglevel=settings.log_level.lower(),
+        logging_config=logging_config(settings.log_level, settings.log_format),
+        quiet=True,
+    )
     # Faust's spinner handler sets the root logger to DEBUG below INFO, and every debug
     # call of aiokafka and the drivers then builds a record (~10 % of the worker's CPU).
     worker.spinner = None
