@@ -7,6 +7,7 @@ processors' job, from the event log.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +19,8 @@ from storage.base import Store
 from storage.models import IdTag, IdTagStatus, Registration, RegistrationPolicy
 
 Payload = dict[str, Any]
+
+log = logging.getLogger("chargestream.gateway")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,9 +123,22 @@ class CentralSystem:
 
     @on("StopTransaction")
     async def stop_transaction(self, context: CallContext, payload: Payload) -> Payload:
+        """Always answered: the transaction has ended whatever the store says.
+
+        ``idTagInfo`` is optional here, so when the id tag cannot be looked up (the store is
+        down) it is left out rather than failing the CALL, which the charge point would
+        retry although the stop is already in the log.
+        """
         if "idTag" not in payload:
             return {}
-        return {"idTagInfo": await self._id_tag_info(payload["idTag"], context.now)}
+        try:
+            return {"idTagInfo": await self._id_tag_info(payload["idTag"], context.now)}
+        except Exception as error:  # the store's errors share no base class worth naming
+            log.warning(
+                "id_tag_lookup_failed",
+                extra={"fields": {"cp": context.charge_point_id, "error": repr(error)}},
+            )
+            return {}
 
     @on("Heartbeat")
     async def heartbeat(self, context: CallContext, payload: Payload) -> Payload:

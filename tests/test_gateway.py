@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import orjson
 import pytest
+from ocpp.exceptions import InternalError
 from ocpp.v16 import call
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -177,6 +178,30 @@ async def test_stop_transaction_for_unknown_transaction_is_answered_and_recorded
 
     session = await eventually(recorded)
     assert session["start_time"] is None and session["meter_stop"] == 500
+
+
+async def test_stop_transaction_is_answered_when_its_id_tag_cannot_be_looked_up(
+    csms: RunningCsms,
+) -> None:
+    async with charge_point(csms.ocpp_url, "CP-1") as cp:
+        await boot(cp)
+        await csms.app.store.close()  # the store is gone: no id tag can be looked up
+
+        result = await cp.call(
+            call.StopTransaction(meter_stop=500, timestamp=NOW, transaction_id=9, id_tag="NEW")
+        )
+
+        assert result.id_tag_info is None  # optional; the stop itself is in the log
+        with pytest.raises(InternalError):  # an answer that needs the store still fails
+            await cp.call(call.Authorize(id_tag="OTHER"), suppress=False)
+
+    await csms.app.store.open()  # back: the views catch up with what was logged meanwhile
+
+    async def recorded():
+        response = await csms.api.get("/api/v1/sessions/9")
+        return response.status_code == 200 and response.json()
+
+    assert (await eventually(recorded, timeout=30))["meter_stop"] == 500
 
 
 async def test_notifications_and_data_transfer_are_answered(csms: RunningCsms) -> None:
