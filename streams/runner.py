@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from chargestream.eventlog.sqlite import SqliteEventLog
 from storage.base import Store
 from storage.models import DerivedRecord
+from streams.backoff import Backoff
 from streams.derive import ChargePointDerivation, DerivationSettings, derive, tick
 
 log = logging.getLogger("chargestream.streams")
@@ -61,13 +62,20 @@ class LogProcessor:
         """Follow the log until cancelled."""
         await self.load()
         next_tick = 0.0
+        backoff = Backoff()
         while True:
             self._log.appended.clear()
-            await self.process_available()
-            if time.monotonic() >= next_tick:
-                await self.refresh_rules()
-                await self.tick()
-                next_tick = time.monotonic() + self._tick_interval
+            try:
+                await self.process_available()
+                if time.monotonic() >= next_tick:
+                    await self.refresh_rules()
+                    await self.tick()
+                    next_tick = time.monotonic() + self._tick_interval
+            except Exception as error:  # the store failed: derive the same events again later
+                log.warning("derivation_failed", extra={"fields": {"error": repr(error)}})
+                await backoff.wait()
+                continue
+            backoff.reset()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._log.appended.wait(), self._tick_interval)
 
@@ -83,10 +91,11 @@ class LogProcessor:
             changed: dict[str, ChargePointDerivation] = {}
             for logged in batch:
                 cp = logged.event.charge_point_id
-                state, derived = derive(self._states.get(cp), logged, self._settings)
-                self._states[cp] = changed[cp] = state
+                state = changed.get(cp) or self._states.get(cp)
+                changed[cp], derived = derive(state, logged, self._settings)
                 records.extend(derived)
-            await self._store.upsert(records)
+            await self._store.upsert(records)  # states move on only once it is stored
+            self._states.update(changed)
             self.position = batch[-1].position
             await self._save(changed)
             total += len(batch)
