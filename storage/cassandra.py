@@ -33,7 +33,11 @@ from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, ResponseFuture
 from cassandra.cluster import Session as DriverSession
 from cassandra.io.libevreactor import LibevConnection
-from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
+from cassandra.policies import (
+    DCAwareRoundRobinPolicy,
+    ExponentialReconnectionPolicy,
+    TokenAwarePolicy,
+)
 from cassandra.query import (
     BatchStatement,
     BatchType,
@@ -84,6 +88,7 @@ MAX_IN_FLIGHT = 256  # concurrent requests per store
 BATCH_ROWS = 100  # meter values per unlogged (single-partition) batch
 ID_BLOCK = 100  # transaction ids a process reserves at a time
 REQUEST_TIMEOUT = 15.0  # seconds
+RECONNECT_FIRST, RECONNECT_MAX = 0.5, 4.0  # seconds between attempts to reach a node
 SCHEMA_TIMEOUT = 60.0  # seconds, for DDL and TRUNCATE
 CONNECT_TIMEOUT = 10.0  # seconds
 BUCKETS_AT_ONCE = 4  # listing buckets read concurrently
@@ -294,6 +299,11 @@ class CassandraStore:
             else PlainTextAuthProvider(username=username, password=password),
             connect_timeout=CONNECT_TIMEOUT,
             control_connection_timeout=CONNECT_TIMEOUT,
+            # the default grows to 10 minutes between attempts; a node back from a restart
+            # should be written to again within seconds
+            reconnection_policy=ExponentialReconnectionPolicy(
+                RECONNECT_FIRST, RECONNECT_MAX, max_attempts=None
+            ),
             ssl_context=None
             if self._ca_file is None
             else ssl.create_default_context(cafile=str(self._ca_file)),
