@@ -15,6 +15,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ class FakeCsms:
         self.connections: dict[str, ServerConnection] = {}
         self.transactions: dict[int, str] = {}  # transactionId -> charge point
         self.drop_on_stop: set[str] = set()  # drop the connection instead of answering
+        self.error_on_stop: set[str] = set()  # answer one StopTransaction with a CALLERROR
         self.pending_boots = 0  # answer this many BootNotifications with Pending
         self.handshakes: list[tuple[str, str | None, str]] = []  # (cp, Authorization, peer)
         self.invalid: list[str] = []
@@ -71,6 +73,9 @@ class FakeCsms:
                     ws.transport.abort()
                     return
                 reply = [3, message_id, self._reply(cp, action)]
+                if action == "StopTransaction" and cp in self.error_on_stop:
+                    self.error_on_stop.discard(cp)
+                    reply = [4, message_id, "InternalError", "store down", {}]
                 await ws.send(orjson.dumps(reply).decode())
         except ConnectionClosed:
             pass
@@ -324,6 +329,24 @@ async def test_unanswered_stop_is_resent_after_reconnect(
     assert entries[0]["transactionId"] == first[3]["transactionId"]
     assert stats.resends >= 1
     assert stats.disconnects >= 1
+
+
+async def test_a_stop_answered_with_a_callerror_is_sent_again(
+    csms: tuple[FakeCsms, str], tmp_path: Path
+) -> None:
+    fake, url = csms
+    cp = "SIM-00001"
+    fake.error_on_stop.add(cp)
+    config = replace(
+        quick(url, tmp_path, stations=1, session_minutes=(0.03, 0.03)),
+        transaction_retry_interval=0.5,
+    )
+    async with fleet(config) as stats:
+        entries = await until(lambda: ledger(config))
+    stops = [call for call in fake.calls if call[2] == "StopTransaction"]
+    assert stops[0][1:] == stops[1][1:]  # the same CALL again, once the interval passed
+    assert entries[0]["transactionId"] == stops[0][3]["transactionId"]
+    assert stats.call_errors == 1 and stats.disconnects == 0
 
 
 async def test_basic_auth_source_address_and_pending_boot(

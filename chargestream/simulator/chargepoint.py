@@ -38,12 +38,15 @@ _FAULT_CODES = (
 )
 _STOP_REASONS = ("Local", "EVDisconnected")
 _DEFAULT_HEARTBEAT = 300.0  # until BootNotification.conf says otherwise
+# OCPP 1.6 TransactionMessageAttempts: a transaction message answered with a CALLERROR
+# is sent again after FleetConfig.transaction_retry_interval x the attempts so far.
+TRANSACTION_MESSAGE_ATTEMPTS = 3
 
 
 class Call:
     """A CALL to the CSMS; ``frame`` is fixed once sent, so a resend is identical."""
 
-    __slots__ = ("action", "frame", "message_id", "payload", "session")
+    __slots__ = ("action", "attempts", "due_at", "frame", "message_id", "payload", "session")
 
     def __init__(self, action: str, payload: dict[str, Any], session: Session | None = None):
         self.action = action
@@ -51,6 +54,8 @@ class Call:
         self.session = session
         self.message_id = ""
         self.frame: bytes | None = None
+        self.attempts = 1
+        self.due_at = 0.0  # not sent before (a retry after a CALLERROR)
 
     @property
     def transactional(self) -> bool:
@@ -145,6 +150,8 @@ class ChargePoint:
 
     def next_due(self) -> float:
         due = min(self._fault_at, self._heartbeat_at if self.online else NEVER)
+        if self.outbox and self.outbox[0].due_at > 0:
+            due = min(due, self.outbox[0].due_at)
         for connector in self.connectors:
             if connector.due_at < due:
                 due = connector.due_at
@@ -208,9 +215,14 @@ class ChargePoint:
             self._completed(call.session)
 
     def on_failure(self, call: Call, now: float) -> None:
-        """A CALLERROR or malformed answer: an unanswered Authorize counts as refused."""
+        """A CALLERROR or malformed answer: an unanswered Authorize counts as refused, a
+        transaction message is sent again, up to TRANSACTION_MESSAGE_ATTEMPTS times."""
         if call.action == "Authorize":
             self._authorized(call.session, "NotAnswered", now)
+        elif call.transactional and call.attempts < TRANSACTION_MESSAGE_ATTEMPTS:
+            call.due_at = now + self._config.transaction_retry_interval * call.attempts
+            call.attempts += 1
+            self.outbox.appendleft(call)  # before later transaction messages: order kept
 
     def stop(self, now: float) -> None:
         """The simulation ends: stop every session, start nothing new."""

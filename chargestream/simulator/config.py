@@ -34,6 +34,7 @@ class FleetConfig:
     call_timeout: float = 30.0  # no answer within this: drop the connection and reconnect
     reconnect_delay: float = 1.0  # first retry delay; doubles per failure up to a minute
     stop_grace: float = 10.0  # how long stopping waits for StopTransaction answers
+    transaction_retry_interval: float = 10.0  # after a CALLERROR to a transaction message
 
     def __post_init__(self) -> None:
         try:
@@ -42,7 +43,14 @@ class FleetConfig:
             raise ValueError(f"--url: {error}") from None
         if self.stations < 0 or self.first_station < 1:
             raise ValueError("station counts must be positive")
-        for name in ("meter_interval", "ramp_up", "call_timeout", "reconnect_delay", "stop_grace"):
+        for name in (
+            "meter_interval",
+            "ramp_up",
+            "call_timeout",
+            "reconnect_delay",
+            "stop_grace",
+            "transaction_retry_interval",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
         if self.heartbeat_interval is not None and self.heartbeat_interval <= 0:

@@ -198,7 +198,7 @@ class Station:
                 await self._send_call(self.cp.boot_call())
             return
         outbox = self.cp.outbox
-        while outbox:
+        while outbox and outbox[0].due_at <= self._now():
             call = outbox.popleft()
             if self._ready(call):
                 await self._send_call(call)
