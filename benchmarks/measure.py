@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
-from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
 TICK = os.sysconf("SC_CLK_TCK")
-KAFKA_TIMEOUT = 10.0
+KAFKA_TIMEOUT = 10.0  # seconds a Kafka request may take
+RETRY_FOR = 60.0  # seconds a lag sample keeps trying while Kafka does not answer
 
 
 def _stat_fields(pid: int) -> list[str] | None:
@@ -126,13 +127,25 @@ class ProcSampler:
 
 
 class LagProbe:
-    """End offsets of the frames topic and the worker group's committed offsets."""
+    """End offsets of the frames topic and the worker group's committed offsets.
 
-    def __init__(self, bootstrap: str, topic: str, group: str) -> None:
-        self.admin = AdminClient({"bootstrap.servers": bootstrap})
+    confluent-kafka's AdminClient does not recover from a Kafka restart (its requests time
+    out, every time), so a failed sample builds a new client and tries again, for up to
+    ``retry_for`` seconds; then it raises, and the next sample starts with the new client.
+    """
+
+    def __init__(
+        self, bootstrap: str, topic: str, group: str, retry_for: float = RETRY_FOR
+    ) -> None:
+        self.bootstrap = bootstrap
         self.group = group
+        self.retry_for = retry_for
+        self.admin = self._client()
         partitions = self.admin.list_topics(topic, timeout=KAFKA_TIMEOUT).topics[topic].partitions
         self.partitions = [TopicPartition(topic, p) for p in sorted(partitions)]
+
+    def _client(self) -> AdminClient:
+        return AdminClient({"bootstrap.servers": self.bootstrap})
 
     def end_offsets(self) -> dict[int, int]:
         futures = self.admin.list_offsets(
@@ -143,12 +156,21 @@ class LagProbe:
     def committed(self) -> dict[int, int]:
         """Committed offsets; a partition without a commit yet counts as 0 (a new topic)."""
         request = ConsumerGroupTopicPartitions(self.group, self.partitions)
-        future = self.admin.list_consumer_group_offsets([request])[self.group]
-        return {tp.partition: max(tp.offset, 0) for tp in future.result().topic_partitions}
+        futures = self.admin.list_consumer_group_offsets([request], request_timeout=KAFKA_TIMEOUT)
+        found = futures[self.group].result().topic_partitions
+        return {tp.partition: max(tp.offset, 0) for tp in found}
 
     def sample(self) -> tuple[int, int]:
         """(events in the topic, events the group has committed)."""
-        return sum(self.end_offsets().values()), sum(self.committed().values())
+        deadline = time.monotonic() + self.retry_for
+        while True:
+            try:
+                return sum(self.end_offsets().values()), sum(self.committed().values())
+            except KafkaException:
+                self.admin = self._client()
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(1.0)
 
 
 def fetch(url: str, timeout: float = 5.0) -> bytes | None:

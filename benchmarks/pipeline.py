@@ -102,6 +102,8 @@ class Plan:
     profile: float  # seconds of py-spy after the hold (0: none)
     drain_timeout: float  # seconds the workers get to catch up once the load has stopped
     quick: bool
+    session_minutes: tuple[float, float] = SESSION_MINUTES  # a charging session's length
+    idle_seconds: tuple[float, float] = IDLE_SECONDS  # between two sessions
 
     @property
     def warmup(self) -> float:
@@ -154,7 +156,8 @@ class Load:
 # -- one configuration
 
 
-OnSample = Callable[[float, Stack], None]  # (seconds since the load started, the stack)
+# (seconds since the load started, the stack, a function returning the fleet's latest stats)
+OnSample = Callable[[float, Stack, Callable[[], FleetStats]], None]
 
 
 def run_plan(
@@ -166,8 +169,9 @@ def run_plan(
 ) -> dict[str, Any]:
     """Start a fresh stack, load it, measure, reconcile, stop it; the result row.
 
-    ``on_sample`` runs after every 5 s sample (fault injection); the stack's ports are
-    ``port_base`` (OCPP), + 80 (API) and + 81 (health) and up.
+    ``on_sample`` runs after every 5 s sample (fault injection) and gets a function that
+    returns the fleet's latest stats (also once the run is over: its final stats). The
+    stack's ports are ``port_base`` (OCPP), + 80 (API) and + 81 (health) and up.
     """
     run_id = f"{plan.stations}_{datetime.now(UTC):%H%M%S}"
     config = StackConfig(
@@ -193,7 +197,7 @@ def run_plan(
         if load is not None and load.running:
             _stop_simulator(stack)
         stack.stop()
-        _drop(config, services)
+        drop(config, services)
 
 
 def _fleet(plan: Plan, config: StackConfig) -> FleetConfig:
@@ -206,8 +210,8 @@ def _fleet(plan: Plan, config: StackConfig) -> FleetConfig:
         meter_interval=plan.meter_interval,
         duration=plan.warmup + plan.hold + plan.profile + TAIL,
         ramp_up=plan.ramp_up,
-        session_minutes=SESSION_MINUTES,
-        idle_seconds=IDLE_SECONDS,
+        session_minutes=plan.session_minutes,
+        idle_seconds=plan.idle_seconds,
         fault_rate=0.0,
         reconnect_rate=0.0,
         seed=plan.stations,
@@ -256,7 +260,7 @@ def _measure(
         stack.check_alive()
         _sample(elapsed, stack, sampler, lag, load, timeline)
         if on_sample is not None:
-            on_sample(elapsed, stack)
+            on_sample(elapsed, stack, lambda: load.latest)
         for name, at in (("start", hold[0]), ("end", hold[1])):
             if name not in marks and elapsed >= at:
                 marks[name] = (load.latest, time.time(), time.monotonic())
@@ -632,7 +636,7 @@ def _reconciliation_failures(found: dict[str, Any], levels: ServiceLevels) -> di
     return failures
 
 
-def _drop(config: StackConfig, services: ServiceSet) -> None:
+def drop(config: StackConfig, services: ServiceSet) -> None:
     """Delete the run's keyspace and topics (the stack is stopped)."""
     cluster = Cluster(["127.0.0.1"], port=services.cassandra_contact[1], protocol_version=5)
     try:

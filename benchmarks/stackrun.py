@@ -111,8 +111,8 @@ class Stack:
         if done.returncode:
             raise RuntimeError(f"bootstrap exited with {done.returncode}; see {log}")
 
-    def _spawn(self, child: Child) -> None:
-        out = (self.config.work_dir / f"{child.name}.log").open("wb")
+    def _spawn(self, child: Child, mode: str = "wb") -> None:
+        out = (self.config.work_dir / f"{child.name}.log").open(mode)
         self._logs.append(out)
         child.process = subprocess.Popen(
             child.argv, env=child.env, stdout=out, stderr=subprocess.STDOUT
@@ -123,6 +123,34 @@ class Stack:
         for child in self.children:
             if child.process is not None and child.process.poll() is not None:
                 raise RuntimeError(f"{child.name} exited with {child.process.returncode}")
+
+    def exited(self) -> list[Child]:
+        """The processes of the stack that have exited."""
+        return [c for c in self.children if c.process is not None and c.process.poll() is not None]
+
+    def child(self, role: str, index: int = 1) -> Child:
+        """``gateway``/``worker`` number ``index`` (from 1), or ``api``."""
+        name = role if role == "api" else f"{role}-{index}"
+        for child in self.children:
+            if child.name == name:
+                return child
+        raise KeyError(name)
+
+    def kill(self, role: str, index: int = 1, sig: int = signal.SIGKILL) -> Child:
+        """Send ``sig`` to one process and wait until it has exited."""
+        child = self.child(role, index)
+        assert child.process is not None
+        child.process.send_signal(sig)
+        child.process.wait(STOP_TIMEOUT)
+        return child
+
+    def restart(self, child: Child) -> None:
+        """Start an exited process again with the same argv and environment (its log is
+        appended to) and wait until it answers its health check."""
+        with (self.config.work_dir / f"{child.name}.log").open("ab") as out:
+            out.write(b"--- restarted by the benchmark ---\n")
+        self._spawn(child, "ab")
+        wait_healthy(child, START_TIMEOUT)
 
     def pids(self, role: str) -> list[int]:
         """The running processes of a role: gateway, worker or api."""

@@ -119,6 +119,10 @@ def test_modes_and_overrides() -> None:
     assert custom.steps == (10, 20) and custom.hold_for(20_000) == 30
     plan = study.step_plan(full, 5_000, gateways=2, workers=2)
     assert (plan.ramp_up, plan.hold, plan.gateways, plan.quick) == (5_000 / 150, 600, 2, False)
+    assert (plan.session_minutes, plan.idle_seconds) == (
+        pipeline.SESSION_MINUTES,
+        pipeline.IDLE_SECONDS,
+    )
     with pytest.raises(SystemExit):
         study.parse_args(["--quick", "--full"])
 
