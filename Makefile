@@ -73,8 +73,9 @@ services-down: $(STAMP)  ## stop them
 helm-check: $(STAMP)  ## lint the Helm chart, render it (default, dev, prod), validate for Kubernetes 1.33
 	$(BIN)/python helm/check.py
 
-bench: $(STAMP) system-deps  ## scale study, 10 to 20,000 charge points: ~11 min; ARGS=--full: ~1.5-2 h
+bench: $(STAMP) system-deps  ## scale study, then faults under load: ~30 min; ARGS=--full: ~3 h
 	$(BIN)/python -m benchmarks.study $(ARGS)
+	$(BIN)/python -m benchmarks.faults $(ARGS)
 
 bench-gateway: $(STAMP)  ## gateway throughput and latency with 1,000 and 5,000 charge points
 	$(BIN)/python -m benchmarks.gateway $(ARGS)

@@ -934,10 +934,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add = parser.add_argument
     add("--scenario", help=f"comma-separated, from {', '.join(SCENARIOS)} (default all)")
     size = parser.add_mutually_exclusive_group()
-    size.add_argument("--quick", action="store_true", help="400 charge points, storm of 2,000")
     size.add_argument(
-        "--full", action="store_true", help="1,000 charge points, storm of 10,000 (default)"
+        "--quick", action="store_true", help="400 charge points, storm of 2,000 (default)"
     )
+    size.add_argument("--full", action="store_true", help="1,000 charge points, storm of 10,000")
     add("--output", type=Path, default=RESULTS, help=f"results JSON (default {RESULTS})")
     return parser.parse_args(argv)
 
@@ -960,7 +960,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
-    sizes = QUICK if args.quick else FULL
+    sizes = FULL if args.full else QUICK
     raise_file_limit()
     info = pipeline.machine()
     services = ServiceSet(SERVICES_DIR, KAFKA_PORT, CASSANDRA_PORT, echo=say)

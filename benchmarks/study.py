@@ -118,12 +118,15 @@ def holds(row: dict[str, Any]) -> bool:
     return bool(row["verdict"]["holds"])
 
 
-def climb(steps: Iterable[int], run: Callable[[int], dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Run the steps in order, up to and including the first that does not hold."""
+def climb(
+    steps: Iterable[int], run: Callable[[int], dict[str, Any]], through: bool = False
+) -> Iterator[dict[str, Any]]:
+    """Run the steps in order, up to and including the first that does not hold (or all of
+    them ``through``: a tail-latency miss at a small step then hides nothing above it)."""
     for stations in steps:
         row = run(stations)
         yield row
-        if not holds(row):
+        if not holds(row) and not through:
             return
 
 
@@ -503,7 +506,7 @@ def study(args: argparse.Namespace) -> int:
     started = not all(status.running for status in runner.services.status())
     runner.services.up()
     try:
-        for row in climb(mode.steps, runner.run):
+        for row in climb(mode.steps, runner.run, through=args.through):
             report["steps"].append(row)
             _save(report, args.output_dir)
         size = scale_out_size(mode, report["steps"])
@@ -531,6 +534,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     add("--steps", help="fleet sizes to climb, comma-separated (overrides the mode's)")
     add("--hold", type=float, help="seconds each step is held (overrides the mode's)")
+    add("--through", action="store_true", help="run every step, even after one breaks")
     add("--settle", type=float, help="seconds between ramp-up and hold (overrides the mode's)")
     add(
         "--scale-out",

@@ -103,6 +103,15 @@ def test_climb_stops_after_the_first_step_that_breaks() -> None:
     assert study.highest_held(rows) == 80
 
 
+def test_climb_through_runs_every_step_and_still_reports_the_highest_held() -> None:
+    def run(stations: int) -> dict[str, Any]:
+        return row(stations, call_latency_ms__p99=80.0) if stations == 40 else row(stations)
+
+    rows = list(study.climb((10, 40, 160), run, through=True))
+    assert [r["stations"] for r in rows] == [10, 40, 160]
+    assert study.highest_held(rows) == 160
+
+
 def test_climb_runs_every_step_that_holds() -> None:
     rows = list(study.climb((10, 40), row))
     assert study.highest_held(rows) == 40
