@@ -291,12 +291,17 @@ def test_api_and_ui_probes_use_their_health_endpoints(default: list[Manifest]) -
     assert port_number(api, service["targetPort"]) == 8080
 
 
-def test_worker_liveness_is_an_exec_probe(default: list[Manifest]) -> None:
-    # the Faust web server binds loopback only: the kubelet could not reach it
+def test_worker_probes_its_healthz_and_exits_on_a_stalled_consumer(
+    default: list[Manifest],
+) -> None:
     worker = container(default, "worker")
     assert worker["args"] == ["worker"]
-    assert worker["livenessProbe"]["exec"]["command"][0] == "python"
-    assert "ports" not in worker
+    assert worker["ports"] == [{"name": "health", "containerPort": 8081, "protocol": "TCP"}]
+    for probe in ("startupProbe", "livenessProbe"):
+        assert worker[probe]["httpGet"] == {"path": "/healthz", "port": "health"}
+    assert worker["startupProbe"]["failureThreshold"] * 5 == 300
+    settings = one(default, "ConfigMap", None)["data"]
+    assert settings["CHARGESTREAM_WORKER_STALL_AFTER"] == "60"
 
 
 def test_ui_starts_as_ui_launch_starts_it(default: list[Manifest]) -> None:

@@ -99,6 +99,7 @@ ConfigMap's data, and the bootstrap Job's env (a hook runs before the ConfigMap 
   "CHARGESTREAM_FRAMES_TOPIC" $v.kafka.framesTopic
   "CHARGESTREAM_FRAMES_PARTITIONS" $v.kafka.framesPartitions
   "CHARGESTREAM_WORKER_GROUP" $v.kafka.workerGroup
+  "CHARGESTREAM_WORKER_STALL_AFTER" $v.worker.stallAfter
   "CHARGESTREAM_CASSANDRA_HOSTS" $v.cassandra.contactPoints
   "CHARGESTREAM_CASSANDRA_PORT" $v.cassandra.port
   "CHARGESTREAM_CASSANDRA_KEYSPACE" $v.cassandra.keyspace
