@@ -259,18 +259,7 @@ async def test_intervals_and_loose_meter_values_expire(store: CassandraStore, cq
     assert cql("SELECT * FROM {ks}.meter_values LIMIT 1") == []
 
 
-# ------------------------------------------------------------- alerts, bulk
-
-
-async def test_acknowledgements_survive_a_replay(store: CassandraStore) -> None:
-    alert = minimal_alert("A-1", at(0))
-    await store.upsert([alert])
-    await store.acknowledge_alert("A-1", "operator", at(1))
-    await store.clear_derived()
-    assert await store.acknowledge_alert("A-1", "operator", at(2)) is False
-    await store.upsert([alert])
-    (replayed,) = await store.alerts(open_only=True)
-    assert (replayed.acknowledged_at, replayed.acknowledged_by) == (at(1), "operator")
+# -------------------------------------------------------------------- bulk
 
 
 async def test_large_upserts(store: CassandraStore) -> None:

@@ -600,6 +600,16 @@ class StoreContract:
             dataclasses.replace(closed, acknowledged_at=at(1), acknowledged_by="operator")
         ]
 
+    async def test_acknowledgements_survive_a_replay(self, store: Store) -> None:
+        alert = minimal_alert("A-1", at(0))
+        await store.upsert([alert])
+        await store.acknowledge_alert("A-1", "operator", at(1))
+        await store.clear_derived()
+        assert await store.acknowledge_alert("A-1", "operator", at(2)) is False
+        await store.upsert([alert])
+        (replayed,) = await store.alerts(open_only=True)
+        assert (replayed.acknowledged_at, replayed.acknowledged_by) == (at(1), "operator")
+
     # -- the whole derived family
 
     async def test_upsert_is_idempotent(self, store: Store) -> None:

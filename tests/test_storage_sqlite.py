@@ -12,7 +12,7 @@ import pytest
 
 from storage.models import ChargePointState, Registration, Session
 from storage.sqlite import MAX_TRANSACTION_ID, SCHEMA_VERSION, SqliteStore
-from tests.storage_contract import StoreContract, at, full_session, minimal_alert
+from tests.storage_contract import StoreContract, at, full_session
 
 
 @pytest.fixture
@@ -117,14 +117,3 @@ async def test_upsert_is_one_transaction(store: SqliteStore) -> None:
 async def test_upsert_rejects_operator_data(store: SqliteStore) -> None:
     with pytest.raises(TypeError, match="Registration"):
         await store.upsert([Registration("CP-1")])  # type: ignore[list-item]
-
-
-async def test_acknowledgements_survive_a_replay(store: SqliteStore) -> None:
-    alert = minimal_alert("A-1", at(0))
-    await store.upsert([alert])
-    await store.acknowledge_alert("A-1", "operator", at(1))
-    await store.clear_derived()
-    assert await store.acknowledge_alert("A-1", "operator", at(2)) is False
-    await store.upsert([alert])
-    (replayed,) = await store.alerts()
-    assert (replayed.acknowledged_at, replayed.acknowledged_by) == (at(1), "operator")
