@@ -104,16 +104,19 @@ class Settings:
             value = getattr(self, port)
             if not 0 <= value <= 65535:
                 raise SettingsError(f"{PREFIX}{port.upper()}={value}: not a TCP port")
-        positive = ("heartbeat_interval", "max_frame_bytes", "command_timeout", "offline_after")
+        positive = (
+            "heartbeat_interval",
+            "max_frame_bytes",
+            "command_timeout",
+            "offline_after",
+            "kafka_delivery_timeout",
+        )
         for name in positive:
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
-        if self.kafka_delivery_timeout <= 0:
-            raise SettingsError(f"{PREFIX}KAFKA_DELIVERY_TIMEOUT must be positive")
-        if self.worker_stall_after < 0:
-            raise SettingsError(f"{PREFIX}WORKER_STALL_AFTER must not be negative")
-        if self.session_refresh < 0:
-            raise SettingsError(f"{PREFIX}SESSION_REFRESH must not be negative")
+        for name in ("worker_stall_after", "session_refresh"):  # 0 switches them off
+            if getattr(self, name) < 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must not be negative")
         if self.log_sync not in ("full", "normal"):
             raise SettingsError(f"{PREFIX}LOG_SYNC={self.log_sync!r}: use full or normal")
         protocols = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")

@@ -180,24 +180,26 @@ class ViewsWorker:
         """
         backoff = Backoff()
         failures = 0
-        while True:
-            self._writing = True
-            try:
-                await asyncio.gather(
-                    self.store.upsert(records), self.store.record_frames(logged_events)
-                )
-            except Exception as error:  # driver errors have no common base worth naming
-                failures += 1
-                self.store_failures += 1
-                fields = {"error": repr(error), "attempt": failures, "retry_in": backoff.delay}
-                log.warning("store_write_failed", extra={"fields": fields})
-                await backoff.wait()
-                continue
-            finally:
-                self._writing = False
-            if failures:
-                log.info("store_write_recovered", extra={"fields": {"attempts": failures + 1}})
-            return
+        self._writing = True  # waiting on the store, retries included: not a stalled consumer
+        try:
+            while True:
+                try:
+                    await asyncio.gather(
+                        self.store.upsert(records), self.store.record_frames(logged_events)
+                    )
+                except Exception as error:  # driver errors have no common base worth naming
+                    failures += 1
+                    self.store_failures += 1
+                    fields = {"error": repr(error), "attempt": failures, "retry_in": backoff.delay}
+                    log.warning("store_write_failed", extra={"fields": fields})
+                    await backoff.wait()
+                    continue
+                if failures:
+                    fields = {"attempts": failures + 1}
+                    log.info("store_write_recovered", extra={"fields": fields})
+                return
+        finally:
+            self._writing = False
 
     async def _tick(self) -> None:
         """Offline alerts for silent charge points, and fresh alert rules.

@@ -47,6 +47,9 @@ def test_flags_override_the_environment() -> None:
         ("CHARGESTREAM_REGISTRATION_POLICY", "sometimes"),
         ("CHARGESTREAM_LOG_SYNC", "always"),
         ("CHARGESTREAM_HEARTBEAT_INTERVAL", "0"),
+        ("CHARGESTREAM_KAFKA_DELIVERY_TIMEOUT", "0"),
+        ("CHARGESTREAM_WORKER_STALL_AFTER", "-1"),
+        ("CHARGESTREAM_SESSION_REFRESH", "-1"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
