@@ -42,7 +42,7 @@ import orjson
 from benchmarks import pipeline
 from benchmarks.loadgen import raise_file_limit
 from benchmarks.measure import LagProbe, ProcSampler, counter, fetch
-from benchmarks.pipeline import Plan, say
+from benchmarks.pipeline import Plan, default_ramp_up, say
 from benchmarks.reconcile import quantiles
 from benchmarks.stackrun import Stack, StackConfig
 from benchmarks.storm import (
@@ -404,7 +404,7 @@ def load_plan(scenario: str, sizes: Sizes) -> Plan:
         gateways=2 if scenario == "gateway-kill" else 1,
         workers=1,
         meter_interval=10.0,
-        ramp_up=max(10.0, sizes.stations / 150),
+        ramp_up=default_ramp_up(sizes.stations),
         settle=sizes.settle,
         hold=sizes.hold,
         profile=0.0,

@@ -88,6 +88,11 @@ class ServiceLevels:
 LEVELS = ServiceLevels(store_p99_ms=500.0)
 
 
+def default_ramp_up(stations: int) -> float:
+    """Seconds to connect a fleet: 150 charge points a second, at least 10 s."""
+    return max(10.0, stations / 150)
+
+
 @dataclass(frozen=True)
 class Plan:
     """One configuration to measure."""
@@ -806,7 +811,7 @@ def plans(args: argparse.Namespace) -> list[Plan]:
             gateways=args.gateways,
             workers=args.workers,
             meter_interval=args.meter_interval,
-            ramp_up=args.ramp_up if args.ramp_up is not None else max(10.0, n / 150),
+            ramp_up=args.ramp_up if args.ramp_up is not None else default_ramp_up(n),
             settle=settle,
             hold=hold,
             profile=args.profile,
