@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # One image for every chargestream component: the entry point is `chargestream`, so a
 # container runs `chargestream gateway`, `api`, `worker` or `bootstrap` by its arguments;
-# the dashboard runs `python -m streamlit run /app/ui/app.py ...` (see ui/launch.py).
+# the dashboard runs `python -m streamlit run /app/chargestream/app/dashboard_app.py ...`
+# (see app/dashboard.py).
 #
 #   docker build -t chargestream:0.1.0 .
 #
@@ -29,11 +30,18 @@ RUN mkdir chargestream \
     && pip uninstall --yes chargestream \
     && rm -rf build chargestream chargestream.egg-info
 
+# chargestream/ links to the rooms beside it (docs/adr/0007-one-package-many-rooms.md)
 COPY chargestream ./chargestream
-COPY gateway ./gateway
+COPY domain ./domain
+COPY eventlog ./eventlog
 COPY storage ./storage
+COPY gateway ./gateway
 COPY streams ./streams
+COPY api ./api
 COPY ui ./ui
+COPY app ./app
+COPY simulator ./simulator
+COPY services ./services
 # The runtime needs neither pip nor setuptools, nor the test suites some packages ship.
 RUN pip install --no-deps . \
     && pip uninstall --yes pip setuptools \
@@ -57,14 +65,14 @@ ENV PATH=/opt/venv/bin:$PATH \
     CHARGESTREAM_HOST=0.0.0.0 \
     CHARGESTREAM_DATA_DIR=/var/lib/chargestream
 
-# /app/ui/app.py: the dashboard's script at a fixed path (the installed package's)
+# /app/chargestream: the installed package at a fixed path, for the dashboard's script
 RUN groupadd --system --gid 10001 chargestream \
     && useradd --system --uid 10001 --gid 10001 --no-create-home \
        --home-dir /nonexistent --shell /usr/sbin/nologin chargestream \
     && install --directory --owner 10001 --group 10001 --mode 0750 /var/lib/chargestream \
     && mkdir /app \
-    && ln -s "$(python -c 'import pathlib, ui; print(pathlib.Path(ui.__file__).parent)')" /app/ui \
-    && test -f /app/ui/app.py \
+    && ln -s "$(python -c 'import pathlib, chargestream; print(pathlib.Path(chargestream.__file__).parent)')" /app/chargestream \
+    && test -f /app/chargestream/app/dashboard_app.py \
     && chargestream --help > /dev/null
 
 WORKDIR /tmp

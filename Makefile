@@ -40,9 +40,7 @@ demo: $(STAMP)  ## the embedded CSMS plus 20 simulated charge points
 	  csms=$$!; trap 'kill $$csms 2>/dev/null; wait $$csms' EXIT INT TERM; \
 	  $(BIN)/chargestream simulate --stations 20 --meter-interval 5 --url ws://127.0.0.1:9000/ocpp
 
-test: $(STAMP) system-deps  ## the whole suite: lint, unit, and integration tests against real Kafka + Cassandra
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: $(STAMP) system-deps lint  ## the whole suite: lint, unit, and integration tests against real Kafka + Cassandra
 	$(BIN)/python helm/check.py
 	$(BIN)/chargestream services up --dir $(SERVICES_DIR)-test \
 	  --kafka-port $(TEST_KAFKA_PORT) --cassandra-port $(TEST_CASSANDRA_PORT)
@@ -55,14 +53,15 @@ stack: $(STAMP) system-deps  ## Kafka + Cassandra + gateway + Faust worker + API
 	$(BIN)/chargestream stack $(ARGS)
 
 screenshots: $(STAMP) system-deps  ## refresh docs/screenshots from a real browser session
-	CHARGESTREAM_SCREENSHOTS=1 $(BIN)/pytest -q tests/test_ui_browser.py
+	CHARGESTREAM_SCREENSHOTS=1 $(BIN)/pytest -q tests/system/ui/test_browser.py
 
-unit: $(STAMP)  ## unit tests only (no Java needed)
-	$(BIN)/pytest -q tests $(ARGS)
+unit: $(STAMP)  ## the fast layer: unit tests without sockets or subprocesses (< 60 s)
+	$(BIN)/pytest -q tests/unit $(ARGS)
 
-lint: $(STAMP)  ## ruff lint and format check
+lint: $(STAMP)  ## ruff lint and format check, the layer contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 services-up: $(STAMP)  ## start local Kafka (9092) and Cassandra (9042)
 	$(BIN)/chargestream services up --dir $(SERVICES_DIR)

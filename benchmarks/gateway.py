@@ -55,7 +55,7 @@ TICK = os.sysconf("SC_CLK_TCK")
 # garbage collection accumulates in an 8-byte file the benchmark reads at window edges.
 LAUNCH = """
 import gc, mmap, struct, sys, time
-from chargestream.cli import main
+from chargestream.app.cli import main
 
 probe = open(sys.argv[1], "r+b")
 shared = mmap.mmap(probe.fileno(), 8)
@@ -481,7 +481,7 @@ CATEGORIES = (
     ("thread pool hand-off", ("concurrent/futures", "threading.py")),
     ("Prometheus metrics", ("prometheus_client",)),
     ("websockets framing", ("websockets/",)),
-    ("gateway logic (events, handlers)", ("gateway/", "chargestream/frames.py", "uuid.py")),
+    ("gateway logic (events, handlers)", ("gateway/", "domain/frames.py", "uuid.py")),
     ("derivation processors", ("streams/", "storage/")),
     ("HTTP API", ("uvicorn", "fastapi", "starlette")),
     ("socket I/O (transports, epoll)", ("selector_events.py", "selectors.py")),

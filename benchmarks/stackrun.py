@@ -2,7 +2,7 @@
 
 Each run gets its own frames topic, keyspace and worker group (a run id suffix), so runs
 on the same Kafka and Cassandra never mix. The processes are the ones ``chargestream
-stack`` starts (``chargestream.supervisor.plan``), with their output in log files.
+stack`` starts (``chargestream.app.supervisor.plan``), with their output in log files.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from chargestream.settings import Settings
-from chargestream.supervisor import Child, plan, wait_healthy
+from chargestream.app.supervisor import Child, plan, wait_healthy
+from chargestream.domain.settings import Settings
 
 START_TIMEOUT = 180.0  # seconds a process may take to answer its health check
 STOP_TIMEOUT = 30.0
@@ -102,7 +102,7 @@ class Stack:
         log = self.config.work_dir / "bootstrap.log"
         with log.open("wb") as out:
             done = subprocess.run(
-                [sys.executable, "-m", "chargestream.cli", "bootstrap"],
+                [sys.executable, "-m", "chargestream.app.cli", "bootstrap"],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 timeout=START_TIMEOUT,

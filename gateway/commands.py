@@ -14,11 +14,11 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from gateway import metrics, ocppj
-from gateway.connection import NotConnected, Reply
-from gateway.schemas import CENTRAL_SYSTEM_ACTIONS, SchemaViolation, validate_request
-from storage.base import Store
-from storage.models import CommandOutcome, CommandRecord
+from chargestream.domain.records import CommandOutcome, CommandRecord
+from chargestream.gateway import metrics, ocppj
+from chargestream.gateway.connection import NotConnected, Reply
+from chargestream.gateway.schemas import CENTRAL_SYSTEM_ACTIONS, SchemaViolation, validate_request
+from chargestream.storage.base import Store
 
 log = logging.getLogger("chargestream.commands")
 

@@ -20,11 +20,11 @@ import orjson
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from chargestream.domain.frames import Direction, EventKind, FrameEvent, MessageType
 from chargestream.eventlog.base import EventLog, EventLogUnavailable
-from chargestream.frames import Direction, EventKind, FrameEvent, MessageType
-from gateway import metrics, ocppj
-from gateway.handlers import CallContext, CentralSystem
-from gateway.schemas import (
+from chargestream.gateway import metrics, ocppj
+from chargestream.gateway.handlers import CallContext, CentralSystem
+from chargestream.gateway.schemas import (
     ALL_ACTIONS,
     CENTRAL_SYSTEM_ACTIONS,
     SchemaViolation,

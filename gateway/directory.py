@@ -12,8 +12,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
-from storage.base import Store
-from storage.models import IdTag, Registration
+from chargestream.domain.records import IdTag, Registration
+from chargestream.storage.base import Store
 
 T = TypeVar("T")
 

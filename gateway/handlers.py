@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from chargestream.settings import Settings
-from gateway.directory import Directory
-from storage.base import Store
-from storage.models import IdTag, IdTagStatus, Registration, RegistrationPolicy
+from chargestream.domain.records import IdTag, IdTagStatus, Registration, RegistrationPolicy
+from chargestream.domain.settings import Settings
+from chargestream.gateway.directory import Directory
+from chargestream.storage.base import Store
 
 Payload = dict[str, Any]
 

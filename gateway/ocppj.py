@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from chargestream.frames import MessageType
+from chargestream.domain.frames import MessageType
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,16 +20,16 @@ from typing import Any
 import orjson
 from confluent_kafka import Message
 
-from chargestream.kafka import (
+from chargestream.eventlog.kafka_clients import (
     AsyncProducer,
     PollingThread,
     consumer,
     ensure_topics,
     producer_config,
 )
-from gateway import ocppj
-from gateway.connection import NotConnected, Reply
-from storage.base import ConnectionRegistry
+from chargestream.gateway import ocppj
+from chargestream.gateway.connection import NotConnected, Reply
+from chargestream.storage.base import ConnectionRegistry
 
 log = logging.getLogger("chargestream.commands")
 

@@ -16,15 +16,15 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
+from chargestream.domain.frames import EventKind
+from chargestream.domain.passwords import verify_password
+from chargestream.domain.settings import Settings
 from chargestream.eventlog.base import EventLog, EventLogUnavailable
-from chargestream.frames import EventKind
-from chargestream.passwords import verify_password
-from chargestream.settings import Settings
-from gateway import metrics
-from gateway.connection import Connection, NotConnected, Reply
-from gateway.directory import Directory
-from gateway.handlers import CentralSystem
-from storage.base import ConnectionRegistry
+from chargestream.gateway import metrics
+from chargestream.gateway.connection import Connection, NotConnected, Reply
+from chargestream.gateway.directory import Directory
+from chargestream.gateway.handlers import CentralSystem
+from chargestream.storage.base import ConnectionRegistry
 
 log = logging.getLogger("chargestream.gateway")
 

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from chargestream.frames import LoggedEvent
-from storage.models import (
+from chargestream.domain.frames import LoggedEvent
+from chargestream.domain.records import (
     Alert,
     AlertRule,
     ChargePointState,

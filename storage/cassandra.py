@@ -1,6 +1,6 @@
-"""CassandraStore: ``storage.base.Store`` on Apache Cassandra (stack mode).
+"""CassandraStore: ``chargestream.storage.base.Store`` on Apache Cassandra (stack mode).
 
-The tables are in ``storage.cassandra_schema`` and explained in docs/cassandra.md.
+The tables are in ``chargestream.storage.cassandra_schema`` and explained in docs/cassandra.md.
 Every statement is prepared once in ``open``; each runs through the driver's
 ``execute_async``. A read is awaited as an asyncio future, at most ``MAX_IN_FLIGHT``
 at a time. The writes of an upsert go out in groups of ``MAX_IN_FLIGHT``
@@ -47,9 +47,21 @@ from cassandra.query import (
     tuple_factory,
 )
 
-from chargestream.frames import Direction, EventKind, FrameEvent, LoggedEvent, MessageType
-from storage import cassandra_schema as schema
-from storage.cassandra_schema import (
+from chargestream.domain.frames import Direction, EventKind, FrameEvent, LoggedEvent, MessageType
+from chargestream.domain.records import (
+    Alert,
+    AlertRule,
+    ChargePointState,
+    CommandRecord,
+    DerivedRecord,
+    IdTag,
+    MeterValue,
+    Registration,
+    Session,
+    StatusInterval,
+)
+from chargestream.storage import cassandra_schema as schema
+from chargestream.storage.cassandra_schema import (
     ALERTS,
     ALERTS_BY_DAY,
     COMMANDS,
@@ -70,18 +82,6 @@ from storage.cassandra_schema import (
     ceil_ms,
     from_time,
     to_ms,
-)
-from storage.models import (
-    Alert,
-    AlertRule,
-    ChargePointState,
-    CommandRecord,
-    DerivedRecord,
-    IdTag,
-    MeterValue,
-    Registration,
-    Session,
-    StatusInterval,
 )
 
 MAX_IN_FLIGHT = 256  # concurrent requests per store
@@ -216,7 +216,7 @@ def _all_done(
 
 
 class CassandraStore:
-    """``storage.base.Store`` on a Cassandra keyspace; any number of processes may share it."""
+    """``Store`` on a Cassandra keyspace; any number of processes may share it."""
 
     def __init__(
         self,

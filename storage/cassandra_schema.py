@@ -31,7 +31,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 import orjson
 
-from storage.models import (
+from chargestream.domain.records import (
     Alert,
     AlertRule,
     ChargePointState,

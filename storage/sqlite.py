@@ -4,7 +4,7 @@ One connection, used only from one worker thread, so the event loop never
 blocks on disk and sqlite3's thread rules hold. WAL lets another process (the
 Streamlit UI) read the file while the gateway writes it.
 
-Tables mirror the record dataclasses of ``storage.models``: column names are
+Tables mirror the record dataclasses of ``chargestream.domain.records``: column names are
 field names. Datetimes are integer microseconds since the epoch (UTC), enums
 their string value, dicts and connector lists JSON text. Alert
 acknowledgements live in their own table, so they are operator data in fact:
@@ -27,7 +27,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin, get_type_hints
 
-from storage.models import (
+from chargestream.domain.records import (
     Alert,
     AlertRule,
     ChargePointState,
@@ -362,7 +362,7 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
 
 
 class SqliteStore:
-    """``storage.base.Store`` on a SQLite file; safe to share with reader processes."""
+    """``chargestream.storage.base.Store`` on a SQLite file; safe to share with reader processes."""
 
     def __init__(self, path: Path) -> None:
         self.path = path

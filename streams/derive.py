@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from chargestream.frames import Direction, EventKind, FrameEvent, LoggedEvent, MessageType
-from storage.models import (
+from chargestream.domain.frames import Direction, EventKind, FrameEvent, LoggedEvent, MessageType
+from chargestream.domain.records import (
     Alert,
     AlertKind,
     AlertRule,
@@ -24,8 +24,8 @@ from storage.models import (
     Session,
     StatusInterval,
 )
-from streams.meter import active_power_w, base_value, sampled_values, states_of_charge
-from streams.parse import (
+from chargestream.streams.meter import active_power_w, base_value, sampled_values, states_of_charge
+from chargestream.streams.parse import (
     MILLISECOND,
     Frame,
     event_time,
@@ -37,10 +37,10 @@ from streams.parse import (
     to_ms,
     truncate_ms,
 )
-from streams.state import ChargePointDerivation, PendingCall, PublishedSession
+from chargestream.streams.state import ChargePointDerivation, PendingCall, PublishedSession
 
 if TYPE_CHECKING:
-    from chargestream.settings import Settings
+    from chargestream.domain.settings import Settings
 
 __all__ = ["ChargePointDerivation", "DerivationSettings", "derive", "tick"]
 

@@ -8,8 +8,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from storage.models import MeterValue
-from streams.parse import get_list, get_str, parse_time
+from chargestream.domain.records import MeterValue
+from chargestream.streams.parse import get_list, get_str, parse_time
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
 ACTIVE_POWER = "Power.Active.Import"

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from chargestream.frames import MessageType
+from chargestream.domain.frames import MessageType
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MILLISECOND = timedelta(milliseconds=1)

@@ -13,33 +13,17 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 
 from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
-from chargestream.frames import FrameEvent, LoggedEvent
-from chargestream.kafka import client_config, consumer
-from chargestream.settings import Settings
-from storage.base import Store
-from storage.factory import create_store
-from storage.models import DerivedRecord
-from streams.derive import ChargePointDerivation, DerivationSettings, derive
+from chargestream.domain.frames import FrameEvent, LoggedEvent
+from chargestream.domain.records import DerivedRecord
+from chargestream.domain.settings import Settings
+from chargestream.eventlog.kafka_clients import client_config, consumer
+from chargestream.storage.base import Store
+from chargestream.streams.derive import ChargePointDerivation, DerivationSettings, derive
 
 BATCH = 5000
-
-
-def replay_kafka(settings: Settings, since: str | None = None) -> int:
-    since_us = int(datetime.fromisoformat(since).timestamp() * 1e6) if since else None
-    total = asyncio.run(
-        rebuild_from_kafka(
-            settings,
-            create_store(settings),
-            since_us=since_us,
-            progress=lambda n: print(f"replayed {n} events", flush=True),
-        )
-    )
-    print(f"done: {total} events replayed")
-    return 0
 
 
 async def rebuild_from_kafka(

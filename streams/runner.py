@@ -17,11 +17,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from chargestream.domain.records import DerivedRecord
 from chargestream.eventlog.sqlite import SqliteEventLog
-from storage.base import Store
-from storage.models import DerivedRecord
-from streams.backoff import Backoff
-from streams.derive import ChargePointDerivation, DerivationSettings, derive, tick
+from chargestream.storage.base import Store
+from chargestream.streams.backoff import Backoff
+from chargestream.streams.derive import ChargePointDerivation, DerivationSettings, derive, tick
 
 log = logging.getLogger("chargestream.streams")
 

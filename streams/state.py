@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 
 import orjson
 
-from chargestream.frames import Direction
-from storage.models import (
+from chargestream.domain.frames import Direction
+from chargestream.domain.records import (
     Alert,
     AlertKind,
     ChargePointState,
@@ -19,7 +19,7 @@ from storage.models import (
     Session,
     StatusInterval,
 )
-from streams.parse import from_ms, to_ms
+from chargestream.streams.parse import from_ms, to_ms
 
 FORMAT_VERSION = 1
 

@@ -21,17 +21,13 @@ from typing import Any
 
 import faust
 
-from chargestream.api.ops import ops_app
-from chargestream.frames import FrameEvent, LoggedEvent
-from chargestream.http import HttpServer
-from chargestream.logs import logging_config
-from chargestream.settings import Settings
-from storage.base import StackStore
-from storage.factory import create_stack_store
-from storage.models import DerivedRecord
-from streams.backoff import Backoff
-from streams.derive import ChargePointDerivation, DerivationSettings, derive, tick
-from streams.watchdog import StallWatch
+from chargestream.domain.frames import FrameEvent, LoggedEvent
+from chargestream.domain.records import DerivedRecord
+from chargestream.domain.settings import Settings
+from chargestream.storage.base import StackStore
+from chargestream.streams.backoff import Backoff
+from chargestream.streams.derive import ChargePointDerivation, DerivationSettings, derive, tick
+from chargestream.streams.watchdog import StallWatch
 
 log = logging.getLogger("chargestream.worker")
 
@@ -45,9 +41,9 @@ STALLED_EXIT_CODE = 3
 class ViewsWorker:
     """The Faust app and the store it writes to, built from settings."""
 
-    def __init__(self, settings: Settings, store: StackStore | None = None) -> None:
+    def __init__(self, settings: Settings, store: StackStore) -> None:
         self.settings = settings
-        self.store = store or create_stack_store(settings)
+        self.store = store
         self._store_ready = asyncio.Event()
         self._decoded: dict[bytes, tuple[bytes, ChargePointDerivation]] = {}
         self._derivation = DerivationSettings.of(settings)
@@ -92,7 +88,6 @@ class ViewsWorker:
         )
         self.app.agent(frames, name="derive-views")(self._process)
         self.app.task(self._open_store)
-        self.app.task(self._serve_health)
         self.app.timer(TICK_INTERVAL)(self._tick)
 
     async def _open_store(self) -> None:
@@ -101,13 +96,7 @@ class ViewsWorker:
         self._store_ready.set()
         log.info("store_open", extra={"fields": {"mode": self.settings.mode.value}})
 
-    async def _serve_health(self) -> None:
-        """/healthz and /metrics on the health port (Faust's own web server stays off)."""
-        await HttpServer(
-            ops_app(self._health), self.settings.host, self.settings.health_port
-        ).start()
-
-    async def _health(self) -> dict[str, Any]:
+    async def health(self) -> dict[str, Any]:
         if not self._store_ready.is_set():
             raise RuntimeError("store not open yet")
         return {
@@ -283,25 +272,3 @@ def broker_credentials(settings: Settings) -> faust.SASLCredentials | faust.SSLC
             ssl_context=context,
         )
     return faust.SSLCredentials(context)
-
-
-def run_worker(settings: Settings) -> int:
-    """Run one Faust worker in the foreground until SIGINT/SIGTERM."""
-    from faust.worker import Worker
-
-    (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
-    views = ViewsWorker(settings)
-    worker = Worker(
-        views.app,
-        loglevel=settings.log_level.lower(),
-        logging_config=logging_config(settings.log_level, settings.log_format),
-        quiet=True,
-    )
-    # Faust's spinner handler sets the root logger to DEBUG below INFO, and every debug
-    # call of aiokafka and the drivers then builds a record (~10 % of the worker's CPU).
-    worker.spinner = None
-    started = time.monotonic()
-    log.info("worker_starting", extra={"fields": {"kafka": settings.kafka_bootstrap}})
-    worker.execute_from_commandline()
-    log.info("worker_stopped", extra={"fields": {"seconds": round(time.monotonic() - started)}})
-    return 0

@@ -6,8 +6,8 @@ import uuid
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
-from chargestream.frames import FrameEvent
-from chargestream.settings import Settings
+from chargestream.domain.frames import FrameEvent
+from chargestream.domain.settings import Settings
 
 
 def frames_of(settings: Settings, charge_point_id: str) -> list[FrameEvent]:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from confluent_kafka.admin import AdminClient
 
-from chargestream.passwords import verify_password
-from storage.cassandra import CassandraStore
+from chargestream.domain.passwords import verify_password
+from chargestream.storage.cassandra import CassandraStore
 
 
 async def test_bootstrap_creates_topic_keyspace_and_passwords(
@@ -31,7 +31,7 @@ async def test_bootstrap_creates_topic_keyspace_and_passwords(
         "CHARGESTREAM_CASSANDRA_PORT": str(port),
         "CHARGESTREAM_CASSANDRA_KEYSPACE": f"boot_{suffix}",
     }
-    command = [sys.executable, "-m", "chargestream.cli", "bootstrap"]
+    command = [sys.executable, "-m", "chargestream.app.cli", "bootstrap"]
     for _ in range(2):  # the second run finds everything in place
         result = subprocess.run(
             [*command, "--charge-point-passwords", str(passwords)],

@@ -14,10 +14,10 @@ import orjson
 import pytest
 from websockets.asyncio.client import connect
 
-from chargestream.frames import Direction
+from chargestream.app.stack import StackGateway
+from chargestream.domain.frames import Direction
+from chargestream.domain.settings import Settings
 from chargestream.services import ServiceSet
-from chargestream.settings import Settings
-from chargestream.stack import StackGateway
 from testcontainers_tests.conftest import fresh_service
 from testcontainers_tests.kafka_frames import frames_of
 

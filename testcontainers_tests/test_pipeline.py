@@ -24,12 +24,12 @@ import pytest_asyncio
 from cassandra.cluster import Cluster
 from ocpp.v16 import call
 
-from chargestream.frames import Direction, EventKind
-from chargestream.settings import Settings
-from chargestream.stack import StackApi, StackGateway
-from storage.base import Store
-from storage.cassandra import CassandraStore
-from streams.replay import rebuild_from_kafka
+from chargestream.app.stack import StackApi, StackGateway
+from chargestream.domain.frames import Direction, EventKind
+from chargestream.domain.settings import Settings
+from chargestream.storage.base import Store
+from chargestream.storage.cassandra import CassandraStore
+from chargestream.streams.replay import rebuild_from_kafka
 from testcontainers_tests.kafka_frames import frames_of
 from tests.conftest import eventually, free_port
 from tests.ocpp_client import charge_point
@@ -88,7 +88,7 @@ class WorkerProcess:
         self._runs += 1
         log = (self._log_dir / f"{self._name}-{self._runs}.log").open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "chargestream.cli", "worker"],
+            [sys.executable, "-m", "chargestream.app.cli", "worker"],
             env=self._env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -18,9 +18,15 @@ import pytest
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
 from cassandra.policies import RoundRobinPolicy
 
-from storage import cassandra_schema as schema
-from storage.cassandra import CassandraStore
-from storage.models import ChargePointState, MeterValue, Registration, Session, StatusInterval
+from chargestream.domain.records import (
+    ChargePointState,
+    MeterValue,
+    Registration,
+    Session,
+    StatusInterval,
+)
+from chargestream.storage import cassandra_schema as schema
+from chargestream.storage.cassandra import CassandraStore
 from tests.storage_contract import StoreContract, at, command, minimal_alert
 
 Contact = tuple[str, int]

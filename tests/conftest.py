@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from chargestream.embedded import EmbeddedCsms
-from chargestream.settings import Settings
+from chargestream.app.embedded import EmbeddedCsms
+from chargestream.domain.settings import Settings
 
 T = TypeVar("T")
 

@@ -1,4 +1,4 @@
-"""The storage contract: what every ``storage.base.Store`` back end must do.
+"""The storage contract: what every ``chargestream.storage.base.Store`` back end must do.
 
 A back end plugs in with a test module that provides a pytest fixture named
 ``store`` (an opened, empty store, closed after the test) and a class that
@@ -26,8 +26,7 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from storage.base import Store
-from storage.models import (
+from chargestream.domain.records import (
     Alert,
     AlertKind,
     AlertRule,
@@ -42,6 +41,7 @@ from storage.models import (
     Session,
     StatusInterval,
 )
+from chargestream.storage.base import Store
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 FOREVER_START = datetime(2000, 1, 1, tzinfo=UTC)

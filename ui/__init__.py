@@ -1,5 +1,5 @@
-"""The Streamlit operations dashboard: ``streamlit run ui/app.py`` (see docs/ui.md).
+"""The Streamlit operations dashboard (see docs/ui.md); ``shell.main`` renders it.
 
-Only ``ui.operators`` and ``ui.launch`` are imported by the CLI and the
-composition root; they do not need Streamlit installed.
+Only ``chargestream.ui.operators`` is imported by the CLI and the composition root
+without Streamlit installed.
 """

@@ -14,7 +14,7 @@ from urllib.parse import quote
 import httpx
 import streamlit as st
 
-from chargestream.settings import Settings
+from chargestream.domain.settings import Settings
 
 _ANY_ADDRESS = ("", "0.0.0.0", "::")
 

@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from chargestream.settings import Settings
-from ui.data import settings
-from ui.operators import OperatorFileError, authenticate, load_operators, operators_path
+from chargestream.domain.settings import Settings
+from chargestream.ui.data import settings
+from chargestream.ui.operators import (
+    OperatorFileError,
+    authenticate,
+    load_operators,
+    operators_path,
+)
 
 OPERATOR_KEY = "operator"
 

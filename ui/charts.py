@@ -8,7 +8,7 @@ from datetime import datetime
 import altair as alt
 import pandas as pd
 
-from storage.models import StatusInterval
+from chargestream.domain.records import StatusInterval
 
 # One colour per OCPP 1.6 connector status, everywhere in the dashboard.
 STATUS_COLOURS = {

@@ -2,31 +2,37 @@
 
 ``Store`` is async and Streamlit scripts are not, so each UI process runs
 one asyncio loop in a daemon thread (held by ``st.cache_resource``) and
-submits coroutines to it. The back end is chosen in one place:
-``open_store``.
+submits coroutines to it. The back end is chosen by the composition root, whose
+entry script hands its store factory to ``use_store_factory`` on every run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import streamlit as st
 
-from chargestream.settings import Settings
-from storage.base import Store
-from storage.factory import create_store
+from chargestream.domain.settings import Settings
+from chargestream.storage.base import Store
 
 T = TypeVar("T")
 
 QUERY_TIMEOUT = 30.0  # seconds; a store that does not answer fails the page, not the process
 
 
-def open_store(settings: Settings) -> Store:
-    """The Store of this deployment (not yet opened)."""
-    return create_store(settings)
+StoreFactory = Callable[[Settings], Store]
+"""Builds the (not yet opened) Store of a deployment from its settings."""
+
+_store_factory: StoreFactory | None = None
+
+
+def use_store_factory(factory: StoreFactory) -> None:
+    """Set the factory ``runner`` opens the process's store with (the entry script calls this)."""
+    global _store_factory
+    _store_factory = factory
 
 
 class StoreRunner:
@@ -69,4 +75,6 @@ def settings() -> Settings:
 @st.cache_resource(show_spinner=False, on_release=StoreRunner.close)
 def runner(settings: Settings) -> StoreRunner:
     """The process-wide StoreRunner of the store these settings name."""
-    return StoreRunner(open_store(settings))
+    if _store_factory is None:
+        raise RuntimeError("no store factory: start the dashboard through its entry script")
+    return StoreRunner(_store_factory(settings))

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from storage.models import (
+from chargestream.domain.records import (
     Alert,
     AlertRule,
     ChargePointState,
@@ -23,7 +23,7 @@ from storage.models import (
     Registration,
     Session,
 )
-from streams.meter import base_value
+from chargestream.streams.meter import base_value
 
 # connector statuses during which a transaction normally runs
 SESSION_STATUSES = frozenset({"Charging", "SuspendedEV", "SuspendedEVSE"})

@@ -18,8 +18,8 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
-from chargestream.passwords import hash_password, verify_password
-from chargestream.settings import Settings
+from chargestream.domain.passwords import hash_password, verify_password
+from chargestream.domain.settings import Settings
 
 FILE_NAME = "operators.json"
 DEFAULT_OPERATOR = "admin"

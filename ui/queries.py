@@ -14,9 +14,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from chargestream.settings import Settings
-from storage.base import Store
-from storage.models import (
+from chargestream.domain.records import (
     Alert,
     AlertRule,
     ChargePointState,
@@ -27,8 +25,10 @@ from storage.models import (
     Session,
     StatusInterval,
 )
-from ui import dataframes
-from ui.data import StoreRunner, runner
+from chargestream.domain.settings import Settings
+from chargestream.storage.base import Store
+from chargestream.ui import dataframes
+from chargestream.ui.data import StoreRunner, runner
 
 MAX_CHARGE_POINTS = 20_000
 MAX_ID_TAGS = 10_000

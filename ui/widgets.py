@@ -4,24 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import streamlit as st
 
-from ui.api_client import CommandResult
-from ui.charts import STATUS_COLOURS, UNKNOWN_COLOUR
-from ui.dataframes import SESSION_COLUMNS
+from chargestream.ui.api_client import CommandResult
+from chargestream.ui.charts import STATUS_COLOURS, UNKNOWN_COLOUR
+from chargestream.ui.dataframes import SESSION_COLUMNS
 
-# page files, relative to ui/app.py, for st.switch_page and st.page_link
-FLEET = "screens/fleet.py"
-CHARGE_POINT = "screens/charge_point.py"
-SESSIONS = "screens/sessions.py"
-SESSION_DETAIL = "screens/session_detail.py"
-ALERTS = "screens/alerts.py"
-REMOTE_CONTROL = "screens/remote_control.py"
-ID_TAGS = "screens/id_tags.py"
+# page files for st.Page, st.switch_page and st.page_link: absolute, since the entry
+# script that Streamlit resolves relative paths against lives in the composition root
+_SCREENS = Path(__file__).with_name("screens")
+FLEET = str(_SCREENS / "fleet.py")
+CHARGE_POINT = str(_SCREENS / "charge_point.py")
+SESSIONS = str(_SCREENS / "sessions.py")
+SESSION_DETAIL = str(_SCREENS / "session_detail.py")
+ALERTS = str(_SCREENS / "alerts.py")
+REMOTE_CONTROL = str(_SCREENS / "remote_control.py")
+ID_TAGS = str(_SCREENS / "id_tags.py")
 
 REFRESH_KEY = "refresh"
 REFRESH_CHOICES = {"Off": None, "2 s": 2.0, "5 s": 5.0, "15 s": 15.0, "60 s": 60.0}

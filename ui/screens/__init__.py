@@ -1,5 +1,5 @@
-"""Dashboard pages: scripts st.navigation runs (see ui/app.py), one ``render()`` each.
+"""Dashboard pages: scripts st.navigation runs (see ui/shell.py), one ``render()`` each.
 
-Not named pages/: Streamlit would run a pages/ directory next to the entry point
-the legacy way, without ui/app.py and its sign-in check.
+Not named pages/: Streamlit would run a pages/ directory next to an entry script
+the legacy way, without the shell and its sign-in check.
 """

@@ -7,11 +7,11 @@ import re
 import pandas as pd
 import streamlit as st
 
-from chargestream.settings import Settings
-from storage.models import AlertRule
-from ui import auth, dataframes, queries, widgets
-from ui.api_client import ApiError, api
-from ui.data import settings
+from chargestream.domain.records import AlertRule
+from chargestream.domain.settings import Settings
+from chargestream.ui import auth, dataframes, queries, widgets
+from chargestream.ui.api_client import ApiError, api
+from chargestream.ui.data import settings
 
 OPEN_LIMIT = 500
 PAGE_SIZE = 50

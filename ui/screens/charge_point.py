@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime, time, timedelta
 import pandas as pd
 import streamlit as st
 
-from chargestream.settings import Settings
-from storage.models import ChargePointState, Registration
-from ui import charts, dataframes, queries, widgets
-from ui.api_client import ApiError, api
-from ui.data import settings
+from chargestream.domain.records import ChargePointState, Registration
+from chargestream.domain.settings import Settings
+from chargestream.ui import charts, dataframes, queries, widgets
+from chargestream.ui.api_client import ApiError, api
+from chargestream.ui.data import settings
 
 RANGES = ["1 h", "6 h", "24 h", "3 d", "7 d", "Custom"]
 TABS = ["Status timeline", "Boot & configuration", "Sessions", "Frames"]

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
-from chargestream.settings import Settings
-from storage.models import Alert
-from ui import charts, dataframes, queries, widgets
-from ui.data import settings
+from chargestream.domain.records import Alert
+from chargestream.domain.settings import Settings
+from chargestream.ui import charts, dataframes, queries, widgets
+from chargestream.ui.data import settings
 
 SEARCHED = ["charge_point_id", "name", "location", "vendor", "model", "serial", "firmware"]
 OPEN_ALERTS = 1000  # counted exactly up to this many

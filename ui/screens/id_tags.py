@@ -6,11 +6,11 @@ from datetime import UTC, datetime, time
 
 import streamlit as st
 
-from chargestream.settings import Settings
-from storage.models import IdTag, IdTagStatus
-from ui import dataframes, queries, widgets
-from ui.api_client import ApiError, api
-from ui.data import settings
+from chargestream.domain.records import IdTag, IdTagStatus
+from chargestream.domain.settings import Settings
+from chargestream.ui import dataframes, queries, widgets
+from chargestream.ui.api_client import ApiError, api
+from chargestream.ui.data import settings
 
 STATUS_COLOURS = {
     "Accepted": "#2e9d4a",

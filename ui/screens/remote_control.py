@@ -7,10 +7,10 @@ from typing import Any
 
 import streamlit as st
 
-from chargestream.settings import Settings
-from ui import dataframes, queries, widgets
-from ui.api_client import ApiError, api
-from ui.data import settings
+from chargestream.domain.settings import Settings
+from chargestream.ui import dataframes, queries, widgets
+from chargestream.ui.api_client import ApiError, api
+from chargestream.ui.data import settings
 
 OTHER_KEY = "Other key…"
 SECONDS_KEYS = [

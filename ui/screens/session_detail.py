@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from chargestream.settings import Settings
-from storage.models import Session
-from ui import charts, dataframes, queries, widgets
-from ui.data import settings
+from chargestream.domain.records import Session
+from chargestream.domain.settings import Settings
+from chargestream.ui import charts, dataframes, queries, widgets
+from chargestream.ui.data import settings
 
 PREFERRED = ["Power.Active.Import", "SoC", "Current.Import", "Energy.Active.Import.Register"]
 VIEWS = ["Separate", "Compare"]

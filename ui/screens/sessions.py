@@ -6,8 +6,8 @@ from datetime import datetime
 
 import streamlit as st
 
-from ui import dataframes, queries, widgets
-from ui.data import runner, settings
+from chargestream.ui import dataframes, queries, widgets
+from chargestream.ui.data import runner, settings
 
 ALL = "All charge points"
 PAGE_SIZES = [25, 50, 100, 250]

@@ -1,0 +1,106 @@
+"""Request and response bodies of the HTTP API that are not storage records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from chargestream.domain.records import (
+    ChargePointState,
+    CommandOutcome,
+    CommandRecord,
+    IdTagStatus,
+    Registration,
+)
+
+
+class ChargePointIn(BaseModel):
+    """PUT /charge-points/{id}: register or update. Omitted fields keep their value."""
+
+    display_name: str | None = None
+    location: str | None = None
+    password: str | None = Field(
+        None, min_length=8, max_length=40, description="HTTP Basic auth password (profile 1)"
+    )
+    remove_password: bool = False
+    lenient: bool | None = None
+
+
+class ChargePointOut(BaseModel):
+    charge_point_id: str
+    registered: bool
+    display_name: str | None = None
+    location: str | None = None
+    has_password: bool = False
+    lenient: bool = False
+    state: ChargePointState | None = None
+
+    @classmethod
+    def build(
+        cls, charge_point_id: str, registration: Registration | None, state: ChargePointState | None
+    ) -> ChargePointOut:
+        return cls(
+            charge_point_id=charge_point_id,
+            registered=registration is not None,
+            display_name=registration.display_name if registration else None,
+            location=registration.location if registration else None,
+            has_password=bool(registration and registration.password_hash),
+            lenient=bool(registration and registration.lenient),
+            state=state,
+        )
+
+
+class IdTagIn(BaseModel):
+    status: IdTagStatus = IdTagStatus.ACCEPTED
+    expiry_date: datetime | None = None
+    parent_id_tag: str | None = Field(None, max_length=20)
+
+
+class AlertRuleIn(BaseModel):
+    measurand: str
+    operator: str = Field(pattern=r"^[<>]$")
+    threshold: float
+    severity: str = "warning"
+    enabled: bool = True
+
+
+class AcknowledgeIn(BaseModel):
+    by: str = Field(min_length=1, max_length=100)
+
+
+class CommandOut(BaseModel):
+    command_id: str
+    charge_point_id: str
+    action: str
+    outcome: CommandOutcome | None
+    response: dict[str, Any] | None = None
+    error: str | None = None
+    requested_at: datetime
+    completed_at: datetime | None = None
+
+    @classmethod
+    def build(cls, record: CommandRecord) -> CommandOut:
+        return cls(
+            command_id=record.command_id,
+            charge_point_id=record.charge_point_id,
+            action=record.action,
+            outcome=record.outcome,
+            response=record.response,
+            error=record.error,
+            requested_at=record.requested_at,
+            completed_at=record.completed_at,
+        )
+
+
+class FrameOut(BaseModel):
+    position: int
+    kind: str
+    direction: str | None
+    action: str | None
+    message_type: int | None
+    message_id: str | None
+    received_at: datetime
+    connection_id: str
+    frame: str

@@ -1,0 +1,78 @@
+"""Start and stop the dashboard as its own process (``streamlit run app/dashboard_app.py``).
+
+The child gets this process's environment plus every setting as a
+``CHARGESTREAM_*`` variable, so it sees the settings the caller really uses
+(CLI flags, the API port actually bound). Streamlit runs headless and sends
+no usage statistics.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import fields
+from enum import Enum
+from pathlib import Path
+
+from chargestream.domain.settings import PREFIX, Settings
+
+APP = Path(__file__).with_name("dashboard_app.py")
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """Every field as the variable ``Settings.from_env`` reads back to the same value."""
+    environment = {}
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        if value is None:
+            text = ""
+        elif isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, Enum):
+            text = str(value.value)
+        else:
+            text = str(value)
+        environment[PREFIX + f.name.upper()] = text
+    return environment
+
+
+def ui_command(settings: Settings) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.port",
+        str(settings.ui_port),
+        "--server.address",
+        settings.host,
+        "--server.headless",
+        "true",
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
+    ]
+
+
+def start_ui(settings: Settings) -> subprocess.Popen[bytes]:
+    """Start the dashboard on ``settings.host:settings.ui_port``; it runs until stopped."""
+    return subprocess.Popen(
+        ui_command(settings), env={**os.environ, **settings_environment(settings)}
+    )
+
+
+def stop_ui(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """Terminate the dashboard; kill it if it has not exited within ``timeout`` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

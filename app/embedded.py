@@ -1,0 +1,157 @@
+"""The embedded mode's composition root: everything in one process, Python only.
+
+SQLite event log + SQLite store + in-process processors + gateway + API.
+``EmbeddedCsms`` is what ``chargestream run`` starts and what tests start on
+port 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import subprocess
+from dataclasses import dataclass, replace
+
+from chargestream.api import create_api
+from chargestream.app.dashboard import start_ui, stop_ui
+from chargestream.app.http import HttpServer
+from chargestream.app.lifecycle import serve_until_signal, settle_garbage_collector
+from chargestream.domain.settings import Settings
+from chargestream.eventlog.sqlite import SqliteEventLog
+from chargestream.gateway.commands import CommandService
+from chargestream.gateway.directory import Directory
+from chargestream.gateway.handlers import CentralSystem
+from chargestream.gateway.schemas import compile_all
+from chargestream.gateway.server import Gateway
+from chargestream.storage.sqlite import SqliteStore
+from chargestream.streams.derive import DerivationSettings
+from chargestream.streams.runner import LogProcessor
+from chargestream.ui.operators import ensure_default_operator
+
+log = logging.getLogger("chargestream")
+
+
+@dataclass(frozen=True)
+class Addresses:
+    ocpp_port: int
+    api_port: int
+
+
+class EmbeddedCsms:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = SqliteStore(settings.store_path)
+        self.event_log = SqliteEventLog(settings.event_log_path, sync=settings.log_sync)
+        self.directory = Directory(self.store, settings.cache_ttl)
+        self.gateway = Gateway(
+            settings,
+            self.event_log,
+            CentralSystem(settings, self.store, self.directory),
+            self.directory,
+        )
+        self.commands = CommandService(
+            self.gateway.call, self.store, timeout=settings.command_timeout
+        )
+        self.processor = LogProcessor(self.event_log, self.store, DerivationSettings.of(settings))
+        self._api = HttpServer(
+            create_api(
+                settings,
+                self.store,
+                self.commands,
+                recent_frames=self.event_log.recent_for,
+                directory=self.directory,
+                status=lambda: {"connected": len(self.gateway.connections)},
+            ),
+            settings.host,
+            settings.api_port,
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> Addresses:
+        compile_all()
+        await self.store.open()
+        await self.event_log.open()
+        if self.settings.run_processors:
+            self._tasks.append(asyncio.create_task(self.processor.run(), name="processor"))
+        ocpp_port = await self.gateway.start()
+        api_port = await self._api.start()
+        settle_garbage_collector()
+        log.info(
+            "started",
+            extra={
+                "fields": {
+                    "mode": "embedded",
+                    "ocpp": f"ws://{self.settings.host}:{ocpp_port}/ocpp/{{id}}",
+                    "api": f"http://{self.settings.host}:{api_port}/api/v1",
+                    "data_dir": str(self.settings.data_dir),
+                }
+            },
+        )
+        return Addresses(ocpp_port, api_port)
+
+    async def stop(self) -> None:
+        """Close charge point sockets, finish the log, stop processors and API."""
+        await self.gateway.stop()
+        await self._api.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        if self.settings.run_processors:
+            await self.processor.process_available()  # views include the last frames
+        await self.event_log.close()
+        await self.store.close()
+        log.info("stopped")
+
+
+def run_embedded(settings: Settings) -> int:
+    """``chargestream run``: the CSMS and, unless disabled, the dashboard beside it."""
+    csms = EmbeddedCsms(settings)
+    dashboard: list[subprocess.Popen[bytes]] = []
+
+    async def start() -> None:
+        addresses = await csms.start()
+        if settings.run_ui:
+            dashboard.append(start_dashboard(settings, addresses.api_port))
+
+    async def stop() -> None:
+        for process in dashboard:
+            stop_ui(process)
+        await csms.stop()
+
+    return asyncio.run(serve_until_signal(start, stop))
+
+
+def start_dashboard(settings: Settings, api_port: int) -> subprocess.Popen[bytes]:
+    """Start the Streamlit UI, creating operator ``admin`` on first use."""
+    password = ensure_default_operator(settings.data_dir)
+    if password is not None:
+        print(
+            f"\n  Dashboard operator created: admin / {password}\n"
+            f"  (shown once; manage operators with `chargestream operators`)\n",
+            flush=True,
+        )
+    process = start_ui(replace(settings, api_port=api_port))
+    log.info("dashboard", extra={"fields": {"url": f"http://{settings.host}:{settings.ui_port}"}})
+    return process
+
+
+def replay_embedded(settings: Settings) -> int:
+    return asyncio.run(_replay(settings))
+
+
+async def _replay(settings: Settings) -> int:
+    store = SqliteStore(settings.store_path)
+    event_log = SqliteEventLog(settings.event_log_path)
+    await store.open()
+    await event_log.open()
+    processor = LogProcessor(event_log, store, DerivationSettings.of(settings))
+    try:
+        total = await processor.rebuild(
+            progress=lambda n: print(f"replayed {n} events", flush=True)
+        )
+        print(f"done: {total} events replayed into fresh views")
+    finally:
+        await event_log.close()
+        await store.close()
+    return 0

@@ -1,0 +1,1 @@
+"""The domain: frame events, derived records, settings. Imports nothing else of chargestream."""

@@ -1,0 +1,176 @@
+"""Typed settings, built once at start-up from ``CHARGESTREAM_*`` variables.
+
+Every field is documented in docs/configuration.md; the CLI flags of
+``chargestream run`` override the environment. Nothing here is read at
+import time.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from chargestream.domain.records import RegistrationPolicy
+
+PREFIX = "CHARGESTREAM_"
+
+
+class Mode(StrEnum):
+    EMBEDDED = "embedded"  # SQLite event log and store, processors in-process
+    STACK = "stack"  # Kafka event log, Faust processors, Cassandra store
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names it."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    mode: Mode = Mode.EMBEDDED
+    data_dir: Path = Path("data")
+    node_id: str = field(default_factory=socket.gethostname)
+
+    # network
+    host: str = "127.0.0.1"
+    ocpp_port: int = 9000
+    api_port: int = 8080
+    ui_port: int = 8501
+    health_port: int = 8081  # stack mode: /healthz and /metrics of gateway and worker processes
+    reuse_port: bool = False  # SO_REUSEPORT: several gateway processes share the OCPP port
+
+    # OCPP behaviour
+    registration_policy: RegistrationPolicy = RegistrationPolicy.ACCEPT
+    heartbeat_interval: int = 300  # seconds, sent in BootNotification.conf
+    max_frame_bytes: int = 65536  # larger frames are answered with a CALLERROR
+    lenient: bool = False  # default for charge points without their own switch
+    accept_unknown_id_tags: bool = False  # demo convenience: Accepted for tags not in the store
+    command_timeout: float = 30.0  # seconds to wait for a charge point's answer
+    cache_ttl: float = 5.0  # seconds id tags and registrations stay cached
+
+    # derived views
+    run_ui: bool = True  # `chargestream run` / `stack` also start the Streamlit dashboard
+    run_processors: bool = True  # embedded: derive views in this process (off: gateway only)
+    offline_after: int = 600  # seconds without a frame before an Offline alert
+    session_refresh: int = 60  # seconds between stored updates of an open session's summary
+    log_sync: str = "full"  # embedded log: full = fsync per group commit, normal = not
+
+    # HTTP API
+    api_token: str | None = None  # if set, /api/v1 requires "Authorization: Bearer <token>"
+    api_url: str | None = None  # where the dashboard finds the API (default: this host)
+
+    # stack mode
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    frames_topic: str = "ocpp.frames"
+    frames_partitions: int = 12  # only used when the topic is created
+    kafka_security_protocol: str = "PLAINTEXT"  # PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL
+    kafka_sasl_mechanism: str | None = None  # PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = None
+    kafka_ca_file: Path | None = None
+    kafka_delivery_timeout: int = 30  # seconds a gateway holds a frame Kafka has not stored
+    cassandra_hosts: str = "127.0.0.1"
+    cassandra_port: int = 9042
+    cassandra_keyspace: str = "chargestream"
+    cassandra_replication: str = "{'class': 'SimpleStrategy', 'replication_factor': 1}"
+    cassandra_username: str | None = None
+    cassandra_password: str | None = None
+    cassandra_local_dc: str | None = None
+    cassandra_ca_file: Path | None = None  # set: connect with TLS, verifying against this CA
+    cassandra_status_ttl_days: int = 400  # status intervals expire (0 = keep forever)
+    cassandra_meter_ttl_days: int = 400  # meter values outside a transaction expire (0 = keep)
+    cassandra_frames_ttl_hours: int = 24  # the frame inspector's window (0 = keep no frames)
+    worker_group: str = "chargestream-views"  # Faust app id: consumer group, changelog prefix
+    worker_web_port: int = 6066  # Faust worker's web server, bound to 127.0.0.1
+    worker_stall_after: int = 60  # seconds with input but no fetch progress: exit (0 = never)
+
+    # logging
+    log_level: str = "INFO"
+    log_format: str = "json"  # json or text
+
+    def __post_init__(self) -> None:
+        try:  # values given as plain strings (flags, tests) become their types
+            object.__setattr__(self, "mode", Mode(self.mode))
+            policy = RegistrationPolicy(self.registration_policy)
+            object.__setattr__(self, "registration_policy", policy)
+        except ValueError as error:
+            raise SettingsError(str(error)) from None
+        object.__setattr__(self, "data_dir", Path(self.data_dir))
+        for port in ("ocpp_port", "api_port", "ui_port", "health_port", "cassandra_port"):
+            value = getattr(self, port)
+            if not 0 <= value <= 65535:
+                raise SettingsError(f"{PREFIX}{port.upper()}={value}: not a TCP port")
+        positive = (
+            "heartbeat_interval",
+            "max_frame_bytes",
+            "command_timeout",
+            "offline_after",
+            "kafka_delivery_timeout",
+        )
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+        for name in ("worker_stall_after", "session_refresh"):  # 0 switches them off
+            if getattr(self, name) < 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must not be negative")
+        if self.log_sync not in ("full", "normal"):
+            raise SettingsError(f"{PREFIX}LOG_SYNC={self.log_sync!r}: use full or normal")
+        protocols = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+        if self.kafka_security_protocol not in protocols:
+            raise SettingsError(
+                f"{PREFIX}KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol!r}: "
+                f"use one of {', '.join(protocols)}"
+            )
+        if self.log_format not in ("json", "text"):
+            raise SettingsError(f"{PREFIX}LOG_FORMAT={self.log_format!r}: use json or text")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from ``CHARGESTREAM_<FIELD>`` variables, then ``overrides``.
+
+        Overrides whose value is None are ignored (unset CLI flags).
+        """
+        environ = os.environ if environ is None else environ
+        hints = get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(PREFIX + f.name.upper())
+            if raw is not None:
+                values[f.name] = _parse(f.name, hints[f.name], raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    @property
+    def event_log_path(self) -> Path:
+        return self.data_dir / "events.db"
+
+    @property
+    def store_path(self) -> Path:
+        return self.data_dir / "chargestream.db"
+
+
+def _parse(name: str, hint: Any, raw: str) -> Any:
+    """Convert one variable to its field's type; '' means None for optional fields."""
+    types = getattr(hint, "__args__", (hint,))
+    if raw == "" and type(None) in types:
+        return None
+    target = next(t for t in types if t is not type(None))
+    try:
+        if target is bool:
+            lowered = raw.strip().lower()
+            if lowered not in _BOOLEANS:
+                raise ValueError("use true or false")
+            return _BOOLEANS[lowered]
+        return target(raw)
+    except ValueError as error:
+        raise SettingsError(f"{PREFIX}{name.upper()}={raw!r}: {error}") from None
+
+
+_BOOLEANS = {
+    **dict.fromkeys(("1", "true", "yes", "on"), True),
+    **dict.fromkeys(("0", "false", "no", "off"), False),
+}

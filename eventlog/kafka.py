@@ -1,0 +1,64 @@
+"""The stack mode's event log: the Kafka topic ``ocpp.frames``, key = charge point id.
+
+``append`` returns after the broker acknowledged every event (acks=all,
+idempotent producer): only then may the gateway answer the charge point.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from confluent_kafka import KafkaException
+
+from chargestream.domain.frames import FrameEvent
+from chargestream.eventlog.base import EventLogUnavailable
+from chargestream.eventlog.kafka_clients import AsyncProducer, ensure_topics, producer_config
+
+
+class KafkaEventLog:
+    def __init__(
+        self,
+        client: dict[str, Any],
+        topic: str,
+        *,
+        partitions: int = 12,
+        delivery_timeout: float = 30.0,
+    ) -> None:
+        self._client = client
+        self._topic = topic
+        self._partitions = partitions
+        self._delivery_timeout_ms = int(delivery_timeout * 1000)
+        self._producer: AsyncProducer | None = None
+
+    async def open(self) -> None:
+        await asyncio.to_thread(ensure_topics, self._client, {self._topic: self._partitions})
+        config = producer_config(self._client, **{"message.timeout.ms": self._delivery_timeout_ms})
+        self._producer = AsyncProducer(config)
+        self._producer.start()
+
+    async def close(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def append(self, events: Sequence[FrameEvent]) -> None:
+        if self._producer is None:
+            raise EventLogUnavailable("event log is closed")
+        try:
+            deliveries = [
+                self._producer.produce(
+                    self._topic,
+                    event.charge_point_id.encode(),
+                    event.frame.encode(),
+                    event.headers(),
+                )
+                for event in events
+            ]
+        except BufferError as error:
+            raise EventLogUnavailable(f"producer queue full: {error}") from None
+        try:
+            await asyncio.gather(*deliveries)
+        except KafkaException as error:
+            raise EventLogUnavailable(f"Kafka did not store the frames: {error}") from None

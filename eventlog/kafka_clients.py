@@ -1,0 +1,143 @@
+"""confluent-kafka plumbing shared by the event log, commands and replay.
+
+Clients are created from settings here and nowhere else, so every producer
+agrees on partitioning (murmur2, like the Java client and Faust) and
+durability (acks=all, idempotent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from chargestream.domain.settings import Settings
+
+
+def client_config(settings: Settings) -> dict[str, Any]:
+    """Connection and security options shared by every Kafka client."""
+    config: dict[str, Any] = {
+        "bootstrap.servers": settings.kafka_bootstrap,
+        "security.protocol": settings.kafka_security_protocol,
+    }
+    if settings.kafka_sasl_mechanism:
+        config["sasl.mechanism"] = settings.kafka_sasl_mechanism
+    if settings.kafka_sasl_username is not None:
+        config["sasl.username"] = settings.kafka_sasl_username
+        config["sasl.password"] = settings.kafka_sasl_password or ""
+    if settings.kafka_ca_file is not None:
+        config["ssl.ca.location"] = str(settings.kafka_ca_file)
+    return config
+
+
+def producer_config(client: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        **client,
+        "enable.idempotence": True,
+        "acks": "all",
+        "linger.ms": 5,
+        "partitioner": "murmur2_random",
+        "compression.type": "lz4",
+        "message.timeout.ms": 30000,
+        **extra,
+    }
+
+
+def ensure_topics(client: dict[str, Any], topics: dict[str, int], timeout: float = 30.0) -> None:
+    """Create missing topics (name -> partitions); existing ones are left alone."""
+    admin = AdminClient(client)
+    existing = admin.list_topics(timeout=timeout).topics
+    wanted = [
+        NewTopic(name, num_partitions=partitions, replication_factor=-1)
+        for name, partitions in topics.items()
+        if name not in existing
+    ]
+    if not wanted:
+        return
+    for future in admin.create_topics(wanted, request_timeout=timeout).values():
+        try:
+            future.result(timeout)
+        except KafkaException as error:
+            if error.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise
+
+
+class PollingThread:
+    """Calls ``poll`` in a daemon thread until stopped (delivery reports, messages)."""
+
+    def __init__(self, name: str, poll: Callable[[float], object]) -> None:
+        self._poll = poll
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._poll(0.05)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join()
+
+
+class AsyncProducer:
+    """A Producer whose ``produce`` returns an awaitable delivery report."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self._producer = Producer(config)
+        self._poller = PollingThread("kafka-producer-poll", self._producer.poll)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._poller.start()
+
+    def produce(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> asyncio.Future[Message]:
+        assert self._loop is not None, "start() first"
+        loop = self._loop
+        future: asyncio.Future[Message] = loop.create_future()
+
+        def delivered(error: KafkaError | None, message: Message) -> None:
+            loop.call_soon_threadsafe(_settle, future, error, message)
+
+        self._producer.produce(topic, value, key, headers=headers, on_delivery=delivered)
+        return future
+
+    async def stop(self, timeout: float = 10.0) -> int:
+        """Flush; returns how many messages were still undelivered."""
+        remaining = await asyncio.to_thread(self._producer.flush, timeout)
+        self._poller.stop()
+        return remaining
+
+
+def _settle(future: asyncio.Future[Message], error: KafkaError | None, message: Message) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(KafkaException(error))
+    else:
+        future.set_result(message)
+
+
+def consumer(client: dict[str, Any], group_id: str, **extra: Any) -> Consumer:
+    return Consumer(
+        {
+            **client,
+            "group.id": group_id,
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            **extra,
+        }
+    )

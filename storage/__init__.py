@@ -1,0 +1,1 @@
+"""Storage: the ``Store`` contract and its back ends (SQLite embedded, Cassandra for the stack)."""

@@ -1,0 +1,223 @@
+"""The embedded mode as a whole: restart, replay, alerts, and the real process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from ocpp.v16 import call
+
+from chargestream.app.embedded import EmbeddedCsms
+from chargestream.storage.base import Store
+from tests.conftest import RunningCsms, eventually, free_port, make_settings
+from tests.ocpp_client import charge_point
+
+T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+def at(seconds: int) -> str:
+    moment = T0 + timedelta(seconds=seconds)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+async def charge(url: str, charge_point_id: str, temperatures: list[float], start: int = 0) -> int:
+    """A full session whose MeterValues carry the given temperatures, from ``start`` s past T0.
+
+    Sessions with the same charge point and start are the same StartTransaction
+    (and get the same transactionId).
+    """
+    async with charge_point(url, charge_point_id) as cp:
+        await cp.call(call.BootNotification(charge_point_model="EVA040", charge_point_vendor="BYD"))
+        await cp.call(
+            call.StatusNotification(connector_id=1, error_code="NoError", status="Preparing")
+        )
+        started = await cp.call(
+            call.StartTransaction(connector_id=1, id_tag="TAG1", meter_start=0, timestamp=at(start))
+        )
+        for i, temperature in enumerate(temperatures, start=1):
+            await cp.call(
+                call.MeterValues(
+                    connector_id=1,
+                    transaction_id=started.transaction_id,
+                    meter_value=[
+                        {
+                            "timestamp": at(start + 10 * i),
+                            "sampledValue": [
+                                {"value": str(1000 * i), "unit": "Wh"},
+                                {
+                                    "value": str(temperature),
+                                    "measurand": "Temperature",
+                                    "unit": "Celsius",
+                                },
+                            ],
+                        }
+                    ],
+                )
+            )
+        await cp.call(
+            call.StatusNotification(connector_id=1, error_code="GroundFailure", status="Faulted")
+        )
+        await cp.call(
+            call.StopTransaction(
+                meter_stop=1000 * len(temperatures),
+                timestamp=at(start + 10 * len(temperatures) + 5),
+                transaction_id=started.transaction_id,
+            )
+        )
+        return started.transaction_id
+
+
+async def views(store: Store, charge_point_id: str) -> dict[str, object]:
+    sessions = await store.sessions_for_charge_point(charge_point_id)
+    return {
+        "state": await store.get_charge_point_state(charge_point_id),
+        "history": await store.status_history(
+            charge_point_id, T0 - timedelta(days=1), datetime.now(UTC) + timedelta(days=1)
+        ),
+        "sessions": sessions,
+        "meter": [await store.meter_values(s.transaction_id) for s in sessions],
+        "alerts": await store.alerts(limit=1000),
+    }
+
+
+async def test_threshold_and_faulted_alerts_open_and_close(csms: RunningCsms) -> None:
+    await csms.api.put(
+        "/api/v1/alert-rules/hot",
+        json={"measurand": "Temperature", "operator": ">", "threshold": 60, "severity": "critical"},
+    )
+    await csms.app.processor.refresh_rules()
+    await charge(csms.ocpp_url, "CP-HOT", [40, 75, 80, 50])
+
+    async def alerts():
+        found = (await csms.api.get("/api/v1/alerts")).json()
+        kinds = {a["kind"] for a in found}
+        return found if {"threshold", "faulted"} <= kinds else None
+
+    found = {a["kind"]: a for a in await eventually(alerts)}
+    hot = found["threshold"]
+    assert hot["rule_id"] == "hot" and hot["value"] == 75 and hot["closed_at"] is not None
+    assert found["faulted"]["closed_at"] is None
+    open_alerts = (await csms.api.get("/api/v1/alerts", params={"open": "true"})).json()
+    assert [a["kind"] for a in open_alerts] == ["faulted"]
+    ack = await csms.api.post(
+        f"/api/v1/alerts/{found['faulted']['alert_id']}/acknowledge", json={"by": "ops"}
+    )
+    assert ack.status_code == 200
+
+
+async def test_replay_rebuilds_identical_views(csms: RunningCsms) -> None:
+    await charge(csms.ocpp_url, "CP-R", [30, 31, 32])
+    app = csms.app
+
+    async def caught_up():  # the disconnect is derived too: nothing more will come
+        if await app.processor.process_available() > 0:
+            return None
+        snapshot = await views(app.store, "CP-R")
+        return snapshot if not snapshot["state"].connected else None
+
+    before = await eventually(caught_up)
+    assert before["sessions"]
+    replayed = await app.processor.rebuild()
+    assert replayed > 10
+    after = await views(app.store, "CP-R")
+    assert [asdict(s) for s in after["sessions"]] == [asdict(s) for s in before["sessions"]]
+    for key in before:
+        assert after[key] == before[key], key
+
+
+async def test_data_survives_a_restart(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    first = EmbeddedCsms(settings)
+    addresses = await first.start()
+    transaction_id = await charge(f"ws://127.0.0.1:{addresses.ocpp_port}/ocpp", "CP-S", [20])
+    await first.stop()
+
+    second = EmbeddedCsms(settings)
+    addresses = await second.start()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{addresses.api_port}") as api:
+            session = (await api.get(f"/api/v1/sessions/{transaction_id}")).json()
+            assert session["energy_kwh"] == 1.0
+            async with charge_point(f"ws://127.0.0.1:{addresses.ocpp_port}/ocpp", "CP-S") as cp:
+                start = await cp.call(
+                    call.StartTransaction(
+                        connector_id=1, id_tag="TAG1", meter_start=0, timestamp=at(999)
+                    )
+                )
+            assert start.transaction_id > transaction_id  # ids are never reused
+    finally:
+        await second.stop()
+
+
+async def test_chargestream_run_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    ocpp_port, api_port, ui_port = free_port(), free_port(), free_port()
+    env = {
+        **os.environ,
+        "CHARGESTREAM_DATA_DIR": str(tmp_path),
+        "CHARGESTREAM_OCPP_PORT": str(ocpp_port),
+        "CHARGESTREAM_API_PORT": str(api_port),
+        "CHARGESTREAM_UI_PORT": str(ui_port),
+        "CHARGESTREAM_LOG_FORMAT": "json",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chargestream.app.cli", "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}") as api:
+
+            async def healthy():
+                if process.poll() is not None:
+                    raise AssertionError(process.communicate()[1].decode())
+                try:
+                    return (await api.get("/healthz")).json()
+                except httpx.TransportError:
+                    return None
+
+            health = await eventually(healthy, timeout=30)
+            assert health["status"] == "ok" and health["mode"] == "embedded"
+            async with charge_point(f"ws://127.0.0.1:{ocpp_port}/ocpp", "CP-P") as cp:
+                await cp.call(call.Heartbeat())
+
+            async def dashboard_up():
+                try:
+                    response = await api.get(f"http://127.0.0.1:{ui_port}/_stcore/health")
+                except httpx.TransportError:
+                    return False
+                return response.status_code == 200
+
+            await eventually(dashboard_up, timeout=60)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = await asyncio.to_thread(process.communicate, timeout=30)
+        assert process.returncode == 0, stderr.decode()
+        assert b'"event":"stopped"' in stderr
+        assert b"Dashboard operator created: admin / " in stdout
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+    assert (tmp_path / "events.db").exists() and (tmp_path / "chargestream.db").exists()
+    assert (tmp_path / "operators.json").exists()
+
+
+def test_bad_setting_stops_the_start_with_a_clear_message(tmp_path: Path) -> None:
+    env = {**os.environ, "CHARGESTREAM_OCPP_PORT": "ninety"}
+    result = subprocess.run(
+        [sys.executable, "-m", "chargestream.app.cli", "run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert "CHARGESTREAM_OCPP_PORT" in result.stdout + result.stderr

@@ -1,0 +1,119 @@
+"""SqliteStore: the storage contract, plus what only a file-backed store has."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chargestream.domain.records import ChargePointState, Registration, Session
+from chargestream.storage.sqlite import MAX_TRANSACTION_ID, SCHEMA_VERSION, SqliteStore
+from tests.storage_contract import StoreContract, at, full_session
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    store = SqliteStore(tmp_path / "store.db")
+    await store.open()
+    yield store
+    await store.close()
+
+
+class TestSqliteStore(StoreContract):
+    pass
+
+
+def raw(path: Path, sql: str, *params: Any) -> list[Any]:
+    """Run one statement on a connection of its own, as another process would."""
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+async def test_data_survives_close_and_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    first = SqliteStore(path)
+    await first.open()
+    await first.put_registration(Registration("CP-1", created_at=at(0)))
+    await first.upsert([full_session(1)])
+    await first.close()
+
+    second = SqliteStore(path)
+    await second.open()
+    try:
+        assert await second.get_registration("CP-1") == Registration("CP-1", created_at=at(0))
+        assert await second.get_session(1) == full_session(1)
+    finally:
+        await second.close()
+
+
+async def test_second_connection_sees_committed_data(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    writer, reader = SqliteStore(path), SqliteStore(path)
+    await writer.open()
+    await reader.open()
+    try:
+        assert await reader.recent_sessions() == []
+        await writer.upsert([full_session(1)])
+        assert await reader.recent_sessions() == [full_session(1)]
+        await reader.put_registration(Registration("CP-1"))
+        assert await writer.list_registrations() == [Registration("CP-1")]
+    finally:
+        await reader.close()
+        await writer.close()
+
+
+async def test_open_creates_directories_and_records_schema(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "store.db"
+    store = SqliteStore(path)
+    await store.open()
+    await store.close()
+    assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    assert raw(path, "PRAGMA journal_mode") == [("wal",)]
+
+
+async def test_open_refuses_a_newer_schema(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    raw(path, f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    store = SqliteStore(path)
+    with pytest.raises(RuntimeError, match="newer"):
+        await store.open()
+    with pytest.raises(RuntimeError, match="not open"):
+        await store.list_registrations()
+
+
+async def test_use_after_close_raises(store: SqliteStore) -> None:
+    await store.close()
+    with pytest.raises(RuntimeError, match="not open"):
+        await store.get_session(1)
+    await store.close()  # closing twice is harmless
+
+
+async def test_transaction_ids_stop_at_int32_max(store: SqliteStore) -> None:
+    assert await store.allocate_transaction_id("first") == 1
+    raw(
+        store.path,
+        "UPDATE sqlite_sequence SET seq = ? WHERE name = 'transaction_ids'",
+        MAX_TRANSACTION_ID - 1,
+    )
+    assert await store.allocate_transaction_id("last") == MAX_TRANSACTION_ID
+    with pytest.raises(RuntimeError, match="exhausted"):
+        await store.allocate_transaction_id("one too many")
+    assert await store.allocate_transaction_id("first") == 1
+    assert await store.allocate_transaction_id("last") == MAX_TRANSACTION_ID
+
+
+async def test_upsert_is_one_transaction(store: SqliteStore) -> None:
+    broken = Session(2, charge_point_id=None)  # type: ignore[arg-type]
+    with pytest.raises(sqlite3.IntegrityError):
+        await store.upsert([ChargePointState("CP-1"), full_session(1), broken])
+    assert await store.list_charge_point_states() == []
+    assert await store.get_session(1) is None
+
+
+async def test_upsert_rejects_operator_data(store: SqliteStore) -> None:
+    with pytest.raises(TypeError, match="Registration"):
+        await store.upsert([Registration("CP-1")])  # type: ignore[list-item]
