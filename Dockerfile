@@ -33,6 +33,7 @@ RUN mkdir chargestream \
 # chargestream/ links to the rooms beside it (docs/adr/0007-one-package-many-rooms.md)
 COPY chargestream ./chargestream
 COPY domain ./domain
+COPY sqlite ./sqlite
 COPY eventlog ./eventlog
 COPY storage ./storage
 COPY gateway ./gateway

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from chargestream.domain.frames import Direction, EventKind, FrameEvent, LoggedEvent, MessageType
 from chargestream.eventlog.base import EventLogUnavailable
+from chargestream.sqlite.connections import connect, write_transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS frames (
@@ -78,11 +79,8 @@ class SqliteEventLog:
         self._flusher = asyncio.create_task(self._flush_forever(), name="eventlog-flusher")
 
     def _connect(self, writer: bool) -> sqlite3.Connection:
-        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout=5000")
+        conn = connect(self._path, writer=writer, synchronous=self._sync)
         if writer:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(f"PRAGMA synchronous={self._sync.upper()}")
             conn.executescript(SCHEMA)
         return conn
 
@@ -137,7 +135,7 @@ class SqliteEventLog:
         """
         assert self._write_conn is not None
         whole = len(rows) - len(rows) % ROWS_PER_INSERT
-        with _transaction(self._write_conn):
+        with write_transaction(self._write_conn):
             for start in range(0, whole, ROWS_PER_INSERT):
                 chunk = rows[start : start + ROWS_PER_INSERT]
                 self._write_conn.execute(_MULTI_INSERT, list(chain.from_iterable(chunk)))
@@ -188,7 +186,7 @@ class SqliteEventLog:
     ) -> None:
         def run() -> None:
             assert self._write_conn is not None
-            with _transaction(self._write_conn):
+            with write_transaction(self._write_conn):
                 self._write_conn.executemany(
                     "INSERT OR REPLACE INTO processor_state VALUES (?, ?, ?)",
                     [(name, cp, state) for cp, state in states],
@@ -202,22 +200,11 @@ class SqliteEventLog:
     async def reset_checkpoint(self, name: str) -> None:
         def run() -> None:
             assert self._write_conn is not None
-            with _transaction(self._write_conn):
+            with write_transaction(self._write_conn):
                 self._write_conn.execute("DELETE FROM processor_state WHERE name = ?", (name,))
                 self._write_conn.execute("DELETE FROM checkpoints WHERE name = ?", (name,))
 
         await asyncio.get_running_loop().run_in_executor(self._writer, run)
-
-
-class _transaction:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-
-    def __enter__(self) -> None:
-        self._conn.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: object, *_: object) -> None:
-        self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
 
 
 def _row(event: FrameEvent) -> tuple[object, ...]:

@@ -19,9 +19,8 @@ import dataclasses
 import json
 import sqlite3
 import types
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from pathlib import Path
@@ -40,6 +39,7 @@ from chargestream.domain.records import (
     Session,
     StatusInterval,
 )
+from chargestream.sqlite.connections import connect, write_transaction
 
 SCHEMA_VERSION = 1
 MAX_TRANSACTION_ID = 2**31 - 1
@@ -344,23 +344,6 @@ def _alert(row: Sequence[Any]) -> Alert:
     )
 
 
-@contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """A write transaction that takes the write lock at BEGIN.
-
-    In WAL mode a deferred transaction that read and then writes fails at once
-    with SQLITE_BUSY if another connection wrote meanwhile; waiting for the
-    lock at BEGIN lets busy_timeout apply instead.
-    """
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
 class SqliteStore:
     """``chargestream.storage.base.Store`` on a SQLite file; safe to share with reader processes."""
 
@@ -388,7 +371,7 @@ class SqliteStore:
         return self._db.execute(sql, params).fetchall()
 
     def _write(self, sql: str, *params: Any) -> int:
-        """One statement (autocommitted outside ``_transaction``); the rows it changed."""
+        """One statement (autocommitted outside ``write_transaction``); the rows it changed."""
         return self._db.execute(sql, params).rowcount
 
     def _get(self, table: _Table, key: Any) -> Any:
@@ -424,12 +407,9 @@ class SqliteStore:
 
     def _connect(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
+        conn = connect(self.path, writer=True)
         try:
-            conn.execute("PRAGMA busy_timeout = 5000")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            with _transaction(conn):
+            with write_transaction(conn):
                 (version,) = conn.execute("PRAGMA user_version").fetchone()
                 if version > SCHEMA_VERSION:
                     raise RuntimeError(
@@ -469,7 +449,7 @@ class SqliteStore:
             if type(record) not in _DERIVED:
                 raise TypeError(f"not a derived record: {type(record).__name__}")
             batches.setdefault(type(record), []).append(record)
-        with _transaction(self._db):
+        with write_transaction(self._db):
             if Session in batches:
                 batches[Session] = self._keeping_start(batches[Session])  # type: ignore[arg-type]
             for kind, batch in batches.items():
@@ -499,7 +479,7 @@ class SqliteStore:
         await self._run(self._clear_derived)
 
     def _clear_derived(self) -> None:
-        with _transaction(self._db):
+        with write_transaction(self._db):
             for table in _DERIVED_TABLES:
                 self._db.execute(f"DELETE FROM {table}")
 
@@ -592,7 +572,7 @@ class SqliteStore:
 
     def _allocate_transaction_id(self, start_key: str) -> int:
         # IMMEDIATE: another process allocating from the same file waits for us.
-        with _transaction(self._db):
+        with write_transaction(self._db):
             rows = self._fetch(
                 "SELECT transaction_id FROM transaction_ids WHERE start_key = ?", start_key
             )
@@ -632,7 +612,7 @@ class SqliteStore:
         return await self._run(self._acknowledge_alert, alert_id, by, at)
 
     def _acknowledge_alert(self, alert_id: str, by: str, at: datetime) -> bool:
-        with _transaction(self._db):
+        with write_transaction(self._db):
             if not self._fetch("SELECT 1 FROM alerts WHERE alert_id = ?", alert_id):
                 return False
             self._write(

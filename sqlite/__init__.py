@@ -1,0 +1,1 @@
+"""SQLite plumbing the embedded event log and the embedded store share."""
