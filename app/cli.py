@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from chargestream.domain.settings import Settings, SettingsError
 
@@ -24,7 +25,7 @@ def _server_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, help="embedded data directory (default ./data)")
 
 
-def settings_from(args: argparse.Namespace, **fixed: object) -> Settings:
+def settings_from(args: argparse.Namespace, **fixed: Any) -> Settings:
     """Settings from the environment and flags, with logging configured from them."""
     from chargestream.app.logs import configure_logging
 
@@ -121,7 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     actions: dict[str, Callable[[argparse.Namespace], int]] = {}
 
-    def command(name: str, help: str, action: Callable[[argparse.Namespace], int]):
+    def command(
+        name: str, help: str, action: Callable[[argparse.Namespace], int]
+    ) -> argparse.ArgumentParser:
         actions[name] = action
         return commands.add_parser(name, help=help, description=help)
 

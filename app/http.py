@@ -35,7 +35,8 @@ class HttpServer:
                 await self._task  # raises why it could not start
                 raise RuntimeError("the HTTP server stopped during start-up")
             await asyncio.sleep(0.01)
-        return self._server.servers[0].sockets[0].getsockname()[1]
+        port: int = self._server.servers[0].sockets[0].getsockname()[1]
+        return port
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -131,7 +131,7 @@ def wait_healthy(child: Child, timeout: float) -> None:
     """Poll the child's health URL until 200; RuntimeError if it exits or times out."""
     deadline = time.monotonic() + timeout
     while True:
-        assert child.process is not None
+        assert child.process is not None and child.health_url is not None
         if child.process.poll() is not None:
             raise RuntimeError(f"{child.name} exited with {child.process.returncode}")
         try:

@@ -10,9 +10,9 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaException, Message
 
-from chargestream.domain.frames import FrameEvent
+from chargestream.domain.frames import FrameEvent, LoggedEvent
 from chargestream.eventlog.base import EventLogUnavailable
 from chargestream.eventlog.kafka_clients import AsyncProducer, ensure_topics, producer_config
 
@@ -62,3 +62,17 @@ class KafkaEventLog:
             await asyncio.gather(*deliveries)
         except KafkaException as error:
             raise EventLogUnavailable(f"Kafka did not store the frames: {error}") from None
+
+
+def logged_event(message: Message) -> LoggedEvent:
+    """A consumed record of the frames topic as the event it holds, at its offset."""
+    key, value, offset = message.key(), message.value(), message.offset()
+    if not isinstance(key, bytes) or not isinstance(value, bytes) or offset is None:
+        raise ValueError("not a frame event: a record without key, value or offset")
+    headers = message.headers()
+    pairs = (
+        [(n, raw) for n, raw in headers if isinstance(raw, bytes)]
+        if isinstance(headers, list)
+        else []
+    )
+    return LoggedEvent(offset, FrameEvent.from_headers(key, value, pairs))

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 
 from chargestream.domain.settings import Settings
 
@@ -103,7 +104,7 @@ class AsyncProducer:
         topic: str,
         key: bytes | None,
         value: bytes,
-        headers: list[tuple[str, bytes]] | None = None,
+        headers: Sequence[tuple[str, bytes]] = (),
     ) -> asyncio.Future[Message]:
         assert self._loop is not None, "start() first"
         loop = self._loop
@@ -112,7 +113,8 @@ class AsyncProducer:
         def delivered(error: KafkaError | None, message: Message) -> None:
             loop.call_soon_threadsafe(_settle, future, error, message)
 
-        self._producer.produce(topic, value, key, headers=headers, on_delivery=delivered)
+        kafka_headers: list[tuple[str, str | bytes | None]] = list(headers)
+        self._producer.produce(topic, value, key, headers=kafka_headers, on_delivery=delivered)
         return future
 
     async def stop(self, timeout: float = 10.0) -> int:

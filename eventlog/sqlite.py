@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
 from pathlib import Path
+from typing import Any
 
 from chargestream.domain.frames import Direction, EventKind, FrameEvent, LoggedEvent, MessageType
 from chargestream.eventlog.base import EventLogUnavailable
@@ -223,21 +224,21 @@ def _row(event: FrameEvent) -> tuple[object, ...]:
     )
 
 
-def _logged(row: tuple[object, ...]) -> LoggedEvent:
+def _logged(row: tuple[Any, ...]) -> LoggedEvent:
     (position, cp, kind, frame, node, conn, seq, ts, direction, mtype, mid, action) = row
     return LoggedEvent(
-        position=int(position),  # type: ignore[arg-type]
+        position=int(position),
         event=FrameEvent(
             charge_point_id=str(cp),
             kind=EventKind(kind),
             frame=str(frame),
             node=str(node),
             connection_id=str(conn),
-            sequence=int(seq),  # type: ignore[arg-type]
-            received_us=int(ts),  # type: ignore[arg-type]
+            sequence=int(seq),
+            received_us=int(ts),
             direction=Direction(direction) if direction else None,
             message_type=MessageType(mtype) if mtype is not None else None,
-            message_id=mid,  # type: ignore[arg-type]
-            action=action,  # type: ignore[arg-type]
+            message_id=mid,
+            action=action,
         ),
     )

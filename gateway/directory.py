@@ -17,8 +17,6 @@ from chargestream.storage.base import Store
 
 T = TypeVar("T")
 
-_MISSING = object()
-
 
 class TtlCache(Generic[T]):
     def __init__(
@@ -36,9 +34,9 @@ class TtlCache(Generic[T]):
 
     async def get(self, key: str) -> T | None:
         now = self._clock()
-        entry = self._entries.get(key, _MISSING)
-        if entry is not _MISSING and entry[0] > now:  # type: ignore[index]
-            return entry[1]  # type: ignore[index]
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] > now:
+            return entry[1]
         value = await self._load(key)
         if len(self._entries) >= self._max_entries:
             self._entries.clear()

@@ -70,7 +70,8 @@ class Gateway:
             max_size=self.settings.max_frame_bytes * HARD_LIMIT_FACTOR,
             reuse_port=self.settings.reuse_port,
         )
-        return self._server.sockets[0].getsockname()[1]
+        bound: int = self._server.sockets[0].getsockname()[1]
+        return bound
 
     async def stop(self) -> None:
         """Close every WebSocket (charge points reconnect elsewhere) and stop listening."""

@@ -16,9 +16,9 @@ from collections.abc import Callable
 
 from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
-from chargestream.domain.frames import FrameEvent, LoggedEvent
 from chargestream.domain.records import DerivedRecord
 from chargestream.domain.settings import Settings
+from chargestream.eventlog.kafka import logged_event
 from chargestream.eventlog.kafka_clients import client_config, consumer
 from chargestream.storage.base import Store
 from chargestream.streams.derive import ChargePointDerivation, DerivationSettings, derive
@@ -64,20 +64,17 @@ async def _replay(
             messages = await asyncio.to_thread(reader.consume, BATCH, 1.0)
             records: list[DerivedRecord] = []
             for message in messages:
-                if message.error() is not None or message.partition() not in pending:
+                partition = message.partition()
+                if message.error() is not None or partition is None or partition not in pending:
                     continue
-                event = FrameEvent.from_headers(
-                    message.key(), message.value(), list(message.headers() or ())
-                )
-                cp = event.charge_point_id
-                states[cp], derived = derive(
-                    states.get(cp), LoggedEvent(message.offset(), event), derivation
-                )
-                if since_us is None or event.received_us >= since_us:
+                logged = logged_event(message)
+                cp = logged.event.charge_point_id
+                states[cp], derived = derive(states.get(cp), logged, derivation)
+                if since_us is None or logged.event.received_us >= since_us:
                     records.extend(derived)
                 total += 1
-                if message.offset() + 1 >= ends[message.partition()]:
-                    pending.discard(message.partition())
+                if logged.position + 1 >= ends[partition]:
+                    pending.discard(partition)
             await store.upsert(records)
             progress(total)
         return total

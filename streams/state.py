@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import MISSING, dataclass, fields, is_dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any, TypeVar
 
 import orjson
@@ -80,12 +79,17 @@ class ChargePointDerivation:
         return _decode(cls, raw)
 
 
-@cache
+_FIELDS: dict[type, tuple[tuple[str, Any, bool], ...]] = {}
+
+
 def _fields(cls: type) -> tuple[tuple[str, Any, bool], ...]:
     """(name, default or MISSING, holds a datetime) per field; ``fields()`` is slow per call."""
-    return tuple(
-        (field.name, field.default, "datetime" in str(field.type)) for field in fields(cls)
-    )
+    known = _FIELDS.get(cls)
+    if known is None:
+        known = _FIELDS[cls] = tuple(
+            (field.name, field.default, "datetime" in str(field.type)) for field in fields(cls)
+        )
+    return known
 
 
 def _encode(obj: Any) -> dict[str, Any]:

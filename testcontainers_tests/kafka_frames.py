@@ -8,6 +8,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from chargestream.domain.frames import FrameEvent
 from chargestream.domain.settings import Settings
+from chargestream.eventlog.kafka import logged_event
 
 
 def frames_of(settings: Settings, charge_point_id: str) -> list[FrameEvent]:
@@ -27,8 +28,7 @@ def frames_of(settings: Settings, charge_point_id: str) -> list[FrameEvent]:
             for message in reader.consume(500, 5):
                 left -= 1
                 if message.key() == charge_point_id.encode():
-                    headers = list(message.headers() or ())
-                    events.append(FrameEvent.from_headers(message.key(), message.value(), headers))
+                    events.append(logged_event(message).event)
         return events
     finally:
         reader.close()

@@ -89,7 +89,10 @@ class ApiClient:
         response = self._checked(
             "GET", f"/api/v1/charge-points/{_seg(charge_point_id)}/frames", params={"limit": limit}
         )
-        return response.json()
+        frames = response.json()
+        if not isinstance(frames, list):
+            raise ApiError(f"unexpected answer to a frames request: {type(frames).__name__}")
+        return frames
 
     # -- operator data
 

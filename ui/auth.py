@@ -25,7 +25,7 @@ OPERATOR_KEY = "operator"
 def signed_in_operator(config: Settings) -> str | None:
     """The operator signed in to this browser session, if still configured."""
     name = st.session_state.get(OPERATOR_KEY)
-    if name is None:
+    if not isinstance(name, str):
         return None
     try:
         known = name in load_operators(config.data_dir)

@@ -75,7 +75,7 @@ def timeline_frame(
 def status_timeline(frame: pd.DataFrame, start: datetime, end: datetime) -> alt.Chart:
     """A Gantt chart: one row per connector, one bar per status interval."""
     order = frame.drop_duplicates("connector").sort_values("connector_id")["connector"].tolist()
-    return (
+    chart: alt.Chart = (
         alt.Chart(frame)
         .mark_bar()
         .encode(
@@ -99,9 +99,10 @@ def status_timeline(frame: pd.DataFrame, start: datetime, end: datetime) -> alt.
         )
         .properties(height=alt.Step(44))
     )
+    return chart
 
 
-def status_counts(counts: pd.DataFrame) -> alt.Chart:
+def status_counts(counts: pd.DataFrame) -> alt.LayerChart:
     """Horizontal bars of ``count`` per ``status``, in the status colours."""
     base = alt.Chart(counts).encode(
         x=alt.X("count:Q", title="connectors", axis=alt.Axis(tickMinStep=1, format="d")),
@@ -112,7 +113,8 @@ def status_counts(counts: pd.DataFrame) -> alt.Chart:
         tooltip=["status:N", "count:Q"],
     )
     labels = base.mark_text(align="left", dx=4).encode(text="count:Q")
-    return (bars + labels).properties(height=alt.Step(30))
+    layered: alt.LayerChart = (bars + labels).properties(height=alt.Step(30))
+    return layered
 
 
 def measurand_charts(values: pd.DataFrame, measurands: Sequence[str]) -> alt.VConcatChart:
@@ -132,7 +134,8 @@ def measurand_charts(values: pd.DataFrame, measurands: Sequence[str]) -> alt.VCo
             )
             .properties(height=180)
         )
-    return alt.vconcat(*charts).resolve_scale(x="shared", color="independent")
+    stacked: alt.VConcatChart = alt.vconcat(*charts).resolve_scale(x="shared", color="independent")
+    return stacked
 
 
 def comparison_chart(values: pd.DataFrame, measurands: Sequence[str]) -> alt.Chart:
@@ -141,7 +144,7 @@ def comparison_chart(values: pd.DataFrame, measurands: Sequence[str]) -> alt.Cha
     grouped = selected.groupby("series")["value"]
     low, high = grouped.transform("min"), grouped.transform("max")
     selected["scaled"] = ((selected["value"] - low) / (high - low).where(high > low, 1)).fillna(0)
-    return (
+    chart: alt.Chart = (
         alt.Chart(selected)
         .mark_line()
         .encode(
@@ -152,3 +155,4 @@ def comparison_chart(values: pd.DataFrame, measurands: Sequence[str]) -> alt.Cha
         )
         .properties(height=320)
     )
+    return chart
