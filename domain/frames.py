@@ -3,7 +3,7 @@
 Every OCPP frame the gateway receives or sends, and every connect and
 disconnect, becomes a ``FrameEvent`` keyed by charge point id. The value is
 the exact frame text; everything else is metadata (Kafka headers or columns
-of the embedded log). See docs/adr/0001-frame-event.md.
+of the embedded log). See docs/adr/0001-frame-event-log.md.
 """
 
 from __future__ import annotations
