@@ -1,17 +1,31 @@
-"""The one place that chooses the storage back end from the settings."""
+"""The one place that builds the event log and the store a deployment's settings name.
+
+The stack's back ends are imported only when asked for, so the embedded mode runs without
+the Kafka and Cassandra drivers installed.
+"""
 
 from __future__ import annotations
 
 from chargestream.domain.settings import Mode, Settings
+from chargestream.eventlog.base import EventLog
+from chargestream.eventlog.sqlite import SqliteEventLog
 from chargestream.storage.base import StackStore, Store
+from chargestream.storage.sqlite import SqliteStore
 
 
 def create_store(settings: Settings) -> Store:
+    """The store of the settings' mode (not yet opened)."""
     if settings.mode == Mode.EMBEDDED:
-        from chargestream.storage.sqlite import SqliteStore
-
-        return SqliteStore(settings.store_path)
+        return create_embedded_store(settings)
     return create_stack_store(settings)
+
+
+def create_embedded_store(settings: Settings) -> SqliteStore:
+    return SqliteStore(settings.store_path)
+
+
+def create_embedded_event_log(settings: Settings) -> SqliteEventLog:
+    return SqliteEventLog(settings.event_log_path, sync=settings.log_sync)
 
 
 def create_stack_store(settings: Settings) -> StackStore:
@@ -29,4 +43,16 @@ def create_stack_store(settings: Settings) -> StackStore:
         status_ttl_days=settings.cassandra_status_ttl_days,
         meter_ttl_days=settings.cassandra_meter_ttl_days,
         frames_ttl_hours=settings.cassandra_frames_ttl_hours,
+    )
+
+
+def create_stack_event_log(settings: Settings) -> EventLog:
+    from chargestream.eventlog.kafka import KafkaEventLog
+    from chargestream.eventlog.kafka_clients import client_config
+
+    return KafkaEventLog(
+        client_config(settings),
+        settings.frames_topic,
+        partitions=settings.frames_partitions,
+        delivery_timeout=settings.kafka_delivery_timeout,
     )

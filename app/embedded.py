@@ -13,17 +13,16 @@ import subprocess
 from dataclasses import dataclass, replace
 
 from chargestream.api import create_api
+from chargestream.app.backends import create_embedded_event_log, create_embedded_store
 from chargestream.app.dashboard import start_ui, stop_ui
 from chargestream.app.http import HttpServer
 from chargestream.app.lifecycle import serve_until_signal, settle_garbage_collector
 from chargestream.domain.settings import Settings
-from chargestream.eventlog.sqlite import SqliteEventLog
 from chargestream.gateway.commands import CommandService
 from chargestream.gateway.directory import Directory
 from chargestream.gateway.handlers import CentralSystem
 from chargestream.gateway.schemas import compile_all
 from chargestream.gateway.server import Gateway
-from chargestream.storage.sqlite import SqliteStore
 from chargestream.streams.derive import DerivationSettings
 from chargestream.streams.runner import LogProcessor
 from chargestream.ui.operators import ensure_default_operator
@@ -40,8 +39,8 @@ class Addresses:
 class EmbeddedCsms:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.store = SqliteStore(settings.store_path)
-        self.event_log = SqliteEventLog(settings.event_log_path, sync=settings.log_sync)
+        self.store = create_embedded_store(settings)
+        self.event_log = create_embedded_event_log(settings)
         self.directory = Directory(self.store, settings.cache_ttl)
         self.gateway = Gateway(
             settings,
@@ -141,8 +140,8 @@ def replay_embedded(settings: Settings) -> int:
 
 
 async def _replay(settings: Settings) -> int:
-    store = SqliteStore(settings.store_path)
-    event_log = SqliteEventLog(settings.event_log_path)
+    store = create_embedded_store(settings)
+    event_log = create_embedded_event_log(settings)
     await store.open()
     await event_log.open()
     processor = LogProcessor(event_log, store, DerivationSettings.of(settings))

@@ -16,13 +16,12 @@ from typing import Any
 
 from chargestream.api import create_api
 from chargestream.api.ops import ops_app
-from chargestream.app.backends import create_stack_store
+from chargestream.app.backends import create_stack_event_log, create_stack_store
 from chargestream.app.http import HttpServer
 from chargestream.app.lifecycle import settle_garbage_collector
 from chargestream.domain.passwords import hash_password, verify_password
 from chargestream.domain.records import Registration
 from chargestream.domain.settings import Settings
-from chargestream.eventlog.kafka import KafkaEventLog
 from chargestream.eventlog.kafka_clients import client_config, ensure_topics
 from chargestream.gateway.commands import CommandService
 from chargestream.gateway.directory import Directory
@@ -42,12 +41,7 @@ class StackGateway:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store = create_stack_store(settings)
-        self.event_log = KafkaEventLog(
-            client_config(settings),
-            settings.frames_topic,
-            partitions=settings.frames_partitions,
-            delivery_timeout=settings.kafka_delivery_timeout,
-        )
+        self.event_log = create_stack_event_log(settings)
         directory = Directory(self.store, settings.cache_ttl)
         self.gateway = Gateway(
             settings,
