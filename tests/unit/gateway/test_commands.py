@@ -1,0 +1,238 @@
+"""CommandService: one operator command, validated, logged, sent, and ending in one outcome."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from prometheus_client import REGISTRY
+
+from chargestream.domain.records import CommandOutcome, CommandRecord
+from chargestream.gateway.commands import CommandService, UnknownAction
+from chargestream.gateway.connection import NotConnected, Reply
+from chargestream.gateway.ocppj import CallError, CallResult
+from chargestream.storage.sqlite import SqliteStore
+
+START = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+@dataclass
+class Ticking:
+    """A clock that moves one second per reading."""
+
+    now: datetime = START
+
+    def __call__(self) -> datetime:
+        moment = self.now
+        self.now += timedelta(seconds=1)
+        return moment
+
+
+@dataclass
+class ChargePoint:
+    """The gateway's side of a charge point: ``answer`` decides what a CALL gets back."""
+
+    answer: Callable[[str, dict[str, Any]], Any]
+    store: SqliteStore | None = None
+    calls: list[tuple[str, str, dict[str, Any], float]] = field(default_factory=list)
+    logged_while_in_flight: list[CommandRecord] = field(default_factory=list)
+
+    async def dispatch(
+        self, charge_point_id: str, action: str, payload: dict[str, Any], timeout: float
+    ) -> Reply:
+        self.calls.append((charge_point_id, action, payload, timeout))
+        if self.store is not None:
+            self.logged_while_in_flight = await self.store.commands(charge_point_id)
+        result = self.answer(action, payload)
+        if asyncio.iscoroutine(result):
+            result = await asyncio.wait_for(result, timeout)
+        if isinstance(result, BaseException):
+            raise result
+        assert isinstance(result, CallResult | CallError)
+        return Reply(result)
+
+
+def accepted(action: str, payload: dict[str, Any]) -> CallResult:
+    return CallResult("m", {"status": "Accepted"})
+
+
+def service(charge_point: ChargePoint, store: SqliteStore, timeout: float = 30.0) -> CommandService:
+    return CommandService(charge_point.dispatch, store, timeout=timeout, clock=Ticking())
+
+
+def commands_total(outcome: CommandOutcome) -> float:
+    value = REGISTRY.get_sample_value("chargestream_commands_total", {"outcome": outcome.value})
+    return value or 0.0
+
+
+# -- answered
+
+
+async def test_answered_command_returns_the_charge_points_response(store: SqliteStore) -> None:
+    charge_point = ChargePoint(accepted, store)
+    before = commands_total(CommandOutcome.ANSWERED)
+
+    done = await service(charge_point, store).send("CP-1", "Reset", {"type": "Soft"})
+
+    assert done.outcome == CommandOutcome.ANSWERED
+    assert done.response == {"status": "Accepted"}
+    assert done.error is None
+    assert (done.charge_point_id, done.action, done.payload) == ("CP-1", "Reset", {"type": "Soft"})
+    assert (done.requested_at, done.completed_at) == (START, START + timedelta(seconds=1))
+    assert charge_point.calls == [("CP-1", "Reset", {"type": "Soft"}, 30.0)]
+    assert commands_total(CommandOutcome.ANSWERED) == before + 1
+
+
+async def test_command_is_logged_in_flight_before_it_is_sent_then_with_its_outcome(
+    store: SqliteStore,
+) -> None:
+    charge_point = ChargePoint(accepted, store)
+
+    done = await service(charge_point, store).send("CP-1", "ClearCache", {})
+
+    [in_flight] = charge_point.logged_while_in_flight
+    assert in_flight.command_id == done.command_id
+    assert in_flight.outcome is None and in_flight.completed_at is None
+    assert await store.commands("CP-1") == [done]  # replaced by its outcome, not added
+
+
+async def test_answer_that_is_not_an_object_is_stored_as_an_empty_response(
+    store: SqliteStore,
+) -> None:
+    charge_point = ChargePoint(lambda action, payload: CallResult("m", ["not", "an", "object"]))
+    done = await service(charge_point, store).send("CP-1", "ClearCache", {})
+    assert done.outcome == CommandOutcome.ANSWERED and done.response == {}
+
+
+async def test_every_command_gets_its_own_id(store: SqliteStore) -> None:
+    commands = service(ChargePoint(accepted), store)
+    first = await commands.send("CP-1", "ClearCache", {})
+    second = await commands.send("CP-1", "ClearCache", {})
+    assert first.command_id != second.command_id
+    assert [c.command_id for c in await store.commands("CP-1")] == [
+        second.command_id,
+        first.command_id,
+    ]
+
+
+# -- rejected by validation
+
+
+async def test_invalid_command_is_rejected_and_never_sent(store: SqliteStore) -> None:
+    charge_point = ChargePoint(accepted)
+    before = commands_total(CommandOutcome.REJECTED)
+
+    done = await service(charge_point, store).send("CP-1", "Reset", {"type": "Hard-ish"})
+
+    assert done.outcome == CommandOutcome.REJECTED
+    assert done.error is not None and done.error.startswith("PropertyConstraintViolation: ")
+    assert done.response is None
+    assert charge_point.calls == []
+    assert await store.commands("CP-1") == [done]
+    assert commands_total(CommandOutcome.REJECTED) == before + 1
+
+
+async def test_command_missing_a_required_field_is_rejected(store: SqliteStore) -> None:
+    done = await service(ChargePoint(accepted), store).send("CP-1", "UnlockConnector", {})
+    assert done.outcome == CommandOutcome.REJECTED
+    assert done.error is not None and done.error.startswith("OccurenceConstraintViolation: ")
+
+
+@pytest.mark.parametrize("action", ["Frobnicate", "Heartbeat", "BootNotification", "reset"])
+async def test_action_the_central_system_cannot_send_raises_unknown_action(
+    store: SqliteStore, action: str
+) -> None:
+    charge_point = ChargePoint(accepted)
+    with pytest.raises(UnknownAction, match=action):
+        await service(charge_point, store).send("CP-1", action, {})
+    assert charge_point.calls == []
+    assert await store.commands() == []  # not even logged
+
+
+# -- not connected, timed out, failed
+
+
+async def test_command_to_a_charge_point_that_is_not_connected(store: SqliteStore) -> None:
+    charge_point = ChargePoint(lambda action, payload: NotConnected("CP-1"))
+    before = commands_total(CommandOutcome.NOT_CONNECTED)
+
+    done = await service(charge_point, store).send("CP-1", "Reset", {"type": "Soft"})
+
+    assert done.outcome == CommandOutcome.NOT_CONNECTED
+    assert done.error == "not connected" and done.response is None
+    assert await store.commands("CP-1") == [done]
+    assert commands_total(CommandOutcome.NOT_CONNECTED) == before + 1
+
+
+async def test_command_without_an_answer_in_time_times_out(store: SqliteStore) -> None:
+    async def silent() -> CallResult:
+        await asyncio.Event().wait()  # a charge point that never answers
+        raise AssertionError("unreachable")
+
+    charge_point = ChargePoint(lambda action, payload: silent())
+    before = commands_total(CommandOutcome.TIMED_OUT)
+
+    done = await service(charge_point, store).send("CP-1", "ClearCache", {}, timeout=0.01)
+
+    assert done.outcome == CommandOutcome.TIMED_OUT
+    assert done.error == "no answer in time" and done.response is None
+    assert charge_point.calls[0][3] == 0.01  # the call's own timeout, not the default
+    assert await store.commands("CP-1") == [done]
+    assert commands_total(CommandOutcome.TIMED_OUT) == before + 1
+
+
+async def test_default_timeout_is_passed_to_the_charge_point_call(store: SqliteStore) -> None:
+    charge_point = ChargePoint(accepted)
+    await service(charge_point, store, timeout=12.5).send("CP-1", "ClearCache", {})
+    assert charge_point.calls[0][3] == 12.5
+
+
+async def test_command_answered_with_a_callerror_failed(store: SqliteStore) -> None:
+    charge_point = ChargePoint(
+        lambda action, payload: CallError(
+            "m", "NotImplemented", "GetLocalListVersion not supported", {"since": "1.5"}
+        )
+    )
+    before = commands_total(CommandOutcome.FAILED)
+
+    done = await service(charge_point, store).send("CP-1", "GetLocalListVersion", {})
+
+    assert done.outcome == CommandOutcome.FAILED
+    assert done.error == "NotImplemented: GetLocalListVersion not supported"
+    assert done.response == {"since": "1.5"}
+    assert await store.commands("CP-1") == [done]
+    assert commands_total(CommandOutcome.FAILED) == before + 1
+
+
+async def test_callerror_details_that_are_not_an_object_are_dropped(store: SqliteStore) -> None:
+    charge_point = ChargePoint(lambda action, payload: CallError("m", "GenericError", "no", "x"))
+    done = await service(charge_point, store).send("CP-1", "ClearCache", {})
+    assert done.outcome == CommandOutcome.FAILED and done.response is None
+
+
+async def test_outcomes_are_logged_per_charge_point_newest_first(store: SqliteStore) -> None:
+    answers: dict[str, Any] = {
+        "CP-ON": CallResult("m", {"status": "Accepted"}),
+        "CP-OFF": NotConnected("CP-OFF"),
+    }
+
+    async def dispatch(cp: str, action: str, payload: dict[str, Any], timeout: float) -> Reply:
+        answer = answers[cp]
+        if isinstance(answer, BaseException):
+            raise answer
+        return Reply(answer)
+
+    commands = CommandService(dispatch, store, timeout=1, clock=Ticking())
+    await commands.send("CP-OFF", "Reset", {"type": "Soft"})
+    await commands.send("CP-ON", "Reset", {"type": "Hard"})
+    await commands.send("CP-ON", "Reset", {"type": "Nope"})
+
+    assert [c.outcome for c in await store.commands("CP-ON")] == [
+        CommandOutcome.REJECTED,
+        CommandOutcome.ANSWERED,
+    ]
+    assert [c.outcome for c in await store.commands("CP-OFF")] == [CommandOutcome.NOT_CONNECTED]
