@@ -23,13 +23,9 @@ from websockets.exceptions import ConnectionClosed
 from chargestream.domain.frames import Direction, EventKind, FrameEvent, MessageType
 from chargestream.eventlog.base import EventLog, EventLogUnavailable
 from chargestream.gateway import metrics, ocppj
+from chargestream.gateway.dispatch import answer_call, read_frame
 from chargestream.gateway.handlers import CallContext, CentralSystem
-from chargestream.gateway.schemas import (
-    ALL_ACTIONS,
-    CENTRAL_SYSTEM_ACTIONS,
-    SchemaViolation,
-    validate_request,
-)
+from chargestream.gateway.schemas import ALL_ACTIONS
 
 log = logging.getLogger("chargestream.gateway")
 
@@ -138,32 +134,22 @@ class Connection:
 
     async def _receive(self, text: str, *, binary: bool) -> bool:
         """Handle one frame; True if an answer was sent."""
-        if binary:
-            fault: ocppj.Message | ocppj.ProtocolFault = ocppj.ProtocolFault(
-                ocppj.guess_message_id(text), "FormationViolation", "OCPP-J uses text frames"
-            )
-        elif len(text) > self._max_frame_bytes // 4 and len(text.encode()) > self._max_frame_bytes:
-            fault = ocppj.ProtocolFault(
-                ocppj.guess_message_id(text),
-                "FormationViolation",
-                f"frame exceeds the limit of {self._max_frame_bytes} bytes",
-            )
-        else:
-            fault = ocppj.parse(text)
-        if isinstance(fault, ocppj.Call):
-            await self._receive_call(text, fault)
+        message = read_frame(text, binary=binary, max_frame_bytes=self._max_frame_bytes)
+        if isinstance(message, ocppj.Call):
+            await self._receive_call(text, message)
             return True
-        if isinstance(fault, ocppj.CallResult | ocppj.CallError):
-            await self._receive_reply(text, fault)
+        if isinstance(message, ocppj.CallResult | ocppj.CallError):
+            await self._receive_reply(text, message)
             return False
-        return await self._receive_fault(text, fault)
+        return await self._receive_fault(text, message)
 
     async def _receive_call(self, text: str, call: ocppj.Call) -> None:
         metrics.calls(call.action if call.action in ALL_ACTIONS else "other").inc()
         incoming = self.event(
             EventKind.FRAME, text, Direction.IN, MessageType.CALL, call.message_id, call.action
         )
-        answer = await self._answer(call)
+        context = CallContext(self.charge_point_id, self._clock())
+        answer = await answer_call(self._central, call, context, lenient=self._lenient)
         outgoing = self.event(
             EventKind.FRAME,
             answer,
@@ -174,56 +160,6 @@ class Connection:
         )
         await self._log.append([incoming, outgoing])
         await self._send(answer)
-
-    async def _answer(self, call: ocppj.Call) -> str:
-        if not self._central.handles(call.action):
-            if call.action in CENTRAL_SYSTEM_ACTIONS:
-                return self._error(call, "NotSupported", f"{call.action} is sent by the CSMS")
-            return self._error(call, "NotImplemented", f"unknown action {call.action!r}")
-        try:
-            validate_request(call.action, call.payload)
-        except SchemaViolation as violation:
-            if not self._lenient or not isinstance(call.payload, dict):
-                return self._error(call, violation.error_code, violation.description)
-            metrics.SCHEMA_DEVIATIONS.labels(call.action).inc()
-            log.warning(
-                "schema_deviation_accepted",
-                extra={
-                    "fields": {
-                        "cp": self.charge_point_id,
-                        "action": call.action,
-                        "error_code": violation.error_code,
-                        "error": violation.description,
-                    }
-                },
-            )
-        context = CallContext(self.charge_point_id, self._clock())
-        try:
-            payload = await self._central.handle(call.action, context, call.payload)
-        except (KeyError, TypeError, ValueError) as error:
-            return self._error(call, "FormationViolation", f"payload not usable: {error}")
-        except Exception:
-            log.exception(
-                "handler_failed",
-                extra={"fields": {"cp": self.charge_point_id, "action": call.action}},
-            )
-            return self._error(call, "InternalError", "the CSMS failed to process the CALL")
-        return ocppj.call_result(call.message_id, payload)
-
-    def _error(self, call: ocppj.Call, code: str, description: str) -> str:
-        metrics.CALL_ERRORS.labels(code).inc()
-        log.info(
-            "call_rejected",
-            extra={
-                "fields": {
-                    "cp": self.charge_point_id,
-                    "action": call.action,
-                    "error_code": code,
-                    "error": description,
-                }
-            },
-        )
-        return ocppj.call_error(call.message_id, code, description)
 
     async def _receive_reply(self, text: str, reply: ocppj.CallResult | ocppj.CallError) -> None:
         waiting = self._awaiting.pop(reply.message_id, None)
