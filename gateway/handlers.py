@@ -16,7 +16,7 @@ from typing import Any
 from chargestream.domain.records import IdTag, IdTagStatus, Registration, RegistrationPolicy
 from chargestream.domain.settings import Settings
 from chargestream.gateway.directory import Directory
-from chargestream.storage.base import Store
+from chargestream.storage.base import Store, StoreUnavailable
 
 Payload = dict[str, Any]
 
@@ -133,7 +133,7 @@ class CentralSystem:
             return {}
         try:
             return {"idTagInfo": await self._id_tag_info(payload["idTag"], context.now)}
-        except Exception as error:  # the store's errors share no base class worth naming
+        except StoreUnavailable as error:
             log.warning(
                 "id_tag_lookup_failed",
                 extra={"fields": {"cp": context.charge_point_id, "error": repr(error)}},

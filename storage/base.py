@@ -4,6 +4,10 @@ Every method is a coroutine so the gateway and API never block their event
 loop. Listings are bounded by ``limit`` and page backwards with ``before``
 (exclusive), newest first unless said otherwise. One contract test suite
 (tests/storage_contract.py) runs against every back end.
+
+Every method raises ``StoreUnavailable`` when the database cannot be reached or used
+(connection refused, timeouts, too few replicas, locked or unreadable file, the store
+not open); callers catch it by name. Other errors are bugs and propagate as they are.
 """
 
 from __future__ import annotations
@@ -25,6 +29,13 @@ from chargestream.domain.records import (
     Session,
     StatusInterval,
 )
+
+
+class StoreUnavailable(RuntimeError):
+    """The store could not reach or use its database; the driver's error is the cause.
+
+    The message names the store and the failure, never credentials.
+    """
 
 
 class Store(Protocol):

@@ -13,11 +13,15 @@ are never batched together.
 
 An upsert is not atomic: if it fails, some rows may be written. Every write is
 idempotent, so the processors retry the whole upsert.
+
+The driver's errors of an unreachable or struggling cluster (no host, timeouts, too few
+replicas, lost connections) leave the store as ``StoreUnavailable``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import re
 import ssl
@@ -28,10 +32,23 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from cassandra import ConsistencyLevel, ProtocolVersion
+from cassandra import (
+    ConsistencyLevel,
+    OperationTimedOut,
+    ProtocolVersion,
+    RequestExecutionException,
+    protocol,
+)
 from cassandra.auth import PlainTextAuthProvider
-from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, ResponseFuture
+from cassandra.cluster import (
+    EXEC_PROFILE_DEFAULT,
+    Cluster,
+    ExecutionProfile,
+    NoHostAvailable,
+    ResponseFuture,
+)
 from cassandra.cluster import Session as DriverSession
+from cassandra.connection import ConnectionException
 from cassandra.io.libevreactor import LibevConnection
 from cassandra.policies import (
     DCAwareRoundRobinPolicy,
@@ -61,6 +78,7 @@ from chargestream.domain.records import (
     StatusInterval,
 )
 from chargestream.storage import cassandra_schema as schema
+from chargestream.storage.base import StoreUnavailable
 from chargestream.storage.cassandra_schema import (
     ALERTS,
     ALERTS_BY_DAY,
@@ -97,6 +115,17 @@ MAX_TTL_DAYS = 7300  # Cassandra's TTL limit: 20 years
 
 _KEYSPACE = re.compile(r"[a-z][a-z0-9_]{0,47}")
 _DAY_SECONDS = 86400
+
+# The driver's errors that mean the cluster cannot serve a request now; they share no
+# base class. Errors of a statement itself (InvalidRequest, SyntaxException) are bugs.
+_UNAVAILABLE = (
+    NoHostAvailable,  # no node could be reached (refused, authentication failed, all down)
+    OperationTimedOut,  # no answer within the client's timeout
+    RequestExecutionException,  # Unavailable, ReadTimeout, WriteTimeout, Read/WriteFailure
+    protocol.RequestExecutionException,  # the same left as server messages: TruncateError...
+    protocol.ServerError,
+    ConnectionException,  # the connection closed or broke mid-request
+)
 
 
 class _Write(NamedTuple):
@@ -268,7 +297,8 @@ class CassandraStore:
             return
         cluster = self._new_cluster()
         try:
-            self._session, self._prepared = await asyncio.to_thread(self._connect, cluster)
+            with self._unavailable_on_driver_errors():
+                self._session, self._prepared = await asyncio.to_thread(self._connect, cluster)
         except BaseException:
             await asyncio.to_thread(cluster.shutdown)
             raise
@@ -318,7 +348,7 @@ class CassandraStore:
         session = cluster.connect()
         version = self._schema_version(cluster, session)
         if version is not None and version > schema.SCHEMA_VERSION:
-            raise RuntimeError(
+            raise StoreUnavailable(
                 f"keyspace {self.keyspace}: schema version {version} is newer than this "
                 f"code's ({schema.SCHEMA_VERSION})"
             )
@@ -347,9 +377,20 @@ class CassandraStore:
 
     # -- plumbing
 
+    @contextlib.contextmanager
+    def _unavailable_on_driver_errors(self) -> Iterator[None]:
+        """The driver's outage errors as ``StoreUnavailable``, the original as its cause.
+
+        The driver's messages name hosts and at most a username, never a password.
+        """
+        try:
+            yield
+        except _UNAVAILABLE as error:
+            raise StoreUnavailable(f"{self!r}: {type(error).__name__}: {error}") from error
+
     def _live(self) -> DriverSession:
         if self._session is None:
-            raise RuntimeError(f"{self!r} is not open")
+            raise StoreUnavailable(f"{self!r} is not open")
         return self._session
 
     async def _execute(
@@ -360,7 +401,8 @@ class CassandraStore:
     ) -> list[Any]:
         session = self._live()
         async with self._in_flight:
-            return await _rows_of(session.execute_async(statement, values, timeout=timeout))
+            with self._unavailable_on_driver_errors():
+                return await _rows_of(session.execute_async(statement, values, timeout=timeout))
 
     async def _rows(self, cql: str, values: Sequence[Any] = ()) -> list[Any]:
         """The rows of one prepared statement."""
@@ -371,8 +413,14 @@ class CassandraStore:
         rows = await self._rows(cql, values)
         return rows[0] if rows else None
 
+    async def _conditional(self, cql: str, values: Sequence[Any]) -> tuple[Any, ...]:
+        """The one row a conditional statement returns: [applied], then the current values."""
+        (row,) = await self._rows(cql, values)
+        return tuple(row)
+
     async def _write_all(self, writes: Iterable[_Write]) -> None:
         """Run the writes concurrently, a partition's rows in batches; identical ones once."""
+        session = self._live()  # before the lookups: a store never opened has no statements
         partitions: dict[Any, list[_Write]] = {}
         for write in dict.fromkeys(writes):
             partitions.setdefault(write.partition or write, []).append(write)
@@ -381,9 +429,9 @@ class CassandraStore:
             for rows in partitions.values()
             for chunk in _chunks(rows, BATCH_ROWS)
         ]
-        session = self._live()
-        for group in _chunks(statements, MAX_IN_FLIGHT):
-            await _all_done(session, group, REQUEST_TIMEOUT)
+        with self._unavailable_on_driver_errors():
+            for group in _chunks(statements, MAX_IN_FLIGHT):
+                await _all_done(session, group, REQUEST_TIMEOUT)
 
     def _statement(self, writes: Sequence[_Write]) -> Statement:
         """One bound statement, or an unlogged batch of rows of one partition."""
@@ -416,7 +464,7 @@ class CassandraStore:
         await self._rows(table.insert(), table.encode(record))
 
     async def _delete(self, table: Table, key: Any) -> bool:
-        (applied, *_) = await self._first(table.delete, (key,))
+        (applied, *_) = await self._conditional(table.delete, (key,))
         return bool(applied)
 
     # -- listings
@@ -632,7 +680,8 @@ class CassandraStore:
         if known is not None:
             return int(known[0])
         candidate = await self._next_transaction_id()
-        applied, *stored = await self._first(schema.TRANSACTION_ID_CLAIM, (start_key, candidate))
+        claim = (start_key, candidate)
+        applied, *stored = await self._conditional(schema.TRANSACTION_ID_CLAIM, claim)
         return candidate if applied else int(stored[-1])
 
     async def _next_transaction_id(self) -> int:
@@ -648,7 +697,7 @@ class CassandraStore:
             if expected > schema.MAX_TRANSACTION_ID:
                 raise RuntimeError("transaction ids exhausted (all 2**31-1 allocated)")
             stop = min(expected + ID_BLOCK, schema.MAX_TRANSACTION_ID + 1)
-            applied, *current = await self._first(
+            applied, *current = await self._conditional(
                 schema.ALLOCATOR_ADVANCE, (stop, schema.ALLOCATOR, expected)
             )
             if applied:

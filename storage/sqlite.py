@@ -40,6 +40,7 @@ from chargestream.domain.records import (
     StatusInterval,
 )
 from chargestream.sqlite.connections import connect, write_transaction
+from chargestream.storage.base import StoreUnavailable
 
 SCHEMA_VERSION = 1
 MAX_TRANSACTION_ID = 2**31 - 1
@@ -182,6 +183,16 @@ _DERIVED_TABLES = ("charge_point_states", "status_intervals", "sessions", "meter
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+
+# What SQLite raises for a statement of ours it refuses (a bug, not an outage); every
+# other sqlite3.DatabaseError (I/O, locks, a full disk, a file that is no database) and
+# every OSError (a directory that cannot be made) means the file cannot be used.
+_REFUSED_STATEMENT = (
+    sqlite3.IntegrityError,
+    sqlite3.ProgrammingError,
+    sqlite3.DataError,
+    sqlite3.NotSupportedError,
+)
 
 _Codec = Callable[[Any], Any]
 _R = TypeVar("_R")
@@ -358,13 +369,20 @@ class SqliteStore:
     # -- plumbing
 
     async def _run(self, fn: Callable[..., _R], *args: Any) -> _R:
+        """Run ``fn`` on the store's thread; the file's failures become ``StoreUnavailable``."""
         if self._executor is None:
-            raise RuntimeError(f"{self!r} is not open")
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+            raise StoreUnavailable(f"{self!r} is not open")
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        except _REFUSED_STATEMENT:
+            raise
+        except (OSError, sqlite3.DatabaseError) as error:
+            raise StoreUnavailable(f"{self!r}: {error}") from error
 
     @property
     def _db(self) -> sqlite3.Connection:
-        assert self._conn is not None, "not open"
+        if self._conn is None:  # closed while this call waited for the thread
+            raise StoreUnavailable(f"{self!r} is not open")
         return self._conn
 
     def _fetch(self, sql: str, *params: Any) -> list[Any]:
@@ -412,7 +430,7 @@ class SqliteStore:
             with write_transaction(conn):
                 (version,) = conn.execute("PRAGMA user_version").fetchone()
                 if version > SCHEMA_VERSION:
-                    raise RuntimeError(
+                    raise StoreUnavailable(
                         f"{self.path}: schema version {version} is newer than this code's "
                         f"({SCHEMA_VERSION})"
                     )

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from chargestream.domain.records import DerivedRecord
 from chargestream.eventlog.sqlite import SqliteEventLog
-from chargestream.storage.base import Store
+from chargestream.storage.base import Store, StoreUnavailable
 from chargestream.streams.backoff import Backoff
 from chargestream.streams.derive import ChargePointDerivation, DerivationSettings, derive, tick
 
@@ -71,7 +71,7 @@ class LogProcessor:
                     await self.refresh_rules()
                     await self.tick()
                     next_tick = time.monotonic() + self._tick_interval
-            except Exception as error:  # the store failed: derive the same events again later
+            except StoreUnavailable as error:  # derive the same events again later
                 log.warning("derivation_failed", extra={"fields": {"error": repr(error)}})
                 await backoff.wait()
                 continue

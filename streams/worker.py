@@ -24,7 +24,7 @@ import faust
 from chargestream.domain.frames import FrameEvent, LoggedEvent
 from chargestream.domain.records import DerivedRecord
 from chargestream.domain.settings import Settings
-from chargestream.storage.base import StackStore
+from chargestream.storage.base import StackStore, StoreUnavailable
 from chargestream.streams.backoff import Backoff
 from chargestream.streams.derive import ChargePointDerivation, DerivationSettings, derive, tick
 from chargestream.streams.watchdog import StallWatch
@@ -176,7 +176,7 @@ class ViewsWorker:
                     await asyncio.gather(
                         self.store.upsert(records), self.store.record_frames(logged_events)
                     )
-                except Exception as error:  # driver errors have no common base worth naming
+                except StoreUnavailable as error:
                     failures += 1
                     self.store_failures += 1
                     fields = {"error": repr(error), "attempt": failures, "retry_in": backoff.delay}
@@ -218,7 +218,7 @@ class ViewsWorker:
             await self._refresh_rules()
             if records:
                 await self.store.upsert(records)
-        except Exception as error:  # see _write_until_stored
+        except StoreUnavailable as error:  # see _write_until_stored
             self.store_failures += 1
             log.warning("tick_failed", extra={"fields": {"error": repr(error)}})
             return

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -26,10 +27,12 @@ from chargestream.domain.records import (
     StatusInterval,
 )
 from chargestream.storage import cassandra_schema as schema
+from chargestream.storage.base import StoreUnavailable
 from chargestream.storage.cassandra import CassandraStore
 from tests.storage_contract import StoreContract, at, command, minimal_alert
 
 Contact = tuple[str, int]
+PASSWORD = "s3cret-never-shown"
 
 
 def new_store(contact: Contact, keyspace: str) -> CassandraStore:
@@ -102,6 +105,15 @@ async def store(
     await store.close()
 
 
+@pytest.fixture
+def unreachable_store() -> Iterator[CassandraStore]:
+    """A store whose port refuses connections: bound, nothing listening."""
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        port = bound.getsockname()[1]
+        yield CassandraStore(["127.0.0.1"], port, username="operator", password=PASSWORD)
+
+
 class TestCassandraStore(StoreContract):
     pass
 
@@ -114,6 +126,13 @@ async def test_use_after_close_raises(store: CassandraStore) -> None:
     with pytest.raises(RuntimeError, match="not open"):
         await store.get_session(1)
     await store.close()  # closing twice is harmless
+
+
+async def test_an_unavailable_store_names_no_password(unreachable_store: CassandraStore) -> None:
+    with pytest.raises(StoreUnavailable, match="NoHostAvailable") as failure:
+        await unreachable_store.open()
+    assert PASSWORD not in str(failure.value)
+    assert PASSWORD not in repr(failure.value)
 
 
 async def test_open_refuses_a_newer_schema(

@@ -1,9 +1,10 @@
 """The storage contract: what every ``chargestream.storage.base.Store`` back end must do.
 
-A back end plugs in with a test module that provides a pytest fixture named
-``store`` (an opened, empty store, closed after the test) and a class that
-subclasses ``StoreContract`` without adding anything; pytest then runs every
-test below against that back end::
+A back end plugs in with a test module that provides two pytest fixtures,
+``store`` (an opened, empty store, closed after the test) and
+``unreachable_store`` (a store, not opened, whose database cannot be reached),
+and a class that subclasses ``StoreContract`` without adding anything; pytest
+then runs every test below against that back end::
 
     @pytest.fixture
     async def store(tmp_path):
@@ -11,6 +12,10 @@ test below against that back end::
         await store.open()
         yield store
         await store.close()
+
+    @pytest.fixture
+    def unreachable_store(tmp_path):
+        return MyStore(<an address where nothing answers>)
 
     class TestMyStore(StoreContract):
         pass
@@ -25,6 +30,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import pytest
 
 from chargestream.domain.records import (
     Alert,
@@ -41,7 +48,7 @@ from chargestream.domain.records import (
     Session,
     StatusInterval,
 )
-from chargestream.storage.base import Store
+from chargestream.storage.base import Store, StoreUnavailable
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 FOREVER_START = datetime(2000, 1, 1, tzinfo=UTC)
@@ -214,6 +221,24 @@ class StoreContract:
         await store.put_registration(Registration("CP-1"))
         await store.open()
         assert await store.get_registration("CP-1") == Registration("CP-1")
+
+    async def test_a_store_that_cannot_reach_its_database_is_unavailable(
+        self, unreachable_store: Store
+    ) -> None:
+        with pytest.raises(StoreUnavailable) as failure:
+            await unreachable_store.open()
+        assert failure.value.__cause__ is not None  # the driver's own error, kept
+        with pytest.raises(StoreUnavailable, match="not open"):
+            await unreachable_store.get_registration("CP-1")
+
+    async def test_a_closed_store_is_unavailable(self, store: Store) -> None:
+        await store.close()
+        with pytest.raises(StoreUnavailable, match="not open"):
+            await store.get_registration("CP-1")
+        with pytest.raises(StoreUnavailable, match="not open"):
+            await store.upsert([ChargePointState("CP-1")])
+        with pytest.raises(StoreUnavailable, match="not open"):
+            await store.put_id_tag(IdTag("TAG-1"))
 
     # -- registrations
 

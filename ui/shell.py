@@ -13,6 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from chargestream.domain.settings import SettingsError
+from chargestream.storage.base import StoreUnavailable
 from chargestream.ui import auth, widgets
 from chargestream.ui.api_client import api_base_url
 from chargestream.ui.data import StoreFactory, runner, settings, use_store_factory
@@ -57,7 +58,7 @@ def main(open_store: StoreFactory) -> None:
 
     try:
         runner(config)  # opened once per process, then cached
-    except Exception as error:  # any back end's failure to connect: explain, don't crash
+    except (StoreUnavailable, TimeoutError) as error:  # unreachable or silent: explain it
         st.error(f"The dashboard cannot open the store: {error}", icon=":material/database:")
         st.stop()
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from chargestream.domain.records import ChargePointState, Registration, Session
+from chargestream.storage.base import StoreUnavailable
 from chargestream.storage.sqlite import MAX_TRANSACTION_ID, SCHEMA_VERSION, SqliteStore
 from tests.storage_contract import StoreContract, at, full_session
 
@@ -21,6 +22,12 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
     await store.open()
     yield store
     await store.close()
+
+
+@pytest.fixture
+def unreachable_store(tmp_path: Path) -> SqliteStore:
+    (tmp_path / "a-file").write_text("")
+    return SqliteStore(tmp_path / "a-file" / "store.db")  # its directory cannot be made
 
 
 class TestSqliteStore(StoreContract):
@@ -83,6 +90,14 @@ async def test_open_refuses_a_newer_schema(tmp_path: Path) -> None:
         await store.open()
     with pytest.raises(RuntimeError, match="not open"):
         await store.list_registrations()
+
+
+async def test_a_file_that_is_no_database_is_unavailable(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    path.write_bytes(b"not a database, but 512 bytes of something else\n" * 10)
+    with pytest.raises(StoreUnavailable, match="not a database") as failure:
+        await SqliteStore(path).open()
+    assert isinstance(failure.value.__cause__, sqlite3.DatabaseError)
 
 
 async def test_use_after_close_raises(store: SqliteStore) -> None:
