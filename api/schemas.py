@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
+from chargestream.domain.frames import LoggedEvent
 from chargestream.domain.records import (
     ChargePointState,
     CommandOutcome,
@@ -14,6 +15,14 @@ from chargestream.domain.records import (
     IdTagStatus,
     Registration,
 )
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Times without a zone are taken as UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(as_utc)]
 
 
 class ChargePointIn(BaseModel):
@@ -54,7 +63,7 @@ class ChargePointOut(BaseModel):
 
 class IdTagIn(BaseModel):
     status: IdTagStatus = IdTagStatus.ACCEPTED
-    expiry_date: datetime | None = None
+    expiry_date: UtcDateTime | None = None
     parent_id_tag: str | None = Field(None, max_length=20)
 
 
@@ -104,3 +113,18 @@ class FrameOut(BaseModel):
     received_at: datetime
     connection_id: str
     frame: str
+
+    @classmethod
+    def build(cls, logged: LoggedEvent) -> FrameOut:
+        event = logged.event
+        return cls(
+            position=logged.position,
+            kind=event.kind.value,
+            direction=event.direction.value if event.direction else None,
+            action=event.action,
+            message_type=int(event.message_type) if event.message_type is not None else None,
+            message_id=event.message_id,
+            received_at=datetime.fromtimestamp(event.received_us / 1e6, UTC),
+            connection_id=event.connection_id,
+            frame=event.frame,
+        )

@@ -1,0 +1,27 @@
+"""Remote commands to charge points and the command log."""
+
+from typing import Any
+
+from chargestream.api.services.errors import NotFound
+from chargestream.domain.records import CommandRecord
+from chargestream.gateway.commands import CommandService, UnknownAction
+from chargestream.storage.base import Store
+
+
+class CommandsService:
+    def __init__(self, commands: CommandService, store: Store) -> None:
+        self._commands = commands
+        self._store = store
+
+    async def send(
+        self, charge_point_id: str, action: str, payload: dict[str, Any], timeout: float | None
+    ) -> CommandRecord:
+        """The command with its outcome; NotFound if OCPP 1.6 has no such central system action."""
+        try:
+            return await self._commands.send(charge_point_id, action, payload, timeout)
+        except UnknownAction:
+            raise NotFound(f"{action!r} is not an OCPP 1.6 central system action") from None
+
+    async def log(self, charge_point_id: str | None, limit: int) -> list[CommandRecord]:
+        """Newest first, of one charge point or of all."""
+        return await self._store.commands(charge_point_id, limit)
