@@ -1,0 +1,21 @@
+"""Service errors as HTTP responses, in the shape of FastAPI's own: ``{"detail": …}``."""
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from chargestream.api.services.errors import (
+    InvalidInput,
+    NotAvailable,
+    NotFound,
+    ServiceError,
+)
+
+HTTP_STATUS: dict[type[Exception], int] = {NotFound: 404, InvalidInput: 422, NotAvailable: 501}
+
+
+async def service_error_response(_: Request, error: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(error)}, status_code=HTTP_STATUS[type(error)])
+
+
+def answer_service_errors(app: FastAPI) -> None:
+    app.add_exception_handler(ServiceError, service_error_response)

@@ -1,0 +1,14 @@
+"""The /api/v1 routes, one router per resource."""
+
+from fastapi import APIRouter, Depends
+
+from chargestream.api.dependencies import authorized
+from chargestream.api.routes import alerts, charge_points, commands, id_tags, sessions
+
+
+def v1_router() -> APIRouter:
+    """Every /api/v1 route, behind the bearer token, which is checked here and only here."""
+    v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(authorized)])
+    for resource in (charge_points, sessions, commands, alerts, id_tags):
+        v1.include_router(resource.router)
+    return v1

@@ -1,0 +1,52 @@
+"""/api/v1/charge-points: registration, state, status history and raw frames."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from chargestream.api.dependencies import KnownChargePoint, Services
+from chargestream.api.schemas import ChargePointIn, ChargePointOut, FrameOut, UtcDateTime
+from chargestream.domain.records import StatusInterval
+
+router = APIRouter(tags=["charge points"])
+
+
+@router.get("/charge-points")
+async def list_charge_points(
+    services: Services, limit: int = Query(1000, ge=1, le=10000)
+) -> list[ChargePointOut]:
+    return await services.charge_points.listing(limit)
+
+
+@router.get("/charge-points/{charge_point_id}")
+async def get_charge_point(charge_point_id: str, services: Services) -> ChargePointOut:
+    return await services.charge_points.get(charge_point_id)
+
+
+@router.put("/charge-points/{charge_point_id}")
+async def put_charge_point(
+    charge_point_id: str, body: ChargePointIn, services: Services
+) -> ChargePointOut:
+    return await services.charge_points.register(charge_point_id, body)
+
+
+@router.delete("/charge-points/{charge_point_id}", status_code=204)
+async def delete_charge_point(charge_point_id: str, services: Services) -> None:
+    await services.charge_points.unregister(charge_point_id)
+
+
+@router.get("/charge-points/{charge_point_id}/status-history")
+async def status_history(
+    charge_point_id: KnownChargePoint,
+    services: Services,
+    start: Annotated[UtcDateTime | None, Query(alias="from")] = None,
+    end: Annotated[UtcDateTime | None, Query(alias="to")] = None,
+) -> list[StatusInterval]:
+    return await services.charge_points.status_history(charge_point_id, start, end)
+
+
+@router.get("/charge-points/{charge_point_id}/frames")
+async def charge_point_frames(
+    charge_point_id: KnownChargePoint, services: Services, limit: int = Query(100, ge=1, le=1000)
+) -> list[FrameOut]:
+    return await services.frames.recent(charge_point_id, limit)

@@ -1,0 +1,38 @@
+"""/api/v1/sessions, fleet-wide and per charge point, with their meter values."""
+
+from fastapi import APIRouter, Query
+
+from chargestream.api.dependencies import KnownChargePoint, Services
+from chargestream.api.schemas import UtcDateTime
+from chargestream.domain.records import MeterValue, Session
+
+router = APIRouter(tags=["sessions"])
+
+
+@router.get("/charge-points/{charge_point_id}/sessions")
+async def charge_point_sessions(
+    charge_point_id: KnownChargePoint,
+    services: Services,
+    limit: int = Query(100, ge=1, le=1000),
+    before: UtcDateTime | None = None,
+) -> list[Session]:
+    return await services.sessions.of_charge_point(charge_point_id, limit, before)
+
+
+@router.get("/sessions")
+async def sessions(
+    services: Services, limit: int = Query(100, ge=1, le=1000), before: UtcDateTime | None = None
+) -> list[Session]:
+    return await services.sessions.recent(limit, before)
+
+
+@router.get("/sessions/{transaction_id}")
+async def session(transaction_id: int, services: Services) -> Session:
+    return await services.sessions.get(transaction_id)
+
+
+@router.get("/sessions/{transaction_id}/meter-values")
+async def session_meter_values(
+    transaction_id: int, services: Services, limit: int = Query(10000, ge=1, le=100000)
+) -> list[MeterValue]:
+    return await services.sessions.meter_values(transaction_id, limit)

@@ -1,0 +1,52 @@
+"""The services of one API app, built once from what ``create_api`` is given."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chargestream.api.services.alerts import AlertService
+from chargestream.api.services.auth import BearerToken
+from chargestream.api.services.charge_points import ChargePointService
+from chargestream.api.services.commands import CommandsService
+from chargestream.api.services.frames import FrameService, RecentFrames
+from chargestream.api.services.health import HealthService, ProcessStatus
+from chargestream.api.services.id_tags import IdTagService
+from chargestream.api.services.sessions import SessionService
+from chargestream.domain.settings import Settings
+from chargestream.gateway.commands import CommandService
+from chargestream.gateway.directory import Directory
+from chargestream.storage.base import Store
+
+
+@dataclass(frozen=True)
+class ApiServices:
+    auth: BearerToken
+    health: HealthService
+    charge_points: ChargePointService
+    frames: FrameService
+    sessions: SessionService
+    commands: CommandsService
+    alerts: AlertService
+    id_tags: IdTagService
+
+    @classmethod
+    def create(
+        cls,
+        settings: Settings,
+        store: Store,
+        commands: CommandService,
+        *,
+        recent_frames: RecentFrames | None,
+        directory: Directory | None,
+        status: ProcessStatus,
+    ) -> ApiServices:
+        return cls(
+            auth=BearerToken(settings.api_token),
+            health=HealthService(settings, store, status),
+            charge_points=ChargePointService(store, directory),
+            frames=FrameService(recent_frames),
+            sessions=SessionService(store),
+            commands=CommandsService(commands, store),
+            alerts=AlertService(store),
+            id_tags=IdTagService(store, directory),
+        )
