@@ -7,6 +7,12 @@ values, alerts), written only by the stream processors as idempotent
 upserts keyed by their natural key. Rebuilding the derived records from the
 event log never touches operator data.
 
+Each record type declares its natural key once, as ``KEY``: the fields that
+identify a record, so a record with the same values in them replaces it. The
+back ends' primary keys, upsert targets and de-duplication derive from it, in
+this order (a Cassandra table may partition by some of the fields, then
+clusters by the rest in this order).
+
 All datetimes are timezone-aware UTC. Back ends keep at least millisecond
 precision.
 """
@@ -16,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 
 class RegistrationPolicy(StrEnum):
@@ -56,6 +62,8 @@ class AlertKind(StrEnum):
 class Registration:
     """A charge point known to the operator (PUT /charge-points/{id})."""
 
+    KEY: ClassVar[tuple[str, ...]] = ("charge_point_id",)
+
     charge_point_id: str
     display_name: str | None = None
     location: str | None = None
@@ -66,6 +74,8 @@ class Registration:
 
 @dataclass(frozen=True, slots=True)
 class IdTag:
+    KEY: ClassVar[tuple[str, ...]] = ("id_tag",)
+
     id_tag: str
     status: IdTagStatus = IdTagStatus.ACCEPTED
     expiry_date: datetime | None = None
@@ -75,6 +85,8 @@ class IdTag:
 @dataclass(frozen=True, slots=True)
 class AlertRule:
     """Open a THRESHOLD alert while ``measurand`` is above/below ``threshold``."""
+
+    KEY: ClassVar[tuple[str, ...]] = ("rule_id",)
 
     rule_id: str
     measurand: str
@@ -89,6 +101,8 @@ class AlertRule:
 
 @dataclass(frozen=True, slots=True)
 class CommandRecord:
+    KEY: ClassVar[tuple[str, ...]] = ("command_id",)
+
     command_id: str
     charge_point_id: str
     action: str
@@ -117,6 +131,8 @@ class ConnectorStatus:
 class ChargePointState:
     """What the event log says about a charge point (the registry view)."""
 
+    KEY: ClassVar[tuple[str, ...]] = ("charge_point_id",)
+
     charge_point_id: str
     connected: bool = False
     last_seen: datetime | None = None
@@ -141,8 +157,9 @@ class StatusInterval:
     """A connector in one status from ``start`` until ``end`` (open: None).
 
     Status ``Offline`` marks the time the charge point was disconnected.
-    Key: (charge_point_id, connector_id, start).
     """
+
+    KEY: ClassVar[tuple[str, ...]] = ("charge_point_id", "start", "connector_id")
 
     charge_point_id: str
     connector_id: int
@@ -156,11 +173,13 @@ class StatusInterval:
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """A charging session (OCPP transaction). Key: transaction_id.
+    """A charging session (OCPP transaction).
 
     ``start_time``/``meter_start`` are None when the CSMS never saw the
     StartTransaction; ``energy_kwh`` is set once both meters are known.
     """
+
+    KEY: ClassVar[tuple[str, ...]] = ("transaction_id",)
 
     transaction_id: int
     charge_point_id: str
@@ -208,10 +227,20 @@ class Session:
 class MeterValue:
     """One sampled value, normalized.
 
-    Key: (charge_point_id, connector_id, transaction_id, timestamp, measurand,
-    phase, location, context). ``value`` is a float in ``unit`` as sent
-    (the unit defaults to the spec's default for the measurand).
+    ``value`` is a float in ``unit`` as sent (the unit defaults to the spec's
+    default for the measurand).
     """
+
+    KEY: ClassVar[tuple[str, ...]] = (
+        "transaction_id",
+        "timestamp",
+        "measurand",
+        "phase",
+        "location",
+        "context",
+        "charge_point_id",
+        "connector_id",
+    )
 
     charge_point_id: str
     connector_id: int
@@ -227,10 +256,12 @@ class MeterValue:
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """An alert that opens and closes. Key: alert_id (deterministic).
+    """An alert that opens and closes; its ``alert_id`` is deterministic.
 
     Acknowledgement is operator data: upserting an Alert never clears it.
     """
+
+    KEY: ClassVar[tuple[str, ...]] = ("alert_id",)
 
     alert_id: str
     charge_point_id: str

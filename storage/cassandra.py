@@ -140,37 +140,21 @@ class _Write(NamedTuple):
     partition: tuple[Any, ...] | None = None
 
 
-def _meter_key(value: MeterValue) -> tuple[Any, ...]:
-    return (
-        value.transaction_id,
-        to_ms(value.timestamp),
-        value.measurand,
-        value.phase or "",
-        value.location or "",
-        value.context or "",
-        value.charge_point_id,
-        value.connector_id,
-    )
-
-
-_KEYS = {
-    ChargePointState: lambda state: state.charge_point_id,
-    StatusInterval: lambda i: (i.charge_point_id, i.connector_id, to_ms(i.start)),
-    Session: lambda session: session.transaction_id,
-    MeterValue: _meter_key,
-    Alert: lambda alert: alert.alert_id,
+# The table whose natural key identifies each kind of derived record.
+_TABLE_OF: dict[type, Table] = {
+    table.record: table for table in (STATES, INTERVALS, SESSIONS, METER_VALUES, ALERTS)
 }
 
 
 def _latest(records: Sequence[DerivedRecord]) -> dict[type, dict[Any, Any]]:
     """The records by type and natural key; a later record replaces an earlier one."""
-    latest: dict[type, dict[Any, Any]] = {kind: {} for kind in _KEYS}
+    latest: dict[type, dict[Any, Any]] = {kind: {} for kind in _TABLE_OF}
     for record in records:
-        key_of = _KEYS.get(type(record))
-        if key_of is None:
+        table = _TABLE_OF.get(type(record))
+        if table is None:
             raise TypeError(f"not a derived record: {type(record).__name__}")
         same_kind = latest[type(record)]
-        key = key_of(record)
+        key = table.key_of(record)
         if isinstance(record, Session):
             record = record.keeping_start_of(same_kind.get(key))
         same_kind[key] = record

@@ -23,6 +23,7 @@ Statements name tables as ``{ks}.table``: the store fills in its keyspace.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -167,13 +168,16 @@ def _where(columns: tuple[str, ...]) -> str:
 class Table:
     """A record table: typed key columns and the record as one JSON ``data`` cell.
 
-    With ``document=False`` every field has its own typed column instead (only for
+    The primary key is the record's natural key (``KEY`` in
+    ``chargestream.domain.records``): partitioned by all of it, or by the fields a
+    query needs, then clustered by the rest in the key's order. With
+    ``document=False`` every field has its own typed column instead (only for
     records without optional fields outside the key). ``extra`` key columns that are
     not record fields come first.
     """
 
     name: str
-    record: type
+    record: type[Any]
     fields: tuple[Column, ...]
     partition: tuple[str, ...]
     clustering: tuple[str, ...] = ()
@@ -185,9 +189,8 @@ class Table:
     def of(
         cls,
         name: str,
-        record: type,
-        partition: tuple[str, ...],
-        clustering: tuple[str, ...] = (),
+        record: type[Any],
+        partition: tuple[str, ...] | None = None,
         *,
         descending: bool = False,
         document: bool = True,
@@ -195,6 +198,7 @@ class Table:
         special: tuple[Column, ...] = (),
         extra: tuple[Column, ...] = (),
     ) -> Table:
+        """``partition``: key fields (or ``extra`` columns) to partition by; all by default."""
         hints = get_type_hints(record)
         overrides = {column.name: column for column in special}
         fields = tuple(
@@ -202,7 +206,21 @@ class Table:
             for f in dataclasses.fields(record)
             if f.name not in exclude
         )
+        key = tuple(field for field in record.KEY if field not in exclude)
+        partition = key if partition is None else partition
+        if not set(partition) <= {*key, *(column.name for column in extra)}:
+            raise ValueError(f"{name}: partition {partition} is not part of the key {key}")
+        clustering = tuple(field for field in key if field not in partition)
         return cls(name, record, fields, partition, clustering, descending, document, extra)
+
+    @functools.cached_property
+    def _key_columns(self) -> tuple[Column, ...]:
+        fields = {column.name: column for column in self.fields}
+        return tuple(fields[name] for name in self.record.KEY if name in fields)
+
+    def key_of(self, record: Any) -> tuple[Any, ...]:
+        """The record's natural key as stored: times in whole ms, absent key parts ''."""
+        return tuple(column.encode(getattr(record, column.name)) for column in self._key_columns)
 
     @property
     def _stored(self) -> tuple[Column, ...]:
@@ -357,10 +375,10 @@ def _key_part(name: str) -> Column:
 _METER_KEY_PARTS = tuple(_key_part(name) for name in ("phase", "location", "context"))
 
 # operator data
-REGISTRATIONS = Table.of("registrations", Registration, ("charge_point_id",))
-ID_TAGS = Table.of("id_tags", IdTag, ("id_tag",))
-ALERT_RULES = Table.of("alert_rules", AlertRule, ("rule_id",))
-COMMANDS = Table.of("commands", CommandRecord, ("command_id",))
+REGISTRATIONS = Table.of("registrations", Registration)
+ID_TAGS = Table.of("id_tags", IdTag)
+ALERT_RULES = Table.of("alert_rules", AlertRule)
+COMMANDS = Table.of("commands", CommandRecord)
 _COMMAND_ROWS = {"time": "requested_at", "id": "command_id", "id_type": "text"}
 COMMANDS_BY_CHARGE_POINT = Listing(
     "commands_by_charge_point",
@@ -374,15 +392,11 @@ COMMANDS_BY_DAY = Listing(
 )
 
 # derived records
-STATES = Table.of("charge_point_states", ChargePointState, ("charge_point_id",))
+STATES = Table.of("charge_point_states", ChargePointState)
 INTERVALS = Table.of(
-    "status_intervals",
-    StatusInterval,
-    ("charge_point_id", "connector_id"),
-    ("start",),
-    descending=True,
+    "status_intervals", StatusInterval, ("charge_point_id", "connector_id"), descending=True
 )
-SESSIONS = Table.of("sessions", Session, ("transaction_id",))
+SESSIONS = Table.of("sessions", Session)
 # sort_time = start_time, else stop_time (a session whose start the CSMS never saw)
 _SESSION_ROWS = {"time": "sort_time", "id": "transaction_id", "id_type": "bigint"}
 SESSIONS_BY_CHARGE_POINT = Listing(
@@ -396,24 +410,18 @@ SESSIONS_BY_DAY = Listing(
     "sessions_by_day", scope=None, unit="day", index="buckets", **_SESSION_ROWS
 )
 METER_VALUES = Table.of(
-    "meter_values",
-    MeterValue,
-    ("transaction_id",),
-    ("timestamp", "measurand", "phase", "location", "context", "charge_point_id", "connector_id"),
-    document=False,
-    special=_METER_KEY_PARTS,
+    "meter_values", MeterValue, ("transaction_id",), document=False, special=_METER_KEY_PARTS
 )
 METER_VALUES_WITHOUT_TRANSACTION = Table.of(
     "meter_values_without_transaction",
     MeterValue,
     ("charge_point_id", "day"),
-    ("timestamp", "measurand", "phase", "location", "context", "connector_id"),
     document=False,
     exclude=("transaction_id",),
     special=_METER_KEY_PARTS,
     extra=(Column("day", "int"),),
 )
-ALERTS = Table.of("alerts", Alert, ("alert_id",), exclude=("acknowledged_at", "acknowledged_by"))
+ALERTS = Table.of("alerts", Alert, exclude=("acknowledged_at", "acknowledged_by"))
 _ALERT_ROWS = {"time": "opened_at", "id": "alert_id", "id_type": "text"}
 ALERTS_BY_DAY = Listing("alerts_by_day", scope=None, unit="day", index="buckets", **_ALERT_ROWS)
 # One partition; rows are deleted when alerts close, so its tombstones are purged

@@ -12,7 +12,8 @@ import pytest
 
 from chargestream.domain.records import ChargePointState, Registration, Session
 from chargestream.storage.base import StoreUnavailable
-from chargestream.storage.sqlite import MAX_TRANSACTION_ID, SCHEMA_VERSION, SqliteStore
+from chargestream.storage.sqlite import MAX_TRANSACTION_ID, SqliteStore
+from chargestream.storage.sqlite_schema import SCHEMA_VERSION
 from tests.storage_contract import StoreContract, at, full_session
 
 

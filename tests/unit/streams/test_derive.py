@@ -131,22 +131,7 @@ def of_type(records: list[DerivedRecord], kind: type[R]) -> list[R]:
 
 def final(records: list[DerivedRecord]) -> dict[Any, DerivedRecord]:
     """What the store holds after upserting ``records`` in order, by natural key."""
-    keys = {
-        Session: lambda r: r.transaction_id,
-        StatusInterval: lambda r: (r.connector_id, r.start),
-        Alert: lambda r: r.alert_id,
-        ChargePointState: lambda r: r.charge_point_id,
-        MeterValue: lambda r: (
-            r.connector_id,
-            r.transaction_id,
-            r.timestamp,
-            r.measurand,
-            r.phase,
-            r.location,
-            r.context,
-        ),
-    }
-    return {(type(r).__name__, keys[type(r)](r)): r for r in records}
+    return {(type(r).__name__, tuple(getattr(r, f) for f in r.KEY)): r for r in records}
 
 
 def status(

@@ -1,0 +1,254 @@
+"""The SQLite data model: one table per record type, and how records map to rows.
+
+A record table is built from its dataclass: column names are field names, the
+primary key is the record's natural key (``KEY`` in ``chargestream.domain.records``),
+which is also the upsert's conflict target. A key of several columns makes a
+``WITHOUT ROWID`` table whose key columns are NOT NULL: SQLite treats NULLs as
+distinct in a key, so a resent sample would be stored twice. Other columns are NOT
+NULL unless their field is optional.
+
+Datetimes are integer microseconds since the epoch (UTC), enums their string
+value, dicts and connector lists JSON text. Alert acknowledgements live in their
+own table, so they are operator data in fact: they survive ``clear_derived`` and
+reattach when a replay re-creates the alert under its deterministic id.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from typing import Any, get_args, get_origin, get_type_hints
+
+from chargestream.domain.records import (
+    Alert,
+    AlertRule,
+    ChargePointState,
+    CommandRecord,
+    ConnectorStatus,
+    IdTag,
+    MeterValue,
+    Registration,
+    Session,
+    StatusInterval,
+)
+
+SCHEMA_VERSION = 1
+
+# A meter value without a transaction is stored with this id, which no OCPP
+# transactionId (an int32) can take; a missing phase, location or context as "".
+NO_TRANSACTION = -(2**31) - 1
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+Codec = Callable[[Any], Any]
+
+
+def to_us(value: datetime | None) -> int | None:
+    return None if value is None else (value - _EPOCH) // _MICROSECOND
+
+
+def from_us(value: int | None) -> datetime | None:
+    return None if value is None else _EPOCH + timedelta(microseconds=value)
+
+
+def _to_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _encode_connectors(connectors: tuple[ConnectorStatus, ...]) -> str:
+    return _to_json([{**dataclasses.asdict(c), "since": to_us(c.since)} for c in connectors])
+
+
+def _decode_connectors(text: str) -> tuple[ConnectorStatus, ...]:
+    items = [
+        ConnectorStatus(**{**item, "since": from_us(item["since"])}) for item in json.loads(text)
+    ]
+    return tuple(sorted(items, key=lambda c: c.connector_id))
+
+
+def _optional(codec: Codec) -> Codec:
+    return lambda value: None if value is None else codec(value)
+
+
+_SQL_TYPES = {str: "TEXT", int: "INTEGER", float: "REAL"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    """A record field's column; codecs are None where sqlite3 maps the value as it is."""
+
+    name: str
+    sql_type: str
+    optional: bool
+    encode: Codec | None = None
+    decode: Codec | None = None
+
+
+def _column(name: str, hint: Any, codec: tuple[Codec, Codec] | None = None) -> Column:
+    """The column for a record field, from its type hint; ``codec`` replaces its codecs."""
+    optional = isinstance(hint, types.UnionType) and type(None) in get_args(hint)
+    if codec is not None:
+        return dataclasses.replace(_column(name, hint), encode=codec[0], decode=codec[1])
+    if optional:  # X | None
+        hint = next(arg for arg in get_args(hint) if arg is not type(None))
+    origin = get_origin(hint) or hint
+    if origin is datetime:
+        return Column(name, "INTEGER", optional, to_us, from_us)
+    if origin is bool:
+        return Column(name, "INTEGER", optional, None, bool)
+    if origin is dict:
+        return Column(name, "TEXT", optional, _optional(_to_json), _optional(json.loads))
+    if origin is tuple:
+        return Column(name, "TEXT", optional, _encode_connectors, _decode_connectors)
+    if issubclass(origin, Enum):
+        return Column(
+            name, "TEXT", optional, _optional(lambda member: member.value), _optional(origin)
+        )
+    return Column(name, _SQL_TYPES[origin], optional)
+
+
+def _names(columns: Iterable[str]) -> str:
+    return ", ".join(f'"{name}"' for name in columns)
+
+
+@dataclasses.dataclass(frozen=True)
+class Table:
+    """How one record type maps to one table, keyed by the record's natural key."""
+
+    name: str
+    record: type[Any]
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+
+    @classmethod
+    def of(
+        cls,
+        name: str,
+        record: type[Any],
+        exclude: tuple[str, ...] = (),
+        codecs: dict[str, tuple[Codec, Codec]] | None = None,
+    ) -> Table:
+        """``exclude``: fields stored elsewhere; ``codecs``: (encode, decode) by field name."""
+        hints, codecs = get_type_hints(record), codecs or {}
+        columns = tuple(
+            _column(f.name, hints[f.name], codecs.get(f.name))
+            for f in dataclasses.fields(record)
+            if f.name not in exclude
+        )
+        return cls(name, record, record.KEY, columns)
+
+    @property
+    def create(self) -> str:
+        if len(self.key) == 1:
+            return f"CREATE TABLE IF NOT EXISTS {self.name} ({self._definitions})"
+        return (
+            f"CREATE TABLE IF NOT EXISTS {self.name} ({self._definitions}, "
+            f"PRIMARY KEY ({_names(self.key)})) WITHOUT ROWID"
+        )
+
+    @property
+    def _definitions(self) -> str:
+        return ", ".join(self._definition(column) for column in self.columns)
+
+    def _definition(self, column: Column) -> str:
+        definition = f'"{column.name}" {column.sql_type}'
+        if self.key == (column.name,):
+            return f"{definition} PRIMARY KEY"
+        if column.name in self.key or not column.optional:
+            return f"{definition} NOT NULL"
+        return definition
+
+    @property
+    def select(self) -> str:
+        return ", ".join(f'{self.name}."{c.name}"' for c in self.columns)
+
+    @property
+    def upsert_sql(self) -> str:
+        names = _names(c.name for c in self.columns)
+        marks = ", ".join("?" for _ in self.columns)
+        updates = ", ".join(
+            f'"{c.name}" = excluded."{c.name}"' for c in self.columns if c.name not in self.key
+        )
+        return (
+            f"INSERT INTO {self.name} ({names}) VALUES ({marks}) "
+            f"ON CONFLICT ({_names(self.key)}) DO UPDATE SET {updates}"
+        )
+
+    def encode(self, record: Any) -> tuple[Any, ...]:
+        values = (getattr(record, c.name) for c in self.columns)
+        return tuple(
+            value if c.encode is None else c.encode(value)
+            for c, value in zip(self.columns, values, strict=True)
+        )
+
+    def decode(self, row: Sequence[Any], **extra: Any) -> Any:
+        values = {
+            c.name: value if c.decode is None else c.decode(value)
+            for c, value in zip(self.columns, row, strict=True)
+        }
+        return self.record(**values, **extra)
+
+
+_KEY_PART_CODEC: tuple[Codec, Codec] = (lambda v: v or "", lambda v: v or None)
+
+REGISTRATIONS = Table.of("registrations", Registration)
+ID_TAGS = Table.of("id_tags", IdTag)
+ALERT_RULES = Table.of("alert_rules", AlertRule)
+COMMANDS = Table.of("commands", CommandRecord)
+STATES = Table.of("charge_point_states", ChargePointState)
+INTERVALS = Table.of("status_intervals", StatusInterval)
+SESSIONS = Table.of("sessions", Session)
+METER_VALUES = Table.of(
+    "meter_values",
+    MeterValue,
+    codecs={
+        "transaction_id": (
+            lambda tx: NO_TRANSACTION if tx is None else tx,
+            lambda tx: None if tx == NO_TRANSACTION else tx,
+        ),
+        **dict.fromkeys(("phase", "location", "context"), _KEY_PART_CODEC),
+    },
+)
+ALERTS = Table.of("alerts", Alert, exclude=("acknowledged_at", "acknowledged_by"))
+
+TABLES = (
+    REGISTRATIONS,
+    ID_TAGS,
+    ALERT_RULES,
+    COMMANDS,
+    STATES,
+    INTERVALS,
+    SESSIONS,
+    METER_VALUES,
+    ALERTS,
+)
+DERIVED: dict[type, Table] = {
+    t.record: t for t in (STATES, INTERVALS, SESSIONS, METER_VALUES, ALERTS)
+}
+
+SCHEMA = (
+    *(table.create for table in TABLES),
+    "CREATE TABLE IF NOT EXISTS transaction_ids ("
+    "transaction_id INTEGER PRIMARY KEY AUTOINCREMENT, start_key TEXT NOT NULL UNIQUE)",
+    "CREATE TABLE IF NOT EXISTS alert_acks ("
+    "alert_id TEXT PRIMARY KEY, acknowledged_at INTEGER NOT NULL, acknowledged_by TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS commands_by_time ON commands (requested_at DESC, command_id DESC)",
+    "CREATE INDEX IF NOT EXISTS commands_by_charge_point "
+    "ON commands (charge_point_id, requested_at DESC, command_id DESC)",
+    "CREATE INDEX IF NOT EXISTS sessions_by_time "
+    "ON sessions (COALESCE(start_time, stop_time) DESC, transaction_id DESC)",
+    "CREATE INDEX IF NOT EXISTS sessions_by_charge_point "
+    "ON sessions (charge_point_id, COALESCE(start_time, stop_time) DESC, transaction_id DESC)",
+    "CREATE INDEX IF NOT EXISTS alerts_by_time ON alerts (opened_at DESC, alert_id DESC)",
+    "CREATE INDEX IF NOT EXISTS open_alerts_by_time "
+    "ON alerts (opened_at DESC, alert_id DESC) WHERE closed_at IS NULL",
+)
+"""Every statement that creates the schema, each idempotent."""
+
+DERIVED_TABLES = tuple(table.name for table in DERIVED.values())
+"""Emptied by clear_derived; the rest is operator data (incl. acks, ids, command log)."""

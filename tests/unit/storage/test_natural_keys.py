@@ -1,0 +1,107 @@
+"""Both back ends key every record by the natural key its type declares (``KEY``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import sqlite3
+from contextlib import closing
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chargestream.domain.records import DerivedRecord, MeterValue
+from chargestream.storage import cassandra_schema, sqlite_schema
+from chargestream.storage.cassandra import _latest
+from chargestream.storage.sqlite import SqliteStore
+from tests.storage_contract import (
+    full_alert,
+    full_interval,
+    full_meter_value,
+    full_session,
+    full_state,
+)
+
+CASSANDRA_TABLES = [
+    cassandra_schema.REGISTRATIONS,
+    cassandra_schema.ID_TAGS,
+    cassandra_schema.ALERT_RULES,
+    cassandra_schema.COMMANDS,
+    cassandra_schema.STATES,
+    cassandra_schema.INTERVALS,
+    cassandra_schema.SESSIONS,
+    cassandra_schema.METER_VALUES,
+    cassandra_schema.ALERTS,
+]
+DERIVED: list[DerivedRecord] = [
+    full_state(),
+    full_interval(),
+    full_session(),
+    full_meter_value(),
+    full_alert(),
+]
+
+
+def other(value: Any) -> Any:
+    """A different value of the same kind, different also at millisecond precision."""
+    if isinstance(value, datetime):
+        return value + timedelta(milliseconds=1)
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, str):
+        return value + "-other"
+    raise AssertionError(f"no other value for {value!r}")
+
+
+def changed(record: DerivedRecord, field: str) -> DerivedRecord:
+    return dataclasses.replace(record, **{field: other(getattr(record, field))})  # type: ignore[arg-type]
+
+
+async def test_sqlite_primary_keys_are_the_natural_keys(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "store.db")
+    await store.open()
+    await store.close()
+    with closing(sqlite3.connect(tmp_path / "store.db")) as conn:
+        for table in sqlite_schema.TABLES:
+            columns = conn.execute(f"PRAGMA table_info({table.name})").fetchall()
+            primary_key = tuple(name for pk, name in sorted((c[5], c[1]) for c in columns) if pk)
+            assert primary_key == table.record.KEY, table.name
+
+
+@pytest.mark.parametrize("table", sqlite_schema.TABLES, ids=lambda t: t.name)
+def test_sqlite_upserts_replace_by_the_natural_key(table: sqlite_schema.Table) -> None:
+    target = re.search(r"ON CONFLICT \(([^)]*)\)", table.upsert_sql)
+    assert target is not None
+    assert tuple(name.strip('" ') for name in target[1].split(",")) == table.record.KEY
+
+
+@pytest.mark.parametrize("table", CASSANDRA_TABLES, ids=lambda t: t.name)
+def test_cassandra_primary_keys_are_the_natural_keys(table: cassandra_schema.Table) -> None:
+    primary_key = re.search(r"PRIMARY KEY \(\(([^)]*)\)((?:, [^,)]+)*)\)", table.create)
+    assert primary_key is not None
+    names = [*primary_key[1].split(", "), *primary_key[2].split(", ")[1:]]
+    assert sorted(name.strip('"') for name in names) == sorted(table.record.KEY)
+
+
+def test_cassandra_meter_values_without_a_transaction_are_keyed_by_the_rest() -> None:
+    table = cassandra_schema.METER_VALUES_WITHOUT_TRANSACTION
+    assert table.partition == ("charge_point_id", "day")
+    assert {*table.partition, *table.clustering} == {*MeterValue.KEY, "day"} - {"transaction_id"}
+
+
+def test_a_cassandra_partition_outside_the_key_is_refused() -> None:
+    with pytest.raises(ValueError, match="not part of the key"):
+        cassandra_schema.Table.of("broken", MeterValue, ("unit",))
+
+
+@pytest.mark.parametrize("record", DERIVED, ids=lambda r: type(r).__name__)
+def test_cassandra_upserts_merge_records_by_the_natural_key(record: DerivedRecord) -> None:
+    key = type(record).KEY
+    for field in (f.name for f in dataclasses.fields(record)):
+        if field in key:
+            assert len(_latest([record, changed(record, field)])[type(record)]) == 2, field
+        elif isinstance(getattr(record, field), str | int | datetime):
+            latest = _latest([record, changed(record, field)])[type(record)]
+            assert list(latest.values()) == [changed(record, field)], field
