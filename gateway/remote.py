@@ -6,6 +6,9 @@ the connection registry and produces the command onto that node's topic
 onto the requester's topic ``ocpp.command-replies.<requester>``. Every hop
 carries the deadline, so a command that arrives late is dropped, and the
 requester times out exactly once. See docs/adr/0004-command-routing.md.
+
+Both messages are typed (``chargestream.domain.commands``); one that does not decode is
+logged and dropped: a request is never sent, a requester waiting for a reply times out.
 """
 
 from __future__ import annotations
@@ -17,9 +20,15 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import orjson
 from confluent_kafka import Message
 
+from chargestream.domain.commands import (
+    CallFailure,
+    CommandReply,
+    CommandRequest,
+    MalformedCommand,
+    ReplyKind,
+)
 from chargestream.eventlog.kafka_clients import (
     AsyncProducer,
     PollingThread,
@@ -76,7 +85,7 @@ class _TopicPump:
         message: Message | None = self._consumer.poll(timeout)
         if message is None or message.error() is not None or self._loop is None:
             return
-        self._loop.call_soon_threadsafe(self._handle, message.value())
+        self._loop.call_soon_threadsafe(self._handle, message.value() or b"")
 
     def stop(self) -> None:
         self._poller.stop()
@@ -104,35 +113,38 @@ class CommandListener:
         await self._producer.stop()
 
     def _received(self, value: bytes) -> None:
-        task = asyncio.create_task(self._execute(orjson.loads(value)))
+        try:
+            request = CommandRequest.from_bytes(value)
+        except MalformedCommand as error:
+            log.warning("command_request_malformed", extra={"fields": {"error": str(error)}})
+            return
+        task = asyncio.create_task(self._execute(request))
         self._running.add(task)
         task.add_done_callback(self._running.discard)
 
-    async def _execute(self, command: dict[str, Any]) -> None:
-        remaining = command["deadline"] - time.time()
+    async def _execute(self, request: CommandRequest) -> None:
+        remaining = request.deadline - time.time()
         if remaining <= 0:
             return  # the requester has already timed out
-        answer: dict[str, Any] = {"id": command["id"]}
         try:
             reply = await self._call(
-                command["cp"], command["action"], command["payload"], remaining
+                request.charge_point_id, request.action, request.payload, remaining
             )
         except NotConnected:
-            answer["kind"] = "not_connected"
+            answer = CommandReply(request.command_id, ReplyKind.NOT_CONNECTED)
         except TimeoutError:
             return  # the requester times out by itself
         else:
-            message = reply.message
-            if isinstance(message, ocppj.CallError):
-                answer.update(
-                    kind="error",
-                    code=message.error_code,
-                    description=message.description,
-                    details=message.details,
-                )
-            else:
-                answer.update(kind="result", payload=message.payload)
-        await self._producer.produce(reply_topic(command["reply_to"]), None, orjson.dumps(answer))
+            answer = _answer(request.command_id, reply.message)
+        await self._producer.produce(reply_topic(request.reply_to), None, answer.to_bytes())
+
+
+def _answer(command_id: str, message: ocppj.CallResult | ocppj.CallError) -> CommandReply:
+    """The reply carrying a charge point's answer."""
+    if isinstance(message, ocppj.CallError):
+        failure = CallFailure(message.error_code, message.description, message.details)
+        return CommandReply(command_id, ReplyKind.ERROR, failure=failure)
+    return CommandReply(command_id, ReplyKind.RESULT, payload=message.payload)
 
 
 class KafkaDispatch:
@@ -145,7 +157,7 @@ class KafkaDispatch:
         self._registry = registry
         self._producer = AsyncProducer(producer_config(client))
         self._pump = _TopicPump(client, reply_topic(requester), self._received)
-        self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._waiting: dict[str, asyncio.Future[CommandReply]] = {}
 
     async def start(self) -> None:
         self._producer.start()
@@ -161,34 +173,38 @@ class KafkaDispatch:
         node = await self._registry.node_for(charge_point_id)
         if node is None:
             raise NotConnected(charge_point_id)
-        command_id = uuid.uuid4().hex
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._waiting[command_id] = future
-        command = {
-            "id": command_id,
-            "cp": charge_point_id,
-            "action": action,
-            "payload": payload,
-            "reply_to": self._requester,
-            "deadline": time.time() + timeout,
-        }
+        request = CommandRequest(
+            command_id=uuid.uuid4().hex,
+            charge_point_id=charge_point_id,
+            action=action,
+            payload=payload,
+            reply_to=self._requester,
+            deadline=time.time() + timeout,
+        )
+        future: asyncio.Future[CommandReply] = asyncio.get_running_loop().create_future()
+        self._waiting[request.command_id] = future
         try:
-            await self._producer.produce(command_topic(node), None, orjson.dumps(command))
+            await self._producer.produce(command_topic(node), None, request.to_bytes())
             answer = await asyncio.wait_for(future, timeout)
         finally:
-            self._waiting.pop(command_id, None)
-        if answer["kind"] == "not_connected":
+            self._waiting.pop(request.command_id, None)
+        if answer.kind is ReplyKind.NOT_CONNECTED:
             raise NotConnected(charge_point_id)
-        if answer["kind"] == "error":
+        if answer.failure is not None:
+            failure = answer.failure
             return Reply(
                 ocppj.CallError(
-                    command_id, answer["code"], answer["description"], answer.get("details")
+                    request.command_id, failure.code, failure.description, failure.details
                 )
             )
-        return Reply(ocppj.CallResult(command_id, answer.get("payload")))
+        return Reply(ocppj.CallResult(request.command_id, answer.payload))
 
     def _received(self, value: bytes) -> None:
-        answer = orjson.loads(value)
-        future = self._waiting.get(answer.get("id", ""))
+        try:
+            answer = CommandReply.from_bytes(value)
+        except MalformedCommand as error:
+            log.warning("command_reply_malformed", extra={"fields": {"error": str(error)}})
+            return
+        future = self._waiting.get(answer.command_id)
         if future is not None and not future.done():
             future.set_result(answer)
