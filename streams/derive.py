@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from chargestream.domain.frames import Direction, EventKind, FrameEvent, LoggedEvent, MessageType
+from chargestream.domain.meter import base_value
 from chargestream.domain.records import (
     Alert,
     AlertKind,
@@ -24,7 +25,7 @@ from chargestream.domain.records import (
     Session,
     StatusInterval,
 )
-from chargestream.streams.meter import active_power_w, base_value, sampled_values, states_of_charge
+from chargestream.streams.meter import active_power_w, sampled_values, states_of_charge
 from chargestream.streams.parse import (
     MILLISECOND,
     Frame,

@@ -8,6 +8,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from chargestream.domain.meter import base_value
 from chargestream.domain.records import MeterValue
 from chargestream.streams.parse import get_list, get_str, parse_time
 
@@ -32,7 +33,6 @@ _DEFAULT_UNITS = {
     "RPM": "RPM",
 }
 _SPELLING = {"Celcius": "Celsius"}  # the 1.6 schema's own misspelling
-_KILO = {"kWh": "Wh", "kW": "W", "kvarh": "varh", "kvar": "var", "kVA": "VA"}
 _LINES = frozenset({"L1", "L2", "L3", "L1-N", "L2-N", "L3-N"})
 
 
@@ -42,13 +42,6 @@ def default_unit(measurand: str) -> str:
         if measurand.startswith(prefix):
             return unit
     return "Wh"
-
-
-def base_value(value: MeterValue) -> tuple[float, str]:
-    """The value in its unprefixed unit (kW -> W, kWh -> Wh, ...)."""
-    if value.unit in _KILO:
-        return value.value * 1000, _KILO[value.unit]
-    return value.value, value.unit
 
 
 def sampled_values(

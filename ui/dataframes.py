@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from chargestream.domain.meter import base_value
 from chargestream.domain.records import (
     Alert,
     AlertRule,
@@ -23,7 +24,6 @@ from chargestream.domain.records import (
     Registration,
     Session,
 )
-from chargestream.streams.meter import base_value
 
 # connector statuses during which a transaction normally runs
 SESSION_STATUSES = frozenset({"Charging", "SuspendedEV", "SuspendedEVSE"})
