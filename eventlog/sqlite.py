@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from chargestream.domain.frames import Direction, EventKind, FrameEvent, LoggedEvent, MessageType
 from chargestream.eventlog.base import EventLogUnavailable
 from chargestream.sqlite.connections import connect, write_transaction
+
+T = TypeVar("T")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS frames (
@@ -165,7 +167,7 @@ class SqliteEventLog:
             assert self._read_conn is not None
             return [_logged(row) for row in self._read_conn.execute(sql, params)]
 
-        return await asyncio.get_running_loop().run_in_executor(self._reader, run)
+        return await self._run(self._reader, run)
 
     # -- processor checkpoint
 
@@ -180,7 +182,7 @@ class SqliteEventLog:
             )
             return (row[0] if row else 0), {cp: bytes(state) for cp, state in states}
 
-        return await asyncio.get_running_loop().run_in_executor(self._reader, run)
+        return await self._run(self._reader, run)
 
     async def save_checkpoint(
         self, name: str, position: int, states: Iterable[tuple[str, bytes]]
@@ -196,7 +198,7 @@ class SqliteEventLog:
                     "INSERT OR REPLACE INTO checkpoints VALUES (?, ?)", (name, position)
                 )
 
-        await asyncio.get_running_loop().run_in_executor(self._writer, run)
+        await self._run(self._writer, run)
 
     async def reset_checkpoint(self, name: str) -> None:
         def run() -> None:
@@ -205,7 +207,14 @@ class SqliteEventLog:
                 self._write_conn.execute("DELETE FROM processor_state WHERE name = ?", (name,))
                 self._write_conn.execute("DELETE FROM checkpoints WHERE name = ?", (name,))
 
-        await asyncio.get_running_loop().run_in_executor(self._writer, run)
+        await self._run(self._writer, run)
+
+    async def _run(self, pool: ThreadPoolExecutor, work: Callable[[], T]) -> T:
+        """``work`` on the pool's thread; SQLite's failures as EventLogUnavailable."""
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, work)
+        except sqlite3.Error as error:
+            raise EventLogUnavailable(f"event log unavailable: {error}") from error
 
 
 def _row(event: FrameEvent) -> tuple[object, ...]:

@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from chargestream.domain.records import DerivedRecord
+from chargestream.eventlog.base import EventLogUnavailable
 from chargestream.eventlog.sqlite import SqliteEventLog
 from chargestream.storage.base import Store, StoreUnavailable
 from chargestream.streams.backoff import Backoff
@@ -71,7 +72,7 @@ class LogProcessor:
                     await self.refresh_rules()
                     await self.tick()
                     next_tick = time.monotonic() + self._tick_interval
-            except StoreUnavailable as error:  # derive the same events again later
+            except (StoreUnavailable, EventLogUnavailable) as error:  # again, later
                 log.warning("derivation_failed", extra={"fields": {"error": repr(error)}})
                 await backoff.wait()
                 continue

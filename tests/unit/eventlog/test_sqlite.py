@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
+import pytest
+
 from chargestream.domain.frames import Direction, EventKind, FrameEvent, MessageType
+from chargestream.eventlog.base import EventLogUnavailable
 from chargestream.eventlog.sqlite import SqliteEventLog
 
 
@@ -61,3 +66,18 @@ async def test_events_survive_reopening(tmp_path: Path) -> None:
         ]
     finally:
         await again.close()
+
+
+async def test_a_failing_database_is_event_log_unavailable(tmp_path: Path) -> None:
+    log = SqliteEventLog(tmp_path / "events.db")
+    await log.open()
+    try:
+        with closing(sqlite3.connect(tmp_path / "events.db")) as other:
+            other.execute("DROP TABLE checkpoints")
+        with pytest.raises(EventLogUnavailable, match="no such table"):
+            await log.load_checkpoint("views")
+        with pytest.raises(EventLogUnavailable):
+            await log.save_checkpoint("views", 1, [])
+        assert await log.read(0) == []  # the frames themselves are still readable
+    finally:
+        await log.close()
