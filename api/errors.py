@@ -9,6 +9,7 @@ from chargestream.api.services.errors import (
     NotFound,
     ServiceError,
 )
+from chargestream.storage.base import StoreUnavailable
 
 HTTP_STATUS: dict[type[Exception], int] = {NotFound: 404, InvalidInput: 422, NotAvailable: 501}
 
@@ -17,5 +18,11 @@ async def service_error_response(_: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(error)}, status_code=HTTP_STATUS[type(error)])
 
 
+async def store_unavailable_response(_: Request, error: Exception) -> JSONResponse:
+    """503 with a short reason: the driver's message may name hosts, never credentials."""
+    return JSONResponse({"detail": "the store is unavailable, try again"}, status_code=503)
+
+
 def answer_service_errors(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, service_error_response)
+    app.add_exception_handler(StoreUnavailable, store_unavailable_response)
