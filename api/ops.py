@@ -16,7 +16,7 @@ def ops_router(health: HealthCheck) -> APIRouter:
     async def healthz() -> dict[str, Any]:
         try:
             return {"status": "ok", **await health()}
-        except Exception as error:
+        except Exception as error:  # whatever makes a process unhealthy is reported, not raised
             raise HTTPException(503, f"unhealthy: {error}") from None
 
     @router.get("/metrics", include_in_schema=False)

@@ -19,7 +19,7 @@ async def serve_until_signal(
     """Start, wait for SIGINT/SIGTERM, stop. Exit code 1 if the start failed."""
     try:
         await start()
-    except Exception as error:
+    except Exception as error:  # any reason not to start ends the process with its message
         log.error("start_failed", extra={"fields": {"error": str(error)}})
         with contextlib.suppress(Exception):
             await stop()

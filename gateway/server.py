@@ -24,7 +24,7 @@ from chargestream.gateway import metrics
 from chargestream.gateway.connection import Connection, NotConnected, Reply
 from chargestream.gateway.directory import Directory
 from chargestream.gateway.handlers import CentralSystem
-from chargestream.storage.base import ConnectionRegistry
+from chargestream.storage.base import ConnectionRegistry, StoreUnavailable
 
 log = logging.getLogger("chargestream.gateway")
 
@@ -196,7 +196,7 @@ class Gateway:
                 await self._registry.connection_opened(charge_point_id, node)
             else:
                 await self._registry.connection_closed(charge_point_id, node)
-        except Exception as error:
+        except StoreUnavailable as error:
             log.error(
                 "registry_update_failed",
                 extra={"fields": {"cp": charge_point_id, "opened": opened, "error": str(error)}},
