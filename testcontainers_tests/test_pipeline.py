@@ -32,8 +32,7 @@ from chargestream.storage.cassandra import CassandraStore
 from chargestream.streams.replay import rebuild_from_kafka
 from testcontainers_tests.kafka_frames import frames_of
 from tests.conftest import eventually, free_port
-from tests.ocpp_client import charge_point
-from tests.test_embedded import charge
+from tests.ocpp_client import charge, charge_point
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

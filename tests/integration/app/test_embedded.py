@@ -17,61 +17,7 @@ from ocpp.v16 import call
 from chargestream.app.embedded import EmbeddedCsms
 from chargestream.storage.base import Store
 from tests.conftest import RunningCsms, eventually, free_port, make_settings
-from tests.ocpp_client import charge_point
-
-T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
-
-
-def at(seconds: int) -> str:
-    moment = T0 + timedelta(seconds=seconds)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
-async def charge(url: str, charge_point_id: str, temperatures: list[float], start: int = 0) -> int:
-    """A full session whose MeterValues carry the given temperatures, from ``start`` s past T0.
-
-    Sessions with the same charge point and start are the same StartTransaction
-    (and get the same transactionId).
-    """
-    async with charge_point(url, charge_point_id) as cp:
-        await cp.call(call.BootNotification(charge_point_model="EVA040", charge_point_vendor="BYD"))
-        await cp.call(
-            call.StatusNotification(connector_id=1, error_code="NoError", status="Preparing")
-        )
-        started = await cp.call(
-            call.StartTransaction(connector_id=1, id_tag="TAG1", meter_start=0, timestamp=at(start))
-        )
-        for i, temperature in enumerate(temperatures, start=1):
-            await cp.call(
-                call.MeterValues(
-                    connector_id=1,
-                    transaction_id=started.transaction_id,
-                    meter_value=[
-                        {
-                            "timestamp": at(start + 10 * i),
-                            "sampledValue": [
-                                {"value": str(1000 * i), "unit": "Wh"},
-                                {
-                                    "value": str(temperature),
-                                    "measurand": "Temperature",
-                                    "unit": "Celsius",
-                                },
-                            ],
-                        }
-                    ],
-                )
-            )
-        await cp.call(
-            call.StatusNotification(connector_id=1, error_code="GroundFailure", status="Faulted")
-        )
-        await cp.call(
-            call.StopTransaction(
-                meter_stop=1000 * len(temperatures),
-                timestamp=at(start + 10 * len(temperatures) + 5),
-                transaction_id=started.transaction_id,
-            )
-        )
-        return started.transaction_id
+from tests.ocpp_client import T0, at, charge, charge_point
 
 
 async def views(store: Store, charge_point_id: str) -> dict[str, object]:
