@@ -58,10 +58,11 @@ screenshots: $(STAMP) system-deps  ## refresh docs/screenshots from a real brows
 unit: $(STAMP)  ## the fast layer: unit tests without sockets or subprocesses (< 60 s)
 	$(BIN)/pytest -q tests/unit $(ARGS)
 
-lint: $(STAMP)  ## ruff lint and format check, the layer contracts
+lint: $(STAMP)  ## ruff lint and format check, the layer contracts, mypy --strict
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 services-up: $(STAMP)  ## start local Kafka (9092) and Cassandra (9042)
 	$(BIN)/chargestream services up --dir $(SERVICES_DIR)
