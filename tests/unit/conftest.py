@@ -15,11 +15,14 @@ import asyncio
 import os
 import socket
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
+
+from chargestream.storage.sqlite import SqliteStore
 
 MESSAGE = "unit tests use no sockets or subprocesses: move this test to tests/integration/"
 _NETWORK_FAMILIES = (socket.AF_INET, socket.AF_INET6)
@@ -85,3 +88,12 @@ def unit_isolation(monkeypatch: pytest.MonkeyPatch) -> Iterator[IsolationGuard]:
     yield guard
     if guard.violations:
         pytest.fail(f"{MESSAGE} (attempted: {'; '.join(guard.violations)})", pytrace=False)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    """A real, open SQLite store in the test's own directory."""
+    store = SqliteStore(tmp_path / "store.db")
+    await store.open()
+    yield store
+    await store.close()

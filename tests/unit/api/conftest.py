@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -16,14 +14,6 @@ NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
 def fixed_clock() -> datetime:
     return NOW
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    store = SqliteStore(tmp_path / "api.db")
-    await store.open()
-    yield store
-    await store.close()
 
 
 @pytest.fixture

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,14 +27,6 @@ def central_system(store: SqliteStore, **overrides: Any) -> CentralSystem:
 
 def context(charge_point_id: str = "CP-1", now: datetime = NOW) -> CallContext:
     return CallContext(charge_point_id, now)
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    store = SqliteStore(tmp_path / "cs.db")
-    await store.open()
-    yield store
-    await store.close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -15,14 +14,6 @@ from chargestream.storage.base import StoreUnavailable
 from chargestream.storage.sqlite import MAX_TRANSACTION_ID, SqliteStore
 from chargestream.storage.sqlite_schema import SCHEMA_VERSION
 from tests.storage_contract import StoreContract, at, full_session
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    store = SqliteStore(tmp_path / "store.db")
-    await store.open()
-    yield store
-    await store.close()
 
 
 @pytest.fixture
