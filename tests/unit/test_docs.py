@@ -40,7 +40,8 @@ def _missing(name: str, text: str, folder: Path) -> list[str]:
                 missing.append(f"{name}:{line_number}: {ref}")
         if name.endswith(".md"):
             for match in LINK.finditer(line):
-                if not (folder / match.group(1)).exists():
+                target = (folder / match.group(1)).resolve()  # outside the clone: broken too
+                if not target.is_relative_to(ROOT) or not target.exists():
                     missing.append(f"{name}:{line_number}: link {match.group(1)}")
     return missing
 
@@ -59,6 +60,7 @@ def test_every_named_path_exists() -> None:
     [
         ("See `gateway/nowhere.py`.", ["page.md:1: gateway/nowhere.py"]),
         ("See [ADR 99](adr/0099-nothing.md).", ["page.md:1: link adr/0099-nothing.md"]),
+        ("See [paper](../../shared/paper.txt).", ["page.md:1: link ../../shared/paper.txt"]),
         ("See `gateway/server.py` and `cassandra/cassandra.yaml`.", []),
     ],
 )
