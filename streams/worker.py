@@ -50,6 +50,9 @@ class ViewsWorker:
         self.processed = 0
         self.store_failures = 0
         self._writing = False
+        # one derivation pass at a time: a tick that saved states it had read before a batch
+        # changed them would put the old states back (a session would lose its start)
+        self._busy = asyncio.Lock()
         self._stall_watch = StallWatch(after=settings.worker_stall_after)
         self._reported = 0
         self.app = faust.App(
@@ -129,22 +132,27 @@ class ViewsWorker:
     async def _process(self, stream: Any) -> None:
         await self._store_ready.wait()
         async for events in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN):
-            changed: dict[bytes, ChargePointDerivation] = {}
-            records: list[DerivedRecord] = []
-            logged_events: list[LoggedEvent] = []
-            for event in events:
-                message = event.message
-                key = message.key
-                state = changed.get(key) or self._state(key, self.states.get(key))
-                frame = FrameEvent.from_headers(key, message.value, list(message.headers or ()))
-                logged = LoggedEvent(message.offset, frame)
-                changed[key], derived = derive(state, logged, self._derivation)
-                records.extend(derived)
-                logged_events.append(logged)
-            await self._write_until_stored(records, logged_events)
-            self._save(changed)
-            await self._flush_changelog()
-            self.processed += len(events)
+            async with self._busy:
+                await self._apply(events)
+
+    async def _apply(self, events: list[Any]) -> None:
+        """Derive a batch, store its records, then save and flush the new states."""
+        changed: dict[bytes, ChargePointDerivation] = {}
+        records: list[DerivedRecord] = []
+        logged_events: list[LoggedEvent] = []
+        for event in events:
+            message = event.message
+            key = message.key
+            state = changed.get(key) or self._state(key, self.states.get(key))
+            frame = FrameEvent.from_headers(key, message.value, list(message.headers or ()))
+            logged = LoggedEvent(message.offset, frame)
+            changed[key], derived = derive(state, logged, self._derivation)
+            records.extend(derived)
+            logged_events.append(logged)
+        await self._write_until_stored(records, logged_events)
+        self._save(changed)
+        await self._flush_changelog()
+        self.processed += len(events)
 
     async def _flush_changelog(self) -> None:
         """Wait until Kafka has the states just assigned, before the batch is acknowledged.
@@ -203,7 +211,10 @@ class ViewsWorker:
             self._reported = self.processed
         if self.settings.worker_stall_after:
             await self._check_stalled()
-        now = datetime.now(UTC)
+        async with self._busy:
+            await self._tick_states(datetime.now(UTC))
+
+    async def _tick_states(self, now: datetime) -> None:
         records: list[DerivedRecord] = []
         changed: dict[bytes, ChargePointDerivation] = {}
         for key, saved in list(self.states.items()):
