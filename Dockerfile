@@ -58,19 +58,23 @@ LABEL org.opencontainers.image.title="chargestream" \
 COPY --from=build /opt/venv /opt/venv
 
 # HOME=/tmp: the only writable place when the root filesystem is read-only (Streamlit keeps
-# a little state under $HOME). CHARGESTREAM_HOST=0.0.0.0: a container is reached from outside.
+# a little state under $HOME). Every listener binds 0.0.0.0: a container is reached from
+# outside (/api/v1 needs the API token all the same).
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     HOME=/tmp \
-    CHARGESTREAM_HOST=0.0.0.0 \
+    CHARGESTREAM_OCPP_HOST=0.0.0.0 \
+    CHARGESTREAM_API_HOST=0.0.0.0 \
+    CHARGESTREAM_UI_HOST=0.0.0.0 \
+    CHARGESTREAM_HEALTH_HOST=0.0.0.0 \
     CHARGESTREAM_DATA_DIR=/var/lib/chargestream
 
 # /app/chargestream: the installed package at a fixed path, for the dashboard's script
 RUN groupadd --system --gid 10001 chargestream \
     && useradd --system --uid 10001 --gid 10001 --no-create-home \
        --home-dir /nonexistent --shell /usr/sbin/nologin chargestream \
-    && install --directory --owner 10001 --group 10001 --mode 0750 /var/lib/chargestream \
+    && install --directory --owner 10001 --group 10001 --mode 0700 /var/lib/chargestream \
     && mkdir /app \
     && ln -s "$(python -c 'import pathlib, chargestream; print(pathlib.Path(chargestream.__file__).parent)')" /app/chargestream \
     && test -f /app/chargestream/app/dashboard_app.py \

@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from chargestream.api.errors import answer_service_errors
 from chargestream.api.ops import ops_router
 from chargestream.api.routes import v1_router
+from chargestream.api.security import SecurityHeaders, docs_router
 from chargestream.api.services.frames import RecentFrames
 from chargestream.api.services.health import ProcessStatus
 from chargestream.api.wiring import ApiServices
@@ -23,18 +24,26 @@ def create_api(
     directory: Directory | None = None,
     status: ProcessStatus = dict,
 ) -> FastAPI:
-    """The API app; ``directory`` is the gateway's cache when it runs in this process."""
+    """The API app; ``directory`` is the gateway's cache when it runs in this process.
+
+    SettingsError if ``settings`` have no API token: /api/v1 is never served open.
+    """
     app = FastAPI(
         title="chargestream",
         version="1",
         description="OCPP 1.6-J charging station management: charge points, sessions, "
         "meter values, status history, alerts, id tags and remote commands.",
+        docs_url=None,  # ours, under a Content-Security-Policy (api/security.py)
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
+    app.add_middleware(SecurityHeaders)
     services = ApiServices.create(
         settings, store, commands, recent_frames=recent_frames, directory=directory, status=status
     )
     app.state.services = services
     answer_service_errors(app)
     app.include_router(ops_router(services.health.check))
+    app.include_router(docs_router())
     app.include_router(v1_router())
     return app

@@ -2,7 +2,8 @@
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from chargestream.api.wiring import ApiServices
 
@@ -16,9 +17,46 @@ def api_services(request: Request) -> ApiServices:
 Services = Annotated[ApiServices, Depends(api_services)]
 
 
-async def authorized(request: Request, services: Services) -> None:
+# declares the scheme in /openapi.json (the docs' "Authorize"); the check is ``authorized``'s
+_BEARER = HTTPBearer(auto_error=False, description="The API token (CHARGESTREAM_API_TOKEN)")
+
+
+async def authorized(
+    request: Request,
+    services: Services,
+    _: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)],
+) -> str:
+    """The name of the token the request carries; 401 without the right one."""
     if not services.auth.allows(request.headers.get("Authorization")):
-        raise HTTPException(401, "missing or wrong bearer token")
+        raise HTTPException(
+            401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return services.auth.name
+
+
+OPERATOR_HEADER = "X-Chargestream-Operator"
+
+
+async def sender(
+    token_name: Annotated[str, Depends(authorized)],
+    operator: Annotated[
+        str | None,
+        Header(
+            alias=OPERATOR_HEADER,
+            min_length=1,
+            max_length=64,
+            pattern=r"^[ -~]+$",
+            description="The dashboard operator acting through the token (1-64 printable "
+            "ASCII characters), recorded as `operator:<name>`. Advisory: anyone holding the "
+            "token can set it.",
+        ),
+    ] = None,
+) -> str:
+    """Who sends a command: ``operator:<name>`` if the header names one, else the token."""
+    return token_name if operator is None else f"operator:{operator}"
+
+
+Sender = Annotated[str, Depends(sender)]
 
 
 async def known_charge_point(charge_point_id: str, services: Services) -> str:

@@ -88,6 +88,11 @@ class CommandOut(BaseModel):
     error: str | None = None
     requested_at: datetime
     completed_at: datetime | None = None
+    sent_by: str | None = Field(
+        None,
+        description='Who sent it: "api" (the API token) or "operator:<name>" (the '
+        "X-Chargestream-Operator header); null for commands logged before senders were kept",
+    )
 
     @classmethod
     def build(cls, record: CommandRecord) -> CommandOut:
@@ -100,6 +105,7 @@ class CommandOut(BaseModel):
             error=record.error,
             requested_at=record.requested_at,
             completed_at=record.completed_at,
+            sent_by=record.sent_by,
         )
 
 

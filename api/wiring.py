@@ -12,7 +12,7 @@ from chargestream.api.services.frames import FrameService, RecentFrames
 from chargestream.api.services.health import HealthService, ProcessStatus
 from chargestream.api.services.id_tags import IdTagService
 from chargestream.api.services.sessions import SessionService
-from chargestream.domain.settings import Settings
+from chargestream.domain.settings import PREFIX, Settings, SettingsError
 from chargestream.gateway.commands import CommandService
 from chargestream.gateway.directory import Directory
 from chargestream.storage.base import Store
@@ -40,6 +40,13 @@ class ApiServices:
         directory: Directory | None,
         status: ProcessStatus,
     ) -> ApiServices:
+        """SettingsError without an API token: the API is never served open."""
+        if settings.api_token is None:
+            raise SettingsError(
+                f"{PREFIX}API_TOKEN is not set: the HTTP API does not run without a bearer "
+                "token (`chargestream run` and `chargestream stack` generate one in the data "
+                "directory, the Helm chart keeps one in a Secret)"
+            )
         return cls(
             auth=BearerToken(settings.api_token),
             health=HealthService(settings, store, status),

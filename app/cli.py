@@ -19,8 +19,11 @@ from chargestream.domain.settings import Settings, SettingsError
 
 
 def _server_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument(
+        "--ocpp-host", help="address of the OCPP listener (default 127.0.0.1; 0.0.0.0: all)"
+    )
     parser.add_argument("--ocpp-port", type=int, help="OCPP WebSocket port (default 9000)")
+    parser.add_argument("--api-host", help="address of the HTTP API (default 127.0.0.1)")
     parser.add_argument("--api-port", type=int, help="HTTP API port (default 8080)")
     parser.add_argument("--data-dir", type=Path, help="embedded data directory (default ./data)")
 
@@ -29,9 +32,8 @@ def settings_from(args: argparse.Namespace, **fixed: Any) -> Settings:
     """Settings from the environment and flags, with logging configured from them."""
     from chargestream.app.logs import configure_logging
 
-    flags = {
-        name: getattr(args, name, None) for name in ("host", "ocpp_port", "api_port", "data_dir")
-    }
+    names = ("ocpp_host", "ocpp_port", "api_host", "api_port", "data_dir")
+    flags = {name: getattr(args, name, None) for name in names}
     settings = Settings.from_env(**flags, **fixed)
     configure_logging(settings.log_level, settings.log_format)
     return settings

@@ -47,7 +47,7 @@ def ui_command(settings: Settings) -> list[str]:
         "--server.port",
         str(settings.ui_port),
         "--server.address",
-        settings.host,
+        settings.ui_host,
         "--server.headless",
         "true",
         "--server.fileWatcherType",
@@ -60,7 +60,7 @@ def ui_command(settings: Settings) -> list[str]:
 
 
 def start_ui(settings: Settings) -> subprocess.Popen[bytes]:
-    """Start the dashboard on ``settings.host:settings.ui_port``; it runs until stopped."""
+    """Start the dashboard on ``settings.ui_host:settings.ui_port``; it runs until stopped."""
     return subprocess.Popen(
         ui_command(settings), env={**os.environ, **settings_environment(settings)}
     )

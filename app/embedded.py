@@ -2,7 +2,8 @@
 
 SQLite event log + SQLite store + in-process processors + gateway + API.
 ``EmbeddedCsms`` is what ``chargestream run`` starts and what tests start on
-port 0.
+port 0. Its settings carry the API token: ``run_embedded`` takes the configured one
+or the one kept in the data directory (``chargestream.app.api_token``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import subprocess
 from dataclasses import dataclass, replace
 
 from chargestream.api import create_api
+from chargestream.app.api_token import with_api_token
 from chargestream.app.backends import create_embedded_event_log, create_embedded_store
 from chargestream.app.dashboard import start_ui, stop_ui
 from chargestream.app.http import HttpServer
@@ -23,6 +25,7 @@ from chargestream.gateway.directory import Directory
 from chargestream.gateway.handlers import CentralSystem
 from chargestream.gateway.schemas import compile_all
 from chargestream.gateway.server import Gateway
+from chargestream.sqlite.files import private_directory
 from chargestream.streams.derive import DerivationSettings
 from chargestream.streams.runner import LogProcessor
 from chargestream.ui.operators import ensure_default_operator
@@ -61,13 +64,14 @@ class EmbeddedCsms:
                 directory=self.directory,
                 status=lambda: {"connected": len(self.gateway.connections)},
             ),
-            settings.host,
+            settings.api_host,
             settings.api_port,
         )
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> Addresses:
         compile_all()
+        await asyncio.to_thread(private_directory, self.settings.data_dir)
         await self.store.open()
         await self.event_log.open()
         if self.settings.run_processors:
@@ -80,8 +84,8 @@ class EmbeddedCsms:
             extra={
                 "fields": {
                     "mode": "embedded",
-                    "ocpp": f"ws://{self.settings.host}:{ocpp_port}/ocpp/{{id}}",
-                    "api": f"http://{self.settings.host}:{api_port}/api/v1",
+                    "ocpp": f"ws://{self.settings.ocpp_host}:{ocpp_port}/ocpp/{{id}}",
+                    "api": f"http://{self.settings.api_host}:{api_port}/api/v1",
                     "data_dir": str(self.settings.data_dir),
                 }
             },
@@ -105,6 +109,9 @@ class EmbeddedCsms:
 
 def run_embedded(settings: Settings) -> int:
     """``chargestream run``: the CSMS and, unless disabled, the dashboard beside it."""
+    token = with_api_token(settings)
+    token.announce()
+    settings = token.settings
     csms = EmbeddedCsms(settings)
     dashboard: list[subprocess.Popen[bytes]] = []
 
@@ -131,7 +138,8 @@ def start_dashboard(settings: Settings, api_port: int) -> subprocess.Popen[bytes
             flush=True,
         )
     process = start_ui(replace(settings, api_port=api_port))
-    log.info("dashboard", extra={"fields": {"url": f"http://{settings.host}:{settings.ui_port}"}})
+    url = f"http://{settings.ui_host}:{settings.ui_port}"
+    log.info("dashboard", extra={"fields": {"url": url}})
     return process
 
 

@@ -9,6 +9,17 @@ from collections.abc import Iterator
 import uvicorn
 from fastapi import FastAPI
 
+_ANY_ADDRESS = ("", "0.0.0.0", "::")
+
+
+def local_url(scheme: str, host: str, port: int, path: str = "") -> str:
+    """The URL this machine reaches a listener on ``host``:``port`` by (any address: loopback)."""
+    if host in _ANY_ADDRESS:
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{port}{path}"
+
 
 class _Server(uvicorn.Server):
     """uvicorn without its own signal handling: the process owns shutdown."""

@@ -53,7 +53,7 @@ class StackGateway:
         self.listener = CommandListener(
             client_config(settings), settings.node_id, self.gateway.call
         )
-        self._ops = HttpServer(ops_app(self._health), settings.host, settings.health_port)
+        self._ops = HttpServer(ops_app(self._health), settings.health_host, settings.health_port)
         self._heartbeat: asyncio.Task[None] | None = None
 
     async def _health(self) -> dict[str, Any]:
@@ -114,7 +114,7 @@ class StackApi:
         self.commands = CommandService(self.dispatch, self.store, timeout=settings.command_timeout)
         self._http = HttpServer(
             create_api(settings, self.store, self.commands, recent_frames=self.store.recent_frames),
-            settings.host,
+            settings.api_host,
             settings.api_port,
         )
 

@@ -5,6 +5,9 @@ role with ``CHARGESTREAM_MODE=stack``, waits until each answers its health
 check, restarts a process that exits (at most ``MAX_RESTARTS`` times in
 ``RESTART_WINDOW`` seconds, then the stack stops), and on Ctrl-C stops them in
 reverse order, and the services it started.
+
+The API token (``CHARGESTREAM_API_TOKEN``, else ``<data_dir>/api-token``, generated on
+the first start) reaches only the API and the dashboard, as their setting.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from urllib.error import URLError
 
+from chargestream.app.api_token import with_api_token
 from chargestream.app.dashboard import settings_environment, ui_command
-from chargestream.domain.settings import Settings
+from chargestream.app.http import local_url
+from chargestream.domain.settings import PREFIX, Settings
 from chargestream.services.launcher import ServiceSet
 from chargestream.ui.operators import ensure_default_operator
 
@@ -73,8 +78,11 @@ def _port(address: str) -> int:
 
 
 def plan(settings: Settings, gateways: int, workers: int) -> list[Child]:
-    """The processes of the stack, in start order."""
+    """The processes of the stack, in start order; ``settings`` carry the API token."""
+    assert settings.api_token is not None
+    api_token = PREFIX + "API_TOKEN"
     base = {**os.environ, "CHARGESTREAM_MODE": "stack"}
+    base.pop(api_token, None)  # only the API and the dashboard get the token
     command = [sys.executable, "-m", "chargestream.app.cli"]
     children = []
     for i in range(1, workers + 1):
@@ -89,7 +97,7 @@ def plan(settings: Settings, gateways: int, workers: int) -> list[Child]:
                     "CHARGESTREAM_WORKER_WEB_PORT": str(settings.worker_web_port + i),
                     "CHARGESTREAM_HEALTH_PORT": str(health_port),
                 },
-                f"http://{settings.host}:{health_port}/healthz",
+                local_url("http", settings.health_host, health_port, "/healthz"),
             )
         )
     for i in range(1, gateways + 1):
@@ -104,15 +112,19 @@ def plan(settings: Settings, gateways: int, workers: int) -> list[Child]:
                     "CHARGESTREAM_HEALTH_PORT": str(health_port),
                     "CHARGESTREAM_REUSE_PORT": "true",
                 },
-                f"http://{settings.host}:{health_port}/healthz",
+                local_url("http", settings.health_host, health_port, "/healthz"),
             )
         )
     children.append(
         Child(
             "api",
             [*command, "api"],
-            {**base, "CHARGESTREAM_NODE_ID": f"{settings.node_id}-api"},
-            f"http://{settings.host}:{settings.api_port}/healthz",
+            {
+                **base,
+                "CHARGESTREAM_NODE_ID": f"{settings.node_id}-api",
+                api_token: settings.api_token,
+            },
+            local_url("http", settings.api_host, settings.api_port, "/healthz"),
         )
     )
     if settings.run_ui:
@@ -121,7 +133,7 @@ def plan(settings: Settings, gateways: int, workers: int) -> list[Child]:
                 "ui",
                 ui_command(settings),
                 {**base, **settings_environment(settings)},
-                f"http://{settings.host}:{settings.ui_port}/_stcore/health",
+                local_url("http", settings.ui_host, settings.ui_port, "/_stcore/health"),
             )
         )
     return children
@@ -153,6 +165,9 @@ def run_stack(settings: Settings, args: argparse.Namespace) -> int:
     )
     started_services = not all(status.running for status in services.status())
     services.up()
+    token = with_api_token(settings)
+    token.announce()
+    settings = token.settings
     if settings.run_ui:
         password = ensure_default_operator(settings.data_dir)
         if password is not None:
@@ -174,8 +189,8 @@ def run_stack(settings: Settings, args: argparse.Namespace) -> int:
             if child.health_url:
                 wait_healthy(child, 120)
         print(
-            f"stack: up — OCPP ws://{settings.host}:{settings.ocpp_port}/ocpp/{{id}}, "
-            f"API http://{settings.host}:{settings.api_port}/api/v1 (Ctrl-C stops)",
+            f"stack: up — OCPP ws://{settings.ocpp_host}:{settings.ocpp_port}/ocpp/{{id}}, "
+            f"API http://{settings.api_host}:{settings.api_port}/api/v1 (Ctrl-C stops)",
             flush=True,
         )
         while not stopping:

@@ -10,6 +10,7 @@ from chargestream.app.backends import create_stack_store
 from chargestream.app.http import HttpServer
 from chargestream.app.logs import logging_config
 from chargestream.domain.settings import Settings
+from chargestream.sqlite.files import private_directory
 from chargestream.streams.worker import ViewsWorker
 
 log = logging.getLogger("chargestream.worker")
@@ -19,11 +20,12 @@ def run_worker(settings: Settings) -> int:
     """Run one Faust worker until SIGINT/SIGTERM; /healthz and /metrics on the health port."""
     from faust.worker import Worker
 
-    (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
+    private_directory(settings.data_dir / "faust")
     views = ViewsWorker(settings, create_stack_store(settings))
 
     async def serve_health() -> None:  # Faust's own web server stays off
-        await HttpServer(ops_app(views.health), settings.host, settings.health_port).start()
+        health = HttpServer(ops_app(views.health), settings.health_host, settings.health_port)
+        await health.start()
 
     views.app.task(serve_health)
     worker = Worker(

@@ -634,7 +634,7 @@ class StormRun:
             "probe_latency_ms": probe_windows(probe, at, all_back),
             "probe_errors": probe.errors[:10],
             "gateway_after": _gateway_counts(stack),
-            "api_after": _api_connected(config.api_url, at) if drain is not None else None,
+            "api_after": _api_connected(config, at) if drain is not None else None,
             "lag": {"max_events": watch.max_lag, "drain_s": drain},
             "cpu_pct_storm": sampler.window(watch.storm_began, watch.storm_ended),
             "samples": watch.rows,
@@ -785,9 +785,13 @@ def _gateway_counts(stack: Stack) -> dict[str, float | None]:
     }
 
 
-def _api_connected(api_url: str, since: float) -> dict[str, int]:
+def _api_connected(config: StackConfig, since: float) -> dict[str, int]:
     """Storm charge points the API lists as connected, and as booted since the drop."""
-    response = httpx.get(f"{api_url}/api/v1/charge-points?limit=10000", timeout=120)
+    response = httpx.get(
+        f"{config.api_url}/api/v1/charge-points?limit=10000",
+        headers=config.api_headers,
+        timeout=120,
+    )
     response.raise_for_status()
     storm = [cp for cp in response.json() if cp["charge_point_id"].startswith("STORM-")]
     connected = [cp for cp in storm if cp["state"] and cp["state"]["connected"]]

@@ -561,7 +561,7 @@ def _reconcile(
     say("reconciling the ledger with the API")
     stations = [f"SIM-{n:05d}" for n in range(1, plan.stations + 1)]
     ledger = read_ledger(config.work_dir / "ledger.jsonl")
-    sessions = asyncio.run(reconcile_sessions(config.api_url, ledger, stations))
+    sessions = asyncio.run(reconcile_sessions(config.api_url, config.api_headers, ledger, stations))
     sample = sorted(
         random.Random(plan.stations).sample(stations, min(SAMPLED_STATIONS, plan.stations))
     )

@@ -118,13 +118,16 @@ async def _get_all(client: httpx.AsyncClient, paths: list[str]) -> list[Any]:
 
 
 async def reconcile_sessions(
-    api_url: str, ledger: list[dict[str, Any]], station_ids: list[str]
+    api_url: str, headers: dict[str, str], ledger: list[dict[str, Any]], station_ids: list[str]
 ) -> SessionCounts:
-    """The ledger against GET /sessions/{id} and every charge point's session listing."""
+    """The ledger against GET /sessions/{id} and every charge point's session listing.
+
+    ``headers``: what each request carries (the API token).
+    """
     counts = SessionCounts(ledger=len(ledger))
     by_id = {entry["transactionId"]: entry for entry in ledger}
     counts.doubled += len(ledger) - len(by_id)
-    async with httpx.AsyncClient(base_url=api_url, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=api_url, headers=headers, timeout=60) as client:
         stored = await _get_all(client, [f"/api/v1/sessions/{tx}" for tx in by_id])
         listings = await _get_all(
             client, [f"/api/v1/charge-points/{cp}/sessions?limit=1000" for cp in station_ids]

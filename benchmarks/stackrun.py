@@ -8,10 +8,11 @@ stack`` starts (``chargestream.app.supervisor.plan``), with their output in log 
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -33,6 +34,7 @@ class StackConfig:
     ocpp_port: int = 29000
     api_port: int = 29080
     health_port: int = 29081  # gateways from here, workers from here + 50
+    api_token: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
 
     @property
     def topic(self) -> str:
@@ -51,6 +53,11 @@ class StackConfig:
         return f"http://127.0.0.1:{self.api_port}"
 
     @property
+    def api_headers(self) -> dict[str, str]:
+        """What a request to the run's /api/v1 carries: its token."""
+        return {"Authorization": f"Bearer {self.api_token}"}
+
+    @property
     def ocpp_url(self) -> str:
         return f"ws://127.0.0.1:{self.ocpp_port}/ocpp"
 
@@ -60,7 +67,10 @@ class StackConfig:
             "CHARGESTREAM_MODE": "stack",
             "CHARGESTREAM_NODE_ID": f"bench-{self.run_id}",
             "CHARGESTREAM_DATA_DIR": str(self.work_dir / "data"),
-            "CHARGESTREAM_HOST": "127.0.0.1",
+            "CHARGESTREAM_OCPP_HOST": "127.0.0.1",
+            "CHARGESTREAM_API_HOST": "127.0.0.1",
+            "CHARGESTREAM_HEALTH_HOST": "127.0.0.1",
+            "CHARGESTREAM_API_TOKEN": self.api_token,
             "CHARGESTREAM_OCPP_PORT": str(self.ocpp_port),
             "CHARGESTREAM_API_PORT": str(self.api_port),
             "CHARGESTREAM_HEALTH_PORT": str(self.health_port),

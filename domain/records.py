@@ -112,6 +112,9 @@ class CommandRecord:
     response: dict[str, Any] | None = None
     error: str | None = None
     completed_at: datetime | None = None
+    # who sent it: "api" (the API token's name) or "operator:<name>" (the dashboard's
+    # operator, as the request named it); None for commands logged before this was kept
+    sent_by: str | None = None
 
 
 # ------------------------------------------------------------- derived records

@@ -35,8 +35,11 @@ class Settings:
     data_dir: Path = Path("data")
     node_id: str = field(default_factory=socket.gethostname)
 
-    # network
-    host: str = "127.0.0.1"
+    # network: each listener has its own address (0.0.0.0: every interface)
+    ocpp_host: str = "127.0.0.1"  # the OCPP WebSocket listener (charge points)
+    api_host: str = "127.0.0.1"  # the HTTP API
+    ui_host: str = "127.0.0.1"  # the dashboard
+    health_host: str = "127.0.0.1"  # stack mode: /healthz and /metrics of gateways and workers
     ocpp_port: int = 9000
     api_port: int = 8080
     ui_port: int = 8501
@@ -60,7 +63,9 @@ class Settings:
     log_sync: str = "full"  # embedded log: full = fsync per group commit, normal = not
 
     # HTTP API
-    api_token: str | None = None  # if set, /api/v1 requires "Authorization: Bearer <token>"
+    # /api/v1 requires "Authorization: Bearer <token>"; unset: `run` and `stack` keep a
+    # generated one in <data_dir>/api-token, and the API alone refuses to start
+    api_token: str | None = field(default=None, repr=False)  # secrets stay out of reprs
     api_url: str | None = None  # where the dashboard finds the API (default: this host)
 
     # stack mode
@@ -70,7 +75,7 @@ class Settings:
     kafka_security_protocol: str = "PLAINTEXT"  # PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL
     kafka_sasl_mechanism: str | None = None  # PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
     kafka_sasl_username: str | None = None
-    kafka_sasl_password: str | None = None
+    kafka_sasl_password: str | None = field(default=None, repr=False)
     kafka_ca_file: Path | None = None
     kafka_delivery_timeout: int = 30  # seconds a gateway holds a frame Kafka has not stored
     cassandra_hosts: str = "127.0.0.1"
@@ -78,7 +83,7 @@ class Settings:
     cassandra_keyspace: str = "chargestream"
     cassandra_replication: str = "{'class': 'SimpleStrategy', 'replication_factor': 1}"
     cassandra_username: str | None = None
-    cassandra_password: str | None = None
+    cassandra_password: str | None = field(default=None, repr=False)
     cassandra_local_dc: str | None = None
     cassandra_ca_file: Path | None = None  # set: connect with TLS, verifying against this CA
     cassandra_status_ttl_days: int = 400  # status intervals expire (0 = keep forever)
@@ -127,6 +132,11 @@ class Settings:
             )
         if self.log_format not in ("json", "text"):
             raise SettingsError(f"{PREFIX}LOG_FORMAT={self.log_format!r}: use json or text")
+        for host in ("ocpp_host", "api_host", "ui_host", "health_host"):
+            if not getattr(self, host).strip():
+                raise SettingsError(f"{PREFIX}{host.upper()} is empty: give an address")
+        if self.api_token is not None:
+            check_api_token(self.api_token)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -151,6 +161,29 @@ class Settings:
     @property
     def store_path(self) -> Path:
         return self.data_dir / "chargestream.db"
+
+    @property
+    def api_token_path(self) -> Path:
+        """Where ``run`` and ``stack`` keep the generated API token (when none is set)."""
+        return self.data_dir / "api-token"
+
+
+MIN_API_TOKEN = 16  # characters; a generated token has 43
+
+
+def check_api_token(token: str) -> None:
+    """SettingsError unless ``token`` can be a bearer token: 16+ visible ASCII characters.
+
+    The message never contains the token.
+    """
+    if len(token) < MIN_API_TOKEN:
+        raise SettingsError(
+            f"{PREFIX}API_TOKEN has {len(token)} characters: use at least {MIN_API_TOKEN}"
+        )
+    if not all("!" <= character <= "~" for character in token):
+        raise SettingsError(
+            f"{PREFIX}API_TOKEN: use visible ASCII characters only (no spaces or controls)"
+        )
 
 
 def _parse(name: str, hint: Any, raw: str) -> Any:

@@ -49,7 +49,10 @@ class CommandService:
         action: str,
         payload: dict[str, Any],
         timeout: float | None = None,
+        *,
+        sent_by: str | None = None,
     ) -> CommandRecord:
+        """``sent_by``: who sends it, kept in the command log (see CommandRecord)."""
         if action not in CENTRAL_SYSTEM_ACTIONS:
             raise UnknownAction(action)
         record = CommandRecord(
@@ -58,6 +61,7 @@ class CommandService:
             action=action,
             payload=payload,
             requested_at=self._clock(),
+            sent_by=sent_by,
         )
         try:
             validate_request(action, payload)
@@ -104,6 +108,7 @@ class CommandService:
                     "action": record.action,
                     "outcome": outcome.value,
                     "command_id": record.command_id,
+                    "sent_by": record.sent_by,
                     "error": error,
                 }
             },

@@ -62,7 +62,7 @@ class Gateway:
         """Listen; returns the bound port (useful with port 0)."""
         self._server = await serve(
             self._serve_connection,
-            host or self.settings.host,
+            host or self.settings.ocpp_host,
             self.settings.ocpp_port if port is None else port,
             subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
             process_request=self._check_handshake,

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from chargestream.sqlite.files import private_database
+
 BUSY_TIMEOUT_MS = 5000
 
 
@@ -15,8 +17,11 @@ def connect(path: Path, *, writer: bool, synchronous: str = "NORMAL") -> sqlite3
 
     The writer also switches the file to WAL, so readers never block it and it never
     blocks them; ``synchronous`` is the durability of a commit (FULL: it survives a
-    power cut, NORMAL: it survives a crash of the process).
+    power cut, NORMAL: it survives a crash of the process). The writer creates the file,
+    and its directory, private to this user (``chargestream.sqlite.files``).
     """
+    if writer:
+        private_database(path)
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     if writer:

@@ -289,8 +289,12 @@ class Table:
         return json_text({c.name: c.encode(getattr(record, c.name)) for c in self.fields})
 
     def from_doc(self, text: str) -> Any:
+        """The record of a JSON copy; a field added to the record since the copy was
+        written (absent from it) takes its default, so documents need no migration."""
         values = orjson.loads(text)
-        return self.record(**{c.name: c.decode(values[c.name]) for c in self.fields})
+        return self.record(
+            **{c.name: c.decode(values[c.name]) for c in self.fields if c.name in values}
+        )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -39,6 +39,7 @@ from chargestream.storage.sqlite_schema import (
     ID_TAGS,
     INTERVALS,
     METER_VALUES,
+    MIGRATIONS,
     REGISTRATIONS,
     SCHEMA,
     SCHEMA_VERSION,
@@ -152,8 +153,7 @@ class SqliteStore:
             raise
 
     def _connect(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = connect(self.path, writer=True)
+        conn = connect(self.path, writer=True)  # creates the file and its directory, private
         try:
             with write_transaction(conn):
                 (version,) = conn.execute("PRAGMA user_version").fetchone()
@@ -162,6 +162,10 @@ class SqliteStore:
                         f"{self.path}: schema version {version} is newer than this code's "
                         f"({SCHEMA_VERSION})"
                     )
+                if version > 0:  # an existing file: bring it to this version first
+                    for step in range(version + 1, SCHEMA_VERSION + 1):
+                        for statement in MIGRATIONS[step]:
+                            conn.execute(statement)
                 for statement in SCHEMA:
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

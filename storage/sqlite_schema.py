@@ -36,7 +36,7 @@ from chargestream.domain.records import (
     StatusInterval,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # A meter value without a transaction is stored with this id, which no OCPP
 # transactionId (an int32) can take; a missing phase, location or context as "".
@@ -249,6 +249,11 @@ SCHEMA = (
     "ON alerts (opened_at DESC, alert_id DESC) WHERE closed_at IS NULL",
 )
 """Every statement that creates the schema, each idempotent."""
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: ('ALTER TABLE commands ADD COLUMN "sent_by" TEXT',),  # CommandRecord.sent_by
+}
+"""What brings a file of the version before each key to that version (SCHEMA makes new files)."""
 
 DERIVED_TABLES = tuple(table.name for table in DERIVED.values())
 """Emptied by clear_derived; the rest is operator data (incl. acks, ids, command log)."""

@@ -134,6 +134,7 @@ def settings(kafka_bootstrap: str, cassandra_contact: tuple[str, int]) -> Settin
         offline_after=5,  # the workers' timer opens Offline alerts within a test
         accept_unknown_id_tags=True,
         log_format="text",
+        api_token="pipeline-api-token-0123456789",
     )
 
 
@@ -155,7 +156,11 @@ async def stack(settings: Settings, worker_logs: Path) -> AsyncIterator[Stack]:
     api_port = await api.start()
     worker = WorkerProcess(settings, worker_logs)
     worker.start()
-    client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", timeout=30)
+    client = httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{api_port}",
+        headers={"Authorization": f"Bearer {settings.api_token}"},
+        timeout=30,
+    )
     try:
         yield Stack(
             settings,
@@ -286,8 +291,17 @@ async def test_commands_reach_charge_points_on_either_gateway(stack: Stack) -> N
         assert on_a.received[-1][0] == on_b.received[-1][0] == "ChangeConfiguration"
         gone = await stack.api.post("/api/v1/charge-points/IT-CP-1/commands/ClearCache", json={})
         assert gone.status_code == 409 and gone.json()["outcome"] == "not_connected"
-    after = await stack.api.post("/api/v1/charge-points/IT-CMD-B/commands/ClearCache", json={})
+    after = await stack.api.post(
+        "/api/v1/charge-points/IT-CMD-B/commands/ClearCache",
+        json={},
+        headers={"X-Chargestream-Operator": "alice"},
+    )
     assert after.status_code == 409
+    log = (await stack.api.get("/api/v1/commands", params={"charge_point_id": "IT-CMD-B"})).json()
+    assert [(c["action"], c["sent_by"]) for c in log] == [
+        ("ClearCache", "operator:alice"),
+        ("ChangeConfiguration", "api"),
+    ]
 
 
 async def test_a_killed_worker_resumes_with_nothing_lost_or_doubled(stack: Stack) -> None:

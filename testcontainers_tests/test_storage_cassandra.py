@@ -305,3 +305,33 @@ async def test_large_upserts(store: CassandraStore) -> None:
     assert await store.recent_sessions(limit=1000) == newest_first
     open_alerts = [a for a in reversed(alerts) if a.open]
     assert await store.alerts(open_only=True, limit=1000) == open_alerts
+
+
+async def test_commands_written_before_senders_were_kept_read_as_unattributed(
+    store: CassandraStore, cql: Cql, cassandra_contact: Contact, keyspace: str
+) -> None:
+    """Records are JSON documents: a field added to CommandRecord (``sent_by``) needs no
+    ALTER TABLE; a document an older version wrote, without it, reads with its default."""
+    old = command("C-OLD", at(1))
+    await store.record_command(dataclasses.replace(old, sent_by="to be removed"))
+    legacy = schema.COMMANDS.to_doc(old).replace(',"sent_by":null', "")
+    assert "sent_by" not in legacy
+    cql("UPDATE {ks}.commands SET data = %s WHERE command_id = %s", legacy, "C-OLD")
+    for listing, scope in (
+        (schema.COMMANDS_BY_CHARGE_POINT, "CP-1"),
+        (schema.COMMANDS_BY_DAY, None),
+    ):
+        insert = listing.insert.replace("?", "%s")  # what the version before wrote, row by row
+        cql(insert, *listing.key(scope, old.requested_at, old.command_id), legacy)
+
+    reopened = new_store(cassandra_contact, keyspace)  # a store of this version, opened anew
+    await reopened.open()
+    try:
+        assert await reopened.commands() == [old]
+        assert await reopened.commands("CP-1") == [old]
+        assert (await reopened.commands())[0].sent_by is None
+        new = dataclasses.replace(command("C-NEW", at(2)), sent_by="operator:alice")
+        await reopened.record_command(new)
+        assert await reopened.commands() == [new, old]
+    finally:
+        await reopened.close()

@@ -50,9 +50,13 @@ class RunningCsms:
         return f"{self.ocpp_url}/{charge_point_id}"
 
 
+TEST_API_TOKEN = "test-api-token-0123456789"
+
+
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "data_dir": data_dir,
+        "api_token": TEST_API_TOKEN,
         "ocpp_port": 0,
         "api_port": 0,
         "node_id": "test-node",
@@ -73,7 +77,9 @@ async def csms(csms_settings: Settings) -> AsyncIterator[RunningCsms]:
     app = EmbeddedCsms(csms_settings)
     addresses = await app.start()
     async with httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{addresses.api_port}", timeout=30
+        base_url=f"http://127.0.0.1:{addresses.api_port}",
+        headers={"Authorization": f"Bearer {csms_settings.api_token}"},
+        timeout=30,
     ) as api:
         yield RunningCsms(app, f"ws://127.0.0.1:{addresses.ocpp_port}/ocpp", api)
     await app.stop()

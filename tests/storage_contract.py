@@ -334,6 +334,7 @@ class StoreContract:
             action="RemoteStartTransaction",
             payload={"idTag": "TAG-1", "connectorId": 1, "chargingProfile": {"stack": [1, 2]}},
             requested_at=at(ms=10),
+            sent_by="operator:alice",
         )
         await store.record_command(in_flight)
         assert await store.commands() == [in_flight]
@@ -358,6 +359,19 @@ class StoreContract:
         assert [c.command_id for c in await store.commands("CP-1")] == ["C-3", "C-1"]
         assert [c.command_id for c in await store.commands(limit=2)] == ["C-3", "C-2"]
         assert await store.commands("CP-9") == []
+
+    async def test_commands_keep_who_sent_them(self, store: Store) -> None:
+        by_token = dataclasses.replace(command("C-1", at(1)), sent_by="api")
+        by_operator = dataclasses.replace(command("C-2", at(2)), sent_by="operator:Zoë O'Neil")
+        unattributed = command("C-3", at(3))
+        for record in (by_token, by_operator, unattributed):
+            await store.record_command(record)
+        assert await store.commands() == [unattributed, by_operator, by_token]
+        assert [c.sent_by for c in await store.commands("CP-1")] == [
+            None,
+            "operator:Zoë O'Neil",
+            "api",
+        ]
 
     # -- charge point states
 

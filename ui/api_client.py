@@ -141,7 +141,7 @@ def _detail(response: httpx.Response) -> str:
 def api_base_url(settings: Settings) -> str:
     if settings.api_url:
         return settings.api_url.rstrip("/")
-    host = "127.0.0.1" if settings.host in _ANY_ADDRESS else settings.host
+    host = "127.0.0.1" if settings.api_host in _ANY_ADDRESS else settings.api_host
     if ":" in host:
         host = f"[{host}]"
     return f"http://{host}:{settings.api_port}"

@@ -53,7 +53,7 @@ def load_operators(data_dir: Path) -> dict[str, str]:
 
 def save_operators(data_dir: Path, operators: dict[str, str]) -> None:
     path = operators_path(data_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the data directory: private
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".operators-", suffix=".json")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
 
-from chargestream.api.dependencies import KnownChargePoint, Services
+from chargestream.api.dependencies import KnownChargePoint, Sender, Services
 from chargestream.api.schemas import CommandOut
 from chargestream.domain.records import CommandOutcome
 
@@ -37,9 +37,12 @@ async def send_command(
     action: str,
     payload: Annotated[dict[str, Any], Body(default_factory=dict)],
     services: Services,
+    sent_by: Sender,
     timeout: float | None = Query(None, gt=0, le=300),
 ) -> JSONResponse:
-    record = await services.commands.send(charge_point_id, action, payload, timeout)
+    record = await services.commands.send(
+        charge_point_id, action, payload, timeout, sent_by=sent_by
+    )
     assert record.outcome is not None  # a sent command always ends in an outcome
     body = CommandOut.build(record).model_dump(mode="json")
     return JSONResponse(body, status_code=OUTCOME_STATUS[record.outcome])

@@ -14,11 +14,19 @@ class CommandsService:
         self._store = store
 
     async def send(
-        self, charge_point_id: str, action: str, payload: dict[str, Any], timeout: float | None
+        self,
+        charge_point_id: str,
+        action: str,
+        payload: dict[str, Any],
+        timeout: float | None,
+        *,
+        sent_by: str,
     ) -> CommandRecord:
         """The command with its outcome; NotFound if OCPP 1.6 has no such central system action."""
         try:
-            return await self._commands.send(charge_point_id, action, payload, timeout)
+            return await self._commands.send(
+                charge_point_id, action, payload, timeout, sent_by=sent_by
+            )
         except UnknownAction:
             raise NotFound(f"{action!r} is not an OCPP 1.6 central system action") from None
 

@@ -27,7 +27,7 @@ def overview(config: Settings) -> None:
     if fleet.empty:
         st.info(
             "No charge points yet. Point a charge point at "
-            f"`ws://{config.host}:{config.ocpp_port}/ocpp/<id>` (subprotocol ocpp1.6), or "
+            f"`ws://{config.ocpp_host}:{config.ocpp_port}/ocpp/<id>` (subprotocol ocpp1.6), or "
             f"start simulated ones: `chargestream simulate --url "
             f"ws://127.0.0.1:{config.ocpp_port}/ocpp`.",
             icon=":material/ev_station:",

@@ -78,7 +78,10 @@ ConfigMap's data, and the bootstrap Job's env (a hook runs before the ConfigMap 
 {{- $v := .Values }}
 {{- $config := dict
   "CHARGESTREAM_MODE" "stack"
-  "CHARGESTREAM_HOST" "0.0.0.0"
+  "CHARGESTREAM_OCPP_HOST" "0.0.0.0"
+  "CHARGESTREAM_API_HOST" "0.0.0.0"
+  "CHARGESTREAM_UI_HOST" "0.0.0.0"
+  "CHARGESTREAM_HEALTH_HOST" "0.0.0.0"
   "CHARGESTREAM_DATA_DIR" "/var/lib/chargestream"
   "CHARGESTREAM_OCPP_PORT" $v.ports.ocpp
   "CHARGESTREAM_HEALTH_PORT" $v.ports.health
@@ -154,8 +157,26 @@ The credentials a process needs, as env entries:
 {{- include "chargestream.secretEnvVar" (dict "env" "CHARGESTREAM_CASSANDRA_USERNAME" "value" $v.cassandra.auth.username "existingSecret" $v.cassandra.auth.existingSecret "existingKey" $v.cassandra.auth.usernameKey "secret" .secret "key" "cassandra-username") }}
 {{- include "chargestream.secretEnvVar" (dict "env" "CHARGESTREAM_CASSANDRA_PASSWORD" "value" $v.cassandra.auth.password "existingSecret" $v.cassandra.auth.existingSecret "existingKey" $v.cassandra.auth.passwordKey "secret" .secret "key" "cassandra-password") }}
 {{- if .apiToken }}
-{{- include "chargestream.secretEnvVar" (dict "env" "CHARGESTREAM_API_TOKEN" "value" $v.api.token.value "existingSecret" $v.api.token.existingSecret "existingKey" $v.api.token.key "secret" .secret "key" "api-token") }}
+{{- include "chargestream.secretEnvVar" (dict "env" "CHARGESTREAM_API_TOKEN" "value" (include "chargestream.apiToken" .root) "existingSecret" $v.api.token.existingSecret "existingKey" $v.api.token.key "secret" .secret "key" "api-token") }}
 {{- end }}
+{{- end }}
+
+{{/*
+The API token the chart keeps in its Secret (without api.token.existingSecret): api.token.value,
+else the one the release's Secret already holds (an upgrade keeps it), else 43 random characters
+(crypto/rand), made once per render. The API never runs without one.
+*/}}
+{{- define "chargestream.apiToken" -}}
+{{- $token := .Values.api.token }}
+{{- if not (hasKey $token "rendered") }}
+{{- $value := $token.value }}
+{{- if not $value }}
+{{- $kept := lookup "v1" "Secret" .Release.Namespace (include "chargestream.secretName" .) }}
+{{- $value = index ($kept.data | default dict) "api-token" | default "" | b64dec }}
+{{- end }}
+{{- $_ := set $token "rendered" ($value | default (randAlphaNum 43)) }}
+{{- end }}
+{{- $token.rendered }}
 {{- end }}
 
 {{/*
@@ -174,8 +195,8 @@ cassandra-username: {{ . | quote }}
 cassandra-password: {{ . | quote }}
 {{- end }}
 {{- end }}
-{{- if and .apiToken $v.api.token.value (not $v.api.token.existingSecret) }}
-api-token: {{ $v.api.token.value | quote }}
+{{- if and .apiToken (not $v.api.token.existingSecret) }}
+api-token: {{ include "chargestream.apiToken" .root | quote }}
 {{- end }}
 {{- end }}
 
@@ -333,6 +354,9 @@ resources:
 {{- end }}
 {{- if and $v.gateway.ingress.enabled (not $v.gateway.ingress.host) }}
 {{- fail "gateway.ingress.enabled needs gateway.ingress.host" }}
+{{- end }}
+{{- if and $v.api.token.value (lt (len (toString $v.api.token.value)) 16) }}
+{{- fail "api.token.value: an API token has at least 16 characters (empty: the chart makes one)" }}
 {{- end }}
 {{- if and $v.ui.enabled $v.ui.ingress.enabled (not $v.ui.ingress.host) }}
 {{- fail "ui.ingress.enabled needs ui.ingress.host" }}

@@ -41,8 +41,8 @@ async def test_health_reports_mode_and_connections(csms: RunningCsms) -> None:
     assert health == {"status": "ok", "mode": "embedded", "node": "test-node", "connected": 0}
 
 
-async def test_api_token_is_required_when_set(tmp_path) -> None:
-    app = EmbeddedCsms(make_settings(tmp_path, api_token="s3cret"))
+async def test_api_token_is_required(tmp_path) -> None:
+    app = EmbeddedCsms(make_settings(tmp_path, api_token="s3cret-of-16-chars"))
     addresses = await app.start()
     try:
         base = f"http://127.0.0.1:{addresses.api_port}"
@@ -50,7 +50,7 @@ async def test_api_token_is_required_when_set(tmp_path) -> None:
             assert (await api.get("/api/v1/charge-points")).status_code == 401
             wrong = {"Authorization": "Bearer nope"}
             assert (await api.get("/api/v1/charge-points", headers=wrong)).status_code == 401
-            right = {"Authorization": "Bearer s3cret"}
+            right = {"Authorization": "Bearer s3cret-of-16-chars"}
             assert (await api.get("/api/v1/charge-points", headers=right)).status_code == 200
             assert (await api.get("/healthz")).status_code == 200  # probes need no token
     finally:

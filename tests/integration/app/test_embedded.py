@@ -88,7 +88,10 @@ async def test_data_survives_a_restart(tmp_path: Path) -> None:
     second = EmbeddedCsms(settings)
     addresses = await second.start()
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{addresses.api_port}") as api:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{addresses.api_port}",
+            headers={"Authorization": f"Bearer {settings.api_token}"},
+        ) as api:
             session = (await api.get(f"/api/v1/sessions/{transaction_id}")).json()
             assert session["energy_kwh"] == 1.0
             async with charge_point(f"ws://127.0.0.1:{addresses.ocpp_port}/ocpp", "CP-S") as cp:

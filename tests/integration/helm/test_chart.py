@@ -182,7 +182,7 @@ def test_gateway_service_exposes_ocpp_without_session_affinity(default: list[Man
     assert port["port"] == 9000
     assert port_number(container(default, "gateway"), port["targetPort"]) == 9000
     assert config(default)["CHARGESTREAM_OCPP_PORT"] == "9000"
-    assert config(default)["CHARGESTREAM_HOST"] == "0.0.0.0"
+    assert config(default)["CHARGESTREAM_OCPP_HOST"] == "0.0.0.0"
 
 
 def test_dev_exposes_ocpp_on_a_node_port(renders: dict[str, list[Manifest]]) -> None:
@@ -270,6 +270,7 @@ def test_workers_cannot_outnumber_the_frame_partitions(helm: Path) -> None:
         (["cassandra.tls.enabled=true"], "needs cassandra.tls.caSecret"),
         (["ocpp.chargePointPasswords.passwords.CP1=short"], "8 to 40 characters"),
         (["gateway.replica=3"], "'replica' not allowed"),
+        (["api.token.value=fifteen-chars-x"], "an API token has at least 16 characters"),
     ],
 )
 def test_inconsistent_values_are_refused(helm: Path, values: list[str], message: str) -> None:
@@ -306,7 +307,7 @@ def test_worker_probes_its_healthz_and_exits_on_a_stalled_consumer(
 
 def test_ui_starts_as_ui_launch_starts_it(default: list[Manifest]) -> None:
     ui = container(default, "ui")
-    expected = ui_command(Settings(host="0.0.0.0", ui_port=8501))
+    expected = ui_command(Settings(ui_host="0.0.0.0", ui_port=8501))
     assert ui["command"][:5] == [
         "python",
         "-m",
@@ -445,6 +446,27 @@ def test_credentials_reach_containers_from_secrets(renders: dict[str, list[Manif
     )
 
 
+def test_without_a_token_the_chart_generates_one_into_its_secret(
+    renders: dict[str, list[Manifest]],
+) -> None:
+    manifests = renders["default"]
+    (secret,) = find(manifests, "Secret")
+    token = secret["stringData"]["api-token"]
+    assert len(token) == 43 and token.isalnum()
+    assert token != one(renders["dev"], "Secret")["stringData"]["api-token"]  # random each time
+    for component in ("api", "ui"):
+        variables = environment(manifests, container(manifests, component))
+        assert variables["CHARGESTREAM_API_TOKEN"]["secretKeyRef"] == {
+            "name": secret["metadata"]["name"],
+            "key": "api-token",
+        }
+    for component in ("gateway", "worker"):
+        assert "CHARGESTREAM_API_TOKEN" not in environment(
+            manifests, container(manifests, component)
+        )
+    assert token not in json.dumps([m for m in manifests if m["kind"] != "Secret"])
+
+
 def test_existing_secrets_are_referenced_not_rendered(
     renders: dict[str, list[Manifest]],
 ) -> None:
@@ -503,5 +525,6 @@ def test_rendered_settings_are_valid(renders: dict[str, list[Manifest]], name: s
             }
             settings = Settings.from_env(variables)
             assert settings.mode == "stack"
-            assert settings.host == "0.0.0.0"
+            hosts = (settings.ocpp_host, settings.api_host, settings.ui_host)
+            assert hosts == ("0.0.0.0",) * 3 and settings.health_host == "0.0.0.0"
             assert str(settings.data_dir) == "/var/lib/chargestream"

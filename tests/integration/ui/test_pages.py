@@ -71,6 +71,7 @@ def ui(csms: RunningCsms, csms_settings: Settings, monkeypatch: pytest.MonkeyPat
     """The app under test reads this CSMS's store and talks to its API; alice may sign in."""
     monkeypatch.setenv("CHARGESTREAM_DATA_DIR", str(csms_settings.data_dir))
     monkeypatch.setenv("CHARGESTREAM_API_PORT", str(csms.api.base_url.port))
+    monkeypatch.setenv("CHARGESTREAM_API_TOKEN", csms_settings.api_token or "")
     save_operators(csms_settings.data_dir, {OPERATOR: hash_password(PASSWORD, iterations=1_000)})
     return csms
 

@@ -270,7 +270,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     try:
         running = background.start()
         api_url = f"http://127.0.0.1:{running.api_port}"
-        with httpx.Client(base_url=api_url) as api:
+        headers = {"Authorization": f"Bearer {settings.api_token}"}
+        with httpx.Client(base_url=api_url, headers=headers) as api:
             _operator_data(api)
             background.start_stations(running.ocpp_port)
             assert background.replayed.wait(60), "DEPOT did not replay its day"

@@ -9,28 +9,50 @@ import pytest
 
 from chargestream.api import create_api
 from chargestream.api.services.auth import BearerToken
-from chargestream.domain.settings import Settings
+from chargestream.domain.settings import Settings, SettingsError
 from chargestream.gateway.commands import CommandService
 from chargestream.gateway.connection import Reply
 from chargestream.storage.sqlite import SqliteStore
 
+TOKEN = "s3cret-unit-token"
 
-def test_without_a_configured_token_everyone_is_allowed() -> None:
-    assert BearerToken(None).allows(None)
-    assert BearerToken(None).allows("Bearer anything")
+
+def test_there_is_no_api_without_a_token(store: SqliteStore) -> None:
+    with pytest.raises(SettingsError, match="CHARGESTREAM_API_TOKEN is not set"):
+        create_api(
+            Settings(node_id="unit-node"), store, CommandService(never_sent, store, timeout=1)
+        )
+    with pytest.raises(ValueError, match="needs a bearer token"):
+        BearerToken("")
 
 
 @pytest.mark.parametrize(
-    "header", [None, "", "s3cret", "Bearer", "Bearer s3cre", "Bearer s3cret ", "bearer s3cret"]
+    "header",
+    [
+        None,
+        "",
+        TOKEN,
+        "Bearer",
+        f"Bearer {TOKEN[:-1]}",
+        f"Bearer {TOKEN} ",
+        f"bearer {TOKEN}",
+        f"Basic {TOKEN}",
+    ],
 )
-def test_with_a_token_only_the_exact_header_is_allowed(header: str | None) -> None:
-    token = BearerToken("s3cret")
-    assert token.allows("Bearer s3cret")
+def test_only_the_exact_header_is_allowed(header: str | None) -> None:
+    token = BearerToken(TOKEN)
+    assert token.allows(f"Bearer {TOKEN}")
     assert not token.allows(header)
 
 
 def test_a_header_with_non_ascii_characters_is_refused_not_an_error() -> None:
-    assert not BearerToken("s3cret").allows("Bearer s3crét")
+    assert not BearerToken(TOKEN).allows("Bearer s3cret-unit-tokén")
+
+
+def test_the_token_is_named_api_and_never_shown() -> None:
+    token = BearerToken(TOKEN)
+    assert token.name == "api"
+    assert TOKEN not in repr(token)
 
 
 async def never_sent(charge_point_id: str, action: str, payload: object, timeout: float) -> Reply:
@@ -40,7 +62,7 @@ async def never_sent(charge_point_id: str, action: str, payload: object, timeout
 async def test_every_api_v1_route_refuses_a_request_without_the_token(
     store: SqliteStore,
 ) -> None:
-    settings = Settings(node_id="unit-node", api_token="s3cret")
+    settings = Settings(node_id="unit-node", api_token=TOKEN)
     app = create_api(settings, store, CommandService(never_sent, store, timeout=1.0))
     operations = [
         (method, re.sub(r"\{\w+\}", "1", path))
@@ -57,6 +79,6 @@ async def test_every_api_v1_route_refuses_a_request_without_the_token(
                 response = await client.request(method, path, headers=headers, json={})
                 assert response.status_code == 401, (method, path)
                 assert response.json() == {"detail": "missing or wrong bearer token"}
-        allowed = {"Authorization": "Bearer s3cret"}
+        allowed = {"Authorization": f"Bearer {TOKEN}"}
         assert (await client.get("/api/v1/charge-points", headers=allowed)).status_code == 200
         assert (await client.get("/healthz")).status_code == 200

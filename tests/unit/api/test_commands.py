@@ -38,17 +38,20 @@ async def test_an_unknown_action_is_not_found_and_not_logged(
     with pytest.raises(
         NotFound, match=re.escape("'Frobnicate' is not an OCPP 1.6 central system action")
     ):
-        await commands.send("CP-1", "Frobnicate", {}, None)
+        await commands.send("CP-1", "Frobnicate", {}, None, sent_by="api")
     assert await commands.log(None, limit=10) == []
 
 
 async def test_each_command_ends_in_an_outcome_in_the_log(commands: CommandsService) -> None:
-    rejected = await commands.send("CP-1", "Reset", {"type": "Hard-ish"}, None)
-    unreachable = await commands.send("CP-2", "Reset", {"type": "Soft"}, timeout=0.5)
+    rejected = await commands.send("CP-1", "Reset", {"type": "Hard-ish"}, None, sent_by="api")
+    unreachable = await commands.send(
+        "CP-2", "Reset", {"type": "Soft"}, timeout=0.5, sent_by="operator:alice"
+    )
 
     assert rejected.outcome is CommandOutcome.REJECTED
     assert unreachable.outcome is CommandOutcome.NOT_CONNECTED
     assert unreachable.error == "not connected"
+    assert (rejected.sent_by, unreachable.sent_by) == ("api", "operator:alice")
     assert await commands.log(None, limit=10) == [unreachable, rejected]
     assert await commands.log("CP-1", limit=10) == [rejected]
     assert await commands.log(None, limit=1) == [unreachable]

@@ -35,10 +35,14 @@ async def test_a_store_that_cannot_answer_is_a_503_without_the_driver_message(
 ) -> None:
     store = SqliteStore(tmp_path / "api.db")
     await store.open()
-    api = create_api(Settings(), store, CommandService(_never_sent, store, timeout=1.0))
+    settings = Settings(api_token="unit-api-token-0123")
+    api = create_api(settings, store, CommandService(_never_sent, store, timeout=1.0))
     await store.close()  # every read now raises StoreUnavailable
     transport = httpx.ASGITransport(app=api)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+    headers = {"Authorization": "Bearer unit-api-token-0123"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://api", headers=headers
+    ) as client:
         response = await client.get("/api/v1/charge-points")
     assert response.status_code == 503
     assert response.json() == {"detail": "the store is unavailable, try again"}

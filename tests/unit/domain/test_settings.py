@@ -20,7 +20,8 @@ def test_settings_come_from_the_environment() -> None:
             "CHARGESTREAM_LENIENT": "yes",
             "CHARGESTREAM_REGISTRATION_POLICY": "pending",
             "CHARGESTREAM_MODE": "stack",
-            "CHARGESTREAM_API_TOKEN": "t0ken",
+            "CHARGESTREAM_API_TOKEN": "t0ken-of-16-chars",
+            "CHARGESTREAM_OCPP_HOST": "0.0.0.0",
             "CHARGESTREAM_DATA_DIR": "/var/lib/cs",
         }
     )
@@ -28,7 +29,8 @@ def test_settings_come_from_the_environment() -> None:
     assert settings.lenient is True
     assert settings.registration_policy == RegistrationPolicy.PENDING
     assert settings.mode == Mode.STACK
-    assert settings.api_token == "t0ken"
+    assert settings.api_token == "t0ken-of-16-chars"
+    assert settings.ocpp_host == "0.0.0.0"
     assert settings.data_dir == Path("/var/lib/cs")
 
 
@@ -55,6 +57,54 @@ def test_flags_override_the_environment() -> None:
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
+
+
+def test_every_listener_defaults_to_loopback_and_has_its_own_address() -> None:
+    defaults = Settings()
+    hosts = ("ocpp_host", "api_host", "ui_host", "health_host")
+    assert {getattr(defaults, host) for host in hosts} == {"127.0.0.1"}
+    settings = Settings.from_env(
+        {"CHARGESTREAM_OCPP_HOST": "0.0.0.0", "CHARGESTREAM_UI_HOST": "::1"}, api_host="10.0.0.5"
+    )
+    assert (settings.ocpp_host, settings.api_host, settings.ui_host, settings.health_host) == (
+        "0.0.0.0",
+        "10.0.0.5",
+        "::1",
+        "127.0.0.1",
+    )
+    with pytest.raises(SettingsError, match="CHARGESTREAM_API_HOST is empty"):
+        Settings(api_host=" ")
+
+
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [
+        ("short-token", "has 11 characters: use at least 16"),
+        ("sixteen chars ok", "visible ASCII"),
+        ("sixteen-chars-\u00e9k", "visible ASCII"),
+        ("sixteen-chars-\tok", "visible ASCII"),
+    ],
+)
+def test_a_weak_or_unsendable_api_token_is_refused_without_showing_it(
+    token: str, message: str
+) -> None:
+    with pytest.raises(SettingsError, match=message) as refused:
+        Settings.from_env({"CHARGESTREAM_API_TOKEN": token})
+    assert token not in str(refused.value)
+
+
+def test_an_empty_api_token_variable_means_none_is_set() -> None:
+    assert Settings.from_env({"CHARGESTREAM_API_TOKEN": ""}).api_token is None
+
+
+def test_secrets_stay_out_of_the_settings_repr() -> None:
+    settings = Settings(
+        api_token="api-token-0123456789",
+        kafka_sasl_password="kafka-password",
+        cassandra_password="cassandra-password",
+    )
+    for secret in ("api-token-0123456789", "kafka-password", "cassandra-password"):
+        assert secret not in repr(settings)
 
 
 def test_every_setting_is_documented() -> None:

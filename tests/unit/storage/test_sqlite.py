@@ -9,10 +9,16 @@ from typing import Any
 
 import pytest
 
-from chargestream.domain.records import ChargePointState, Registration, Session
+from chargestream.domain.records import (
+    ChargePointState,
+    CommandOutcome,
+    CommandRecord,
+    Registration,
+    Session,
+)
 from chargestream.storage.base import StoreUnavailable
 from chargestream.storage.sqlite import MAX_TRANSACTION_ID, SqliteStore
-from chargestream.storage.sqlite_schema import SCHEMA_VERSION
+from chargestream.storage.sqlite_schema import COMMANDS, SCHEMA, SCHEMA_VERSION, to_us
 from tests.storage_contract import StoreContract, at, full_session
 
 
@@ -72,6 +78,57 @@ async def test_open_creates_directories_and_records_schema(tmp_path: Path) -> No
     await store.close()
     assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
     assert raw(path, "PRAGMA journal_mode") == [("wal",)]
+
+
+# The command log as schema version 1 wrote it: before CommandRecord.sent_by.
+_COMMANDS_V1 = (
+    'CREATE TABLE IF NOT EXISTS commands ("command_id" TEXT PRIMARY KEY, '
+    '"charge_point_id" TEXT NOT NULL, "action" TEXT NOT NULL, "payload" TEXT NOT NULL, '
+    '"requested_at" INTEGER NOT NULL, "outcome" TEXT, "response" TEXT, "error" TEXT, '
+    '"completed_at" INTEGER)'
+)
+
+
+async def test_open_migrates_a_version_1_file_keeping_its_command_log(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    for statement in SCHEMA:
+        raw(path, _COMMANDS_V1 if statement == COMMANDS.create else statement)
+    raw(
+        path,
+        "INSERT INTO commands VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        *("C-OLD", "CP-1", "Reset", '{"type":"Soft"}', to_us(at(1)), "answered", "{}"),
+        *(None, to_us(at(2))),
+    )
+    raw(path, "PRAGMA user_version = 1")
+    assert "sent_by" not in {row[1] for row in raw(path, "PRAGMA table_info(commands)")}
+
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        (old,) = await store.commands()
+        assert old == CommandRecord(
+            command_id="C-OLD",
+            charge_point_id="CP-1",
+            action="Reset",
+            payload={"type": "Soft"},
+            requested_at=at(1),
+            outcome=CommandOutcome.ANSWERED,
+            response={},
+            completed_at=at(2),
+            sent_by=None,
+        )
+        new = CommandRecord("C-NEW", "CP-1", "ClearCache", {}, at(3), sent_by="operator:alice")
+        await store.record_command(new)
+        assert await store.commands() == [new, old]
+    finally:
+        await store.close()
+    assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(2,)]
+    reopened = SqliteStore(path)  # a migrated file opens as it is
+    await reopened.open()
+    try:
+        assert [c.command_id for c in await reopened.commands()] == ["C-NEW", "C-OLD"]
+    finally:
+        await reopened.close()
 
 
 async def test_open_refuses_a_newer_schema(tmp_path: Path) -> None:
