@@ -25,7 +25,11 @@ def create_embedded_store(settings: Settings) -> SqliteStore:
 
 
 def create_embedded_event_log(settings: Settings) -> SqliteEventLog:
-    return SqliteEventLog(settings.event_log_path, sync=settings.log_sync)
+    return SqliteEventLog(
+        settings.event_log_path,
+        sync=settings.log_sync,
+        retention_days=settings.log_retention_days,
+    )
 
 
 def create_stack_store(settings: Settings) -> StackStore:

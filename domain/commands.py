@@ -28,6 +28,7 @@ class ReplyKind(StrEnum):
     RESULT = "result"  # the charge point answered with a CALLRESULT
     ERROR = "error"  # it answered with a CALLERROR
     NOT_CONNECTED = "not_connected"  # the node does not hold the charge point
+    CONNECTION_LOST = "connection_lost"  # sent; the connection closed before the answer
 
 
 @dataclass(frozen=True, slots=True)

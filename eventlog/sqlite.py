@@ -3,13 +3,21 @@
 Appends from all connections that arrive while a commit is in flight are
 written together in the next transaction, so one fsync covers many frames.
 The same file holds the embedded processor's checkpoint (see
-streams.embedded), which is committed separately from the frames.
+streams.runner), which is committed separately from the frames.
+
+Retention (``retention_days`` > 0): every ``RETENTION_EVERY`` seconds the oldest frames
+that are older than that and that every processor checkpoint has passed are deleted,
+oldest first, in transactions of ``PRUNE_BATCH`` rows on the writer thread, with a pause
+between them so appends keep their pace. Without a checkpoint nothing is deleted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
@@ -21,6 +29,14 @@ from chargestream.eventlog.base import EventLogUnavailable
 from chargestream.sqlite.connections import connect, write_transaction
 
 T = TypeVar("T")
+
+log = logging.getLogger("chargestream.eventlog")
+
+RETENTION_FIRST = 300.0  # seconds after open before the first pruning
+RETENTION_EVERY = 3600.0  # seconds between two prunings
+PRUNE_BATCH = 5000  # frames deleted per transaction
+PRUNE_PAUSE = 0.05  # seconds between two batches, for the appends
+DAY_US = 86_400_000_000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS frames (
@@ -61,9 +77,19 @@ _MULTI_INSERT = f"INSERT INTO frames ({COLUMNS}) VALUES " + ",".join([_ROW] * RO
 
 
 class SqliteEventLog:
-    def __init__(self, path: Path, *, sync: str = "full") -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        sync: str = "full",
+        retention_days: int = 0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._path = path
         self._sync = sync
+        self._retention_days = retention_days
+        self._clock = clock
+        self._retention: asyncio.Task[None] | None = None
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="eventlog-write")
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="eventlog-read")
         self._write_conn: sqlite3.Connection | None = None
@@ -80,6 +106,8 @@ class SqliteEventLog:
         self._write_conn = await loop.run_in_executor(self._writer, self._connect, True)
         self._read_conn = await loop.run_in_executor(self._reader, self._connect, False)
         self._flusher = asyncio.create_task(self._flush_forever(), name="eventlog-flusher")
+        if self._retention_days > 0:
+            self._retention = asyncio.create_task(self._retain_forever(), name="eventlog-retention")
 
     def _connect(self, writer: bool) -> sqlite3.Connection:
         conn = connect(self._path, writer=writer, synchronous=self._sync)
@@ -88,6 +116,11 @@ class SqliteEventLog:
         return conn
 
     async def close(self) -> None:
+        if self._retention is not None:
+            self._retention.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retention
+            self._retention = None
         if self._flusher is not None:
             self._closing = True
             self._wakeup.set()
@@ -144,6 +177,59 @@ class SqliteEventLog:
                 self._write_conn.execute(_MULTI_INSERT, list(chain.from_iterable(chunk)))
             if whole < len(rows):
                 self._write_conn.executemany(_SINGLE_INSERT, rows[whole:])
+
+    # -- retention
+
+    async def _retain_forever(self) -> None:
+        await asyncio.sleep(RETENTION_FIRST)
+        while True:
+            try:
+                deleted = await self.prune()
+            except EventLogUnavailable as error:  # again at the next round
+                log.warning("retention_failed", extra={"fields": {"error": str(error)}})
+            else:
+                if deleted:
+                    log.info(
+                        "retention",
+                        extra={"fields": {"deleted": deleted, "days": self._retention_days}},
+                    )
+            await asyncio.sleep(RETENTION_EVERY)
+
+    async def prune(self, *, batch: int = PRUNE_BATCH, pause: float = PRUNE_PAUSE) -> int:
+        """Delete the frames older than the retention that every checkpoint has passed,
+        oldest first; returns how many. Does nothing when retention is off."""
+        if self._retention_days <= 0:
+            return 0
+        before_us = int(self._clock() * 1_000_000) - self._retention_days * DAY_US
+        total = 0
+        while True:
+            deleted = await self._run(self._writer, lambda: self._prune_batch(before_us, batch))
+            total += deleted
+            if deleted < batch:
+                return total
+            await asyncio.sleep(pause)
+
+    def _prune_batch(self, before_us: int, batch: int) -> int:
+        """One transaction: the head of the log, up to the first frame that must stay."""
+        assert self._write_conn is not None
+        conn = self._write_conn
+        with write_transaction(conn):
+            (processed,) = conn.execute("SELECT MIN(position) FROM checkpoints").fetchone()
+            if processed is None:
+                return 0
+            head = conn.execute(
+                "SELECT position, received_us FROM frames WHERE position <= ?"
+                " ORDER BY position LIMIT ?",
+                (processed, batch),
+            ).fetchall()
+            last = None
+            for position, received_us in head:
+                if received_us >= before_us:
+                    break
+                last = position
+            if last is None:
+                return 0
+            return conn.execute("DELETE FROM frames WHERE position <= ?", (last,)).rowcount
 
     # -- reading (processors, replay, the frame inspector)
 

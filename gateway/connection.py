@@ -3,6 +3,12 @@
 Frames of one connection are processed in arrival order; a charge point
 that sends a new CALL before the previous one was answered simply waits
 for both answers in order.
+
+CALLs beyond the connection's rate (``calls_per_second``, bursts of
+``CALL_BURST_SECONDS`` worth) are answered with a ``GenericError`` CALLERROR and logged;
+the connection stays. Frames the gateway refuses (not OCPP-J, too large, from a charge
+point that is not accepted, beyond the rate) are logged as a copy of at most
+``refused_frame_bytes`` bytes with their size and SHA-256 digest.
 """
 
 from __future__ import annotations
@@ -23,15 +29,30 @@ from websockets.exceptions import ConnectionClosed
 from chargestream.domain.frames import Direction, EventKind, FrameEvent, MessageType
 from chargestream.eventlog.base import EventLog, EventLogUnavailable
 from chargestream.gateway import metrics, ocppj
-from chargestream.gateway.dispatch import answer_call, read_frame
+from chargestream.gateway.admission import Admission
+from chargestream.gateway.dispatch import (
+    SECURITY_ERROR,
+    answer_call,
+    rate_limited,
+    read_frame,
+    stored_copy,
+)
 from chargestream.gateway.handlers import CallContext, CentralSystem
+from chargestream.gateway.limits import TokenBucket
 from chargestream.gateway.schemas import ALL_ACTIONS
 
 log = logging.getLogger("chargestream.gateway")
 
+CALL_BURST_SECONDS = 5  # a connection may send this many seconds' worth of CALLs at once
+RATE_LOG_EVERY = 10.0  # seconds between two rate_limited log lines of one connection
+
 
 class NotConnected(RuntimeError):
-    """The charge point is not (or no longer) connected to this gateway."""
+    """The charge point is not (or no longer) connected to this gateway: nothing was sent."""
+
+
+class ConnectionLost(RuntimeError):
+    """The CALL was sent, then the connection closed before the charge point answered."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +73,10 @@ class Connection:
         node: str,
         lenient: bool,
         max_frame_bytes: int,
+        calls_per_second: int = 0,
+        refused_frame_bytes: int = 1024,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.charge_point_id = charge_point_id
         self.connection_id = uuid.uuid4().hex[:16]
@@ -63,6 +87,14 @@ class Connection:
         self._lenient = lenient
         self._max_frame_bytes = max_frame_bytes
         self._clock = clock
+        self._monotonic = monotonic
+        self._calls_per_second = calls_per_second
+        self._calls = TokenBucket(
+            calls_per_second, calls_per_second * CALL_BURST_SECONDS, monotonic()
+        )
+        self._rate_logged = -RATE_LOG_EVERY
+        self._refused_frame_bytes = refused_frame_bytes
+        self.admission = Admission()
         self._sequence = 0
         self._awaiting: dict[str, tuple[str, asyncio.Future[Reply]]] = {}
         self._send_lock = asyncio.Lock()
@@ -98,13 +130,17 @@ class Connection:
     def lifecycle_event(self, kind: EventKind, **details: Any) -> FrameEvent:
         return self.event(kind, orjson.dumps(details).decode())
 
+    def abandon_calls(self) -> None:
+        """The connection is gone: CALLs still waiting for an answer will get none."""
+        for _, future in self._awaiting.values():
+            if not future.done():
+                future.set_exception(NotConnected(self.charge_point_id))
+
     async def record_disconnect(self, **details: Any) -> None:
         if self.disconnect_recorded:
             return
         self.disconnect_recorded = True
-        for _, future in self._awaiting.values():
-            if not future.done():
-                future.set_exception(NotConnected(self.charge_point_id))
+        self.abandon_calls()
         await self._log.append([self.lifecycle_event(EventKind.DISCONNECTED, **details)])
 
     # -- receiving
@@ -116,10 +152,11 @@ class Connection:
                 if self.disconnect_recorded:  # replaced by a newer connection
                     break
                 started = time.perf_counter()
+                raw = None if isinstance(frame, str) else bytes(frame)
                 text = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
                 metrics.FRAMES_IN.inc()
                 try:
-                    answered = await self._receive(text, binary=not isinstance(frame, str))
+                    answered = await self._receive(text, raw)
                 except EventLogUnavailable as error:
                     metrics.LOG_FAILURES.inc()
                     log.error(
@@ -132,34 +169,61 @@ class Connection:
         except ConnectionClosed:
             pass
 
-    async def _receive(self, text: str, *, binary: bool) -> bool:
-        """Handle one frame; True if an answer was sent."""
-        message = read_frame(text, binary=binary, max_frame_bytes=self._max_frame_bytes)
+    async def _receive(self, text: str, raw: bytes | None = None) -> bool:
+        """Handle one frame (``raw``: its bytes if it was binary); True if answered."""
+        message = read_frame(text, binary=raw is not None, max_frame_bytes=self._max_frame_bytes)
         if isinstance(message, ocppj.Call):
             await self._receive_call(text, message)
             return True
         if isinstance(message, ocppj.CallResult | ocppj.CallError):
             await self._receive_reply(text, message)
             return False
-        return await self._receive_fault(text, message)
+        return await self._receive_fault(text, message, raw)
 
     async def _receive_call(self, text: str, call: ocppj.Call) -> None:
-        metrics.calls(call.action if call.action in ALL_ACTIONS else "other").inc()
+        known = call.action in ALL_ACTIONS
+        metrics.calls(call.action if known else "other").inc()
+        wait = self._calls.take(self._monotonic())
+        if wait > 0:
+            answer = rate_limited(call, self.charge_point_id, self._calls_per_second, wait)
+            self._log_rate_limited(call)
+        else:
+            context = CallContext(self.charge_point_id, self._clock())
+            answer = await answer_call(
+                self._central, call, context, lenient=self._lenient, admission=self.admission
+            )
+        if wait > 0 or _is_refusal(answer):
+            text = stored_copy(text, self._refused_frame_bytes)
+        action = call.action if known else call.action[:64]  # metadata stays small
         incoming = self.event(
-            EventKind.FRAME, text, Direction.IN, MessageType.CALL, call.message_id, call.action
+            EventKind.FRAME, text, Direction.IN, MessageType.CALL, call.message_id, action
         )
-        context = CallContext(self.charge_point_id, self._clock())
-        answer = await answer_call(self._central, call, context, lenient=self._lenient)
         outgoing = self.event(
             EventKind.FRAME,
             answer,
             Direction.OUT,
             MessageType.CALLERROR if answer.startswith("[4") else MessageType.CALLRESULT,
             call.message_id,
-            call.action,
+            action,
         )
         await self._log.append([incoming, outgoing])
         await self._send(answer)
+
+    def _log_rate_limited(self, call: ocppj.Call) -> None:
+        now = self._monotonic()
+        if now - self._rate_logged < RATE_LOG_EVERY:
+            return
+        self._rate_logged = now
+        log.warning(
+            "rate_limited",
+            extra={
+                "fields": {
+                    "cp": self.charge_point_id,
+                    "action": call.action[:64],
+                    "calls_per_second": self._calls_per_second,
+                }
+            },
+        )
 
     async def _receive_reply(self, text: str, reply: ocppj.CallResult | ocppj.CallError) -> None:
         waiting = self._awaiting.pop(reply.message_id, None)
@@ -180,8 +244,11 @@ class Connection:
         elif not waiting[1].done():
             waiting[1].set_result(Reply(reply))
 
-    async def _receive_fault(self, text: str, fault: ocppj.ProtocolFault) -> bool:
-        events = [self.event(EventKind.FRAME, text, Direction.IN, message_id=fault.message_id)]
+    async def _receive_fault(
+        self, text: str, fault: ocppj.ProtocolFault, raw: bytes | None = None
+    ) -> bool:
+        stored = stored_copy(text, self._refused_frame_bytes, raw)
+        events = [self.event(EventKind.FRAME, stored, Direction.IN, message_id=fault.message_id)]
         answer = None
         if fault.answer:
             metrics.CALL_ERRORS.labels(fault.error_code).inc()
@@ -215,13 +282,21 @@ class Connection:
     # -- calling the charge point
 
     async def call(self, action: str, payload: dict[str, Any], timeout: float) -> Reply:
-        """Send a CALL and wait for its answer; raises TimeoutError or NotConnected."""
+        """Send a CALL and wait for its answer.
+
+        Raises NotConnected if it was not sent, ConnectionLost if it was sent and the
+        connection closed before the answer, TimeoutError if no answer came in time.
+        A TriggerMessage lets a charge point that is not yet accepted send what it asks for
+        (``Admission``) unless the charge point does not accept it.
+        """
         if self.disconnect_recorded:
             raise NotConnected(self.charge_point_id)
         message_id = str(uuid.uuid4())
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._awaiting[message_id] = (action, future)
         text = ocppj.call(message_id, action, payload)
+        triggered = self.admission.expect(action, payload)
+        accepted = False
         try:
             await self._log.append(
                 [
@@ -234,6 +309,26 @@ class Connection:
                 await self._send(text)
             except ConnectionClosed:
                 raise NotConnected(self.charge_point_id) from None
-            return await asyncio.wait_for(future, timeout)
+            try:
+                reply = await asyncio.wait_for(future, timeout)
+            except NotConnected:
+                raise ConnectionLost(self.charge_point_id) from None
+            accepted = _accepted(reply)
+            return reply
         finally:
             self._awaiting.pop(message_id, None)
+            if triggered is not None and not accepted:
+                self.admission.withdraw(triggered)
+
+
+def _is_refusal(answer: str) -> bool:
+    """A CALLERROR refusing a charge point that is not accepted."""
+    if not answer.startswith("[4"):
+        return False
+    frame = orjson.loads(answer)
+    return len(frame) > 2 and frame[2] == SECURITY_ERROR
+
+
+def _accepted(reply: Reply) -> bool:
+    payload = reply.message.payload if isinstance(reply.message, ocppj.CallResult) else None
+    return isinstance(payload, dict) and payload.get("status") == "Accepted"

@@ -1,4 +1,5 @@
-"""From a received text to what the gateway answers: frame limits, validation, routing.
+"""From a received text to what the gateway answers: frame limits, registration,
+validation, routing; and what the log keeps of a refused frame.
 
 No socket and no log here: ``Connection`` records and sends what these return, so the
 whole answer to a CALL can be tested by calling ``answer_call`` with a message and a store.
@@ -6,13 +7,20 @@ whole answer to a CALL can be tested by calling ``answer_call`` with a message a
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from chargestream.gateway import metrics, ocppj
+from chargestream.gateway.admission import ALWAYS_ADMITTED, Admission
 from chargestream.gateway.handlers import CallContext, CentralSystem
 from chargestream.gateway.schemas import CENTRAL_SYSTEM_ACTIONS, SchemaViolation, validate_request
+from chargestream.storage.base import StoreUnavailable
 
 log = logging.getLogger("chargestream.gateway")
+
+SECURITY_ERROR = "SecurityError"
+RATE_LIMITED = "GenericError"  # OCPP-J has no code of its own for "too many CALLs"
+TRUNCATED_MARK = "\u2026[truncated by chargestream: "
 
 
 def read_frame(
@@ -33,15 +41,60 @@ def read_frame(
     return ocppj.parse(text)
 
 
+def stored_copy(text: str, limit: int, raw: bytes | None = None) -> str:
+    """What the log keeps of a refused frame: the frame itself if it has at most ``limit``
+    bytes, else its first ``limit`` bytes and a mark with its size and SHA-256 digest.
+
+    ``raw`` are the bytes as received when ``text`` had to be decoded (binary frames):
+    the size and digest are then of those bytes.
+    """
+    if raw is None and len(text) <= limit // 4:  # a character is at most 4 bytes
+        return text
+    data = text.encode() if raw is None else raw
+    if len(data) <= limit:
+        return text
+    metrics.TRUNCATED_FRAMES.inc()
+    head = data[:limit].decode("utf-8", "ignore")
+    digest = hashlib.sha256(data).hexdigest()
+    return f"{head}{TRUNCATED_MARK}{len(data)} bytes, sha256 {digest}]"
+
+
+def rate_limited(call: ocppj.Call, charge_point_id: str, per_second: int, wait: float) -> str:
+    """The answer to a CALL beyond the connection's rate (the charge point may retry it)."""
+    return _error(
+        charge_point_id,
+        call,
+        RATE_LIMITED,
+        f"rate limited: at most {per_second} CALLs per second; retry in {wait:.1f} s",
+        quiet=True,
+    )
+
+
 async def answer_call(
-    central: CentralSystem, call: ocppj.Call, context: CallContext, *, lenient: bool
+    central: CentralSystem,
+    call: ocppj.Call,
+    context: CallContext,
+    *,
+    lenient: bool,
+    admission: Admission | None = None,
 ) -> str:
     """The CALLRESULT or CALLERROR frame that answers ``call``.
 
+    A charge point the CSMS has not accepted gets a ``SecurityError`` for everything but
+    what ``admission`` admits (BootNotification; while Pending, what the CSMS triggered).
     Schema violations are answered with their OCPP-J error code, unless the charge point
     is lenient: then they are counted and logged, and the handler answers.
     """
     cp = context.charge_point_id
+    if call.action not in ALWAYS_ADMITTED:
+        try:
+            standing = await central.standing(cp)
+        except StoreUnavailable:
+            return _error(cp, call, "InternalError", "the CSMS cannot check the registration")
+        if not (admission or Admission()).admits(standing, call.action):
+            return _error(
+                cp, call, SECURITY_ERROR, f"charge point not accepted (registration {standing})"
+            )
     if not central.handles(call.action):
         if call.action in CENTRAL_SYSTEM_ACTIONS:
             return _error(cp, call, "NotSupported", f"{call.action} is sent by the CSMS")
@@ -73,12 +126,19 @@ async def answer_call(
     return ocppj.call_result(call.message_id, payload)
 
 
-def _error(cp: str, call: ocppj.Call, code: str, description: str) -> str:
+def _error(cp: str, call: ocppj.Call, code: str, description: str, *, quiet: bool = False) -> str:
+    """A CALLERROR, counted; logged unless ``quiet`` (the caller logs it its own way)."""
     metrics.CALL_ERRORS.labels(code).inc()
-    log.info(
-        "call_rejected",
-        extra={
-            "fields": {"cp": cp, "action": call.action, "error_code": code, "error": description}
-        },
-    )
+    if not quiet:
+        log.info(
+            "call_rejected",
+            extra={
+                "fields": {
+                    "cp": cp,
+                    "action": call.action[:64],
+                    "error_code": code,
+                    "error": description,
+                }
+            },
+        )
     return ocppj.call_error(call.message_id, code, description)

@@ -8,6 +8,7 @@ processors' job, from the event log.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +16,8 @@ from typing import Any
 
 from chargestream.domain.records import IdTag, IdTagStatus, Registration, RegistrationPolicy
 from chargestream.domain.settings import Settings
+from chargestream.gateway import metrics
+from chargestream.gateway.admission import Standing
 from chargestream.gateway.directory import Directory
 from chargestream.storage.base import Store, StoreUnavailable
 
@@ -31,6 +34,7 @@ class CallContext:
 
 Handler = Callable[["CentralSystem", CallContext, Payload], Awaitable[Payload]]
 _ROUTES: dict[str, Handler] = {}
+REMEMBERED_STOPS = 10_000  # per process: (cp, transactionId) of the last answered stops
 
 
 def on(action: str) -> Callable[[Handler], Handler]:
@@ -41,6 +45,10 @@ def on(action: str) -> Callable[[Handler], Handler]:
         return handler
 
     return register
+
+
+def _text(value: Any) -> str | None:
+    return value[:64] if isinstance(value, str) else None
 
 
 def ocpp_time(moment: datetime) -> str:
@@ -71,6 +79,8 @@ class CentralSystem:
         self.settings = settings
         self.store = store
         self.directory = directory
+        # (cp, transactionId) -> (timestamp, reason) of the first stop answered here
+        self._stops: OrderedDict[tuple[str, int], tuple[str | None, str | None]] = OrderedDict()
 
     def handles(self, action: str) -> bool:
         return action in _ROUTES
@@ -94,15 +104,29 @@ class CentralSystem:
         }
 
     async def registration_status(self, context: CallContext) -> str:
+        """BootNotification's answer; registers the charge point under policy ``accept``."""
         if await self.directory.registration(context.charge_point_id) is not None:
-            return "Accepted"
+            return Standing.ACCEPTED
         policy = self.settings.registration_policy
         if policy == RegistrationPolicy.ACCEPT:
             await self.directory.register(
                 Registration(context.charge_point_id, created_at=context.now)
             )
-            return "Accepted"
-        return "Pending" if policy == RegistrationPolicy.PENDING else "Rejected"
+            return Standing.ACCEPTED
+        return Standing.PENDING if policy == RegistrationPolicy.PENDING else Standing.REJECTED
+
+    async def standing(self, charge_point_id: str) -> Standing:
+        """Whether the CSMS accepts the charge point now: registered, or policy ``accept``.
+
+        Under ``accept`` every charge point is accepted (an unknown one is registered by
+        its BootNotification), so the store is not asked.
+        """
+        policy = self.settings.registration_policy
+        if policy == RegistrationPolicy.ACCEPT:
+            return Standing.ACCEPTED
+        if await self.directory.registration(charge_point_id) is not None:
+            return Standing.ACCEPTED
+        return Standing.PENDING if policy == RegistrationPolicy.PENDING else Standing.REJECTED
 
     @on("Authorize")
     async def authorize(self, context: CallContext, payload: Payload) -> Payload:
@@ -128,7 +152,11 @@ class CentralSystem:
         ``idTagInfo`` is optional here, so when the id tag cannot be looked up (the store is
         down) it is left out rather than failing the CALL, which the charge point would
         retry although the stop is already in the log.
+
+        A second stop of the same transaction is answered the same way and recorded as a
+        deviation (``duplicate_stop_transaction``, a metric); derivation keeps the first.
         """
+        await self._check_duplicate_stop(context.charge_point_id, payload)
         if "idTag" not in payload:
             return {}
         try:
@@ -139,6 +167,47 @@ class CentralSystem:
                 extra={"fields": {"cp": context.charge_point_id, "error": repr(error)}},
             )
             return {}
+
+    async def _check_duplicate_stop(self, cp: str, payload: Payload) -> None:
+        transaction_id = payload.get("transactionId")
+        if not isinstance(transaction_id, int) or isinstance(transaction_id, bool):
+            return
+        this = (_text(payload.get("timestamp")), _text(payload.get("reason")))
+        key = (cp, transaction_id)
+        first = self._stops.get(key)
+        if first is None:
+            first = await self._stored_stop(cp, transaction_id)
+        if first is None:
+            self._stops[key] = this
+            if len(self._stops) > REMEMBERED_STOPS:
+                self._stops.popitem(last=False)
+            return
+        metrics.DUPLICATE_STOPS.inc()
+        log.warning(
+            "duplicate_stop_transaction",
+            extra={
+                "fields": {
+                    "cp": cp,
+                    "transaction_id": transaction_id,
+                    "first_timestamp": first[0],
+                    "first_reason": first[1],
+                    "timestamp": this[0],
+                    "reason": this[1],
+                }
+            },
+        )
+
+    async def _stored_stop(
+        self, cp: str, transaction_id: int
+    ) -> tuple[str | None, str | None] | None:
+        """The stop of a session the store already has as stopped (None: it has not)."""
+        try:
+            session = await self.store.get_session(transaction_id)
+        except StoreUnavailable:
+            return None
+        if session is None or session.charge_point_id != cp or session.stop_time is None:
+            return None
+        return ocpp_time(session.stop_time), session.stop_reason
 
     @on("Heartbeat")
     async def heartbeat(self, context: CallContext, payload: Payload) -> Payload:

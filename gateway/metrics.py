@@ -30,6 +30,19 @@ CALL_SECONDS = Histogram(
     buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 COMMANDS = Counter("chargestream_commands_total", "Operator commands by outcome", ["outcome"])
+PASSWORD_CHECKS = Counter(
+    "chargestream_password_checks_total",
+    "Basic-auth passwords checked: verified or failed (PBKDF2 in the pool), or remembered",
+    ["result"],
+)
+DUPLICATE_STOPS = Counter(
+    "chargestream_duplicate_stop_transactions_total",
+    "StopTransactions for a transaction already stopped (answered; the first stop is kept)",
+)
+TRUNCATED_FRAMES = Counter(
+    "chargestream_refused_frames_truncated_total",
+    "Refused frames stored as a truncated copy with their size and SHA-256",
+)
 
 
 _calls_by_action: dict[str, Counter] = {}

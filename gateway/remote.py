@@ -37,7 +37,7 @@ from chargestream.eventlog.kafka_clients import (
     producer_config,
 )
 from chargestream.gateway import ocppj
-from chargestream.gateway.connection import NotConnected, Reply
+from chargestream.gateway.connection import ConnectionLost, NotConnected, Reply
 from chargestream.storage.base import ConnectionRegistry
 
 log = logging.getLogger("chargestream.commands")
@@ -132,8 +132,16 @@ class CommandListener:
             )
         except NotConnected:
             answer = CommandReply(request.command_id, ReplyKind.NOT_CONNECTED)
+        except ConnectionLost:
+            answer = CommandReply(request.command_id, ReplyKind.CONNECTION_LOST)
         except TimeoutError:
             return  # the requester times out by itself
+        except Exception:  # the requester times out; the node says why
+            log.exception(
+                "command_failed",
+                extra={"fields": {"cp": request.charge_point_id, "command_id": request.command_id}},
+            )
+            return
         else:
             answer = _answer(request.command_id, reply.message)
         await self._producer.produce(reply_topic(request.reply_to), None, answer.to_bytes())
@@ -190,6 +198,8 @@ class KafkaDispatch:
             self._waiting.pop(request.command_id, None)
         if answer.kind is ReplyKind.NOT_CONNECTED:
             raise NotConnected(charge_point_id)
+        if answer.kind is ReplyKind.CONNECTION_LOST:
+            raise ConnectionLost(charge_point_id)
         if answer.failure is not None:
             failure = answer.failure
             return Reply(

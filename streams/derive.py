@@ -2,6 +2,15 @@
 
 Pure and deterministic: every time comes from the events (or from ``tick``'s caller), so
 deriving the same log again, from scratch or from a saved state, yields the same records.
+
+A charge point's CALL is derived when the log shows the CSMS answered it with a
+CALLRESULT (the gateway logs a CALL and its answer together): a CALL answered with a
+CALLERROR (a schema violation, a charge point the CSMS has not accepted, a CALL beyond
+the rate limit) was not acknowledged, the charge point may send it again, and nothing is
+derived from it. It is derived with the CALL's own time, as if at the CALL.
+
+A StopTransaction for a transaction already stopped keeps the first stop (time, reason,
+meter): the session is emitted again unchanged, or, once forgotten, not at all.
 """
 
 from __future__ import annotations
@@ -50,8 +59,19 @@ FAULTED = "Faulted"
 MAX_PENDING = 32
 MAX_OPEN_SESSIONS = 16
 MAX_CLOSED_SESSIONS = 4
-# Calls whose result carries something derivation needs.
-CORRELATED = frozenset({"BootNotification", "StartTransaction"})
+MAX_STOPPED = 32  # transaction ids remembered as stopped, beyond the closed sessions
+SECURITY_ERROR = "SecurityError"
+# CALLs a charge point the CSMS has not accepted may not send even when triggered: a
+# CALLRESULT to one of them shows the CSMS accepts the charge point.
+NOT_TRIGGERABLE = frozenset(
+    {
+        "Authorize",
+        "DataTransfer",
+        "SecurityEventNotification",
+        "StartTransaction",
+        "StopTransaction",
+    }
+)
 
 AlertSlot = tuple[AlertKind, str | None, int | None]
 OFFLINE_SLOT: AlertSlot = (AlertKind.OFFLINE, None, None)
@@ -109,7 +129,7 @@ def tick(
     ``now``, so a replay that never ticks derives the same alert (see ``_check_offline``).
     """
     last_seen = state.registry.last_seen
-    if last_seen is None or not _silent_too_long(last_seen, now, settings):
+    if last_seen is None or not _silent_too_long(last_seen, now, settings) or state.refused:
         return state, []
     if any(alert.kind is AlertKind.OFFLINE for alert in state.alerts):
         return state, []
@@ -136,6 +156,8 @@ class _Step:
         self.alerts: dict[AlertSlot, Alert] = {_slot(alert): alert for alert in state.alerts}
         self.pending = {(call.direction, call.message_id): call for call in state.pending}
         self.published = {mark.transaction_id: mark.at for mark in state.published}
+        self.stopped = dict.fromkeys(state.stopped)
+        self.refused = state.refused
         self.records: list[DerivedRecord] = []
 
     def update_registry(self, **changes: Any) -> None:
@@ -212,6 +234,8 @@ class _Step:
             published=tuple(
                 PublishedSession(tx, at) for tx, at in self.published.items() if tx in self.sessions
             ),
+            stopped=tuple(self.stopped),
+            refused=self.refused,
         )
 
 
@@ -272,6 +296,7 @@ def _check_offline(step: _Step, disconnected: bool) -> None:
     if (
         OFFLINE_SLOT not in step.alerts
         and last_seen is not None
+        and not step.refused
         and _silent_too_long(last_seen, step.now, step.settings)
     ):
         step.open_alert(_offline_alert(step.cp, last_seen, step.settings))
@@ -305,19 +330,38 @@ def _frame(step: _Step, event: FrameEvent) -> None:
         return
     call_direction = Direction.IN if event.direction is Direction.OUT else Direction.OUT
     call = step.pending.pop((call_direction, frame.message_id), None)
-    if call is not None and frame.message_type is MessageType.CALLRESULT:
-        _RESULTS[call.action](step, call, frame.payload)
+    if call is None:
+        return
+    if frame.message_type is MessageType.CALLRESULT:
+        _answered(step, call, frame.payload)
+    elif frame.error_code == SECURITY_ERROR:
+        step.refused = True
 
 
 def _request(step: _Step, frame: Frame) -> None:
-    handler = _REQUESTS.get(frame.action)
+    """Remember a charge point's CALL until the log shows its answer."""
+    derived = frame.action in _REQUESTS or frame.action in _RESULTS
+    payload = orjson.dumps(frame.payload).decode() if derived else ""
+    call = PendingCall(Direction.IN, frame.message_id, frame.action, payload, step.now)
+    step.pending.pop((call.direction, call.message_id), None)  # a reused id: the newest
+    step.pending[(call.direction, call.message_id)] = call
+    _bound(step.pending, MAX_PENDING)
+
+
+def _answered(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
+    """The CSMS answered the charge point's CALL with a CALLRESULT: derive it."""
+    if call.action in NOT_TRIGGERABLE:
+        step.refused = False
+    handler = _REQUESTS.get(call.action)
     if handler is not None:
-        handler(step, frame.payload)
-    if frame.action in CORRELATED:
-        payload = orjson.dumps(frame.payload).decode()
-        call = PendingCall(Direction.IN, frame.message_id, frame.action, payload, step.now)
-        step.pending[(call.direction, call.message_id)] = call
-        _bound(step.pending, MAX_PENDING)
+        now, step.now = step.now, call.sent_at  # derived as at the CALL
+        try:
+            handler(step, orjson.loads(call.payload))
+        finally:
+            step.now = now
+    result_handler = _RESULTS.get(call.action)
+    if result_handler is not None:
+        result_handler(step, call, result)
 
 
 def _boot_notification(step: _Step, payload: dict[str, Any]) -> None:
@@ -336,7 +380,9 @@ def _boot_notification(step: _Step, payload: dict[str, Any]) -> None:
 
 
 def _boot_notification_result(step: _Step, _call: PendingCall, result: dict[str, Any]) -> None:
-    step.update_registry(registration_status=get_str(result, "status"))
+    status = get_str(result, "status")
+    step.update_registry(registration_status=status)
+    step.refused = status != "Accepted"
 
 
 def _status_notification(step: _Step, payload: dict[str, Any]) -> None:
@@ -390,7 +436,7 @@ def _check_faulted(step: _Step, interval: StatusInterval) -> None:
 
 def _start_transaction_result(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
     transaction_id = get_int(result, "transactionId")
-    if transaction_id is None or transaction_id in step.closed:
+    if transaction_id is None or transaction_id in step.closed or transaction_id in step.stopped:
         return
     request = orjson.loads(call.payload)
     session = step.sessions.get(transaction_id) or Session(transaction_id, step.cp)
@@ -425,15 +471,20 @@ def _meter_values(step: _Step, payload: dict[str, Any]) -> None:
 
 
 def _stop_transaction(step: _Step, payload: dict[str, Any]) -> None:
-    """Close the session; a repeated Stop recomputes the same row from the closed session."""
+    """Close the session. A repeated Stop never overwrites the first: the closed session is
+    emitted again as it is (an idempotent upsert), and a transaction stopped so long ago
+    that its session is forgotten gets nothing (the store has its first stop)."""
     transaction_id = get_int(payload, "transactionId")
     if transaction_id is None:
         return
-    session = (
-        step.sessions.pop(transaction_id, None)
-        or step.closed.pop(transaction_id, None)
-        or Session(transaction_id, step.cp)
-    )
+    closed = step.closed.pop(transaction_id, None)
+    if closed is not None:
+        step.closed[transaction_id] = closed  # the most recently used stays longest
+        step.records.append(closed)
+        return
+    if transaction_id in step.stopped:
+        return
+    session = step.sessions.pop(transaction_id, None) or Session(transaction_id, step.cp)
     connector_id = 0 if session.connector_id is None else session.connector_id
     for element in get_list(payload, "transactionData"):
         values = sampled_values(step.cp, connector_id, transaction_id, element, step.now)
@@ -452,6 +503,8 @@ def _stop_transaction(step: _Step, payload: dict[str, Any]) -> None:
     )
     step.closed[transaction_id] = session
     _bound(step.closed, MAX_CLOSED_SESSIONS)
+    step.stopped[transaction_id] = None
+    _bound(step.stopped, MAX_STOPPED)
     step.records.append(session)
 
 

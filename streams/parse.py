@@ -20,12 +20,14 @@ MILLISECOND = timedelta(milliseconds=1)
 
 @dataclass(frozen=True, slots=True)
 class Frame:
-    """A parsed OCPP-J frame: ``action`` is "" but on CALLs, ``payload`` empty on CALLERRORs."""
+    """A parsed OCPP-J frame: ``action`` is "" but on CALLs, ``payload`` empty on CALLERRORs,
+    ``error_code`` "" but on CALLERRORs."""
 
     message_type: MessageType
     message_id: str
     action: str
     payload: dict[str, Any]
+    error_code: str = ""
 
 
 def parse_frame(text: str) -> Frame | None:
@@ -44,7 +46,8 @@ def parse_frame(text: str) -> Frame | None:
     elif kind == MessageType.CALLRESULT and len(frame) == 3 and isinstance(frame[2], dict):
         return Frame(MessageType.CALLRESULT, message_id, "", frame[2])
     elif kind == MessageType.CALLERROR and len(frame) == 5:
-        return Frame(MessageType.CALLERROR, message_id, "", {})
+        code = frame[2] if isinstance(frame[2], str) else ""
+        return Frame(MessageType.CALLERROR, message_id, "", {}, code)
     return None
 
 

@@ -63,6 +63,10 @@ class ChargePointDerivation:
     alerts: tuple[Alert, ...] = ()  # open, oldest first
     pending: tuple[PendingCall, ...] = ()  # oldest first
     published: tuple[PublishedSession, ...] = ()  # of open sessions
+    stopped: tuple[int, ...] = ()  # transactions stopped lately, oldest first (bounded)
+    # the CSMS has not accepted the charge point: its last BootNotification was answered
+    # Pending or Rejected, or its last CALL a SecurityError (no OFFLINE alerts then)
+    refused: bool = False
 
     @classmethod
     def new(cls, charge_point_id: str) -> ChargePointDerivation:
@@ -102,7 +106,7 @@ def _encode(obj: Any) -> dict[str, Any]:
         if isinstance(value, datetime):
             value = to_ms(value)
         elif isinstance(value, tuple):
-            value = [_encode(item) for item in value]
+            value = [_encode(item) if is_dataclass(item) else item for item in value]
         elif is_dataclass(value):
             value = _encode(value)
         out[name] = value
@@ -136,6 +140,7 @@ _NESTED: dict[str, Callable[[Any], Any]] = {
     "alerts": _many(Alert),
     "pending": _many(PendingCall),
     "published": _many(PublishedSession),
+    "stopped": tuple,
     "kind": AlertKind,
     "direction": Direction,
 }

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from chargestream.api.dependencies import KnownChargePoint, Services
 from chargestream.api.schemas import ChargePointIn, ChargePointOut, FrameOut, UtcDateTime
@@ -45,8 +45,25 @@ async def status_history(
     return await services.charge_points.status_history(charge_point_id, start, end)
 
 
-@router.get("/charge-points/{charge_point_id}/frames")
+FRAMES_TRUNCATED = "X-Chargestream-Frames-Truncated"
+
+
+@router.get(
+    "/charge-points/{charge_point_id}/frames",
+    responses={
+        200: {
+            "description": "The newest frames, newest first: at most `limit`, and no more "
+            "frame text than CHARGESTREAM_FRAMES_RESPONSE_BYTES (the newest frame always). "
+            f"`{FRAMES_TRUNCATED}: true` when the byte budget ended the list early.",
+        }
+    },
+)
 async def charge_point_frames(
-    charge_point_id: KnownChargePoint, services: Services, limit: int = Query(100, ge=1, le=1000)
+    charge_point_id: KnownChargePoint,
+    services: Services,
+    response: Response,
+    limit: int = Query(100, ge=1, le=1000),
 ) -> list[FrameOut]:
-    return await services.frames.recent(charge_point_id, limit)
+    page = await services.frames.page(charge_point_id, limit)
+    response.headers[FRAMES_TRUNCATED] = "true" if page.truncated else "false"
+    return page.frames

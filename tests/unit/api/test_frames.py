@@ -52,3 +52,32 @@ async def test_recent_frames_of_one_charge_point_newest_first(tmp_path: Path) ->
 async def test_without_a_frame_reader_the_inspector_is_not_available() -> None:
     with pytest.raises(NotAvailable, match="not available in this mode"):
         await FrameService(None).recent("CP-1", limit=10)
+
+
+async def test_frames_stop_at_the_byte_budget_newest_first(tmp_path: Path) -> None:
+    event_log = SqliteEventLog(tmp_path / "log.db", sync="normal")
+    await event_log.open()
+    try:
+        await event_log.append([heartbeat("CP-1", n) for n in range(10, 20)])  # 26 bytes each
+        size = len(heartbeat("CP-1", 10).frame.encode())
+        page = await FrameService(event_log.recent_for, max_bytes=3 * size + 1).page("CP-1", 10)
+        everything = await FrameService(event_log.recent_for, max_bytes=10 * size).page("CP-1", 10)
+    finally:
+        await event_log.close()
+
+    assert [f.message_id for f in page.frames] == ["m19", "m18", "m17"]
+    assert page.truncated
+    assert len(everything.frames) == 10 and not everything.truncated
+
+
+async def test_the_newest_frame_is_returned_even_when_it_alone_passes_the_budget(
+    tmp_path: Path,
+) -> None:
+    event_log = SqliteEventLog(tmp_path / "log.db", sync="normal")
+    await event_log.open()
+    try:
+        await event_log.append([heartbeat("CP-1", 1), heartbeat("CP-1", 2)])
+        frames = await FrameService(event_log.recent_for, max_bytes=1).recent("CP-1", limit=10)
+    finally:
+        await event_log.close()
+    assert [f.message_id for f in frames] == ["m2"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,96 @@ async def test_a_failing_database_is_event_log_unavailable(tmp_path: Path) -> No
         assert await log.read(0) == []  # the frames themselves are still readable
     finally:
         await log.close()
+
+
+# -- retention
+
+DAY_US = 86_400_000_000
+NOW = 1_800_000_000.0  # the clock the retention reads (unix seconds)
+
+
+def aged(charge_point_id: str, sequence: int, days: float) -> FrameEvent:
+    """A frame received ``days`` before NOW."""
+    received_us = int(NOW * 1_000_000 - days * DAY_US)
+    return replace(frame(charge_point_id, sequence), received_us=received_us)
+
+
+async def retained_log(tmp_path: Path, days: int = 90) -> SqliteEventLog:
+    log = SqliteEventLog(
+        tmp_path / "events.db", sync="normal", retention_days=days, clock=lambda: NOW
+    )
+    await log.open()
+    return log
+
+
+async def test_retention_deletes_old_frames_the_processor_has_passed(tmp_path: Path) -> None:
+    log = await retained_log(tmp_path)
+    try:
+        await log.append([aged("CP-1", n, 100 - n) for n in range(20)])  # 100 .. 81 days old
+        await log.save_checkpoint("views", 15, [])  # derived up to position 15
+        assert await log.prune(batch=4, pause=0) == 10  # older than 90 days: positions 1-10
+        left = await log.read(0)
+    finally:
+        await log.close()
+    assert [e.position for e in left] == list(range(11, 21))
+
+
+async def test_retention_keeps_old_frames_the_processor_has_not_derived(tmp_path: Path) -> None:
+    log = await retained_log(tmp_path)
+    try:
+        await log.append([aged("CP-1", n, 200) for n in range(10)])
+        assert await log.prune() == 0  # no checkpoint yet: nothing is processed
+        await log.save_checkpoint("views", 4, [])
+        assert await log.prune() == 4
+        assert [e.position for e in await log.read(0)] == list(range(5, 11))
+    finally:
+        await log.close()
+
+
+async def test_retention_stops_at_the_first_frame_that_must_stay(tmp_path: Path) -> None:
+    log = await retained_log(tmp_path)
+    try:  # a frame from a clock that was behind, then old ones again: the log is cut once
+        await log.append([aged("CP-1", 0, 120), aged("CP-1", 1, 10), aged("CP-1", 2, 120)])
+        await log.save_checkpoint("views", 3, [])
+        assert await log.prune() == 1
+        assert [e.position for e in await log.read(0)] == [2, 3]
+    finally:
+        await log.close()
+
+
+async def test_positions_are_never_reused_after_retention(tmp_path: Path) -> None:
+    log = await retained_log(tmp_path)
+    try:
+        await log.append([aged("CP-1", n, 100) for n in range(5)])
+        await log.save_checkpoint("views", 5, [])
+        assert await log.prune() == 5
+        await log.append([aged("CP-1", 5, 0)])
+        assert [e.position for e in await log.read(0)] == [6]
+    finally:
+        await log.close()
+
+
+async def test_retention_zero_keeps_every_frame(tmp_path: Path) -> None:
+    log = await retained_log(tmp_path, days=0)
+    try:
+        await log.append([aged("CP-1", n, 5000) for n in range(5)])
+        await log.save_checkpoint("views", 5, [])
+        assert await log.prune() == 0
+        assert len(await log.read(0)) == 5
+    finally:
+        await log.close()
+
+
+async def test_appends_go_on_while_retention_deletes_in_batches(tmp_path: Path) -> None:
+    log = await retained_log(tmp_path)
+    try:
+        await log.append([aged("CP-OLD", n, 365) for n in range(3000)])
+        await log.save_checkpoint("views", 3000, [])
+        pruning = asyncio.create_task(log.prune(batch=100, pause=0))
+        for n in range(50):  # charge points keep being answered meanwhile
+            await log.append([aged("CP-NEW", n, 0)])
+        assert await pruning == 3000
+        left = await log.read(0, limit=10_000)
+    finally:
+        await log.close()
+    assert [e.event.sequence for e in left] == list(range(50))

@@ -12,8 +12,9 @@ import pytest
 from prometheus_client import REGISTRY
 
 from chargestream.domain.records import CommandOutcome, CommandRecord
+from chargestream.eventlog.base import EventLogUnavailable
 from chargestream.gateway.commands import CommandService, UnknownAction
-from chargestream.gateway.connection import NotConnected, Reply
+from chargestream.gateway.connection import ConnectionLost, NotConnected, Reply
 from chargestream.gateway.ocppj import CallError, CallResult
 from chargestream.storage.sqlite import SqliteStore
 
@@ -166,6 +167,55 @@ async def test_command_to_a_charge_point_that_is_not_connected(store: SqliteStor
     assert done.error == "not connected" and done.response is None
     assert await store.commands("CP-1") == [done]
     assert commands_total(CommandOutcome.NOT_CONNECTED) == before + 1
+
+
+async def test_command_sent_before_the_connection_closed_ended_with_connection_lost(
+    store: SqliteStore,
+) -> None:
+    charge_point = ChargePoint(lambda action, payload: ConnectionLost("CP-1"))
+    before = commands_total(CommandOutcome.CONNECTION_LOST)
+
+    done = await service(charge_point, store).send("CP-1", "Reset", {"type": "Soft"})
+
+    assert done.outcome == CommandOutcome.CONNECTION_LOST
+    assert done.error is not None and "connection closed" in done.error
+    assert await store.commands("CP-1") == [done]
+    assert commands_total(CommandOutcome.CONNECTION_LOST) == before + 1
+
+
+async def test_a_dispatch_failing_unexpectedly_still_ends_the_command(store: SqliteStore) -> None:
+    charge_point = ChargePoint(lambda action, payload: EventLogUnavailable("disk full"))
+    before = commands_total(CommandOutcome.ERROR)
+
+    done = await service(charge_point, store).send("CP-1", "Reset", {"type": "Soft"})
+
+    assert done.outcome == CommandOutcome.ERROR
+    assert done.error is not None and "EventLogUnavailable" in done.error
+    assert "disk full" not in done.error  # the operator sees the kind, the log the details
+    assert await store.commands("CP-1") == [done]
+    assert commands_total(CommandOutcome.ERROR) == before + 1
+
+
+async def test_a_command_whose_request_is_cancelled_still_ends_with_an_outcome(
+    store: SqliteStore,
+) -> None:
+    sent = asyncio.Event()
+
+    async def silent() -> CallResult:
+        sent.set()
+        await asyncio.Event().wait()  # a charge point that never answers
+        raise AssertionError("unreachable")
+
+    charge_point = ChargePoint(lambda action, payload: silent())
+    task = asyncio.create_task(service(charge_point, store).send("CP-1", "ClearCache", {}))
+    await asyncio.wait_for(sent.wait(), 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    [logged] = await store.commands("CP-1")
+    assert logged.outcome == CommandOutcome.ERROR
+    assert logged.error == "cancelled before an answer"
 
 
 async def test_command_without_an_answer_in_time_times_out(store: SqliteStore) -> None:

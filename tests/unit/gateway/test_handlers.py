@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
-from chargestream.domain.records import IdTag, IdTagStatus, Registration
+from chargestream.domain.records import IdTag, IdTagStatus, Registration, Session
 from chargestream.gateway.handlers import CentralSystem, id_tag_info, ocpp_time
 from chargestream.gateway.schemas import (
     CENTRAL_SYSTEM_ACTIONS,
@@ -364,6 +365,51 @@ async def test_stop_transaction_is_answered_when_its_id_tag_cannot_be_looked_up(
     with caplog.at_level(logging.WARNING, logger="chargestream.gateway"):
         assert await call(central, "StopTransaction", stop) == {}
     assert [r.getMessage() for r in caplog.records] == ["id_tag_lookup_failed"]
+
+
+async def test_a_duplicate_stop_is_answered_as_usual_and_recorded_as_a_deviation(
+    central: CentralSystem, caplog: pytest.LogCaptureFixture
+) -> None:
+    duplicates = REGISTRY.get_sample_value("chargestream_duplicate_stop_transactions_total") or 0
+    first = {"transactionId": 41, "meterStop": 500, "timestamp": TIME, "reason": "Local"}
+    later = {**first, "timestamp": "2026-11-27T11:00:00.000Z", "reason": "EVDisconnected"}
+    other_charge_point = await call(central, "StopTransaction", first, charge_point_id="CP-2")
+    with caplog.at_level(logging.WARNING, logger="chargestream.gateway"):
+        assert await call(central, "StopTransaction", first) == other_charge_point == {}
+        assert caplog.records == []  # each charge point's first stop is no deviation
+        assert await call(central, "StopTransaction", later) == {}
+
+    assert [r.getMessage() for r in caplog.records] == ["duplicate_stop_transaction"]
+    fields = caplog.records[0].__dict__["fields"]
+    assert (fields["first_timestamp"], fields["first_reason"]) == (TIME, "Local")
+    assert (fields["timestamp"], fields["reason"]) == ("2026-11-27T11:00:00.000Z", "EVDisconnected")
+    after = REGISTRY.get_sample_value("chargestream_duplicate_stop_transactions_total")
+    assert after == duplicates + 1
+
+
+async def test_a_stop_of_a_session_the_store_has_as_stopped_is_a_deviation(
+    store: SqliteStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    await store.upsert(
+        [
+            Session(
+                77,
+                "CP-1",
+                stop_time=datetime(2026, 11, 27, 9, 0, tzinfo=UTC),
+                stop_reason="Remote",
+            )
+        ]
+    )
+    central = central_system(store)  # a fresh process: it has answered no stop yet
+    stop = {"transactionId": 77, "meterStop": 500, "timestamp": TIME}
+    with caplog.at_level(logging.WARNING, logger="chargestream.gateway"):
+        assert await call(central, "StopTransaction", stop) == {}
+    assert [r.getMessage() for r in caplog.records] == ["duplicate_stop_transaction"]
+    fields = caplog.records[0].__dict__["fields"]
+    assert (fields["first_timestamp"], fields["first_reason"]) == (
+        "2026-11-27T09:00:00.000Z",
+        "Remote",
+    )
 
 
 # -- notifications, Heartbeat, DataTransfer, SignCertificate

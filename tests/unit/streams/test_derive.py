@@ -76,8 +76,18 @@ class Log:
             event = replace(logged.event, connection_id=f"conn-{connection}")
             self.events[-1] = replace(logged, event=event)
 
-    def call(self, action: str, payload: dict[str, Any], after: float = 1) -> str:
-        """A CALL from the charge point; returns its message id."""
+    def call(
+        self, action: str, payload: dict[str, Any], after: float = 1, *, answered: bool = True
+    ) -> str:
+        """A CALL from the charge point and, as the gateway logs it, the CSMS's empty
+        CALLRESULT (unless not ``answered``); returns its message id."""
+        message_id = self.unanswered(action, payload, after)
+        if answered:
+            self.result(message_id, {})
+        return message_id
+
+    def unanswered(self, action: str, payload: dict[str, Any], after: float = 1) -> str:
+        """A CALL from the charge point without an answer in the log; its message id."""
         message_id = str(next(self.ids))
         frame = orjson.dumps([2, message_id, action, payload]).decode()
         self.add(
@@ -106,7 +116,19 @@ class Log:
     def exchange(
         self, action: str, payload: dict[str, Any], answer: dict[str, Any], after: float = 1
     ) -> None:
-        self.result(self.call(action, payload, after), answer)
+        self.result(self.unanswered(action, payload, after), answer)
+
+    def error(self, message_id: str, code: str, after: float = 0) -> None:
+        """The CSMS's CALLERROR to a charge point CALL."""
+        frame = orjson.dumps([4, message_id, code, "refused", {}]).decode()
+        self.add(
+            EventKind.FRAME,
+            frame,
+            after,
+            direction=Direction.OUT,
+            message_type=MessageType.CALLERROR,
+            message_id=message_id,
+        )
 
     def raw(self, frame: str, direction: Direction = Direction.IN, after: float = 1) -> None:
         self.add(EventKind.FRAME, frame, after, direction=direction)
@@ -417,6 +439,7 @@ def test_stop_transaction_repeated_produces_the_same_row() -> None:
     log = session_log()
     stop = next(e for e in log.events if '"StopTransaction"' in e.event.frame)
     log.raw(stop.event.frame, after=30)
+    log.result(orjson.loads(stop.event.frame)[1], {})  # answered, as every stop is
 
     _, records = run(log.events)
 
@@ -657,7 +680,7 @@ def test_meter_values_threshold_compares_in_base_units_and_closes_when_rule_remo
     assert of_type(records, Alert)[0].value == 11_000.0
 
     log.call("MeterValues", {"connectorId": 1, "meterValue": []}, after=5)
-    _, records = run(log.events[-1:], DerivationSettings(), state)
+    _, records = run(log.events[-2:], DerivationSettings(), state)  # the CALL and its answer
     assert of_type(records, Alert)[0].closed_at == at(7)
 
 
@@ -754,7 +777,7 @@ def test_state_stays_small() -> None:
     log = Log()
     log.connect()
     for n in range(200):
-        log.call(
+        log.unanswered(
             "StartTransaction",
             {"connectorId": 1, "idTag": "T", "meterStart": n, "timestamp": iso(n)},
         )  # never answered
@@ -837,3 +860,198 @@ def test_wrong_values_anywhere_in_any_message_never_raise() -> None:
             frame = orjson.dumps(with_value(message, path, bad)).decode()
             broken = replace(logged, event=replace(logged.event, frame=frame))
             run([broken, *events[index + 1 :]], SETTINGS, state)
+
+
+# ------------------------------------- what the CSMS refused, and a stop that comes twice
+
+
+def refused(log: Log, action: str, payload: dict[str, Any], code: str = "SecurityError") -> None:
+    """A charge point CALL the gateway answered with a CALLERROR."""
+    log.error(log.unanswered(action, payload), code)
+
+
+def unaccepted_log() -> Log:
+    """A charge point the CSMS does not accept tries everything (policy reject)."""
+    log = Log()
+    log.connect()
+    log.exchange("BootNotification", BOOT, {"status": "Rejected", "currentTime": iso(0)})
+    refused(log, "StatusNotification", status(1, "Faulted", 2, "GroundFailure"))
+    refused(log, "Authorize", {"idTag": "TAG-1"})
+    refused(log, "StartTransaction", {"connectorId": 1, "idTag": "T", "meterStart": 0})
+    refused(
+        log,
+        "MeterValues",
+        {"connectorId": 1, "transactionId": 7, "meterValue": [sima_sample(5, 99_999_000, 11, 50)]},
+    )
+    refused(log, "StopTransaction", {"transactionId": 7, "meterStop": 99_999_000})
+    return log
+
+
+def test_nothing_a_refused_charge_point_sends_becomes_a_session_meter_value_or_alert() -> None:
+    log = unaccepted_log()
+    rules = DerivationSettings(rules=(AlertRule("hot", "Temperature", ">", 0),))
+
+    state, records = run(log.events, rules)
+
+    assert of_type(records, Session) == of_type(records, MeterValue) == []
+    assert of_type(records, Alert) == of_type(records, StatusInterval) == []
+    assert state.registry.registration_status == "Rejected"  # what operators see
+    assert state.refused
+    assert state.pending == ()  # answered, so forgotten
+
+
+def test_a_call_answered_with_any_callerror_is_not_derived() -> None:
+    log = Log()
+    log.connect()
+    refused(log, "StatusNotification", status(1, "Faulted", 2), "PropertyConstraintViolation")
+    refused(
+        log,
+        "MeterValues",
+        {"connectorId": 1, "meterValue": [sima_sample(5, 9, 11, 50)]},
+        "GenericError",
+    )  # beyond the CALL rate
+    state, records = run(log.events)
+    assert of_type(records, StatusInterval) == of_type(records, MeterValue) == []
+    assert not state.refused  # only a SecurityError says the charge point is not accepted
+
+
+def test_a_call_without_its_answer_in_the_log_is_not_derived_yet() -> None:
+    log = Log()
+    log.connect()
+    message_id = log.unanswered("StatusNotification", status(1, "Charging", 2))
+    state, records = run(log.events)
+    assert of_type(records, StatusInterval) == []
+
+    log.result(message_id, {}, after=5)  # the answer, derived with the CALL's own time
+    _, records = run(log.events[-1:], SETTINGS, state)
+    assert [(i.status, i.start) for i in of_type(records, StatusInterval)] == [("Charging", at(2))]
+
+
+def test_while_pending_what_the_csms_triggered_and_answered_is_derived() -> None:
+    log = Log()
+    log.connect()
+    log.exchange("BootNotification", BOOT, {"status": "Pending", "currentTime": iso(0)})
+    refused(log, "StatusNotification", status(1, "Available", 2))
+    log.call("StatusNotification", status(1, "Charging", 3))  # triggered: answered
+    _, records = run(log.events)
+    assert [i.status for i in of_type(records, StatusInterval)] == ["Charging"]
+
+
+def test_a_charge_point_the_csms_does_not_accept_gets_no_offline_alert() -> None:
+    state, records = run(unaccepted_log().events)
+    assert tick(state, at(5000), SETTINGS) == (state, [])
+
+    log = unaccepted_log()
+    log.disconnect(after=2000)
+    log.connect(after=10)
+    _, records = run(log.events)
+    assert of_type(records, Alert) == []
+
+
+def test_offline_alerts_come_back_once_the_charge_point_is_accepted() -> None:
+    log = unaccepted_log()
+    log.exchange("BootNotification", BOOT, {"status": "Accepted", "currentTime": iso(0)})
+    state, _ = run(log.events)
+    assert not state.refused
+    _, alerts = tick(state, at(5000), SETTINGS)
+    assert [a.kind for a in alerts] == [AlertKind.OFFLINE]
+
+
+def test_an_accepted_call_says_the_refusal_is_over() -> None:
+    log = Log()
+    log.connect()
+    refused(log, "Heartbeat", {})
+    state, _ = run(log.events)
+    assert state.refused
+    log.exchange("Authorize", {"idTag": "T"}, {"idTagInfo": {"status": "Accepted"}})
+    state, _ = run(log.events)
+    assert not state.refused
+
+
+def stop(seconds: float, reason: str, meter: int) -> dict[str, Any]:
+    return {"transactionId": 42, "meterStop": meter, "timestamp": iso(seconds), "reason": reason}
+
+
+def test_a_duplicate_stop_never_overwrites_the_first() -> None:
+    log = session_log()  # transaction 42 stopped at t=200, reason Local
+    first = of_type(run(log.events)[1], Session)[-1]
+    log.exchange("StopTransaction", stop(900, "EVDisconnected", 99_999), {}, after=30)
+
+    _, records = run(log.events)
+
+    sessions = of_type(records, Session)
+    assert sessions[-1] == first  # emitted again, unchanged: an idempotent upsert
+    assert final(records)[("Session", (42,))] == first
+    assert (first.stop_time, first.stop_reason, first.meter_stop) == (at(200), "Local", 15432)
+
+
+def test_a_stop_of_a_forgotten_session_emits_nothing() -> None:
+    log = session_log()
+    for n in range(1, 6):  # five more sessions: 42 leaves the closed sessions kept whole
+        log.exchange(
+            "StartTransaction",
+            {"connectorId": 1, "idTag": "T", "meterStart": 0, "timestamp": iso(300 + n)},
+            {"transactionId": 42 + n, "idTagInfo": {"status": "Accepted"}},
+        )
+        log.exchange("StopTransaction", {"transactionId": 42 + n, "meterStop": n}, {})
+    state, _ = run(log.events)
+    assert 42 not in {s.transaction_id for s in state.closed} and 42 in state.stopped
+
+    log.exchange("StopTransaction", stop(900, "EVDisconnected", 99_999), {}, after=30)
+    _, records = run(log.events[-2:], SETTINGS, state)
+    assert of_type(records, Session) == []
+
+
+def test_a_start_result_after_its_stop_does_not_reopen_the_session() -> None:
+    log = session_log()
+    log.exchange(
+        "StartTransaction",
+        {"connectorId": 1, "idTag": "TAG-1", "meterStart": 1000, "timestamp": iso(12)},
+        {"transactionId": 42, "idTagInfo": {"status": "Accepted"}},
+        after=5,
+    )  # the Start resent after the stop: the same id again
+    state, records = run(log.events)
+    assert 42 not in {s.transaction_id for s in state.sessions}
+    assert final(records)[("Session", (42,))].stop_reason == "Local"
+
+
+def hardened_log() -> list[LoggedEvent]:
+    """Refusals, a rate-limited CALL, a late answer, duplicate stops: the whole gamut."""
+    log = session_log()
+    refused(
+        log,
+        "MeterValues",
+        {"connectorId": 1, "meterValue": [sima_sample(210, 9, 1, 5)]},
+        "GenericError",
+    )
+    log.exchange("StopTransaction", stop(900, "EVDisconnected", 99_999), {}, after=30)
+    log.exchange("StopTransaction", stop(200, "Local", 15432), {})
+    log.disconnect()
+    log.connect(after=10)
+    log.exchange("BootNotification", BOOT, {"status": "Pending", "currentTime": iso(0)})
+    refused(log, "StartTransaction", {"connectorId": 2, "idTag": "T", "meterStart": 0})
+    log.call("StatusNotification", status(2, "Faulted", 2, "GroundFailure"))  # triggered
+    log.exchange("BootNotification", BOOT, {"status": "Accepted", "currentTime": iso(0)})
+    log.exchange(
+        "StartTransaction",
+        {"connectorId": 2, "idTag": "T", "meterStart": 0, "timestamp": iso(1000)},
+        {"transactionId": 43, "idTagInfo": {"status": "Accepted"}},
+    )
+    log.exchange("StopTransaction", {"transactionId": 43, "meterStop": 7000}, {})
+    log.exchange("StopTransaction", {"transactionId": 43, "meterStop": 1}, {})
+    return log.events
+
+
+def test_replay_of_a_hardened_log_equals_the_live_derivation_at_every_cut() -> None:
+    events = hardened_log()
+    settings = DerivationSettings(rules=(AlertRule("soc", "SoC", ">", 21),))
+    whole_state, whole = run(events, settings)
+    assert whole_state.pending == ()
+    for cut in range(1, len(events)):  # including between a CALL and its answer
+        state, first = run(events[:cut], settings)
+        restored = ChargePointDerivation.from_json(state.to_json())
+        assert restored == state
+        end_state, rest = run(events[cut:], settings, restored)
+        assert first + rest == whole, cut
+        assert end_state == whole_state, cut
+    assert final(whole)[("Session", (43,))].meter_stop == 7000
