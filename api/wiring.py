@@ -51,7 +51,7 @@ class ApiServices:
             auth=BearerToken(settings.api_token),
             health=HealthService(settings, store, status),
             charge_points=ChargePointService(store, directory),
-            frames=FrameService(recent_frames),
+            frames=FrameService(recent_frames, settings.frames_response_bytes),
             sessions=SessionService(store),
             commands=CommandsService(commands, store),
             alerts=AlertService(store),

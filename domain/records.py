@@ -45,8 +45,10 @@ class CommandOutcome(StrEnum):
     ANSWERED = "answered"  # CALLRESULT received
     FAILED = "failed"  # CALLERROR received
     REJECTED = "rejected"  # invalid before sending
-    NOT_CONNECTED = "not_connected"
-    TIMED_OUT = "timed_out"
+    NOT_CONNECTED = "not_connected"  # never sent: no connection to the charge point
+    TIMED_OUT = "timed_out"  # sent, no answer in time
+    CONNECTION_LOST = "connection_lost"  # sent, the connection closed before the answer
+    ERROR = "error"  # the CSMS failed to deliver it (log or store down, a bug); see ``error``
 
 
 class AlertKind(StrEnum):

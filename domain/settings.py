@@ -25,6 +25,19 @@ class Mode(StrEnum):
     STACK = "stack"  # Kafka event log, Faust processors, Cassandra store
 
 
+# settings that must not be negative; 0 switches the limit off (or means "automatic")
+LIMITS = (
+    "auth_failures_per_minute",
+    "connections_per_address",
+    "max_connections",
+    "calls_per_second",
+    "password_check_threads",
+    "password_checks_waiting",
+    "refused_frame_bytes",
+    "log_retention_days",
+)
+
+
 class SettingsError(ValueError):
     """A setting has a value that cannot be used; the message names it."""
 
@@ -54,6 +67,17 @@ class Settings:
     accept_unknown_id_tags: bool = False  # demo convenience: Accepted for tags not in the store
     command_timeout: float = 30.0  # seconds to wait for a charge point's answer
     cache_ttl: float = 5.0  # seconds id tags and registrations stay cached
+
+    # gateway limits (docs/configuration.md, "Limits"); 0 switches a limit off
+    auth_failures_per_minute: int = 10  # wrong credentials per source address; beyond: 429
+    connections_per_address: int = 20  # new connections per source address per second: 429
+    max_connections: int = 15000  # open charge point connections per gateway; beyond: 503
+    calls_per_second: int = 20  # CALLs per connection (bursts of 5 s); beyond: GenericError
+    password_check_threads: int = 0  # PBKDF2 checks in parallel off the loop; 0: half the CPUs
+    password_checks_waiting: int = 1000  # handshakes queued for a password check; beyond: 503
+    refused_frame_bytes: int = 1024  # of a refused frame, the log keeps this much + size, digest
+    frames_response_bytes: int = 1_048_576  # frame text per GET …/frames response
+    log_retention_days: int = 90  # embedded: processed frames older than this are deleted
 
     # derived views
     run_ui: bool = True  # `chargestream run` / `stack` also start the Streamlit dashboard
@@ -112,6 +136,7 @@ class Settings:
         positive = (
             "heartbeat_interval",
             "max_frame_bytes",
+            "frames_response_bytes",
             "command_timeout",
             "offline_after",
             "kafka_delivery_timeout",
@@ -119,7 +144,7 @@ class Settings:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
-        for name in ("worker_stall_after", "session_refresh"):  # 0 switches them off
+        for name in ("worker_stall_after", "session_refresh", *LIMITS):  # 0 switches them off
             if getattr(self, name) < 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must not be negative")
         if self.log_sync not in ("full", "normal"):

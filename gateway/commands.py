@@ -2,11 +2,13 @@
 
 Every command is validated against its OCPP 1.6 schema before it is sent,
 recorded in the command log when requested and again with its outcome, and
-ends in exactly one ``CommandOutcome``.
+ends in exactly one ``CommandOutcome``: also when the dispatch fails in a way
+nobody foresaw (``error``) or the request is cancelled while it waits.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -16,7 +18,7 @@ from typing import Any
 
 from chargestream.domain.records import CommandOutcome, CommandRecord
 from chargestream.gateway import metrics, ocppj
-from chargestream.gateway.connection import NotConnected, Reply
+from chargestream.gateway.connection import ConnectionLost, NotConnected, Reply
 from chargestream.gateway.schemas import CENTRAL_SYSTEM_ACTIONS, SchemaViolation, validate_request
 from chargestream.storage.base import Store
 
@@ -74,8 +76,30 @@ class CommandService:
             reply = await self._dispatch(charge_point_id, action, payload, timeout or self._timeout)
         except NotConnected:
             return await self._finish(record, CommandOutcome.NOT_CONNECTED, error="not connected")
+        except ConnectionLost:
+            return await self._finish(
+                record,
+                CommandOutcome.CONNECTION_LOST,
+                error="sent; the connection closed before the charge point answered",
+            )
         except TimeoutError:
             return await self._finish(record, CommandOutcome.TIMED_OUT, error="no answer in time")
+        except asyncio.CancelledError:  # the caller went away: the log still gets an outcome
+            await asyncio.shield(
+                self._finish(record, CommandOutcome.ERROR, error="cancelled before an answer")
+            )
+            raise
+        except Exception as failure:  # a failure nobody foresaw must not leave it open
+            log.exception(
+                "command_dispatch_failed",
+                extra={"fields": {"cp": charge_point_id, "command_id": record.command_id}},
+            )
+            return await self._finish(
+                record,
+                CommandOutcome.ERROR,
+                error=f"the CSMS failed ({type(failure).__name__}); the charge point may or may"
+                " not have got it",
+            )
         if isinstance(reply.message, ocppj.CallError):
             error = reply.message
             return await self._finish(

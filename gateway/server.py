@@ -1,4 +1,11 @@
-"""The WebSocket server: handshake checks and the table of live connections."""
+"""The WebSocket server: handshake checks and the table of live connections.
+
+Every check happens before the upgrade, cheapest first: an address that failed to
+authenticate too often (429), too many new connections from one address (429), path and
+subprotocol (404, 400), the gateway full (503), then Basic auth (401). The password hash
+(PBKDF2) is checked in a small thread pool, never on the event loop, and a verified
+password is remembered, so a reconnect storm pays it once per charge point and process.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,12 @@ import base64
 import binascii
 import hashlib
 import logging
+import os
+import random
+import time
 import weakref
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote
@@ -24,6 +36,7 @@ from chargestream.gateway import metrics
 from chargestream.gateway.connection import Connection, NotConnected, Reply
 from chargestream.gateway.directory import Directory
 from chargestream.gateway.handlers import CentralSystem
+from chargestream.gateway.limits import FailureWindow, RatePerKey, address_key, retry_after
 from chargestream.storage.base import ConnectionRegistry, StoreUnavailable
 
 log = logging.getLogger("chargestream.gateway")
@@ -34,6 +47,11 @@ MAX_ID_LENGTH = 48
 # Frames above max_frame_bytes get a CALLERROR; above this hard limit the
 # WebSocket library closes the connection (1009, message too big).
 HARD_LIMIT_FACTOR = 16
+AUTH_WINDOW = 60.0  # seconds: auth_failures_per_minute counts failures in this window
+CAPACITY_RETRY = (5, 15)  # seconds a refused charge point is told to wait when we are full
+# A handshake is not queued for a password check it would wait longer for than this (the
+# WebSocket library drops handshakes after 10 s, without an answer the client could use).
+PASSWORD_WAIT_BUDGET = 5.0
 
 
 class Gateway:
@@ -44,8 +62,22 @@ class Gateway:
         central: CentralSystem,
         directory: Directory,
         registry: ConnectionRegistry | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
+        self._clock = clock
+        self._auth_failures = FailureWindow(settings.auth_failures_per_minute, AUTH_WINDOW)
+        self._connects = RatePerKey(settings.connections_per_address)
+        self._handshakes = 0  # inside _check_handshake now
+        self._password_checks = 0  # waiting for or inside the pool
+        self._password_threads = settings.password_check_threads or max(
+            1, (os.cpu_count() or 2) // 2
+        )
+        self._password_pool = ThreadPoolExecutor(
+            self._password_threads, thread_name_prefix="password-check"
+        )
+        self._check_seconds = 0.0  # moving average of one check's duration
         self._registry = registry
         self._log = event_log
         self._central = central
@@ -80,12 +112,36 @@ class Gateway:
         self._server.close(close_connections=True)
         await self._server.wait_closed()
         self._server = None
+        self._password_pool.shutdown(wait=False, cancel_futures=True)
 
     # -- handshake
 
     async def _check_handshake(
         self, connection: ServerConnection, request: Request
     ) -> Response | None:
+        self._handshakes += 1
+        try:
+            return await self._handshake_answer(connection, request)
+        finally:
+            self._handshakes -= 1
+
+    async def _handshake_answer(
+        self, connection: ServerConnection, request: Request
+    ) -> Response | None:
+        """None to upgrade, else the refusal."""
+        remote = connection.remote_address
+        source = address_key(str(remote[0]) if remote else None)
+        now = self._clock()
+        blocked = self._auth_failures.blocked_for(source, now)
+        if blocked > 0:
+            return self._refuse_for(
+                connection, HTTPStatus.TOO_MANY_REQUESTS, "auth_blocked", blocked, source
+            )
+        wait = self._connects.take(source, now)
+        if wait > 0:
+            return self._refuse_for(
+                connection, HTTPStatus.TOO_MANY_REQUESTS, "connect_rate", wait, source
+            )
         charge_point_id = _charge_point_id(request.path)
         if charge_point_id is None:
             return self._refuse(connection, HTTPStatus.NOT_FOUND, "path", "use /ocpp/{id}\n")
@@ -98,35 +154,116 @@ class Gateway:
             return self._refuse(
                 connection, HTTPStatus.BAD_REQUEST, "subprotocol", "subprotocol ocpp1.6 required\n"
             )
+        if self._full(charge_point_id):
+            return self._refuse_for(
+                connection,
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                "capacity",
+                random.uniform(*CAPACITY_RETRY),
+                source,
+            )
         registration = await self._directory.registration(charge_point_id)
         if registration is not None and registration.password_hash:
             password = _basic_password(request.headers, charge_point_id)
-            if password is None or not self._password_ok(
+            if password is None:
+                return self._unauthorized(connection)
+            verified = await self._password_ok(
                 charge_point_id, password, registration.password_hash
-            ):
-                response = self._refuse(
-                    connection, HTTPStatus.UNAUTHORIZED, "auth", "invalid credentials\n"
+            )
+            if verified is None:
+                return self._refuse_for(
+                    connection,
+                    HTTPStatus.SERVICE_UNAVAILABLE,
+                    "password_queue",
+                    random.uniform(*CAPACITY_RETRY),
+                    source,
                 )
-                response.headers["WWW-Authenticate"] = 'Basic realm="chargestream"'
-                return response
+            if not verified:
+                self._auth_failures.failed(source, self._clock())
+                return self._unauthorized(connection)
         return None
 
-    def _password_ok(self, charge_point_id: str, password: str, stored: str) -> bool:
-        """Verify, remembering success so reconnect storms skip the slow hash."""
+    @property
+    def password_checks(self) -> int:
+        """Handshakes waiting for or in a password check now."""
+        return self._password_checks
+
+    def _full(self, charge_point_id: str) -> bool:
+        """No room for another connection (a charge point replacing its own always has)."""
+        limit = self.settings.max_connections
+        if not limit or charge_point_id in self.connections:
+            return False
+        # handshakes in progress count too, this one included
+        return len(self.connections) + self._handshakes > limit
+
+    async def _password_ok(self, charge_point_id: str, password: str, stored: str) -> bool | None:
+        """Verify off the event loop, remembering success so reconnects skip the slow hash.
+
+        None when too many checks are already waiting (the handshake is refused with 503).
+        """
         fingerprint = hashlib.sha256(f"{password}\0{stored}".encode()).hexdigest()
         if self._verified.get(charge_point_id) == fingerprint:
+            metrics.PASSWORD_CHECKS.labels("remembered").inc()
             return True
-        if verify_password(password, stored):
+        waiting = self.settings.password_checks_waiting
+        if waiting and self._password_checks >= waiting:
+            return None
+        expected_wait = (self._password_checks + 1) * self._check_seconds / self._password_threads
+        if expected_wait > PASSWORD_WAIT_BUDGET:
+            return None
+        self._password_checks += 1
+        try:
+            loop = asyncio.get_running_loop()
+            ok, seconds = await loop.run_in_executor(
+                self._password_pool, _timed_check, password, stored
+            )
+        finally:
+            self._password_checks -= 1
+        self._check_seconds = (
+            seconds if not self._check_seconds else (0.8 * self._check_seconds + 0.2 * seconds)
+        )
+        metrics.PASSWORD_CHECKS.labels("verified" if ok else "failed").inc()
+        if ok:
             self._verified[charge_point_id] = fingerprint
-            return True
-        return False
+        return ok
+
+    def _unauthorized(self, connection: ServerConnection) -> Response:
+        response = self._refuse(
+            connection, HTTPStatus.UNAUTHORIZED, "auth", "invalid credentials\n"
+        )
+        response.headers["WWW-Authenticate"] = 'Basic realm="chargestream"'
+        return response
+
+    def _refuse_for(
+        self,
+        connection: ServerConnection,
+        status: HTTPStatus,
+        reason: str,
+        seconds: float,
+        source: str,
+    ) -> Response:
+        """A refusal the client may retry after ``seconds`` (the Retry-After header)."""
+        wait = retry_after(seconds)
+        response = self._refuse(
+            connection, status, reason, f"{status.phrase}: retry after {wait} s\n", source=source
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
 
     @staticmethod
     def _refuse(
-        connection: ServerConnection, status: HTTPStatus, reason: str, text: str
+        connection: ServerConnection,
+        status: HTTPStatus,
+        reason: str,
+        text: str,
+        *,
+        source: str | None = None,
     ) -> Response:
         metrics.HANDSHAKE_REFUSALS.labels(reason).inc()
-        log.info("handshake_refused", extra={"fields": {"reason": reason, "status": int(status)}})
+        fields: dict[str, Any] = {"reason": reason, "status": int(status)}
+        if source is not None:
+            fields["source"] = source
+        log.info("handshake_refused", extra={"fields": fields})
         return connection.respond(status, text)
 
     # -- connections
@@ -143,6 +280,8 @@ class Gateway:
             node=self.settings.node_id,
             lenient=registration.lenient if registration else self.settings.lenient,
             max_frame_bytes=self.settings.max_frame_bytes,
+            calls_per_second=self.settings.calls_per_second,
+            refused_frame_bytes=self.settings.refused_frame_bytes,
         )
         remote = websocket.remote_address
         lock = self._connect_locks.setdefault(charge_point_id, asyncio.Lock())
@@ -171,6 +310,7 @@ class Gateway:
             await connection.serve()
         finally:
             metrics.CONNECTIONS.dec()
+            connection.abandon_calls()  # commands waiting for an answer end now
             if self.connections.get(charge_point_id) is connection:
                 del self.connections[charge_point_id]
                 await self._register_connection(charge_point_id, opened=False)
@@ -209,6 +349,13 @@ class Gateway:
         if connection is None:
             raise NotConnected(charge_point_id)
         return await connection.call(action, payload, timeout)
+
+
+def _timed_check(password: str, stored: str) -> tuple[bool, float]:
+    """``verify_password`` and how long it took (run in the pool's thread)."""
+    began = time.perf_counter()
+    ok = verify_password(password, stored)
+    return ok, time.perf_counter() - began
 
 
 def _charge_point_id(path: str) -> str | None:

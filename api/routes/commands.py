@@ -18,6 +18,9 @@ OUTCOME_STATUS = {
     CommandOutcome.REJECTED: 422,
     CommandOutcome.NOT_CONNECTED: 409,
     CommandOutcome.TIMED_OUT: 504,
+    # sent, and then the connection closed: like timed_out, it may have been carried out
+    CommandOutcome.CONNECTION_LOST: 504,
+    CommandOutcome.ERROR: 503,  # the CSMS could not deliver it (its log or store is down)
 }
 
 
@@ -29,7 +32,11 @@ OUTCOME_STATUS = {
         409: {"description": "not connected"},
         422: {"description": "payload invalid for the action"},
         502: {"description": "the charge point answered with a CALLERROR"},
-        504: {"description": "no answer in time"},
+        503: {"description": "the CSMS could not deliver the command (outcome error)"},
+        504: {
+            "description": "sent, but no answer: in time (timed_out) or before the connection"
+            " closed (connection_lost)"
+        },
     },
 )
 async def send_command(
