@@ -38,12 +38,23 @@ def settings_environment(settings: Settings) -> dict[str, str]:
 
 
 def ui_command(settings: Settings) -> list[str]:
+    """``streamlit run`` of the dashboard's server (ui/server.py: security headers) for APP.
+
+    The flags (they override Streamlit's config files and ``STREAMLIT_*`` variables) keep
+    the protections on: XSRF tokens with a same-site-strict cookie, CORS protection (no
+    ``Access-Control-Allow-Origin: *``), no usage statistics, no error details or help
+    links in the browser, no static file serving, agent API or uploads, no rerun on save,
+    and no welcome message (with 0.0.0.0 it looks the public address up on the internet).
+    See docs/ui.md.
+    """
+    from chargestream.ui.headers import SERVER_SCRIPT
+
     return [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        str(APP),
+        str(SERVER_SCRIPT),
         "--server.port",
         str(settings.ui_port),
         "--server.address",
@@ -52,10 +63,34 @@ def ui_command(settings: Settings) -> list[str]:
         "true",
         "--server.fileWatcherType",
         "none",
+        "--server.runOnSave",
+        "false",
+        "--server.allowRunOnSave",
+        "false",
+        "--server.enableXsrfProtection",
+        "true",
+        "--server.xsrfCookieSameSite",
+        "strict",
+        "--server.enableCORS",
+        "true",
+        "--server.enableStaticServing",
+        "false",
+        "--server.enableAgentApi",
+        "false",
+        "--server.maxUploadSize",
+        "1",
         "--browser.gatherUsageStats",
         "false",
         "--client.toolbarMode",
         "minimal",
+        "--client.showErrorDetails",
+        "none",
+        "--client.showErrorLinks",
+        "false",
+        "--logger.hideWelcomeMessage",
+        "true",
+        "--",
+        str(APP),
     ]
 
 

@@ -1,7 +1,10 @@
 """The dashboard's client of the HTTP API: commands, the frame inspector, operator writes.
 
 Writes go through the API (not straight to the store) so the gateway's
-caches of id tags and registrations are invalidated at once.
+caches of id tags and registrations are invalidated at once. Every request
+carries ``Authorization: Bearer <token>`` when the settings have a token, and
+every command and write names the signed-in operator in the header
+``X-Chargestream-Operator`` (the API records it as who sent a command).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import streamlit as st
 from chargestream.domain.settings import Settings
 
 _ANY_ADDRESS = ("", "0.0.0.0", "::")
+OPERATOR_HEADER = "X-Chargestream-Operator"
 
 
 class ApiError(RuntimeError):
@@ -63,12 +67,15 @@ class ApiClient:
 
     # -- commands and frames
 
-    def command(self, charge_point_id: str, action: str, payload: dict[str, Any]) -> CommandResult:
-        """Send an OCPP command; every outcome is a result, only API failures raise."""
+    def command(
+        self, charge_point_id: str, action: str, payload: dict[str, Any], *, operator: str
+    ) -> CommandResult:
+        """Send an OCPP command for ``operator``: every outcome is a result; API failures raise."""
         response = self._request(
             "POST",
             f"/api/v1/charge-points/{_seg(charge_point_id)}/commands/{_seg(action)}",
             json=payload,
+            headers=_sent_by(operator),
         )
         try:
             body = response.json()
@@ -102,25 +109,42 @@ class ApiClient:
         status: str,
         expiry_date: datetime | None = None,
         parent_id_tag: str | None = None,
+        *,
+        operator: str,
     ) -> None:
         body = {
             "status": status,
             "expiry_date": expiry_date.isoformat() if expiry_date else None,
             "parent_id_tag": parent_id_tag or None,
         }
-        self._checked("PUT", f"/api/v1/id-tags/{_seg(id_tag)}", json=body)
+        self._checked(
+            "PUT", f"/api/v1/id-tags/{_seg(id_tag)}", json=body, headers=_sent_by(operator)
+        )
 
-    def delete_id_tag(self, id_tag: str) -> None:
-        self._checked("DELETE", f"/api/v1/id-tags/{_seg(id_tag)}")
+    def delete_id_tag(self, id_tag: str, *, operator: str) -> None:
+        self._checked("DELETE", f"/api/v1/id-tags/{_seg(id_tag)}", headers=_sent_by(operator))
 
-    def put_alert_rule(self, rule_id: str, rule: dict[str, Any]) -> None:
-        self._checked("PUT", f"/api/v1/alert-rules/{_seg(rule_id)}", json=rule)
+    def put_alert_rule(self, rule_id: str, rule: dict[str, Any], *, operator: str) -> None:
+        self._checked(
+            "PUT", f"/api/v1/alert-rules/{_seg(rule_id)}", json=rule, headers=_sent_by(operator)
+        )
 
-    def delete_alert_rule(self, rule_id: str) -> None:
-        self._checked("DELETE", f"/api/v1/alert-rules/{_seg(rule_id)}")
+    def delete_alert_rule(self, rule_id: str, *, operator: str) -> None:
+        self._checked("DELETE", f"/api/v1/alert-rules/{_seg(rule_id)}", headers=_sent_by(operator))
 
-    def acknowledge_alert(self, alert_id: str, by: str) -> None:
-        self._checked("POST", f"/api/v1/alerts/{_seg(alert_id)}/acknowledge", json={"by": by})
+    def acknowledge_alert(self, alert_id: str, *, operator: str) -> None:
+        """Acknowledged by ``operator`` (in the body, and named in the header like every write)."""
+        self._checked(
+            "POST",
+            f"/api/v1/alerts/{_seg(alert_id)}/acknowledge",
+            json={"by": operator},
+            headers=_sent_by(operator),
+        )
+
+
+def _sent_by(operator: str) -> dict[str, str]:
+    """The header naming the dashboard operator a request is made for."""
+    return {OPERATOR_HEADER: operator}
 
 
 def _seg(value: str) -> str:

@@ -259,6 +259,8 @@ def commands_frame(commands: Sequence[CommandRecord]) -> pd.DataFrame:
             "latency_ms": (c.completed_at - c.requested_at).total_seconds() * 1000
             if c.completed_at
             else None,
+            # who sent it, where the store keeps it (older records and stores: None)
+            "sent_by": getattr(c, "sent_by", None),
         }
         for c in commands
     ]
@@ -270,6 +272,7 @@ def commands_frame(commands: Sequence[CommandRecord]) -> pd.DataFrame:
         "answer",
         "payload",
         "latency_ms",
+        "sent_by",
     ]
     return _with_times(pd.DataFrame(rows, columns=columns), "requested_at")
 

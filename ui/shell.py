@@ -5,7 +5,8 @@
 root chose. Signed out, every address shows the sign-in form; signed in, the
 navigation lists every page (scripts under ui/screens/: not ui/pages/, which
 Streamlit would treat as a legacy pages directory and run without this shell and
-its sign-in check).
+its sign-in check). Every role sees every page; what a role may change is decided
+by each page and checked again by each action (ui.auth, ui.roles).
 """
 
 from pathlib import Path
@@ -17,6 +18,7 @@ from chargestream.storage.base import StoreUnavailable
 from chargestream.ui import auth, widgets
 from chargestream.ui.api_client import api_base_url
 from chargestream.ui.data import StoreFactory, runner, settings, use_store_factory
+from chargestream.ui.text import plain
 
 SECTIONS = {
     "Monitor": [
@@ -37,15 +39,17 @@ PAGES = [page for pages in SECTIONS.values() for page in pages]
 def main(open_store: StoreFactory) -> None:
     """Render the shell and run the page the address names."""
     use_store_factory(open_store)
-    st.set_page_config(page_title="chargestream", page_icon=":material/ev_station:", layout="wide")
+    # an emoji favicon is drawn in the page; a :material/…: one is fetched from Google's
+    # font servers (which the Content-Security-Policy of ui/headers.py blocks anyway)
+    st.set_page_config(page_title="chargestream", page_icon="🔌", layout="wide")
 
     try:
         config = settings()
     except SettingsError as error:
-        st.error(f"The dashboard's configuration is invalid: {error}")
+        st.error(f"The dashboard's configuration is invalid: {plain(error)}")
         st.stop()
 
-    operator = auth.signed_in_operator(config)
+    operator = auth.signed_in(config)
     if operator is None:
         # every page's address shows the sign-in form, and that page once signed in
         sign_in = [st.Page(auth.login_page, title="Sign in", icon=":material/login:", default=True)]
@@ -59,7 +63,7 @@ def main(open_store: StoreFactory) -> None:
     try:
         runner(config)  # opened once per process, then cached
     except (StoreUnavailable, TimeoutError) as error:  # unreachable or silent: explain it
-        st.error(f"The dashboard cannot open the store: {error}", icon=":material/database:")
+        st.error(f"The dashboard cannot open the store: {plain(error)}", icon=":material/database:")
         st.stop()
 
     navigation = st.navigation(
@@ -72,8 +76,12 @@ def main(open_store: StoreFactory) -> None:
         }
     )
     with st.sidebar:
-        st.caption(f"Signed in as **{operator}**")
+        st.caption(
+            f"Signed in as **{plain(operator.name)}** · role **{operator.role.value}**",
+            help="viewer: reads everything; operator: also commands, id tags, alerts; "
+            "admin: also alert rules and security",
+        )
         st.button("Sign out", on_click=auth.sign_out, icon=":material/logout:")
         widgets.refresh_selector()
-        st.caption(f"{config.mode.value} mode · API {api_base_url(config)}")
+        st.caption(f"{config.mode.value} mode · API {plain(api_base_url(config))}")
     navigation.run()

@@ -1,4 +1,8 @@
-"""Streamlit pieces several pages share: pickers, column formats, command results."""
+"""Streamlit pieces several pages share: pickers, column formats, command results.
+
+Strings that come from charge points (or the API) go through ``text.plain`` wherever
+Streamlit renders Markdown; tables show them as they are.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import streamlit as st
 from chargestream.ui.api_client import CommandResult
 from chargestream.ui.charts import STATUS_COLOURS, UNKNOWN_COLOUR
 from chargestream.ui.dataframes import SESSION_COLUMNS
+from chargestream.ui.text import plain
 
 # page files for st.Page, st.switch_page and st.page_link: absolute, since the entry
 # script that Streamlit resolves relative paths against lives in the composition root
@@ -123,21 +128,22 @@ def pick_charge_point(ids: Sequence[str], *, label: str = "Charge point") -> str
     """A charge point picker bound to the ``cp`` query parameter (shareable links)."""
     if not ids:
         return None
-    return st.selectbox(label, ids, key="cp", bind="query-params")
+    return st.selectbox(label, ids, key="cp", bind="query-params")  # options are plain text
 
 
 def show_command_result(charge_point_id: str, result: CommandResult) -> None:
     """The charge point's answer, or why there is none, unmistakably."""
-    action = result.action
+    action, charge_point_id = plain(result.action), plain(charge_point_id)
     if result.outcome == "answered":
-        status = (result.response or {}).get("status")
-        if status is None:
+        raw_status = (result.response or {}).get("status")
+        status = plain(raw_status)
+        if raw_status is None:
             st.success(f"{charge_point_id} answered {action}.", icon=":material/check_circle:")
-        elif status in _ANSWERED_OK:
+        elif raw_status in _ANSWERED_OK:
             st.success(
                 f"{charge_point_id} answered {action}: **{status}**", icon=":material/check_circle:"
             )
-        elif status in _ANSWERED_LATER:
+        elif raw_status in _ANSWERED_LATER:
             st.info(
                 f"{charge_point_id} answered {action}: **{status}**", icon=":material/schedule:"
             )
@@ -154,12 +160,12 @@ def show_command_result(charge_point_id: str, result: CommandResult) -> None:
         st.error(f"{charge_point_id} did not answer {action} in time.", icon=":material/timer_off:")
     elif result.outcome == "rejected":
         st.error(
-            f"{action} was not sent: the request is invalid ({result.error}).",
+            f"{action} was not sent: the request is invalid ({plain(result.error)}).",
             icon=":material/error:",
         )
     else:
         st.error(
-            f"{charge_point_id} refused {action} with a CALLERROR: {result.error}",
+            f"{charge_point_id} refused {action} with a CALLERROR: {plain(result.error)}",
             icon=":material/error:",
         )
 
@@ -182,7 +188,7 @@ def configuration_table(response: dict[str, Any]) -> None:
         st.caption("The charge point reported no configuration keys.")
     unknown = response.get("unknownKey") or []
     if unknown:
-        st.warning(f"Unknown to the charge point: {', '.join(unknown)}")
+        st.warning(f"Unknown to the charge point: {plain(', '.join(map(str, unknown)))}")
 
 
 def sessions_table(sessions: pd.DataFrame, *, key: str, show_charge_point: bool = True) -> None:

@@ -1,8 +1,13 @@
-"""Alerts: open ones to acknowledge, the history, and the threshold rules that raise them."""
+"""Alerts: open ones to acknowledge, the history, and the threshold rules that raise them.
+
+Every role sees them; acknowledging needs the role operator or admin, changing a rule the
+role admin (each checked again when it runs).
+"""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -12,6 +17,8 @@ from chargestream.domain.settings import Settings
 from chargestream.ui import auth, dataframes, queries, widgets
 from chargestream.ui.api_client import ApiError, api
 from chargestream.ui.data import settings
+from chargestream.ui.roles import Permission
+from chargestream.ui.text import plain
 
 OPEN_LIMIT = 500
 PAGE_SIZE = 50
@@ -81,29 +88,37 @@ def open_alerts(config: Settings) -> None:
         label = "All acknowledged"
     else:
         label = f"Acknowledge all {len(chosen)} unacknowledged"
+    operator = auth.signed_in(config)
+    allowed = auth.control(operator, Permission.ACKNOWLEDGE_ALERTS)
     buttons = st.container(horizontal=True)
     buttons.button("Reload", icon=":material/refresh:")
     buttons.button(
         label,
         type="primary",
         icon=":material/done_all:",
-        disabled=chosen.empty,
         on_click=acknowledge_alerts,
         args=(config, chosen["alert_id"].tolist()),
+        disabled=allowed["disabled"] or chosen.empty,
+        help=allowed.get("help"),
     )
+    auth.explain(operator, Permission.ACKNOWLEDGE_ALERTS)
     if len(alerts) >= OPEN_LIMIT:
         st.caption(f"Showing the newest {OPEN_LIMIT} open alerts.")
 
 
 def acknowledge_alerts(config: Settings, alert_ids: list[str]) -> None:
-    operator = st.session_state[auth.OPERATOR_KEY]
+    try:
+        operator = auth.authorize(Permission.ACKNOWLEDGE_ALERTS)
+    except auth.Refused as refusal:
+        widgets.flash("error", f"Nothing was acknowledged. {refusal}")
+        return
     try:
         for alert_id in alert_ids:
-            api(config).acknowledge_alert(alert_id, operator)
+            api(config).acknowledge_alert(alert_id, operator=operator)
     except ApiError as error:
-        widgets.flash("error", f"Acknowledging failed: {error}")
+        widgets.flash("error", f"Acknowledging failed: {plain(error)}")
     else:
-        widgets.flash("success", f"{len(alert_ids)} alert(s) acknowledged by {operator}.")
+        widgets.flash("success", f"{len(alert_ids)} alert(s) acknowledged by {plain(operator)}.")
     queries.alerts.clear()
 
 
@@ -141,12 +156,16 @@ def rules(config: Settings) -> None:
             "its threshold, e.g. Temperature > 60.",
             icon=":material/rule:",
         )
+    operator = auth.signed_in(config)
     with st.container(border=True):
+        auth.explain(operator, Permission.CHANGE_ALERT_RULES)
         chosen = st.selectbox("Edit", [NEW_RULE, *current], key="rule_chosen")
-        rule_form(config, current.get(chosen))
+        rule_form(
+            config, current.get(chosen), auth.control(operator, Permission.CHANGE_ALERT_RULES)
+        )
 
 
-def rule_form(config: Settings, rule: AlertRule | None) -> None:
+def rule_form(config: Settings, rule: AlertRule | None, allowed: dict[str, Any]) -> None:
     """Fields for a new rule, or prefilled from ``rule`` (keys follow the rule edited)."""
     suffix = rule.rule_id if rule else "new"
     measurands = widgets.MEASURANDS
@@ -186,14 +205,16 @@ def rule_form(config: Settings, rule: AlertRule | None) -> None:
             icon=":material/save:",
             on_click=save_rule,
             args=(config, rule.rule_id if rule else None, suffix),
+            **allowed,
         )
     if rule is not None:
-        with st.popover("Delete rule", icon=":material/delete:"):
+        with st.popover("Delete rule", icon=":material/delete:", disabled=allowed["disabled"]):
             st.button(
-                f"Delete {rule.rule_id} for good",
+                f"Delete {plain(rule.rule_id)} for good",
                 type="primary",
                 on_click=delete_rule,
                 args=(config, rule.rule_id),
+                **allowed,
             )
 
 
@@ -208,12 +229,18 @@ def save_rule(config: Settings, rule_id: str | None, suffix: str) -> None:
     }
     rule_id = rule_id or state["rule_id_new"].strip() or generated_id(body)
     try:
-        api(config).put_alert_rule(rule_id, body)
+        operator = auth.authorize(Permission.CHANGE_ALERT_RULES)
+        api(config).put_alert_rule(rule_id, body, operator=operator)
+    except auth.Refused as refusal:
+        widgets.flash("error", f"Rule {plain(rule_id)} was not saved. {refusal}")
+        return
     except ApiError as error:
-        widgets.flash("error", f"Rule {rule_id} was not saved: {error}")
+        widgets.flash("error", f"Rule {plain(rule_id)} was not saved: {plain(error)}")
         return
     queries.alert_rules.clear()
-    widgets.flash("success", f"Rule {rule_id} saved; it applies from the next meter values on.")
+    widgets.flash(
+        "success", f"Rule {plain(rule_id)} saved; it applies from the next meter values on."
+    )
 
 
 def generated_id(body: dict[str, object]) -> str:
@@ -225,12 +252,16 @@ def generated_id(body: dict[str, object]) -> str:
 
 def delete_rule(config: Settings, rule_id: str) -> None:
     try:
-        api(config).delete_alert_rule(rule_id)
+        operator = auth.authorize(Permission.CHANGE_ALERT_RULES)
+        api(config).delete_alert_rule(rule_id, operator=operator)
+    except auth.Refused as refusal:
+        widgets.flash("error", f"Rule {plain(rule_id)} was not deleted. {refusal}")
+        return
     except ApiError as error:
-        widgets.flash("error", f"Rule {rule_id} was not deleted: {error}")
+        widgets.flash("error", f"Rule {plain(rule_id)} was not deleted: {plain(error)}")
         return
     queries.alert_rules.clear()
-    widgets.flash("success", f"Rule {rule_id} deleted.")
+    widgets.flash("success", f"Rule {plain(rule_id)} deleted.")
 
 
 render()

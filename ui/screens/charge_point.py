@@ -1,4 +1,9 @@
-"""Charge point detail: live state, status timeline, boot and configuration, sessions, frames."""
+"""Charge point detail: live state, status timeline, boot and configuration, sessions, frames.
+
+Nearly every string here comes from the charge point: Markdown shows it through
+``text.plain``, tables and ``st.code`` as it is. Reading the configuration is a command
+(role operator or admin).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,11 @@ import streamlit as st
 
 from chargestream.domain.records import ChargePointState, Registration
 from chargestream.domain.settings import Settings
-from chargestream.ui import charts, dataframes, queries, widgets
+from chargestream.ui import auth, charts, dataframes, queries, widgets
 from chargestream.ui.api_client import ApiError, api
 from chargestream.ui.data import settings
+from chargestream.ui.roles import Permission
+from chargestream.ui.text import plain
 
 RANGES = ["1 h", "6 h", "24 h", "3 d", "7 d", "Custom"]
 TABS = ["Status timeline", "Boot & configuration", "Sessions", "Frames"]
@@ -46,7 +53,7 @@ def live_state(config: Settings, charge_point_id: str) -> None:
     registration, state = queries.charge_point(config, charge_point_id)
     name = registration.display_name if registration and registration.display_name else None
     if name:
-        st.subheader(name)
+        st.subheader(plain(name))
     columns = st.columns(4)
     connected = bool(state and state.connected)
     now = datetime.now(UTC)
@@ -128,21 +135,20 @@ def boot_and_configuration(config: Settings, charge_point_id: str) -> None:
     left, right = st.columns(2, gap="large")
     with left:
         st.subheader("Boot")
-        st.table(_boot_rows(state))
+        st.table(_boot_rows(state))  # st.table renders Markdown: the rows are plain()
     with right:
         st.subheader("Registration")
         st.table(_registration_rows(registration))
     st.subheader("Configuration")
     st.caption("Read the charge point's configuration keys now (GetConfiguration).")
-    if st.button("Read configuration", icon=":material/download:"):
-        try:
-            result = api(config).command(charge_point_id, "GetConfiguration", {})
-        except ApiError as error:
-            st.error(str(error))
-        else:
-            widgets.show_command_result(charge_point_id, result)
-            if result.outcome == "answered":
-                widgets.configuration_table(result.response or {})
+    operator = auth.signed_in(config)
+    if st.button(
+        "Read configuration",
+        icon=":material/download:",
+        **auth.control(operator, Permission.SEND_COMMANDS),
+    ):
+        read_configuration(config, charge_point_id)
+    auth.explain(operator, Permission.SEND_COMMANDS)
     changes = [
         c
         for c in queries.commands(config, charge_point_id, 200)
@@ -157,6 +163,20 @@ def boot_and_configuration(config: Settings, charge_point_id: str) -> None:
             column_order=["requested_at", "payload", "outcome", "answer"],
             column_config={"requested_at": widgets.time_column("Requested")},
         )
+
+
+def read_configuration(config: Settings, charge_point_id: str) -> None:
+    try:
+        operator = auth.authorize(Permission.SEND_COMMANDS)
+        result = api(config).command(charge_point_id, "GetConfiguration", {}, operator=operator)
+    except auth.Refused as refusal:
+        st.error(f"GetConfiguration was not sent. {refusal}", icon=":material/lock:")
+    except ApiError as error:
+        st.error(plain(error))
+    else:
+        widgets.show_command_result(charge_point_id, result)
+        if result.outcome == "answered":
+            widgets.configuration_table(result.response or {})
 
 
 def _boot_rows(state: ChargePointState | None) -> pd.DataFrame:
@@ -174,7 +194,7 @@ def _boot_rows(state: ChargePointState | None) -> pd.DataFrame:
         "Boot answer": state.registration_status if state else None,
         "Gateway node": state.node if state else None,
     }
-    return pd.DataFrame({"value": [v or "—" for v in fields.values()]}, index=list(fields))
+    return pd.DataFrame({"value": [plain(v or "—") for v in fields.values()]}, index=list(fields))
 
 
 def _registration_rows(registration: Registration | None) -> pd.DataFrame:
@@ -183,8 +203,8 @@ def _registration_rows(registration: Registration | None) -> pd.DataFrame:
     else:
         fields = {
             "Registered": _when(registration.created_at),
-            "Display name": registration.display_name or "—",
-            "Location": registration.location or "—",
+            "Display name": plain(registration.display_name or "—"),
+            "Location": plain(registration.location or "—"),
             "Basic auth password": "set" if registration.password_hash else "none",
             "Lenient schema checks": "yes" if registration.lenient else "no",
         }
@@ -216,7 +236,7 @@ def frame_inspector(config: Settings, charge_point_id: str) -> None:
         if error.status == 501:  # the API serves frames in embedded mode only
             st.info("The frame inspector is available in embedded mode.")
         else:
-            st.error(f"The frame inspector needs the HTTP API: {error}")
+            st.error(f"The frame inspector needs the HTTP API: {plain(error)}")
         return
     types = kinds.multiselect("Types", sorted(frames["type"].dropna().unique()), key="frame_types")
     actions = names.multiselect(
@@ -249,7 +269,9 @@ def frame_inspector(config: Settings, charge_point_id: str) -> None:
     )
     row = frames.iloc[event.selection.rows[0] if event.selection.rows else 0]
     received = f"{widgets.local(row['received_at']):%Y-%m-%d %H:%M:%S.%f}"[:-3]
-    st.markdown(f"**{row['type']}** {row['action']} · {row['direction'] or ''} · {received}")
+    st.markdown(
+        f"**{plain(row['type'])}** {plain(row['action'])} · {row['direction'] or ''} · {received}"
+    )
     payload, raw = st.columns(2)
     with payload:
         st.caption("Payload")

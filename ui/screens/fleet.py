@@ -11,6 +11,7 @@ from chargestream.domain.records import Alert
 from chargestream.domain.settings import Settings
 from chargestream.ui import charts, dataframes, queries, widgets
 from chargestream.ui.data import settings
+from chargestream.ui.text import plain
 
 SEARCHED = ["charge_point_id", "name", "location", "vendor", "model", "serial", "firmware"]
 OPEN_ALERTS = 1000  # counted exactly up to this many
@@ -97,7 +98,7 @@ def newest_alerts(alerts: list[Alert]) -> None:
         st.caption("No open alerts.")
     for alert in alerts:
         icon = ":material/error:" if alert.severity == "critical" else ":material/warning:"
-        st.markdown(f"{icon} **{alert.charge_point_id}** · {alert.message}")
+        st.markdown(f"{icon} **{plain(alert.charge_point_id)}** · {plain(alert.message)}")
     st.page_link(widgets.ALERTS, label="All alerts", icon=":material/arrow_forward:")
 
 

@@ -1,4 +1,7 @@
-"""Id tags: list, add or change, block, expire and delete (written through the API)."""
+"""Id tags: list, add or change, block, expire and delete (written through the API).
+
+Every role sees the list; changes need the role operator or admin (checked again by each).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +11,13 @@ import streamlit as st
 
 from chargestream.domain.records import IdTag, IdTagStatus
 from chargestream.domain.settings import Settings
-from chargestream.ui import dataframes, queries, widgets
+from chargestream.ui import auth, dataframes, queries, widgets
 from chargestream.ui.api_client import ApiError, api
 from chargestream.ui.data import settings
+from chargestream.ui.roles import Permission
+from chargestream.ui.text import plain
+
+CHANGE = Permission.CHANGE_ID_TAGS
 
 STATUS_COLOURS = {
     "Accepted": "#2e9d4a",
@@ -26,13 +33,15 @@ def render() -> None:
     st.title("Id tags")
     widgets.show_flash()
     tags = queries.id_tags(config)
+    operator = auth.signed_in(config)
     listing, editing = st.columns([3, 2], gap="large")
     with listing:
         tag_list(tags)
     with editing:
+        auth.explain(operator, CHANGE)
         if tags:
-            tag_actions(config, {t.id_tag: t for t in tags})
-        add_form(config)
+            tag_actions(config, {t.id_tag: t for t in tags}, operator)
+        add_form(config, operator)
 
 
 def tag_list(tags: list[IdTag]) -> None:
@@ -66,7 +75,8 @@ def tag_list(tags: list[IdTag]) -> None:
     )
 
 
-def tag_actions(config: Settings, tags: dict[str, IdTag]) -> None:
+def tag_actions(config: Settings, tags: dict[str, IdTag], operator: auth.SignedIn | None) -> None:
+    allowed = auth.control(operator, CHANGE)
     with st.container(border=True):
         st.markdown("#### Change a tag")
         chosen = st.selectbox("Id tag", list(tags), key="tag_chosen")
@@ -77,29 +87,33 @@ def tag_actions(config: Settings, tags: dict[str, IdTag]) -> None:
             icon=":material/check:",
             on_click=put,
             args=(config, tag.id_tag, "Accepted", tag.expiry_date, tag.parent_id_tag),
+            **allowed,
         )
         buttons.button(
             "Block",
             icon=":material/block:",
             on_click=put,
             args=(config, tag.id_tag, "Blocked", tag.expiry_date, tag.parent_id_tag),
+            **allowed,
         )
         buttons.button(
             "Expire",
             icon=":material/timer_off:",
             on_click=put,
             args=(config, tag.id_tag, "Expired", datetime.now(UTC), tag.parent_id_tag),
+            **allowed,
         )
-        with buttons.popover("Delete", icon=":material/delete:"):
+        with buttons.popover("Delete", icon=":material/delete:", disabled=allowed["disabled"]):
             st.button(
-                f"Delete {tag.id_tag} for good",
+                f"Delete {plain(tag.id_tag)} for good",
                 type="primary",
                 on_click=remove,
                 args=(config, tag.id_tag),
+                **allowed,
             )
 
 
-def add_form(config: Settings) -> None:
+def add_form(config: Settings, operator: auth.SignedIn | None) -> None:
     with st.form("add_tag", clear_on_submit=True, border=True):
         st.markdown("#### Add or replace a tag")
         st.text_input("Id tag", max_chars=20, key="new_tag")
@@ -107,7 +121,12 @@ def add_form(config: Settings) -> None:
         st.date_input("Expires on", value=None, key="new_expiry", help="Empty: never")
         st.text_input("Parent id tag", max_chars=20, key="new_parent")
         st.form_submit_button(
-            "Save tag", type="primary", icon=":material/save:", on_click=save_new, args=(config,)
+            "Save tag",
+            type="primary",
+            icon=":material/save:",
+            on_click=save_new,
+            args=(config,),
+            **auth.control(operator, CHANGE),
         )
 
 
@@ -132,22 +151,30 @@ def put(
     config: Settings, id_tag: str, status: str, expiry: datetime | None, parent: str | None
 ) -> None:
     try:
-        api(config).put_id_tag(id_tag, status, expiry, parent)
+        operator = auth.authorize(CHANGE)
+        api(config).put_id_tag(id_tag, status, expiry, parent, operator=operator)
+    except auth.Refused as refusal:
+        widgets.flash("error", f"{plain(id_tag)} was not saved. {refusal}")
+        return
     except ApiError as error:
-        widgets.flash("error", f"{id_tag} was not saved: {error}")
+        widgets.flash("error", f"{plain(id_tag)} was not saved: {plain(error)}")
         return
     queries.id_tags.clear()
-    widgets.flash("success", f"{id_tag} is now {status}.")
+    widgets.flash("success", f"{plain(id_tag)} is now {plain(status)}.")
 
 
 def remove(config: Settings, id_tag: str) -> None:
     try:
-        api(config).delete_id_tag(id_tag)
+        operator = auth.authorize(CHANGE)
+        api(config).delete_id_tag(id_tag, operator=operator)
+    except auth.Refused as refusal:
+        widgets.flash("error", f"{plain(id_tag)} was not deleted. {refusal}")
+        return
     except ApiError as error:
-        widgets.flash("error", f"{id_tag} was not deleted: {error}")
+        widgets.flash("error", f"{plain(id_tag)} was not deleted: {plain(error)}")
         return
     queries.id_tags.clear()
-    widgets.flash("success", f"{id_tag} deleted.")
+    widgets.flash("success", f"{plain(id_tag)} deleted.")
 
 
 render()

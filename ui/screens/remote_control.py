@@ -1,4 +1,7 @@
-"""Remote control: OCPP commands to one charge point, its answer, and the command log."""
+"""Remote control: OCPP commands to one charge point, its answer, and the command log.
+
+Every role sees the log; sending needs the role operator or admin (checked again when sent).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +11,11 @@ from typing import Any
 import streamlit as st
 
 from chargestream.domain.settings import Settings
-from chargestream.ui import dataframes, queries, widgets
+from chargestream.ui import auth, dataframes, queries, widgets
 from chargestream.ui.api_client import ApiError, api
 from chargestream.ui.data import settings
+from chargestream.ui.roles import Permission
+from chargestream.ui.text import plain
 
 OTHER_KEY = "Other key…"
 SECONDS_KEYS = [
@@ -59,22 +64,34 @@ def render() -> None:
         return
     _, state = queries.charge_point(config, charge_point_id)
     if not (state and state.connected):
-        st.caption(f":material/link_off: {charge_point_id} is not connected right now.")
+        st.caption(f":material/link_off: {plain(charge_point_id)} is not connected right now.")
+    operator = auth.signed_in(config)
     form, log = st.columns([2, 3], gap="large")
     with form, st.container(border=True):
         action = st.selectbox("Command", list(FORMS), key="action", bind="query-params")
         payload = FORMS[action](config, charge_point_id)
-        if st.button(f"Send {action}", type="primary", icon=":material/send:"):
+        if st.button(
+            f"Send {action}",
+            type="primary",
+            icon=":material/send:",
+            **auth.control(operator, Permission.SEND_COMMANDS),
+        ):
             send(config, charge_point_id, action, payload)
+        auth.explain(operator, Permission.SEND_COMMANDS)
         last_result(charge_point_id)
     with log:
         st.fragment(run_every=widgets.refresh_interval())(command_log)(config, charge_point_id)
 
 
 def send(config: Settings, charge_point_id: str, action: str, payload: dict[str, Any]) -> None:
-    with st.spinner(f"Waiting for {charge_point_id}…"):
+    try:
+        operator = auth.authorize(Permission.SEND_COMMANDS)
+    except auth.Refused as refusal:
+        st.session_state[RESULT_KEY] = (charge_point_id, action, refusal)
+        return
+    with st.spinner(f"Waiting for {plain(charge_point_id)}…"):
         try:
-            result = api(config).command(charge_point_id, action, payload)
+            result = api(config).command(charge_point_id, action, payload, operator=operator)
         except ApiError as error:
             st.session_state[RESULT_KEY] = (charge_point_id, action, str(error))
         else:
@@ -88,8 +105,11 @@ def last_result(charge_point_id: str) -> None:
     sent_to, action, result = st.session_state[RESULT_KEY]
     if sent_to != charge_point_id:
         return
+    if isinstance(result, auth.Refused):
+        st.error(f"{plain(action)} was not sent. {result}", icon=":material/lock:")
+        return
     if isinstance(result, str):
-        st.error(f"{action} could not be sent: {result}", icon=":material/cloud_off:")
+        st.error(f"{plain(action)} could not be sent: {plain(result)}", icon=":material/cloud_off:")
         return
     widgets.show_command_result(charge_point_id, result)
     if result.outcome == "answered" and action == "GetConfiguration":
@@ -107,6 +127,7 @@ def command_log(config: Settings, charge_point_id: str) -> None:
         st.caption("No commands sent yet.")
         return
     frame = dataframes.commands_frame(commands)
+    sent_by = ["sent_by"] if frame["sent_by"].notna().any() else []
     st.dataframe(
         frame.assign(outcome=frame["outcome"].map(lambda outcome: [outcome])),
         hide_index=True,
@@ -120,6 +141,7 @@ def command_log(config: Settings, charge_point_id: str) -> None:
             "outcome",
             "answer",
             "latency_ms",
+            *sent_by,
         ],
         column_config={
             "requested_at": widgets.time_column("Requested"),
@@ -129,6 +151,9 @@ def command_log(config: Settings, charge_point_id: str) -> None:
             "answer": "Answer",
             "payload": st.column_config.TextColumn("Request", width="medium"),
             "latency_ms": st.column_config.NumberColumn("Latency", format="%.0f ms"),
+            "sent_by": st.column_config.TextColumn(
+                "Sent by", help="operator:NAME from the dashboard, or the API token's name"
+            ),
         },
     )
 

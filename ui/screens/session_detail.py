@@ -10,6 +10,7 @@ from chargestream.domain.records import Session
 from chargestream.domain.settings import Settings
 from chargestream.ui import charts, dataframes, queries, widgets
 from chargestream.ui.data import settings
+from chargestream.ui.text import plain
 
 PREFERRED = ["Power.Active.Import", "SoC", "Current.Import", "Energy.Active.Import.Register"]
 VIEWS = ["Separate", "Compare"]
@@ -105,13 +106,14 @@ def analysis(config: Settings, transaction_id: int) -> None:
 def summary(session: Session) -> None:
     end = session.stop_time or datetime.now(UTC)
     hours = (end - session.start_time).total_seconds() / 3600 if session.start_time else None
-    state = "running" if session.active else f"stopped ({session.stop_reason or 'no reason'})"
+    reason = plain(session.stop_reason or "no reason")
+    state = "running" if session.active else f"stopped ({reason})"
     st.subheader(
-        f"Transaction {session.transaction_id} · {session.charge_point_id}"
+        f"Transaction {session.transaction_id} · {plain(session.charge_point_id)}"
         + (f" connector {session.connector_id}" if session.connector_id is not None else "")
     )
     st.caption(
-        f"Id tag {session.id_tag or '—'} · {state} · started {_when(session.start_time)}"
+        f"Id tag {plain(session.id_tag or '—')} · {state} · started {_when(session.start_time)}"
         f" · stopped {_when(session.stop_time)}"
     )
     columns = st.columns(5)

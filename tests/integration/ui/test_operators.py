@@ -14,12 +14,13 @@ import pytest
 
 from chargestream.app.backends import create_store
 from chargestream.app.dashboard import settings_environment, stop_ui, ui_command
-from chargestream.domain.passwords import verify_password
+from chargestream.domain.passwords import hash_password, verify_password
 from chargestream.domain.records import RegistrationPolicy
 from chargestream.domain.settings import Mode, Settings
 from chargestream.storage.cassandra import CassandraStore
 from chargestream.storage.sqlite import SqliteStore
 from chargestream.ui.operators import (
+    Operator,
     OperatorFileError,
     add_arguments,
     authenticate,
@@ -28,6 +29,7 @@ from chargestream.ui.operators import (
     operators_path,
     run,
 )
+from chargestream.ui.roles import Role
 
 
 def operators_cli(data_dir: Path, *argv: str, stdin: str = "") -> tuple[int, str, str]:
@@ -47,12 +49,12 @@ def test_add_list_change_and_remove_operators(tmp_path: Path) -> None:
     code, out, _ = operators_cli(tmp_path, "add", "alice", "--password-stdin", stdin="s3cret-pw\n")
     assert code == 0 and out.startswith("added operator alice")
     stored = json.loads(operators_path(tmp_path).read_text())
-    assert verify_password("s3cret-pw", stored["alice"])  # hashed, not stored as is
+    assert verify_password("s3cret-pw", stored["alice"]["password_hash"])  # hashed, not as is
     assert "s3cret-pw" not in operators_path(tmp_path).read_text()
     assert stat.S_IMODE(operators_path(tmp_path).stat().st_mode) == 0o600
 
     operators_cli(tmp_path, "add", "bob", "--password-stdin", stdin="another-pw\n")
-    assert operators_cli(tmp_path, "list") == (0, "alice\nbob\n", "")
+    assert operators_cli(tmp_path, "list") == (0, "alice  viewer\nbob    viewer\n", "")
 
     code, out, _ = operators_cli(tmp_path, "add", "alice", "--password-stdin", stdin="new-pass1\n")
     assert code == 0 and out.startswith("updated operator alice")
@@ -62,7 +64,7 @@ def test_add_list_change_and_remove_operators(tmp_path: Path) -> None:
     assert not authenticate(operators, "nobody", "new-pass1")
 
     assert operators_cli(tmp_path, "remove", "bob")[0] == 0
-    assert operators_cli(tmp_path, "list")[1] == "alice\n"
+    assert operators_cli(tmp_path, "list")[1] == "alice  viewer\n"
     code, _, err = operators_cli(tmp_path, "remove", "bob")
     assert code == 1 and "no operator 'bob'" in err
 
@@ -80,6 +82,44 @@ def test_add_refuses_bad_names_and_short_passwords(
     code, _, err = operators_cli(tmp_path, "add", name, "--password-stdin", stdin=password)
     assert code == 2 and message in err
     assert load_operators(tmp_path) == {}
+
+
+def test_roles_are_chosen_kept_and_changed(tmp_path: Path) -> None:
+    code, out, _ = operators_cli(
+        tmp_path, "add", "olga", "--role", "operator", "--password-stdin", stdin="olgas-pw\n"
+    )
+    assert code == 0 and out.startswith("added operator olga (operator)")
+    operators_cli(tmp_path, "add", "vic", "--password-stdin", stdin="vics-pass\n")
+    assert load_operators(tmp_path)["vic"].role is Role.VIEWER  # new, no --role: least privilege
+
+    # a new password keeps the role; --role changes it
+    code, out, _ = operators_cli(tmp_path, "add", "olga", "--password-stdin", stdin="new-pass\n")
+    assert out.startswith("updated operator olga (operator)")
+    operators_cli(
+        tmp_path, "add", "olga", "--role", "admin", "--password-stdin", stdin="new-pass\n"
+    )
+    assert load_operators(tmp_path)["olga"].role is Role.ADMIN
+
+    # `role` changes only the role
+    before = load_operators(tmp_path)["vic"].password_hash
+    assert operators_cli(tmp_path, "role", "vic", "operator") == (
+        0,
+        "operator vic now has the role operator\n",
+        "",
+    )
+    assert load_operators(tmp_path)["vic"] == Operator(before, Role.OPERATOR)
+    assert operators_cli(tmp_path, "list")[1] == "olga  admin\nvic   operator\n"
+    code, _, err = operators_cli(tmp_path, "role", "nobody", "admin")
+    assert code == 1 and "no operator 'nobody'" in err
+    with pytest.raises(SystemExit):  # argparse: not one of the roles
+        operators_cli(tmp_path, "role", "vic", "root")
+
+
+def test_a_file_from_before_roles_lists_its_operators_as_admins(tmp_path: Path) -> None:
+    operators_path(tmp_path).write_text(json.dumps({"alice": hash_password("old-password")}))
+    assert operators_cli(tmp_path, "list") == (0, "alice  admin\n", "")
+    operators_cli(tmp_path, "add", "alice", "--password-stdin", stdin="new-password\n")
+    assert json.loads(operators_path(tmp_path).read_text())["alice"]["role"] == "admin"
 
 
 def test_add_prompts_twice_without_password_stdin(

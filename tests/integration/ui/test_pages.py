@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -39,13 +40,15 @@ from chargestream.domain.records import (
 )
 from chargestream.domain.settings import Settings
 from chargestream.storage.base import Store
-from chargestream.ui.operators import operators_path, save_operators
+from chargestream.ui.operators import Operator, load_operators, operators_path, save_operators
+from chargestream.ui.roles import Role
 from tests.conftest import RunningCsms
 from tests.ocpp_client import charge_point
 
 APP = Path(__file__).resolve().parents[3] / "app" / "dashboard_app.py"
 SCREENS = Path(__file__).resolve().parents[3] / "ui" / "screens"
-OPERATOR, PASSWORD = "alice", "correct horse battery"
+OPERATOR, PASSWORD = "alice", "correct horse battery"  # an admin
+ROLES = {OPERATOR: Role.ADMIN, "olga": Role.OPERATOR, "victor": Role.VIEWER}
 NOW = datetime.now(UTC).replace(microsecond=0)
 SESSIONS_OF_CP1 = 30  # more than one page of 25
 
@@ -72,7 +75,11 @@ def ui(csms: RunningCsms, csms_settings: Settings, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("CHARGESTREAM_DATA_DIR", str(csms_settings.data_dir))
     monkeypatch.setenv("CHARGESTREAM_API_PORT", str(csms.api.base_url.port))
     monkeypatch.setenv("CHARGESTREAM_API_TOKEN", csms_settings.api_token or "")
-    save_operators(csms_settings.data_dir, {OPERATOR: hash_password(PASSWORD, iterations=1_000)})
+    password_hash = hash_password(PASSWORD, iterations=1_000)
+    save_operators(
+        csms_settings.data_dir,
+        {name: Operator(password_hash, role) for name, role in ROLES.items()},
+    )
     return csms
 
 
@@ -89,9 +96,9 @@ async def run(at: AppTest) -> AppTest:
     return at
 
 
-async def open_page(path: str, **query: str) -> AppTest:
+async def open_page(path: str, *, operator: str = OPERATOR, **query: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=30)
-    at.session_state["operator"] = OPERATOR
+    at.session_state["operator"] = operator
     await run(at)
     at.switch_page(path)
     at.query_params.update(query)
@@ -691,3 +698,172 @@ async def test_a_store_the_dashboard_cannot_read_is_explained(
         at.session_state["operator"] = OPERATOR
         await run(at)
     assert "cannot open the store" in at.error[0].value
+
+
+# -- roles: what each may do, shown and enforced
+
+
+def set_role(settings: Settings, name: str, role: Role) -> None:
+    """Change one operator's role in operators.json, as `chargestream operators role` does."""
+    operators = load_operators(settings.data_dir)
+    operators[name] = Operator(operators[name].password_hash, role)
+    save_operators(settings.data_dir, operators)
+
+
+def button(at: AppTest, label: str) -> Any:
+    return next(b for b in at.button if b.label == label)
+
+
+def locked(at: AppTest) -> list[str]:
+    """The notes that say what the signed-in role may not do."""
+    return [c for c in texts(at.caption) if c.startswith(":material/lock:")]
+
+
+async def test_the_sidebar_shows_the_role(fleet: RunningCsms) -> None:
+    for name, role in ROLES.items():
+        at = await open_page(page("fleet"), operator=name)
+        assert f"Signed in as **{name}** · role **{role.value}**" in texts(at.sidebar.caption)
+
+
+async def test_a_viewer_reads_every_page_and_every_control_is_disabled(fleet: RunningCsms) -> None:
+    for name in ("fleet", "sessions", "session_detail"):
+        at = await open_page(page(name), operator="victor")
+        assert not at.error and at.title
+
+    at = await open_page(page("charge_point"), operator="victor", cp="CP-1")
+    assert metrics(at)["State"] == "Online"
+    at.query_params["tab"] = "Boot & configuration"
+    await run(at)
+    assert button(at, "Read configuration").disabled
+    assert locked(at) == [
+        ":material/lock: The role viewer may not send commands to charge points: that needs "
+        "the role operator or admin."
+    ]
+
+    at = await open_page(page("remote_control"), operator="victor", cp="CP-1")
+    assert button(at, "Send ChangeConfiguration").disabled
+    assert len(locked(at)) == 1
+    assert at.dataframe[-1].value.loc[0, "action"] == "ChangeConfiguration"  # the log is read
+
+    at = await open_page(page("id_tags"), operator="victor")
+    assert len(at.dataframe[0].value) == 3
+    for label in ("Accept", "Block", "Expire", "Delete 04A2B3C4 for good", "Save tag"):
+        assert button(at, label).disabled, label
+    assert "may not change id tags" in locked(at)[0]
+
+    at = await open_page(page("alerts"), operator="victor")
+    assert button(at, "Acknowledge all 2 unacknowledged").disabled
+    assert "may not acknowledge alerts" in locked(at)[0]
+    at.query_params["alerts_tab"] = "Threshold rules"
+    await run(at)
+    assert button(at, "Save rule").disabled
+    assert "that needs the role admin" in locked(at)[0]
+
+
+async def test_an_operator_commands_and_changes_tags_but_not_alert_rules(
+    ui: RunningCsms,
+) -> None:
+    store = ui.app.store
+    await store.put_alert_rule(AlertRule("hot", "Temperature", ">", 60, "critical"))
+    async with charge_point(ui.ocpp_url, "CP-LIVE") as cp:
+        await cp.call(call.BootNotification(charge_point_model="T1", charge_point_vendor="ACME"))
+        at = await open_page(page("remote_control"), operator="olga", cp="CP-LIVE")
+        assert not locked(at)
+        at = await send(at, "ClearCache")
+        assert texts(at.success) == ["CP-LIVE answered ClearCache: **Accepted**"]
+    sent = (await store.commands("CP-LIVE"))[0]
+    assert (sent.action, sent.sent_by) == ("ClearCache", "operator:olga")
+    log = at.dataframe[-1].value
+    assert log.loc[0, "sent_by"] == "operator:olga"
+
+    at = await open_page(page("id_tags"), operator="olga")
+    at.text_input(key="new_tag").input("OLGA-1")
+    button(at, "Save tag").click()
+    await run(at)
+    assert texts(at.success) == ["OLGA-1 is now Accepted."]
+
+    at = await open_page(page("alerts"), operator="olga", alerts_tab="Threshold rules")
+    assert button(at, "Save rule").disabled
+    assert "The role operator may not change alert rules" in locked(at)[0]
+
+
+async def test_every_action_checks_the_role_again_when_it_runs(
+    fleet: RunningCsms, csms_settings: Settings
+) -> None:
+    """Controls rendered for an operator, then the role is lowered: each action is refused."""
+    store = fleet.app.store
+    at = await open_page(page("id_tags"), operator="olga")
+    set_role(csms_settings, "olga", Role.VIEWER)
+    button(at, "Block").click()
+    await run(at)
+    assert texts(at.error) == [
+        "04A2B3C4 was not saved. The role viewer may not change id tags: that needs the role "
+        "operator or admin."
+    ]
+    assert (await store.get_id_tag("04A2B3C4")).status is IdTagStatus.ACCEPTED
+    assert button(at, "Block").disabled  # and the page now shows the role it has
+
+    set_role(csms_settings, "olga", Role.OPERATOR)
+    at = await open_page(page("alerts"), operator="olga")
+    set_role(csms_settings, "olga", Role.VIEWER)
+    button(at, "Acknowledge all 2 unacknowledged").click()
+    await run(at)
+    assert "Nothing was acknowledged. The role viewer may not acknowledge alerts" in (
+        at.error[0].value
+    )
+    assert {a.acknowledged_by for a in await store.alerts(open_only=True)} == {None}
+
+    at = await open_page(page("alerts"), operator=OPERATOR, alerts_tab="Threshold rules")
+    set_role(csms_settings, OPERATOR, Role.OPERATOR)
+    at.number_input(key="rule_threshold_new").set_value(99.0)
+    button(at, "Save rule").click()
+    await run(at)
+    assert "was not saved. The role operator may not change alert rules" in at.error[0].value
+    assert [r.rule_id for r in await store.list_alert_rules()] == ["hot"]
+
+
+async def test_a_command_is_not_sent_for_a_role_lowered_after_the_page_was_drawn(
+    ui: RunningCsms, csms_settings: Settings
+) -> None:
+    async with charge_point(ui.ocpp_url, "CP-LIVE") as cp:
+        await cp.call(call.BootNotification(charge_point_model="T1", charge_point_vendor="ACME"))
+        at = await open_page(page("remote_control"), operator="olga", cp="CP-LIVE")
+        at.selectbox(key="action").set_value("Reset")
+        await run(at)
+        set_role(csms_settings, "olga", Role.VIEWER)
+        button(at, "Send Reset").click()
+        await run(at)
+        assert not at.success
+        assert button(at, "Send Reset").disabled
+        at = await open_page(page("charge_point"), operator="olga", cp="CP-LIVE")
+        at.query_params["tab"] = "Boot & configuration"
+        await run(at)
+        assert button(at, "Read configuration").disabled
+        assert cp.received == []
+    assert await ui.app.store.commands("CP-LIVE") == []
+
+
+async def test_a_removed_role_signs_out_and_a_legacy_operator_file_means_admin(
+    ui: RunningCsms, csms_settings: Settings
+) -> None:
+    password_hash = load_operators(csms_settings.data_dir)[OPERATOR].password_hash
+    operators_path(csms_settings.data_dir).write_text(json.dumps({OPERATOR: password_hash}))
+    at = AppTest.from_file(APP, default_timeout=30)
+    await run(at)
+    at.text_input[0].input(OPERATOR)
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click()
+    await run(at)
+    assert texts(at.title) == ["Fleet"]
+    assert f"Signed in as **{OPERATOR}** · role **admin**" in texts(at.sidebar.caption)
+
+
+async def test_the_api_token_goes_with_every_request(
+    fleet: RunningCsms, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHARGESTREAM_API_TOKEN", "not-the-token-0123456789")
+    at = await open_page(page("id_tags"))
+    button(at, "Block").click()
+    await run(at)
+    assert "04A2B3C4 was not saved: the API answered 401" in at.error[0].value
+    assert (await fleet.app.store.get_id_tag("04A2B3C4")).status is IdTagStatus.ACCEPTED
