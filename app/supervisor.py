@@ -79,7 +79,8 @@ def _port(address: str) -> int:
 
 def plan(settings: Settings, gateways: int, workers: int) -> list[Child]:
     """The processes of the stack, in start order; ``settings`` carry the API token."""
-    assert settings.api_token is not None
+    if settings.api_token is None:
+        raise ValueError("the stack's plan needs settings with the API token (with_api_token)")
     api_token = PREFIX + "API_TOKEN"
     base = {**os.environ, "CHARGESTREAM_MODE": "stack"}
     base.pop(api_token, None)  # only the API and the dashboard get the token
