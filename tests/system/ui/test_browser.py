@@ -3,7 +3,13 @@
 A real embedded CSMS with simulated charge points runs in a background
 thread, the dashboard runs as its own process (``chargestream.app.dashboard.start_ui``), and
 the browser signs in, opens every page, and sends a ChangeConfiguration to a
-simulated charge point. Any Streamlit exception or error box fails the test.
+simulated charge point. Any Streamlit exception or error box fails the test, and so does
+anything the dashboard's Content-Security-Policy blocks (it must not break a page).
+
+A hostile charge point then puts Markdown and HTML into every string it controls (its
+id, BootNotification, a status, an action name): the pages must show them as text, and
+the browser must not even try to reach the address they name (a listener on a loopback
+port, and the browser's own request log, both stay empty).
 
 Screenshots go to tmp_path; with ``CHARGESTREAM_SCREENSHOTS=1`` to
 docs/screenshots/ (the committed ones shown in the README).
@@ -13,7 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -22,17 +30,19 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
 from ocpp.v16 import call
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
 
 from chargestream.app.dashboard import start_ui, stop_ui
 from chargestream.app.embedded import EmbeddedCsms
 from chargestream.domain.settings import Settings
 from chargestream.simulator import FleetConfig, run_fleet
 from chargestream.ui.operators import DEFAULT_OPERATOR, ensure_default_operator
+from chargestream.ui.text import visible
 from tests.conftest import free_port, make_settings
 from tests.ocpp_client import TestChargePoint, charge_point
 
@@ -60,6 +70,8 @@ pytestmark = pytest.mark.skipif(
 class Stack:
     ui_url: str
     api_url: str
+    ocpp_url: str
+    api_headers: dict[str, str]  # the API's bearer token
     password: str
     charge_point: str  # a simulated charge point that is charging
     transaction_id: int  # a finished session of DEPOT
@@ -261,7 +273,11 @@ class _BackgroundCsms:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data_dir = tmp_path_factory.mktemp("ui-e2e") / "data"
     settings = make_settings(
-        data_dir, accept_unknown_id_tags=True, ui_port=free_port(), log_level="WARNING"
+        data_dir,
+        accept_unknown_id_tags=True,
+        ui_port=free_port(),
+        log_level="WARNING",
+        calls_per_second=0,  # DEPOT sends its queued day as fast as it can
     )
     password = ensure_default_operator(data_dir)
     assert password is not None
@@ -270,8 +286,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     try:
         running = background.start()
         api_url = f"http://127.0.0.1:{running.api_port}"
-        headers = {"Authorization": f"Bearer {settings.api_token}"}
-        with httpx.Client(base_url=api_url, headers=headers) as api:
+        api_headers = {"Authorization": f"Bearer {running.api_token}"}
+        with httpx.Client(base_url=api_url, headers=api_headers) as api:
             _operator_data(api)
             background.start_stations(running.ocpp_port)
             assert background.replayed.wait(60), "DEPOT did not replay its day"
@@ -285,7 +301,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         ui = start_ui(running)
         ui_url = f"http://127.0.0.1:{running.ui_port}"
         _wait_until(lambda: _healthy(f"{ui_url}/_stcore/health"), "the dashboard")
-        yield Stack(ui_url, api_url, password, charging, finished)
+        ocpp_url = f"ws://127.0.0.1:{running.ocpp_port}/ocpp"
+        yield Stack(ui_url, api_url, ocpp_url, api_headers, password, charging, finished)
     finally:
         if ui is not None:
             stop_ui(ui)
@@ -349,9 +366,23 @@ def test_sign_in_open_every_page_and_change_configuration(stack: Stack, shots: P
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 1000})
             page.set_default_timeout(TIMEOUT_MS)
+            blocked = _policy_violations(page)
             _walk_through(page, stack, shots)
+            assert blocked == [], blocked  # the security headers break nothing on any page
         finally:
             browser.close()
+
+
+def _policy_violations(page: Page) -> list[str]:
+    """Console errors of what the Content-Security-Policy blocked, collected from now on."""
+    blocked: list[str] = []
+
+    def record(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            blocked.append(message.text)
+
+    page.on("console", record)
+    return blocked
 
 
 def _walk_through(page: Page, stack: Stack, shots: Path) -> None:
@@ -459,3 +490,180 @@ def _screenshot(page: Page, shots: Path, name: str) -> None:
     _settled(page)
     page.screenshot(path=str(shots / f"{name}.png"))
     page.set_viewport_size(viewport)
+
+
+# -- a hostile charge point: its strings are text, and the browser fetches nothing
+
+
+class _Listener:
+    """A loopback port the hostile strings point at; records every connection to it."""
+
+    def __init__(self) -> None:
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen()
+        self.socket.settimeout(0.2)
+        self.port = self.socket.getsockname()[1]
+        self.connections: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _ = self.socket.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.settimeout(1)
+                with contextlib.suppress(OSError):
+                    self.connections.append(connection.recv(200).decode(errors="replace"))
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.socket.close()
+
+
+@dataclass
+class Hostile:
+    charge_point_id: str
+    port: int  # the listener's, which every address in the strings names
+    strings: dict[str, str]  # where it appears -> what the charge point sent
+
+
+def _hostile_strings(port: int) -> dict[str, str]:
+    url = f"http://127.0.0.1:{port}"
+    return {
+        "name": f"![name]({url}/name) **big**",
+        "vendor": f"![vendor]({url}/vendor)",
+        "model": f'<img src="{url}/model">',
+        "firmware": f"[link](javascript:alert(1)) :red[x] $x^2$ <{url}/auto>",
+        "serial": "`code` _it_ ~~s~~ #1",
+        "info": f"![info]({url}/info)",
+        "vendor_error": f"<img src={url}/vendor-error>",
+        "action": f"![action]({url}/action)",
+    }
+
+
+async def _hostile_charge_point(stack: Stack, hostile: Hostile) -> None:
+    """Connects, boots, reports a fault and sends a CALL with a hostile action, then leaves."""
+    strings = hostile.strings
+    async with charge_point(stack.ocpp_url, quote(hostile.charge_point_id, safe="")) as cp:
+        await cp.call(
+            call.BootNotification(
+                charge_point_vendor=strings["vendor"],
+                charge_point_model=strings["model"],
+                firmware_version=strings["firmware"],
+                charge_point_serial_number=strings["serial"],
+            ),
+            skip_schema_validation=True,  # too long for OCPP; the CSMS is lenient with it
+        )
+        await cp.call(
+            call.StatusNotification(
+                connector_id=1,
+                error_code="OtherError",
+                status="Faulted",
+                info=strings["info"],
+                vendor_error_code=strings["vendor_error"],
+            ),
+            skip_schema_validation=True,
+        )
+        await cp._connection.send(json.dumps([2, "hostile-1", strings["action"], {}]))
+        await asyncio.sleep(0.5)  # its CALLERROR (NotImplemented) is logged with the action
+
+
+def test_charge_point_strings_are_text_and_fetch_nothing(stack: Stack) -> None:
+    listener = _Listener()
+    try:
+        hostile = Hostile("EVIL *cp* `1` :red[x]", listener.port, _hostile_strings(listener.port))
+        cp_path = f"/api/v1/charge-points/{quote(hostile.charge_point_id, safe='')}"
+        with httpx.Client(base_url=stack.api_url, headers=stack.api_headers) as api:
+            # lenient: the long strings break the schema's lengths and would be refused
+            body = {"display_name": hostile.strings["name"], "lenient": True}
+            api.put(cp_path, json=body).raise_for_status()
+            asyncio.run(_hostile_charge_point(stack, hostile))
+            _wait_until(
+                lambda: (api.get(cp_path).json().get("state") or {}).get("vendor"),
+                "the hostile BootNotification in the store",
+            )
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1440, "height": 1400})
+                page.set_default_timeout(TIMEOUT_MS)
+                requests: list[str] = []
+                page.on("request", lambda request: requests.append(request.url))
+                blocked = _policy_violations(page)
+                _sign_in(page, stack)
+                _show_hostile_pages(page, hostile)
+                fetched = [url for url in requests if f":{listener.port}" in url]
+                assert fetched == [], fetched  # the browser did not even try
+                assert blocked == [], blocked  # nothing was left for the policy to block
+            finally:
+                browser.close()
+        time.sleep(0.5)  # a connection the browser started would have arrived by now
+        assert listener.connections == []
+    finally:
+        listener.close()
+
+
+def _sign_in(page: Page, stack: Stack) -> None:
+    page.goto(stack.ui_url)
+    page.get_by_role("textbox", name="Operator").fill(DEFAULT_OPERATOR)
+    page.get_by_role("textbox", name="Password").fill(stack.password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Fleet")).to_be_visible()
+    _settled(page)
+
+
+def _main_text(page: Page) -> str:
+    """The main area's text as the operator reads it (invisible word joiners removed)."""
+    _settled(page)
+    return visible(page.get_by_test_id("stMain").inner_text())
+
+
+def _no_markup_from(page: Page, hostile: Hostile) -> None:
+    """No image, link or rendered markup built from the hostile strings on this page."""
+    main = page.get_by_test_id("stMain")
+    assert main.locator("img, iframe, object, embed").count() == 0
+    hrefs = main.locator("a").evaluate_all("links => links.map(link => link.href)")
+    assert not [h for h in hrefs if f":{hostile.port}" in h or "javascript" in h], hrefs
+    markdown = main.locator("[data-testid='stMarkdownContainer']")
+    assert markdown.locator("code, del, em, li, blockquote, .katex").count() == 0
+
+
+def _show_hostile_pages(page: Page, hostile: Hostile) -> None:
+    strings, cp = hostile.strings, hostile.charge_point_id
+    expect(page.get_by_text("Newest open alerts")).to_be_visible()  # Markdown, one per alert
+    text = _main_text(page)
+    assert f"{cp} · Connector 1 faulted: OtherError" in text, text
+    assert strings["info"] in text
+    _no_markup_from(page, hostile)
+
+    _open(page, "Charge point")
+    _pick(page, "Charge point", cp)
+    assert strings["name"] in _main_text(page)  # the display name, a subheader
+    page.get_by_role("tab", name="Boot & configuration").click()
+    expect(page.get_by_role("heading", name="Registration")).to_be_visible()
+    text = _main_text(page)
+    for where in ("name", "vendor", "model", "firmware", "serial"):  # st.table: Markdown cells
+        assert strings[where] in text, (where, text)
+    _no_markup_from(page, hostile)
+
+    page.get_by_role("tab", name="Frames").click()
+    _pick(page, "Actions", strings["action"])
+    expect(page.get_by_text("Frame as sent")).to_be_visible()
+    text = _main_text(page)
+    assert f"CALLERROR {strings['action']} · CSMS → CP" in text, text
+    _no_markup_from(page, hostile)
+
+    _open(page, "Remote control")
+    _pick(page, "Charge point", cp)
+    assert f"{cp} is not connected right now." in _main_text(page)
+    _no_markup_from(page, hostile)
+
+    for title in ("Charging history", "Alerts", "Id tags"):
+        _open(page, title)
+        _no_markup_from(page, hostile)
