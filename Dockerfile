@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
 # One image for every chargestream component: the entry point is `chargestream`, so a
 # container runs `chargestream gateway`, `api`, `worker` or `bootstrap` by its arguments;
-# the dashboard runs `python -m streamlit run /app/chargestream/app/dashboard_app.py ...`
-# (see app/dashboard.py).
+# the dashboard runs `python -m streamlit run /app/chargestream/ui/server.py ... --
+# /app/chargestream/app/dashboard_app.py` (see app/dashboard.py).
 #
 #   docker build -t chargestream:0.1.0 .
 #

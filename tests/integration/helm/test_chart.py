@@ -313,9 +313,10 @@ def test_ui_starts_as_ui_launch_starts_it(default: list[Manifest]) -> None:
         "-m",
         "streamlit",
         "run",
-        "/app/chargestream/app/dashboard_app.py",
+        "/app/chargestream/ui/server.py",
     ]
-    assert ui["command"][5:] == expected[5:]
+    assert ui["command"][5:-1] == expected[5:-1]  # the flags
+    assert ui["command"][-1] == "/app/chargestream/app/dashboard_app.py"
 
 
 def test_every_process_has_its_pod_name_as_node_id(
