@@ -29,7 +29,7 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from chargestream.domain.frames import EventKind
-from chargestream.domain.passwords import verify_password
+from chargestream.domain.passwords import iterations, verify_password
 from chargestream.domain.settings import Settings
 from chargestream.eventlog.base import EventLog, EventLogUnavailable
 from chargestream.gateway import metrics
@@ -52,6 +52,7 @@ CAPACITY_RETRY = (5, 15)  # seconds a refused charge point is told to wait when 
 # A handshake is not queued for a password check it would wait longer for than this (the
 # WebSocket library drops handshakes after 10 s, without an answer the client could use).
 PASSWORD_WAIT_BUDGET = 5.0
+CALIBRATION_ITERATIONS = 20_000  # measured once at start: the cost of one PBKDF2 iteration
 
 
 class Gateway:
@@ -77,7 +78,8 @@ class Gateway:
         self._password_pool = ThreadPoolExecutor(
             self._password_threads, thread_name_prefix="password-check"
         )
-        self._check_seconds = 0.0  # moving average of one check's duration
+        self._per_iteration = 0.0  # seconds one PBKDF2 iteration takes (a moving average)
+        self._queued_seconds = 0.0  # expected work of the checks waiting or running
         self._registry = registry
         self._log = event_log
         self._central = central
@@ -92,6 +94,8 @@ class Gateway:
 
     async def start(self, host: str | None = None, port: int | None = None) -> int:
         """Listen; returns the bound port (useful with port 0)."""
+        loop = asyncio.get_running_loop()
+        self._per_iteration = await loop.run_in_executor(self._password_pool, _calibrate)
         self._server = await serve(
             self._serve_connection,
             host or self.settings.ocpp_host,
@@ -199,7 +203,8 @@ class Gateway:
     async def _password_ok(self, charge_point_id: str, password: str, stored: str) -> bool | None:
         """Verify off the event loop, remembering success so reconnects skip the slow hash.
 
-        None when too many checks are already waiting (the handshake is refused with 503).
+        None when too many checks are already waiting, or the ones waiting would keep this
+        one longer than ``PASSWORD_WAIT_BUDGET`` (the handshake is refused with 503).
         """
         fingerprint = hashlib.sha256(f"{password}\0{stored}".encode()).hexdigest()
         if self._verified.get(charge_point_id) == fingerprint:
@@ -208,10 +213,13 @@ class Gateway:
         waiting = self.settings.password_checks_waiting
         if waiting and self._password_checks >= waiting:
             return None
-        expected_wait = (self._password_checks + 1) * self._check_seconds / self._password_threads
-        if expected_wait > PASSWORD_WAIT_BUDGET:
+        work = iterations(stored)
+        cost = work * self._per_iteration
+        wait = (self._queued_seconds + cost) / self._password_threads
+        if self._password_checks and wait > PASSWORD_WAIT_BUDGET:
             return None
         self._password_checks += 1
+        self._queued_seconds += cost
         try:
             loop = asyncio.get_running_loop()
             ok, seconds = await loop.run_in_executor(
@@ -219,9 +227,10 @@ class Gateway:
             )
         finally:
             self._password_checks -= 1
-        self._check_seconds = (
-            seconds if not self._check_seconds else (0.8 * self._check_seconds + 0.2 * seconds)
-        )
+            self._queued_seconds -= cost
+        if work:
+            measured = seconds / work
+            self._per_iteration = 0.8 * self._per_iteration + 0.2 * measured
         metrics.PASSWORD_CHECKS.labels("verified" if ok else "failed").inc()
         if ok:
             self._verified[charge_point_id] = fingerprint
@@ -349,6 +358,13 @@ class Gateway:
         if connection is None:
             raise NotConnected(charge_point_id)
         return await connection.call(action, payload, timeout)
+
+
+def _calibrate() -> float:
+    """Seconds one PBKDF2-SHA256 iteration takes here (run in the pool's thread)."""
+    began = time.perf_counter()
+    hashlib.pbkdf2_hmac("sha256", b"calibration", b"0123456789abcdef", CALIBRATION_ITERATIONS)
+    return (time.perf_counter() - began) / CALIBRATION_ITERATIONS
 
 
 def _timed_check(password: str, stored: str) -> tuple[bool, float]:
