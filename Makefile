@@ -83,5 +83,11 @@ bench-gateway: $(STAMP)  ## gateway throughput and latency with 1,000 and 5,000 
 bench-pipeline: $(STAMP) system-deps  ## gateway -> Kafka -> Faust -> Cassandra at 10,000 charge points
 	$(BIN)/python -m benchmarks.pipeline $(ARGS)
 
+fuzz: $(STAMP)  ## fuzz the gateway (1,000,000 frames) and the API, fresh seeds; ARGS=--seed N --replay w3:17
+	$(BIN)/python -m benchmarks.fuzz $(ARGS); status=$$?; \
+	  CHARGESTREAM_FUZZ_SEED=random CHARGESTREAM_FUZZ_API_EXAMPLES=300 \
+	  $(BIN)/pytest -q -p no:cacheprovider tests/integration/fuzz/test_api_fuzz.py || status=1; \
+	  exit $$status
+
 clean:  ## remove the virtualenv and local data
 	rm -rf $(VENV) data .pytest_cache .ruff_cache
