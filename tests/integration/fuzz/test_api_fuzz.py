@@ -18,6 +18,7 @@ import asyncio
 import os
 import threading
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,7 +28,7 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from hypothesis.errors import Unsatisfiable
+from hypothesis.errors import HypothesisDeprecationWarning, Unsatisfiable
 from schemathesis import Case, GenerationMode, checks
 from schemathesis.core.result import Ok
 from schemathesis.schemas import APIOperation
@@ -154,7 +155,12 @@ def fuzz(operations: list[Operation], check: Callable[[ApiCase], None]) -> None:
                 check(case)
 
             try:
-                run()
+                with warnings.catch_warnings():
+                    # schemathesis's negative strategies draw from the random module
+                    warnings.filterwarnings(
+                        "ignore", "Do not use the `random` module", HypothesisDeprecationWarning
+                    )
+                    run()
             except Unsatisfiable:  # nothing to make invalid (no parameters, no body)
                 pass
             except (Exception, BaseExceptionGroup) as failure:  # FailureGroup is the latter

@@ -9,16 +9,21 @@ fuzz run away from the input) can be removed.
 from __future__ import annotations
 
 import asyncio
+import gc
+import tracemalloc
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.conftest import RunningCsms, eventually
+from chargestream.app.embedded import EmbeddedCsms
+from tests.conftest import RunningCsms, eventually, make_settings
 
 NOW = "2026-11-27T10:00:00.000Z"
 PROBE = "FUZZ-PROBE"
+FRESH_IDS = 500
 
 
 async def open_cp(csms: RunningCsms, charge_point_id: str) -> ClientConnection:
@@ -162,3 +167,42 @@ async def test_api_schema_documents_the_statuses_it_answers(csms: RunningCsms) -
     listing = schema["paths"]["/api/v1/charge-points"]["get"]
     assert "404" in frames["responses"]
     assert "401" in listing["responses"]
+
+
+# -- memory per charge point id
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="streams/runner.py LogProcessor._states keeps a derivation state for every charge "
+    "point id that ever connected (~0.5 KB each, ~1 KB of RSS): any client can grow the "
+    "CSMS without bound by connecting with fresh ids, no password or BootNotification needed",
+)
+async def test_memory_does_not_grow_with_every_new_charge_point_id(tmp_path: Path) -> None:
+    app = EmbeddedCsms(make_settings(tmp_path, connections_per_address=0))
+    addresses = await app.start()
+    url = f"ws://127.0.0.1:{addresses.ocpp_port}/ocpp"
+
+    async def visit(number: int) -> None:
+        async with connect(f"{url}/ID-{number:06d}", subprotocols=["ocpp1.6"]) as websocket:  # type: ignore[list-item]
+            await websocket.send('[2,"h","Heartbeat",{}]')
+            await asyncio.wait_for(websocket.recv(), 10)
+
+    try:
+        for number in range(100):  # warm-up: caches, pools, the first states
+            await visit(number)
+        await app.processor.process_available()
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            for number in range(100, 100 + FRESH_IDS):
+                await visit(number)
+            await app.processor.process_available()
+            gc.collect()
+            grown = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+    finally:
+        await app.stop()
+    assert grown < 100 * FRESH_IDS, f"{grown / FRESH_IDS:.0f} bytes per new charge point id"
