@@ -192,7 +192,7 @@ class FuzzReport:
         ]
         for signature, count in self.signatures.most_common():
             example = next(f for f in self.findings if f.signature == signature)
-            lines.append(f"  {count} x {example}")
+            lines.append(f"  {count} x {example}".replace("<seed>", str(self.seed)))
         if self.findings_total:
             lines.append(f"replay the run: python -m benchmarks.fuzz --seed {self.seed} ...")
         return "\n".join(lines)
@@ -896,7 +896,8 @@ def main(argv: list[str] | None = None) -> int:
         avoid=frozenset(args.avoid),
         extra_env=dict(item.split("=", 1) for item in args.env),
     )
-    print(f"fuzz seed {seed} ({args.frames:,} frames, {args.workers} connections)", flush=True)
+    what = f"case {args.replay}" if args.replay else f"{args.frames:,} frames"
+    print(f"fuzz seed {seed} ({what}, {args.workers} connections)", flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="chargestream-fuzz-"))
     if args.replay:
         report = asyncio.run(replay(config, workdir, args.replay))

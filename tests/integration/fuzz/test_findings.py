@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import tracemalloc
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
@@ -24,6 +26,22 @@ from tests.conftest import RunningCsms, eventually, make_settings
 NOW = "2026-11-27T10:00:00.000Z"
 PROBE = "FUZZ-PROBE"
 FRESH_IDS = 500
+MAX_CONNECTORS = 100  # far above any real charge point; what a bound on the state may be
+
+
+@pytest.fixture
+async def unlimited(tmp_path: Path) -> AsyncIterator[RunningCsms]:
+    """The embedded CSMS without the per-connection CALL rate and per-address limits."""
+    settings = make_settings(tmp_path, calls_per_second=0, connections_per_address=0)
+    app = EmbeddedCsms(settings)
+    addresses = await app.start()
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{addresses.api_port}",
+        headers={"Authorization": f"Bearer {settings.api_token}"},
+        timeout=30,
+    ) as api:
+        yield RunningCsms(app, f"ws://127.0.0.1:{addresses.ocpp_port}/ocpp", api)
+    await app.stop()
 
 
 async def open_cp(csms: RunningCsms, charge_point_id: str) -> ClientConnection:
@@ -178,31 +196,56 @@ async def test_api_schema_documents_the_statuses_it_answers(csms: RunningCsms) -
     "point id that ever connected (~0.5 KB each, ~1 KB of RSS): any client can grow the "
     "CSMS without bound by connecting with fresh ids, no password or BootNotification needed",
 )
-async def test_memory_does_not_grow_with_every_new_charge_point_id(tmp_path: Path) -> None:
-    app = EmbeddedCsms(make_settings(tmp_path, connections_per_address=0))
-    addresses = await app.start()
-    url = f"ws://127.0.0.1:{addresses.ocpp_port}/ocpp"
+async def test_memory_does_not_grow_with_every_new_charge_point_id(
+    unlimited: RunningCsms,
+) -> None:
+    app, url = unlimited.app, unlimited.ocpp_url
 
     async def visit(number: int) -> None:
         async with connect(f"{url}/ID-{number:06d}", subprotocols=["ocpp1.6"]) as websocket:  # type: ignore[list-item]
             await websocket.send('[2,"h","Heartbeat",{}]')
             await asyncio.wait_for(websocket.recv(), 10)
 
+    for number in range(100):  # warm-up: caches, pools, the first states
+        await visit(number)
+    await app.processor.process_available()
+    gc.collect()
+    tracemalloc.start()
     try:
-        for number in range(100):  # warm-up: caches, pools, the first states
+        before = tracemalloc.get_traced_memory()[0]
+        for number in range(100, 100 + FRESH_IDS):
             await visit(number)
         await app.processor.process_available()
         gc.collect()
-        tracemalloc.start()
-        try:
-            before = tracemalloc.get_traced_memory()[0]
-            for number in range(100, 100 + FRESH_IDS):
-                await visit(number)
-            await app.processor.process_available()
-            gc.collect()
-            grown = tracemalloc.get_traced_memory()[0] - before
-        finally:
-            tracemalloc.stop()
+        grown = tracemalloc.get_traced_memory()[0] - before
     finally:
-        await app.stop()
+        tracemalloc.stop()
     assert grown < 100 * FRESH_IDS, f"{grown / FRESH_IDS:.0f} bytes per new charge point id"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="streams/derive.py keeps an interval and a registry entry for every connectorId a "
+    "charge point ever named (any integer is schema-valid): its state grows without bound "
+    "and is rewritten at every checkpoint (a fuzzed charge point reached 300 KB, and the "
+    "processor slowed down with it)",
+)
+async def test_a_charge_point_cannot_grow_its_state_with_endless_connector_ids(
+    unlimited: RunningCsms,
+) -> None:
+    csms = unlimited
+    websocket = await open_cp(csms, "FUZZ-CONNECTORS")
+    try:
+        for connector in range(1, 301):
+            status = {"connectorId": connector, "errorCode": "NoError", "status": "Available"}
+            assert (await call(websocket, "StatusNotification", status))[0] == 3
+    finally:
+        await websocket.close()
+
+    async def connectors() -> int:
+        response = await csms.api.get("/api/v1/charge-points/FUZZ-CONNECTORS")
+        state = response.json().get("state") or {}
+        return len(state.get("connectors") or ())
+
+    await eventually(connectors, timeout=10)  # derived
+    assert await connectors() <= MAX_CONNECTORS
