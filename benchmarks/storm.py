@@ -1,19 +1,24 @@
 """Processes for the reconnect storm of ``benchmarks.faults``, driven over a pipe.
 
-A *storm driver* connects its charge points (WebSocket, BootNotification Accepted,
-StatusNotification), keeps them idle with Heartbeats, and on ``Storm`` drops every
-connection at the same moment (the TCP connection is aborted, as when a network link
-fails) and registers them all again at once, retrying what fails. It reports when each
-charge point had its BootNotification accepted and its StatusNotification answered.
+A *storm driver* connects its charge points (WebSocket with HTTP Basic auth when they have
+a password: OCPP security profile 1, BootNotification Accepted, StatusNotification), keeps
+them idle with Heartbeats, and on ``Storm`` drops every connection at the same moment (the
+TCP connection is aborted, as when a network link fails) and registers them all again at
+once, retrying what fails. It reports when each charge point had its BootNotification
+accepted and its StatusNotification answered. While the fleet first registers, what fails is
+tried again until ``INITIAL_DEADLINE`` (after ``Retry-After`` for a 429 or 503); in the storm
+every failure is tried again after 1 to 3 s, as chargers that ignore ``Retry-After`` do.
 
 A *probe* keeps a few charge points busy (MeterValues and Heartbeat alternately) through
 the storm and records the latency of every CALL, to show what the storm does to charge
-points that stay connected.
+points that stay connected. A probe charge point whose connection fails (the gateway was
+restarted) records the error and registers again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import random
 import time
@@ -23,7 +28,7 @@ from multiprocessing.connection import Connection
 
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from benchmarks.loadgen import BOOT_FRAME, SUBPROTOCOL, raise_file_limit
 
@@ -31,6 +36,8 @@ CALL_TIMEOUT = 30.0  # seconds without an answer: the attempt failed
 OPEN_TIMEOUT = 30.0  # seconds for TCP connect and WebSocket handshake
 RETRY_DELAY = (1.0, 3.0)  # seconds between attempts, uniform (real chargers back off)
 INITIAL_CONCURRENCY = 100  # connects in flight while the fleet first registers
+INITIAL_DEADLINE = 1500.0  # seconds the fleet may take to register first (passwords: ~40 ms each)
+RETRY_STATUSES = (429, 503)  # refusals that say when to come back (Retry-After)
 STATUS_FRAME = orjson.dumps(
     [
         2,
@@ -55,6 +62,7 @@ class DriverSpec:
     source_addresses: tuple[str, ...]  # local addresses, round-robin (spreads ephemeral ports)
     heartbeat_interval: float
     deadline: float  # seconds a charge point keeps trying to register again after the drop
+    password: str | None = None  # Basic auth (security profile 1) for every charge point
 
 
 @dataclass(frozen=True)
@@ -109,7 +117,30 @@ async def _call(websocket: ClientConnection, frame: str, message_id: str) -> lis
                 return message
 
 
-async def _open(url: str, station_id: str, source: str | None) -> ClientConnection:
+def basic_auth(station_id: str, password: str | None) -> dict[str, str] | None:
+    """The Authorization header of security profile 1 (None: no password)."""
+    if password is None:
+        return None
+    token = base64.b64encode(f"{station_id}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def retry_after(error: BaseException) -> float | None:
+    """Seconds a 429/503 refusal asks to wait (None: not such a refusal)."""
+    if not isinstance(error, InvalidStatus):
+        return None
+    response = error.response
+    if response.status_code not in RETRY_STATUSES:
+        return None
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "1")))
+    except ValueError:
+        return 1.0
+
+
+async def _open(
+    url: str, station_id: str, source: str | None, password: str | None = None
+) -> ClientConnection:
     return await connect(
         f"{url}/{station_id}",
         subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
@@ -118,6 +149,7 @@ async def _open(url: str, station_id: str, source: str | None) -> ClientConnecti
         open_timeout=OPEN_TIMEOUT,
         close_timeout=2,
         local_addr=(source, 0) if source else None,
+        additional_headers=basic_auth(station_id, password),
     )
 
 
@@ -128,9 +160,11 @@ async def _boot(websocket: ClientConnection) -> None:
         raise Refused(f"BootNotification {answer[2]!r:.80}")
 
 
-async def register(url: str, station_id: str, source: str | None) -> ClientConnection:
+async def register(
+    url: str, station_id: str, source: str | None, password: str | None = None
+) -> ClientConnection:
     """Connect, BootNotification (must be Accepted), StatusNotification; the open socket."""
-    websocket = await _open(url, station_id, source)
+    websocket = await _open(url, station_id, source, password)
     try:
         await _boot(websocket)
         await _call(websocket, STATUS_FRAME, "status")
@@ -161,7 +195,7 @@ async def _reregister(
     while True:
         result.attempts += 1
         try:
-            station.websocket = await _open(spec.url, station.id, station.source)
+            station.websocket = await _open(spec.url, station.id, station.source, spec.password)
             await _boot(station.websocket)
             result.booted.append(time.perf_counter() - dropped)
             await _call(station.websocket, STATUS_FRAME, "status")
@@ -197,8 +231,18 @@ async def _first_registration(spec: DriverSpec, stations: list[_Station]) -> Rea
     began = time.perf_counter()
 
     async def one(station: _Station) -> None:
-        async with gate:
-            station.websocket = await register(spec.url, station.id, station.source)
+        while True:
+            async with gate:
+                try:
+                    station.websocket = await register(
+                        spec.url, station.id, station.source, spec.password
+                    )
+                    return
+                except _ATTEMPT_ERRORS as error:
+                    if time.perf_counter() - began > INITIAL_DEADLINE:
+                        raise
+                    wait = retry_after(error)
+            await asyncio.sleep(random.uniform(*RETRY_DELAY) if wait is None else wait)
 
     outcomes = await asyncio.gather(*(one(s) for s in stations), return_exceptions=True)
     errors = [o for o in outcomes if isinstance(o, BaseException)]
@@ -274,7 +318,7 @@ def _probe_frame(sequence: int) -> tuple[str, str]:
 
 async def _probe_station(
     spec: ProbeSpec,
-    websocket: ClientConnection,
+    station: _Station,
     offset: float,
     stop: asyncio.Event,
     out: ProbeResult,
@@ -282,34 +326,47 @@ async def _probe_station(
     await asyncio.sleep(offset)
     sequence = 0
     while not stop.is_set():
+        if station.websocket is None:  # lost: register again, once a second
+            try:
+                station.websocket = await register(spec.url, station.id, None)
+            except _ATTEMPT_ERRORS:
+                await asyncio.sleep(1.0)
+                continue
         sequence += 1
         frame, message_id = _probe_frame(sequence)
         sent, began = time.time(), time.perf_counter()
         try:
-            await _call(websocket, frame, message_id)
+            await _call(station.websocket, frame, message_id)
             out.calls.append((sent, time.perf_counter() - began))
         except _ATTEMPT_ERRORS as error:
             out.errors.append((sent, repr(error)))
-            return
+            station.websocket.transport.abort()
+            station.websocket = None
+            continue
         await asyncio.sleep(max(0.0, spec.period - (time.perf_counter() - began)))
 
 
 async def _probe(pipe: Connection, spec: ProbeSpec) -> None:
     loop = asyncio.get_running_loop()
-    sockets = [await register(spec.url, station_id, None) for station_id in spec.station_ids]
-    pipe.send(Ready(len(sockets), 0, 0.0, None))
+    stations = [_Station(station_id, None) for station_id in spec.station_ids]
+    for station in stations:
+        station.websocket = await register(spec.url, station.id, None)
+    pipe.send(Ready(len(stations), 0, 0.0, None))
     stop = asyncio.Event()
     result = ProbeResult()
-    spread = spec.period / len(sockets)
+    spread = spec.period / len(stations)
     tasks = [
-        asyncio.create_task(_probe_station(spec, websocket, n * spread, stop, result))
-        for n, websocket in enumerate(sockets)
+        asyncio.create_task(_probe_station(spec, station, n * spread, stop, result))
+        for n, station in enumerate(stations)
     ]
     await loop.run_in_executor(None, pipe.recv)  # None: stop
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
     pipe.send(result)
-    await asyncio.gather(*(websocket.close() for websocket in sockets), return_exceptions=True)
+    await asyncio.gather(
+        *(s.websocket.close() for s in stations if s.websocket is not None),
+        return_exceptions=True,
+    )
 
 
 def probe_main(pipe: Connection, spec: ProbeSpec) -> None:

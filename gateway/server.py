@@ -179,7 +179,7 @@ class Gateway:
                     connection,
                     HTTPStatus.SERVICE_UNAVAILABLE,
                     "password_queue",
-                    random.uniform(*CAPACITY_RETRY),
+                    self._password_retry(),
                     source,
                 )
             if not verified:
@@ -235,6 +235,12 @@ class Gateway:
         if ok:
             self._verified[charge_point_id] = fingerprint
         return ok
+
+    def _password_retry(self) -> float:
+        """When to come back: once the checks queued now are done, spread over as long
+        again (so the pool stays busy and the refused do not come back together)."""
+        drained = self._queued_seconds / self._password_threads
+        return max(1.0, drained) * random.uniform(1.0, 2.0)
 
     def _unauthorized(self, connection: ServerConnection) -> Response:
         response = self._refuse(
