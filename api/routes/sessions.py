@@ -1,12 +1,17 @@
 """/api/v1/sessions, fleet-wide and per charge point, with their meter values."""
 
-from fastapi import APIRouter, Query
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
 
 from chargestream.api.dependencies import KnownChargePoint, Services
 from chargestream.api.schemas import UtcDateTime
 from chargestream.domain.records import MeterValue, Session
 
 router = APIRouter(tags=["sessions"])
+
+# any id a store can hold: a charge point may stop a transaction the CSMS never numbered
+TransactionId = Annotated[int, Path(ge=-(2**63), le=2**63 - 1)]
 
 
 @router.get("/charge-points/{charge_point_id}/sessions")
@@ -27,12 +32,14 @@ async def sessions(
 
 
 @router.get("/sessions/{transaction_id}")
-async def session(transaction_id: int, services: Services) -> Session:
+async def session(transaction_id: TransactionId, services: Services) -> Session:
     return await services.sessions.get(transaction_id)
 
 
 @router.get("/sessions/{transaction_id}/meter-values")
 async def session_meter_values(
-    transaction_id: int, services: Services, limit: int = Query(10000, ge=1, le=100000)
+    transaction_id: TransactionId,
+    services: Services,
+    limit: int = Query(10000, ge=1, le=100000),
 ) -> list[MeterValue]:
     return await services.sessions.meter_values(transaction_id, limit)

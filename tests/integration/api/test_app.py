@@ -119,3 +119,11 @@ async def test_status_history_window_is_validated(
 async def test_unknown_session_is_404(csms: RunningCsms) -> None:
     assert (await csms.api.get("/api/v1/sessions/424242")).status_code == 404
     assert (await csms.api.get("/api/v1/sessions/424242/meter-values")).status_code == 404
+
+
+async def test_a_transaction_id_no_store_can_hold_is_refused_not_a_500(csms: RunningCsms) -> None:
+    for path in ("/api/v1/sessions/{}", "/api/v1/sessions/{}/meter-values"):
+        too_large = await csms.api.get(path.format(38070007625601038096132997120))
+        assert too_large.status_code == 422, too_large.text
+        largest = await csms.api.get(path.format(2**63 - 1))
+        assert largest.status_code in (200, 404), largest.text
