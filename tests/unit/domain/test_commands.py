@@ -49,6 +49,7 @@ REPLIES = [
         },
     ),
     (CommandReply("c3", ReplyKind.NOT_CONNECTED), {"id": "c3", "kind": "not_connected"}),
+    (CommandReply("c4", ReplyKind.CONNECTION_LOST), {"id": "c4", "kind": "connection_lost"}),
 ]
 
 
