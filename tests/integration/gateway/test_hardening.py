@@ -328,6 +328,7 @@ async def test_a_refused_charge_points_large_call_is_stored_truncated(tmp_path: 
 
 async def test_the_frame_inspector_stops_at_its_byte_budget(tmp_path: Path) -> None:
     async with running(tmp_path, frames_response_bytes=400) as csms:
+        await csms.api.put("/api/v1/charge-points/CP-F", json={})  # known before it is derived
         async with open_socket(csms, "CP-F") as websocket:
             for n in range(20):
                 await exchange(websocket, f"h{n}", "Heartbeat", {})
