@@ -51,6 +51,7 @@ from benchmarks.pipeline import Plan, default_ramp_up, say
 from benchmarks.reconcile import quantiles
 from benchmarks.stackrun import Stack, StackConfig
 from benchmarks.storm import (
+    INITIAL_DEADLINE,
     DriverSpec,
     ProbeResult,
     ProbeSpec,
@@ -656,7 +657,7 @@ class StormRun:
                 password=STORM_PASSWORD,
             )
             self.drivers.append(self._spawn(driver_main, spec))
-        readies = [_receive(pipe, Ready, 900) for pipe in self.drivers]
+        readies = [_receive(pipe, Ready, INITIAL_DEADLINE + 300) for pipe in self.drivers]
         registered = sum(r.stations for r in readies)
         say(
             f"registered {registered} of {self.stations} in"

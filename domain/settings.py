@@ -59,6 +59,15 @@ class Settings:
     health_port: int = 8081  # stack mode: /healthz and /metrics of gateway and worker processes
     reuse_port: bool = False  # SO_REUSEPORT: several gateway processes share the OCPP port
 
+    # TLS and certificates (docs/security.md): the gateway's own TLS listener (profiles 2, 3)
+    ocpp_tls_port: int = 9443  # wss:// next to the plain port; 0 = no TLS listener
+    tls_cert_file: Path | None = None  # server certificate chain (PEM); unset: made by the CA
+    tls_key_file: Path | None = None  # its private key (PEM)
+    tls_client_ca_file: Path | None = None  # client certificates (profile 3) chain to this CA
+    ca_cert_file: Path | None = None  # the CA that signs charge point CSRs (SignCertificate)
+    ca_key_file: Path | None = None  # its key; unset: a private CA under <data_dir>/pki
+    default_security_profile: int = 0  # 0-3, for charge points without their own profile
+
     # OCPP behaviour
     registration_policy: RegistrationPolicy = RegistrationPolicy.ACCEPT
     heartbeat_interval: int = 300  # seconds, sent in BootNotification.conf
@@ -129,7 +138,12 @@ class Settings:
         except ValueError as error:
             raise SettingsError(str(error)) from None
         object.__setattr__(self, "data_dir", Path(self.data_dir))
-        for port in ("ocpp_port", "api_port", "ui_port", "health_port", "cassandra_port"):
+        for name in _PATHS:
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, Path(value))
+        ports = ("ocpp_port", "ocpp_tls_port", "api_port", "ui_port", "health_port")
+        for port in (*ports, "cassandra_port"):
             value = getattr(self, port)
             if not 0 <= value <= 65535:
                 raise SettingsError(f"{PREFIX}{port.upper()}={value}: not a TCP port")
@@ -147,6 +161,10 @@ class Settings:
         for name in ("worker_stall_after", "session_refresh", *LIMITS):  # 0 switches them off
             if getattr(self, name) < 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must not be negative")
+        if not 0 <= self.default_security_profile <= MAX_SECURITY_PROFILE:
+            raise SettingsError(
+                f"{PREFIX}DEFAULT_SECURITY_PROFILE={self.default_security_profile}: use 0 to 3"
+            )
         if self.log_sync not in ("full", "normal"):
             raise SettingsError(f"{PREFIX}LOG_SYNC={self.log_sync!r}: use full or normal")
         protocols = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
@@ -191,6 +209,10 @@ class Settings:
     def api_token_path(self) -> Path:
         """Where ``run`` and ``stack`` keep the generated API token (when none is set)."""
         return self.data_dir / "api-token"
+
+
+_PATHS = ("tls_cert_file", "tls_key_file", "tls_client_ca_file", "ca_cert_file", "ca_key_file")
+MAX_SECURITY_PROFILE = 3  # OCPP 1.6 security: 0 none, 1 Basic, 2 TLS + Basic, 3 client cert
 
 
 MIN_API_TOKEN = 16  # characters; a generated token has 43
