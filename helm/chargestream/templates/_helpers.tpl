@@ -84,6 +84,8 @@ ConfigMap's data, and the bootstrap Job's env (a hook runs before the ConfigMap 
   "CHARGESTREAM_HEALTH_HOST" "0.0.0.0"
   "CHARGESTREAM_DATA_DIR" "/var/lib/chargestream"
   "CHARGESTREAM_OCPP_PORT" $v.ports.ocpp
+  "CHARGESTREAM_OCPP_TLS_PORT" (ternary $v.ports.ocppTls 0 $v.gateway.tls.enabled)
+  "CHARGESTREAM_DEFAULT_SECURITY_PROFILE" $v.ocpp.defaultSecurityProfile
   "CHARGESTREAM_HEALTH_PORT" $v.ports.health
   "CHARGESTREAM_API_PORT" $v.ports.api
   "CHARGESTREAM_UI_PORT" $v.ports.ui
@@ -245,6 +247,57 @@ api-token: {{ include "chargestream.apiToken" .root | quote }}
 {{- end }}
 {{- end }}
 
+{{/*
+TLS in the gateway (gateway.tls): its certificates, one projected read-only volume of the
+Secrets, and the settings naming the files. 0440: the kubelet makes the files root-owned with
+the pod's fsGroup as group, so the process (runAsGroup = fsGroup) reads them and nobody else.
+*/}}
+{{- define "chargestream.tlsDir" -}}/etc/chargestream/tls{{- end }}
+
+{{- define "chargestream.tlsVolume" -}}
+{{- $tls := .Values.gateway.tls }}
+- name: tls
+  projected:
+    defaultMode: 0440
+    sources:
+      - secret:
+          name: {{ $tls.existingSecret }}
+          items:
+            - {key: tls.crt, path: server.crt}
+            - {key: tls.key, path: server.key}
+      - secret:
+          name: {{ $tls.ca.existingSecret }}
+          items:
+            - {key: tls.crt, path: ca.crt}
+            - {key: tls.key, path: ca.key}
+      {{- with $tls.clientCa.existingSecret }}
+      - secret:
+          name: {{ . }}
+          items:
+            - {key: {{ $tls.clientCa.key }}, path: client-ca.crt}
+      {{- end }}
+{{- end }}
+
+{{- define "chargestream.tlsVolumeMount" -}}
+- name: tls
+  mountPath: {{ include "chargestream.tlsDir" . }}
+  readOnly: true
+{{- end }}
+
+{{- define "chargestream.tlsEnv" -}}
+{{- $dir := include "chargestream.tlsDir" . }}
+- name: CHARGESTREAM_TLS_CERT_FILE
+  value: {{ $dir }}/server.crt
+- name: CHARGESTREAM_TLS_KEY_FILE
+  value: {{ $dir }}/server.key
+- name: CHARGESTREAM_TLS_CLIENT_CA_FILE
+  value: {{ $dir }}/{{ ternary "client-ca.crt" "ca.crt" (not (empty .Values.gateway.tls.clientCa.existingSecret)) }}
+- name: CHARGESTREAM_CA_CERT_FILE
+  value: {{ $dir }}/ca.crt
+- name: CHARGESTREAM_CA_KEY_FILE
+  value: {{ $dir }}/ca.key
+{{- end }}
+
 {{/* Pod template annotations: roll the pods when the settings or the chart's Secret change */}}
 {{- define "chargestream.podAnnotations" -}}
 checksum/config: {{ include "chargestream.config" .root | sha256sum }}
@@ -332,8 +385,28 @@ resources:
 {{- fail "cassandra.auth: set both username and password, or existingSecret" }}
 {{- end }}
 {{- $profile := int $v.ocpp.securityProfile }}
-{{- if and (eq $profile 2) (eq $v.ocpp.tlsTermination "none") }}
-{{- fail "ocpp.securityProfile 2 needs ocpp.tlsTermination service or ingress" }}
+{{- $tls := $v.gateway.tls }}
+{{- if and (eq $profile 2) (eq $v.ocpp.tlsTermination "none") (not $tls.enabled) }}
+{{- fail "ocpp.securityProfile 2 needs ocpp.tlsTermination service or ingress, or gateway.tls.enabled" }}
+{{- end }}
+{{- if and (eq $profile 3) (not $tls.enabled) }}
+{{- fail "ocpp.securityProfile 3 needs gateway.tls.enabled: only a gateway that terminates TLS sees client certificates" }}
+{{- end }}
+{{- if and (ge (int $v.ocpp.defaultSecurityProfile) 2) (not $tls.enabled) }}
+{{- fail (printf "ocpp.defaultSecurityProfile %v needs gateway.tls.enabled: behind a terminating load balancer or Ingress the gateway sees no TLS" $v.ocpp.defaultSecurityProfile) }}
+{{- end }}
+{{- if $tls.enabled }}
+{{- if not $tls.existingSecret }}
+{{- fail "gateway.tls.enabled needs gateway.tls.existingSecret (a kubernetes.io/tls Secret with the server certificate)" }}
+{{- end }}
+{{- if not $tls.ca.existingSecret }}
+{{- fail "gateway.tls.enabled needs gateway.tls.ca.existingSecret: one CA (tls.crt, tls.key) shared by every gateway pod signs the charge points' certificates" }}
+{{- end }}
+{{- if and (not $tls.plainPort) $v.gateway.ingress.enabled }}
+{{- fail "gateway.ingress routes to the plain OCPP port: set gateway.tls.plainPort true" }}
+{{- end }}
+{{- else if not $tls.plainPort }}
+{{- fail "gateway.tls.plainPort false would leave the gateway Service without a port: set gateway.tls.enabled" }}
 {{- end }}
 {{- if and (lt $profile 2) (ne $v.ocpp.tlsTermination "none") }}
 {{- fail (printf "ocpp.tlsTermination %s is security profile 2: set ocpp.securityProfile 2" $v.ocpp.tlsTermination) }}
@@ -345,7 +418,7 @@ resources:
 {{- end }}
 {{- $passwords := $v.ocpp.chargePointPasswords }}
 {{- if and (eq $profile 0) (or $passwords.passwords $passwords.existingSecret) }}
-{{- fail "ocpp.chargePointPasswords are Basic auth: set ocpp.securityProfile 1 or 2" }}
+{{- fail "ocpp.chargePointPasswords are Basic auth: set ocpp.securityProfile 1, 2 or 3" }}
 {{- end }}
 {{- range $id, $password := $passwords.passwords }}
 {{- if or (lt (len (toString $password)) 8) (gt (len (toString $password)) 40) }}
