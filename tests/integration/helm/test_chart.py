@@ -32,12 +32,29 @@ SECRETS = {
 }
 OPERATOR_HASH = hash_password("operator-password", iterations=1000)
 
+# The Secrets TLS in the gateway reads: server certificate, charge point CA, client CA bundle.
+TLS_SECRETS = {"server": "ocpp-server-tls", "ca": "charge-point-ca", "client_ca": "maker-ca"}
+TLS_VARIABLES = {
+    "CHARGESTREAM_TLS_CERT_FILE",
+    "CHARGESTREAM_TLS_KEY_FILE",
+    "CHARGESTREAM_TLS_CLIENT_CA_FILE",
+    "CHARGESTREAM_CA_CERT_FILE",
+    "CHARGESTREAM_CA_KEY_FILE",
+}
+TLS_ON = [
+    "gateway.tls.enabled=true",
+    f"gateway.tls.existingSecret={TLS_SECRETS['server']}",
+    f"gateway.tls.ca.existingSecret={TLS_SECRETS['ca']}",
+]
+
 # Every option on: SASL over TLS, Cassandra auth and TLS, an API token, operators, charge
-# point passwords, both Ingresses, ServiceMonitors. Credentials kept in the chart's Secrets.
+# point passwords, both Ingresses, TLS in the gateway with its own client CA bundle,
+# ServiceMonitors. Credentials kept in the chart's Secrets.
 EVERYTHING = {
     "ocpp": {
         "securityProfile": 2,
         "tlsTermination": "ingress",
+        "defaultSecurityProfile": 3,
         "chargePointPasswords": {"passwords": {"CP-001": SECRETS["charge_point"]}},
     },
     "kafka": {
@@ -53,6 +70,12 @@ EVERYTHING = {
     "gateway": {
         "service": {"type": "ClusterIP"},
         "ingress": {"enabled": True, "host": "ocpp.example.com", "tlsSecretName": "ocpp-tls"},
+        "tls": {
+            "enabled": True,
+            "existingSecret": TLS_SECRETS["server"],
+            "ca": {"existingSecret": TLS_SECRETS["ca"]},
+            "clientCa": {"existingSecret": TLS_SECRETS["client_ca"], "key": "bundle.pem"},
+        },
     },
     "api": {"token": {"value": SECRETS["api_token"]}},
     "ui": {
@@ -226,6 +249,125 @@ def test_gateway_has_a_disruption_budget(default: list[Manifest]) -> None:
     assert pdb["spec"]["selector"]["matchLabels"].items() <= labels.items()
 
 
+# ------------------------------------------------------------------ TLS in the gateway
+
+
+def tls_files(manifests: list[Manifest]) -> dict[str, tuple[str, str]]:
+    """Each file the gateway's TLS volume holds, by its path in the container: (Secret, key)."""
+    deployment = one(manifests, "Deployment", "gateway")
+    (mount,) = [m for m in container(manifests, "gateway")["volumeMounts"] if m["name"] == "tls"]
+    assert mount["readOnly"] is True
+    (volume,) = [v for v in pod_spec(deployment)["volumes"] if v["name"] == "tls"]
+    assert volume["projected"]["defaultMode"] == 0o440
+    return {
+        f"{mount['mountPath']}/{item['path']}": (source["secret"]["name"], item["key"])
+        for source in volume["projected"]["sources"]
+        for item in source["secret"]["items"]
+    }
+
+
+def ocpp_service(manifests: list[Manifest]) -> Manifest:
+    """The gateway's OCPP Service (not its metrics Service)."""
+    (service,) = [
+        s
+        for s in find(manifests, "Service", "gateway")
+        if "app.kubernetes.io/role" not in s["metadata"]["labels"]
+    ]
+    return service
+
+
+def test_the_gateway_terminates_tls_with_certificates_from_secrets(
+    renders: dict[str, list[Manifest]],
+) -> None:
+    manifests = renders["everything"]
+    gateway = container(manifests, "gateway")
+    files = tls_files(manifests)
+    variables = environment(manifests, gateway)
+    server, ca = TLS_SECRETS["server"], TLS_SECRETS["ca"]
+    assert {name: files[variables[name]] for name in TLS_VARIABLES} == {
+        "CHARGESTREAM_TLS_CERT_FILE": (server, "tls.crt"),
+        "CHARGESTREAM_TLS_KEY_FILE": (server, "tls.key"),
+        "CHARGESTREAM_TLS_CLIENT_CA_FILE": (TLS_SECRETS["client_ca"], "bundle.pem"),
+        "CHARGESTREAM_CA_CERT_FILE": (ca, "tls.crt"),
+        "CHARGESTREAM_CA_KEY_FILE": (ca, "tls.key"),
+    }
+    # 0440 files belong to root and the fsGroup: readable by the process through its group only
+    context = pod_spec(one(manifests, "Deployment", "gateway"))["securityContext"]
+    assert context["runAsGroup"] == context["fsGroup"] and context["runAsUser"] != 0
+    assert config(manifests)["CHARGESTREAM_OCPP_TLS_PORT"] == "9443"
+    assert port_number(gateway, "ocpp-tls") == 9443
+    assert config(manifests)["CHARGESTREAM_DEFAULT_SECURITY_PROFILE"] == "3"
+    service = ocpp_service(manifests)
+    ports = {p["name"]: p for p in service["spec"]["ports"]}
+    assert ports["ocpp-tls"]["port"] == 9443
+    assert port_number(gateway, ports["ocpp-tls"]["targetPort"]) == 9443
+    assert port_number(gateway, ports["ocpp"]["targetPort"]) == 9000  # for the Ingress
+
+
+def test_client_certificates_chain_to_the_signing_ca_by_default(helm: Path) -> None:
+    manifests = render(helm, set_values=[*TLS_ON, "ocpp.securityProfile=3"])
+    variables = environment(manifests, container(manifests, "gateway"))
+    files = tls_files(manifests)
+    client_ca = variables["CHARGESTREAM_TLS_CLIENT_CA_FILE"]
+    assert client_ca == variables["CHARGESTREAM_CA_CERT_FILE"]
+    assert files[client_ca] == (TLS_SECRETS["ca"], "tls.crt")
+    assert set(files.values()) == {
+        (TLS_SECRETS["server"], "tls.crt"),
+        (TLS_SECRETS["server"], "tls.key"),
+        (TLS_SECRETS["ca"], "tls.crt"),
+        (TLS_SECRETS["ca"], "tls.key"),
+    }
+
+
+def test_only_the_gateway_gets_the_certificates_and_the_ca_key(
+    renders: dict[str, list[Manifest]],
+) -> None:
+    manifests = renders["everything"]
+    assert not TLS_VARIABLES & set(config(manifests))
+    for workload in workloads(manifests):
+        if workload["metadata"]["labels"]["app.kubernetes.io/component"] == "gateway":
+            continue
+        spec = pod_spec(workload)
+        assert not [name for name in TLS_SECRETS.values() if name in json.dumps(spec)]
+        for each in spec["containers"]:
+            assert not TLS_VARIABLES & set(environment(manifests, each))
+
+
+def test_prod_terminates_tls_in_the_gateway_and_offers_wss_only(
+    renders: dict[str, list[Manifest]],
+) -> None:
+    prod = renders["prod"]
+    assert set(tls_files(prod).values()) == {
+        ("ocpp-example-com-tls", "tls.crt"),
+        ("ocpp-example-com-tls", "tls.key"),
+        ("chargestream-charge-point-ca", "tls.crt"),
+        ("chargestream-charge-point-ca", "tls.key"),
+    }
+    service = ocpp_service(prod)
+    (port,) = service["spec"]["ports"]
+    assert (port["name"], port["port"]) == ("ocpp-tls", 443)
+    assert port_number(container(prod, "gateway"), port["targetPort"]) == 9443
+    assert not [k for k in service["metadata"]["annotations"] if "ssl" in k]  # TCP, not TLS
+    assert config(prod)["CHARGESTREAM_DEFAULT_SECURITY_PROFILE"] == "2"
+
+
+@pytest.mark.parametrize("name", ["default", "dev"])
+def test_without_gateway_tls_there_is_no_tls_listener(
+    renders: dict[str, list[Manifest]], name: str
+) -> None:
+    manifests = renders[name]
+    # the gateway would otherwise listen on 9443 with a CA of its own in a read-only data dir
+    assert config(manifests)["CHARGESTREAM_OCPP_TLS_PORT"] == "0"
+    assert config(manifests)["CHARGESTREAM_DEFAULT_SECURITY_PROFILE"] == "0"
+    gateway = container(manifests, "gateway")
+    assert "ocpp-tls" not in {p["name"] for p in gateway["ports"]}
+    assert not TLS_VARIABLES & set(environment(manifests, gateway))
+    volumes = pod_spec(one(manifests, "Deployment", "gateway"))["volumes"]
+    assert [v["name"] for v in volumes] == ["tmp"]
+    (port,) = ocpp_service(manifests)["spec"]["ports"]
+    assert port["name"] == "ocpp"
+
+
 # ------------------------------------------------------------------ replicas
 
 
@@ -271,6 +413,15 @@ def test_workers_cannot_outnumber_the_frame_partitions(helm: Path) -> None:
         (["ocpp.chargePointPasswords.passwords.CP1=short"], "8 to 40 characters"),
         (["gateway.replica=3"], "'replica' not allowed"),
         (["api.token.value=fifteen-chars-x"], "an API token has at least 16 characters"),
+        (TLS_ON[:1] + TLS_ON[2:], "needs gateway.tls.existingSecret"),
+        (TLS_ON[:2], "needs gateway.tls.ca.existingSecret: one CA"),
+        (["ocpp.securityProfile=3"], "securityProfile 3 needs gateway.tls.enabled"),
+        (["ocpp.defaultSecurityProfile=2"], "defaultSecurityProfile 2 needs gateway.tls.enabled"),
+        (["gateway.tls.plainPort=false"], "without a port: set gateway.tls.enabled"),
+        (
+            [*TLS_ON, "gateway.tls.plainPort=false", "gateway.ingress.enabled=true"],
+            "gateway.ingress routes to the plain OCPP port",
+        ),
     ],
 )
 def test_inconsistent_values_are_refused(helm: Path, values: list[str], message: str) -> None:
