@@ -3,9 +3,10 @@
 Two families: *operator data* (registrations, id tags, alert rules, the
 command log, alert acknowledgements), written through the API and UI, and
 *derived records* (charge point state, status intervals, sessions, meter
-values, alerts), written only by the stream processors as idempotent
-upserts keyed by their natural key. Rebuilding the derived records from the
-event log never touches operator data.
+values, alerts, security events, firmware/log transfer statuses), written
+only by the stream processors as idempotent upserts keyed by their natural
+key. Rebuilding the derived records from the event log never touches operator
+data.
 
 Each record type declares its natural key once, as ``KEY``: the fields that
 identify a record, so a record with the same values in them replaces it. The
@@ -55,6 +56,7 @@ class AlertKind(StrEnum):
     OFFLINE = "offline"
     FAULTED = "faulted"
     THRESHOLD = "threshold"
+    SECURITY = "security"
 
 
 # --------------------------------------------------------------- operator data
@@ -286,4 +288,46 @@ class Alert:
         return self.closed_at is None
 
 
-DerivedRecord = ChargePointState | StatusInterval | Session | MeterValue | Alert
+@dataclass(frozen=True, slots=True)
+class SecurityEvent:
+    """A SecurityEventNotification of a charge point, or one the CSMS derives (``CsrRejected``).
+
+    ``timestamp`` is the charge point's own (its clock), ``received_at`` the CSMS's.
+    ``event_type`` and ``tech_info`` are untrusted text, bounded to the OCPP lengths.
+    """
+
+    KEY: ClassVar[tuple[str, ...]] = ("charge_point_id", "timestamp", "event_type")
+
+    charge_point_id: str
+    timestamp: datetime
+    event_type: str
+    received_at: datetime
+    critical: bool = False
+    tech_info: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransferStatus:
+    """The last SignedFirmwareStatusNotification or LogStatusNotification of a charge point.
+
+    ``transfer`` says which: ``firmware`` or ``log``; ``at`` is when the CSMS received it.
+    """
+
+    KEY: ClassVar[tuple[str, ...]] = ("charge_point_id", "transfer")
+
+    charge_point_id: str
+    transfer: str
+    status: str
+    at: datetime
+    request_id: int | None = None
+
+
+DerivedRecord = (
+    ChargePointState
+    | StatusInterval
+    | Session
+    | MeterValue
+    | Alert
+    | SecurityEvent
+    | TransferStatus
+)

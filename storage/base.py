@@ -26,8 +26,10 @@ from chargestream.domain.records import (
     IdTag,
     MeterValue,
     Registration,
+    SecurityEvent,
     Session,
     StatusInterval,
+    TransferStatus,
 )
 
 
@@ -77,6 +79,16 @@ class Store(Protocol):
         self, charge_point_id: str, start: datetime, end: datetime
     ) -> list[StatusInterval]:
         """Intervals overlapping [start, end), oldest first, all connectors."""
+
+    # -- security events and transfer statuses
+
+    async def security_events(
+        self, charge_point_id: str, limit: int = 100, before: datetime | None = None
+    ) -> list[SecurityEvent]:
+        """A charge point's security events, newest first by the charge point's timestamp."""
+
+    async def transfer_statuses(self, charge_point_id: str) -> list[TransferStatus]:
+        """A charge point's last signed-firmware and log-upload statuses, by transfer."""
 
     # -- sessions and meter values
 

@@ -74,8 +74,10 @@ from chargestream.domain.records import (
     IdTag,
     MeterValue,
     Registration,
+    SecurityEvent,
     Session,
     StatusInterval,
+    TransferStatus,
 )
 from chargestream.storage import cassandra_schema as schema
 from chargestream.storage.base import StoreUnavailable
@@ -90,10 +92,13 @@ from chargestream.storage.cassandra_schema import (
     METER_VALUES,
     OPEN_ALERTS,
     REGISTRATIONS,
+    SECURITY_EVENT_DOCS,
+    SECURITY_EVENTS,
     SESSIONS,
     SESSIONS_BY_CHARGE_POINT,
     SESSIONS_BY_DAY,
     STATES,
+    TRANSFER_STATUSES,
     Listing,
     Table,
     bucket,
@@ -142,7 +147,16 @@ class _Write(NamedTuple):
 
 # The table whose natural key identifies each kind of derived record.
 _TABLE_OF: dict[type, Table] = {
-    table.record: table for table in (STATES, INTERVALS, SESSIONS, METER_VALUES, ALERTS)
+    table.record: table
+    for table in (
+        STATES,
+        INTERVALS,
+        SESSIONS,
+        METER_VALUES,
+        ALERTS,
+        SECURITY_EVENT_DOCS,
+        TRANSFER_STATUSES,
+    )
 }
 
 
@@ -454,14 +468,24 @@ class CassandraStore:
     # -- listings
 
     def _list(
-        self, listing: Listing, scope: str | None, time: datetime | None, id_: Any, doc: str
+        self,
+        listing: Listing,
+        scope: str | None,
+        time: datetime | None,
+        id_: Any,
+        doc: str,
+        ttl: int = 0,
     ) -> Iterator[_Write]:
+        """``ttl`` (seconds, 0: none) only for a listing written with one."""
+        using = (ttl,) if listing.ttl else ()
         key = listing.key(scope, time, id_)
-        yield _Write(listing.insert, (*key, doc), (listing.name, *key[:-2]))
+        yield _Write(listing.insert, (*key, doc, *using), (listing.name, *key[:-2]))
         if listing.index:
             series = listing.series(scope)
             yield _Write(
-                listing.index_insert, (series, bucket(listing.unit, time)), (listing.index, series)
+                listing.index_insert,
+                (series, bucket(listing.unit, time), *using),
+                (listing.index, series),
             )
 
     def _unlist(
@@ -510,6 +534,8 @@ class CassandraStore:
                 *self._session_writes(sessions, stored),
                 *self._meter_value_writes(latest[MeterValue].values()),
                 *self._alert_writes(latest[Alert].values()),
+                *self._security_writes(latest[SecurityEvent].values()),
+                *self._transfer_writes(latest[TransferStatus].values()),
             ]
         )
 
@@ -563,6 +589,22 @@ class CassandraStore:
             if alert.acknowledged_at is not None:
                 ack = (alert.alert_id, to_ms(alert.acknowledged_at), alert.acknowledged_by)
                 yield _Write(schema.ACK_IF_NONE, ack)
+
+    def _security_writes(self, events: Iterable[SecurityEvent]) -> Iterator[_Write]:
+        for event in events:
+            doc = SECURITY_EVENT_DOCS.to_doc(event)
+            yield from self._list(
+                SECURITY_EVENTS,
+                event.charge_point_id,
+                event.timestamp,
+                event.event_type,
+                doc,
+                self._status_ttl,
+            )
+
+    def _transfer_writes(self, statuses: Iterable[TransferStatus]) -> Iterator[_Write]:
+        for status in statuses:
+            yield _Write(TRANSFER_STATUSES.insert(), TRANSFER_STATUSES.encode(status))
 
     def _meter_value_writes(self, values: Iterable[MeterValue]) -> Iterator[_Write]:
         loose = schema.METER_VALUES_WITHOUT_TRANSACTION
@@ -632,6 +674,18 @@ class CassandraStore:
             self._rows(schema.INTERVAL_BEFORE, (*key, window[0])),
         )
         return [INTERVALS.decode(row) for row in (*inside, *before)]
+
+    # -- security events and transfer statuses
+
+    async def security_events(
+        self, charge_point_id: str, limit: int = 100, before: datetime | None = None
+    ) -> list[SecurityEvent]:
+        docs = await self._listed(SECURITY_EVENTS, charge_point_id, limit, before)
+        return [SECURITY_EVENT_DOCS.from_doc(doc) for doc in docs]
+
+    async def transfer_statuses(self, charge_point_id: str) -> list[TransferStatus]:
+        rows = await self._rows(TRANSFER_STATUSES.get, (charge_point_id,))
+        return [TRANSFER_STATUSES.decode(row) for row in rows]
 
     # -- sessions and meter values
 

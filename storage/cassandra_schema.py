@@ -28,7 +28,7 @@ import types
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import Any, get_args, get_origin, get_type_hints
+from typing import Any, TypedDict, get_args, get_origin, get_type_hints
 
 import orjson
 
@@ -41,11 +41,13 @@ from chargestream.domain.records import (
     IdTag,
     MeterValue,
     Registration,
+    SecurityEvent,
     Session,
     StatusInterval,
+    TransferStatus,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SCHEMA_NAME = "chargestream"  # the key of the schema_version row
 MAX_TRANSACTION_ID = 2**31 - 1
 ALLOCATOR = "transaction_id"  # the key of the id allocator row
@@ -303,6 +305,8 @@ class Listing:
 
     ``unit`` sizes the buckets ("day", "year"); None keeps one partition and no index.
     ``index`` names the bucket index table (``series`` = listing name [/ scope]).
+    ``ttl``: rows and their bucket index rows are written ``USING TTL ?`` (the value bound
+    last), so a bucket's index row expires with the last row written to the bucket.
     """
 
     name: str
@@ -313,6 +317,7 @@ class Listing:
     id_type: str
     index: str | None
     options: str = ""
+    ttl: bool = False
 
     @property
     def _bucket(self) -> str:
@@ -337,9 +342,16 @@ class Listing:
         )
 
     @property
+    def _using(self) -> str:
+        return " USING TTL ?" if self.ttl else ""
+
+    @property
     def insert(self) -> str:
         marks = ", ".join("?" for _ in self._key)
-        return f"INSERT INTO {{ks}}.{self.name} ({_names(self._key)}, data) VALUES ({marks}, ?)"
+        return (
+            f"INSERT INTO {{ks}}.{self.name} ({_names(self._key)}, data) "
+            f"VALUES ({marks}, ?){self._using}"
+        )
 
     @property
     def delete(self) -> str:
@@ -355,7 +367,7 @@ class Listing:
 
     @property
     def index_insert(self) -> str:
-        return f"INSERT INTO {{ks}}.{self.index} (series, bucket) VALUES (?, ?)"
+        return f"INSERT INTO {{ks}}.{self.index} (series, bucket) VALUES (?, ?){self._using}"
 
     @property
     def index_read(self) -> str:
@@ -371,6 +383,14 @@ class Listing:
         return f"{self.name}/{scope}" if self.scope else self.name
 
 
+class _Rows(TypedDict):
+    """The row fields of listings that copy one record type."""
+
+    time: str
+    id: str
+    id_type: str
+
+
 def _key_part(name: str) -> Column:
     """A meter value key part that may be None: stored as '' since keys cannot be null."""
     return Column(name, "text", lambda value: value or "", lambda value: value or None)
@@ -383,7 +403,7 @@ REGISTRATIONS = Table.of("registrations", Registration)
 ID_TAGS = Table.of("id_tags", IdTag)
 ALERT_RULES = Table.of("alert_rules", AlertRule)
 COMMANDS = Table.of("commands", CommandRecord)
-_COMMAND_ROWS = {"time": "requested_at", "id": "command_id", "id_type": "text"}
+_COMMAND_ROWS: _Rows = {"time": "requested_at", "id": "command_id", "id_type": "text"}
 COMMANDS_BY_CHARGE_POINT = Listing(
     "commands_by_charge_point",
     scope="charge_point_id",
@@ -402,7 +422,7 @@ INTERVALS = Table.of(
 )
 SESSIONS = Table.of("sessions", Session)
 # sort_time = start_time, else stop_time (a session whose start the CSMS never saw)
-_SESSION_ROWS = {"time": "sort_time", "id": "transaction_id", "id_type": "bigint"}
+_SESSION_ROWS: _Rows = {"time": "sort_time", "id": "transaction_id", "id_type": "bigint"}
 SESSIONS_BY_CHARGE_POINT = Listing(
     "sessions_by_charge_point",
     scope="charge_point_id",
@@ -426,7 +446,7 @@ METER_VALUES_WITHOUT_TRANSACTION = Table.of(
     extra=(Column("day", "int"),),
 )
 ALERTS = Table.of("alerts", Alert, exclude=("acknowledged_at", "acknowledged_by"))
-_ALERT_ROWS = {"time": "opened_at", "id": "alert_id", "id_type": "text"}
+_ALERT_ROWS: _Rows = {"time": "opened_at", "id": "alert_id", "id_type": "text"}
 ALERTS_BY_DAY = Listing("alerts_by_day", scope=None, unit="day", index="buckets", **_ALERT_ROWS)
 # One partition; rows are deleted when alerts close, so its tombstones are purged
 # after 3 hours (the default hint window) instead of 10 days.
@@ -438,6 +458,21 @@ OPEN_ALERTS = Listing(
     options=" AND gc_grace_seconds = 10800",
     **_ALERT_ROWS,
 )
+
+# Security events: newest first per charge point by their (untrusted) timestamp, a
+# partition per charge point and day, rows and index rows with the status TTL.
+SECURITY_EVENTS = Listing(
+    "security_events",
+    scope="charge_point_id",
+    unit="day",
+    time="timestamp",
+    id="event_type",
+    id_type="text",
+    index="buckets",
+    ttl=True,
+)
+SECURITY_EVENT_DOCS = Table.of("security_events", SecurityEvent)  # codecs only: no table
+TRANSFER_STATUSES = Table.of("transfer_statuses", TransferStatus, ("charge_point_id",))
 
 # statements beyond the generic ones
 INTERVAL_INSERT = INTERVALS.insert(" USING TTL ?")
@@ -498,6 +533,7 @@ _TABLES = (
     METER_VALUES,
     METER_VALUES_WITHOUT_TRANSACTION,
     ALERTS,
+    TRANSFER_STATUSES,
 )
 _LISTINGS = (
     COMMANDS_BY_CHARGE_POINT,
@@ -506,6 +542,7 @@ _LISTINGS = (
     SESSIONS_BY_DAY,
     ALERTS_BY_DAY,
     OPEN_ALERTS,
+    SECURITY_EVENTS,
 )
 _INDEXES = ("buckets", "command_buckets")
 
@@ -546,6 +583,8 @@ DERIVED_TABLES = (
     ALERTS.name,
     ALERTS_BY_DAY.name,
     OPEN_ALERTS.name,
+    SECURITY_EVENTS.name,
+    TRANSFER_STATUSES.name,
     "buckets",
 )
 TABLES = (
@@ -586,6 +625,8 @@ STATEMENTS = tuple(
             SESSIONS.get,
             ALERTS.insert(),
             ALERTS.get,
+            TRANSFER_STATUSES.insert(),
+            TRANSFER_STATUSES.get,
             METER_VALUES.insert(),
             INTERVAL_INSERT,
             INTERVALS_FROM,

@@ -25,8 +25,10 @@ from chargestream.domain.records import (
     IdTag,
     MeterValue,
     Registration,
+    SecurityEvent,
     Session,
     StatusInterval,
+    TransferStatus,
 )
 from chargestream.sqlite.connections import connect, write_transaction
 from chargestream.storage.base import StoreUnavailable
@@ -43,8 +45,10 @@ from chargestream.storage.sqlite_schema import (
     REGISTRATIONS,
     SCHEMA,
     SCHEMA_VERSION,
+    SECURITY_EVENTS,
     SESSIONS,
     STATES,
+    TRANSFER_STATUSES,
     Table,
     from_us,
     to_us,
@@ -164,7 +168,7 @@ class SqliteStore:
                     )
                 if version > 0:  # an existing file: bring it to this version first
                     for step in range(version + 1, SCHEMA_VERSION + 1):
-                        for statement in MIGRATIONS[step]:
+                        for statement in MIGRATIONS.get(step, ()):
                             conn.execute(statement)
                 for statement in SCHEMA:
                     conn.execute(statement)
@@ -270,6 +274,38 @@ class SqliteStore:
             to_us(start),
         )
         return [INTERVALS.decode(row) for row in rows]
+
+    # -- security events and transfer statuses
+
+    async def security_events(
+        self, charge_point_id: str, limit: int = 100, before: datetime | None = None
+    ) -> list[SecurityEvent]:
+        return await self._run(self._security_events, charge_point_id, limit, before)
+
+    def _security_events(
+        self, charge_point_id: str, limit: int, before: datetime | None
+    ) -> list[SecurityEvent]:
+        bound = "AND timestamp < ? " if before is not None else ""
+        params = [to_us(before)] if before is not None else []
+        rows = self._fetch(
+            f"SELECT {SECURITY_EVENTS.select} FROM security_events WHERE charge_point_id = ? "
+            f"{bound}ORDER BY timestamp DESC, event_type DESC LIMIT ?",
+            charge_point_id,
+            *params,
+            limit,
+        )
+        return [SECURITY_EVENTS.decode(row) for row in rows]
+
+    async def transfer_statuses(self, charge_point_id: str) -> list[TransferStatus]:
+        return await self._run(self._transfer_statuses, charge_point_id)
+
+    def _transfer_statuses(self, charge_point_id: str) -> list[TransferStatus]:
+        rows = self._fetch(
+            f"SELECT {TRANSFER_STATUSES.select} FROM transfer_statuses "
+            "WHERE charge_point_id = ? ORDER BY transfer",
+            charge_point_id,
+        )
+        return [TRANSFER_STATUSES.decode(row) for row in rows]
 
     # -- sessions and meter values
 

@@ -32,11 +32,13 @@ from chargestream.domain.records import (
     IdTag,
     MeterValue,
     Registration,
+    SecurityEvent,
     Session,
     StatusInterval,
+    TransferStatus,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 
 # A meter value without a transaction is stored with this id, which no OCPP
 # transactionId (an int32) can take; a missing phase, location or context as "".
@@ -215,6 +217,8 @@ METER_VALUES = Table.of(
     },
 )
 ALERTS = Table.of("alerts", Alert, exclude=("acknowledged_at", "acknowledged_by"))
+SECURITY_EVENTS = Table.of("security_events", SecurityEvent)
+TRANSFER_STATUSES = Table.of("transfer_statuses", TransferStatus)
 
 TABLES = (
     REGISTRATIONS,
@@ -226,9 +230,20 @@ TABLES = (
     SESSIONS,
     METER_VALUES,
     ALERTS,
+    SECURITY_EVENTS,
+    TRANSFER_STATUSES,
 )
 DERIVED: dict[type, Table] = {
-    t.record: t for t in (STATES, INTERVALS, SESSIONS, METER_VALUES, ALERTS)
+    t.record: t
+    for t in (
+        STATES,
+        INTERVALS,
+        SESSIONS,
+        METER_VALUES,
+        ALERTS,
+        SECURITY_EVENTS,
+        TRANSFER_STATUSES,
+    )
 }
 
 SCHEMA = (
@@ -252,8 +267,10 @@ SCHEMA = (
 
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: ('ALTER TABLE commands ADD COLUMN "sent_by" TEXT',),  # CommandRecord.sent_by
+    4: (),  # security_events, transfer_statuses: new tables, made by SCHEMA
 }
-"""What brings a file of the version before each key to that version (SCHEMA makes new files)."""
+"""What brings a file of the version before each key to that version (SCHEMA makes new files
+and new tables); a version without a key needs nothing."""
 
 DERIVED_TABLES = tuple(table.name for table in DERIVED.values())
 """Emptied by clear_derived; the rest is operator data (incl. acks, ids, command log)."""

@@ -15,6 +15,7 @@ meter): the session is emitted again unchanged, or, once forgotten, not at all.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -31,6 +32,7 @@ from chargestream.domain.records import (
     ConnectorStatus,
     DerivedRecord,
     MeterValue,
+    SecurityEvent,
     Session,
     StatusInterval,
 )
@@ -46,6 +48,13 @@ from chargestream.streams.parse import (
     parse_time,
     to_ms,
     truncate_ms,
+)
+from chargestream.streams.security import (
+    FIRMWARE,
+    LOG,
+    csr_rejected,
+    security_event,
+    transfer_status,
 )
 from chargestream.streams.state import ChargePointDerivation, PendingCall, PublishedSession
 
@@ -572,13 +581,79 @@ def _close_orphaned_thresholds(step: _Step) -> None:
             step.close_alert(slot, step.now)
 
 
+# ---------------------------------------------------------------------------- security
+
+SECURITY_SLOT: AlertSlot = (AlertKind.SECURITY, None, None)
+
+
+def _security_event_notification(step: _Step, payload: dict[str, Any]) -> None:
+    event = security_event(step.cp, payload, step.now)
+    if event is None:
+        return
+    step.records.append(event)
+    if event.critical:
+        _raise_security_alert(step, event, "critical")
+
+
+def _sign_certificate_result(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
+    if get_str(result, "status") != "Rejected":
+        return
+    event = csr_rejected(step.cp, call.sent_at)
+    step.records.append(event)
+    _raise_security_alert(step, event, "warning")
+
+
+def _raise_security_alert(step: _Step, event: SecurityEvent, severity: str) -> None:
+    """A charge point has one open security alert: that of its latest alerting event.
+
+    It stays open (for the operator to acknowledge) until a newer one replaces it, so
+    open security alerts stay one per charge point however many events come. Its id is
+    the event's key (the type hashed: it is the charge point's text), so the event sent
+    again leaves the alert as it is.
+    """
+    type_hash = hashlib.sha256(event.event_type.encode()).hexdigest()[:16]
+    alert_id = f"{step.cp}:security:{to_ms(event.timestamp)}:{type_hash}"
+    current = step.alerts.get(SECURITY_SLOT)
+    if current is not None:
+        if current.alert_id == alert_id:
+            return
+        step.close_alert(SECURITY_SLOT, event.received_at)
+    details = f": {event.tech_info}" if event.tech_info else ""
+    step.open_alert(
+        Alert(
+            alert_id=alert_id,
+            charge_point_id=step.cp,
+            kind=AlertKind.SECURITY,
+            opened_at=event.received_at,
+            message=f"Security event {event.event_type}{details}",
+            severity=severity,
+        )
+    )
+
+
+def _signed_firmware_status(step: _Step, payload: dict[str, Any]) -> None:
+    status = transfer_status(step.cp, FIRMWARE, payload, step.now)
+    if status is not None:
+        step.records.append(status)
+
+
+def _log_status(step: _Step, payload: dict[str, Any]) -> None:
+    status = transfer_status(step.cp, LOG, payload, step.now)
+    if status is not None:
+        step.records.append(status)
+
+
 _REQUESTS: dict[str, Callable[[_Step, dict[str, Any]], None]] = {
     "BootNotification": _boot_notification,
     "StatusNotification": _status_notification,
     "MeterValues": _meter_values,
     "StopTransaction": _stop_transaction,
+    "SecurityEventNotification": _security_event_notification,
+    "SignedFirmwareStatusNotification": _signed_firmware_status,
+    "LogStatusNotification": _log_status,
 }
 _RESULTS: dict[str, Callable[[_Step, PendingCall, dict[str, Any]], None]] = {
     "BootNotification": _boot_notification_result,
     "StartTransaction": _start_transaction_result,
+    "SignCertificate": _sign_certificate_result,
 }

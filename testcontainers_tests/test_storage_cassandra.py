@@ -23,6 +23,7 @@ from chargestream.domain.records import (
     ChargePointState,
     MeterValue,
     Registration,
+    SecurityEvent,
     Session,
     StatusInterval,
 )
@@ -282,6 +283,17 @@ async def test_intervals_and_loose_meter_values_expire(store: CassandraStore, cq
     assert 399 * 86400 < interval_ttl <= 400 * 86400
     assert 399 * 86400 < meter_ttl <= 400 * 86400
     assert cql("SELECT * FROM {ks}.meter_values LIMIT 1") == []
+
+
+async def test_security_events_walk_day_buckets_and_expire(store: CassandraStore, cql: Cql) -> None:
+    day = 24 * 60
+    events = [SecurityEvent("CP-1", at(i * day), f"T{i}", at(i * day)) for i in (-3, 0, 1)]
+    await store.upsert(events)
+    assert [e.event_type for e in await store.security_events("CP-1")] == ["T1", "T0", "T-3"]
+    page = await store.security_events("CP-1", limit=1, before=at(1))
+    assert [e.event_type for e in page] == ["T0"]
+    ttls = cql("SELECT TTL(data) FROM {ks}.security_events")
+    assert len(ttls) == 3 and all(399 * 86400 < ttl <= 400 * 86400 for (ttl,) in ttls)
 
 
 # -------------------------------------------------------------------- bulk

@@ -45,8 +45,10 @@ from chargestream.domain.records import (
     IdTagStatus,
     MeterValue,
     Registration,
+    SecurityEvent,
     Session,
     StatusInterval,
+    TransferStatus,
 )
 from chargestream.storage.base import Store, StoreUnavailable
 
@@ -648,6 +650,60 @@ class StoreContract:
         await store.upsert([alert])
         (replayed,) = await store.alerts(open_only=True)
         assert (replayed.acknowledged_at, replayed.acknowledged_by) == (at(1), "operator")
+
+    # -- security events and transfer statuses
+
+    async def test_security_event_round_trip_and_replaced_by_key(self, store: Store) -> None:
+        full = SecurityEvent(
+            "CP-1", at(0), "TamperDetectionActivated", at(0, ms=7), True, "door \u00e9 <b>"
+        )
+        minimal = SecurityEvent("CP-1", at(1), "InvalidMessages", at(1))
+        await store.upsert([full, minimal, SecurityEvent("CP-2", at(2), "X", at(2))])
+        got = await store.security_events("CP-1")
+        assert got == [minimal, full]
+        for event in got:
+            assert_utc(event)
+        again = dataclasses.replace(full, received_at=at(5))  # sent again, same key
+        await store.upsert([again])
+        assert await store.security_events("CP-1") == [minimal, again]
+
+    async def test_security_events_newest_first_before_and_limit(self, store: Store) -> None:
+        await store.upsert(
+            [SecurityEvent("CP-1", at(i), f"T{i}", at(i)) for i in range(1, 6)]
+            + [SecurityEvent("CP-1", at(3), "S3", at(3))]
+        )
+        types = [e.event_type for e in await store.security_events("CP-1")]
+        assert types == ["T5", "T4", "T3", "S3", "T2", "T1"]
+        assert [e.event_type for e in await store.security_events("CP-1", limit=2)] == [
+            "T5",
+            "T4",
+        ]
+        page = await store.security_events("CP-1", limit=2, before=at(4))
+        assert [e.event_type for e in page] == ["T3", "S3"]
+        assert await store.security_events("CP-404") == []
+
+    async def test_transfer_statuses_latest_per_transfer(self, store: Store) -> None:
+        firmware = TransferStatus("CP-1", "firmware", "Downloading", at(0), 7)
+        log = TransferStatus("CP-1", "log", "Uploading", at(1))
+        await store.upsert([firmware, log, TransferStatus("CP-2", "log", "Idle", at(0))])
+        installed = dataclasses.replace(firmware, status="Installed", at=at(2))
+        await store.upsert([installed])
+        got = await store.transfer_statuses("CP-1")
+        assert got == [installed, log]
+        for status in got:
+            assert_utc(status)
+        assert await store.transfer_statuses("CP-404") == []
+
+    async def test_clear_derived_clears_security_records(self, store: Store) -> None:
+        await store.upsert(
+            [
+                SecurityEvent("CP-1", at(0), "ResetOrReboot", at(0), True),
+                TransferStatus("CP-1", "log", "Uploaded", at(0), 1),
+            ]
+        )
+        await store.clear_derived()
+        assert await store.security_events("CP-1") == []
+        assert await store.transfer_statuses("CP-1") == []
 
     # -- the whole derived family
 

@@ -22,8 +22,10 @@ from chargestream.domain.records import (
     IdTag,
     MeterValue,
     Registration,
+    SecurityEvent,
     Session,
     StatusInterval,
+    TransferStatus,
 )
 from chargestream.domain.settings import Settings
 from chargestream.storage.base import Store
@@ -96,6 +98,19 @@ def status_history(
 ) -> list[StatusInterval]:
     db = runner(settings)
     return db.run(db.store.status_history(charge_point_id, start, end))
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def security_events(settings: Settings, charge_point_id: str, limit: int) -> list[SecurityEvent]:
+    """Newest first by the charge point's timestamp."""
+    db = runner(settings)
+    return db.run(db.store.security_events(charge_point_id, limit))
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def transfer_statuses(settings: Settings, charge_point_id: str) -> list[TransferStatus]:
+    db = runner(settings)
+    return db.run(db.store.transfer_statuses(charge_point_id))
 
 
 @st.cache_data(ttl=LIVE, show_spinner=False)

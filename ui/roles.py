@@ -36,6 +36,7 @@ class Permission(Enum):
     CHANGE_ID_TAGS = (Role.OPERATOR, "change id tags")
     ACKNOWLEDGE_ALERTS = (Role.OPERATOR, "acknowledge alerts")
     CHANGE_ALERT_RULES = (Role.ADMIN, "change alert rules")
+    MANAGE_CERTIFICATES = (Role.ADMIN, "manage certificates and signed firmware updates")
 
     def __init__(self, role: Role, description: str) -> None:
         self.role = role

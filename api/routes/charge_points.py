@@ -1,4 +1,5 @@
-"""/api/v1/charge-points: registration, state, status history and raw frames."""
+"""/api/v1/charge-points: registration, state, status history, security events, firmware
+and log transfer statuses, and raw frames."""
 
 from typing import Annotated
 
@@ -6,7 +7,7 @@ from fastapi import APIRouter, Query, Response
 
 from chargestream.api.dependencies import KnownChargePoint, Services
 from chargestream.api.schemas import ChargePointIn, ChargePointOut, FrameOut, UtcDateTime
-from chargestream.domain.records import StatusInterval
+from chargestream.domain.records import SecurityEvent, StatusInterval, TransferStatus
 
 router = APIRouter(tags=["charge points"])
 
@@ -43,6 +44,43 @@ async def status_history(
     end: Annotated[UtcDateTime | None, Query(alias="to")] = None,
 ) -> list[StatusInterval]:
     return await services.charge_points.status_history(charge_point_id, start, end)
+
+
+@router.get(
+    "/charge-points/{charge_point_id}/security-events",
+    responses={
+        200: {
+            "description": "SecurityEventNotifications of the charge point, newest first by "
+            "its own `timestamp`; page with `before` (exclusive). `event_type` (at most 50 "
+            "characters) and `tech_info` (at most 255) are the charge point's text. "
+            "`critical`: a critical type of the OCPP 1.6 security whitepaper. The CSMS adds "
+            "`CsrRejected` when it rejects the charge point's SignCertificate.",
+        }
+    },
+)
+async def security_events(
+    charge_point_id: KnownChargePoint,
+    services: Services,
+    limit: int = Query(100, ge=1, le=1000),
+    before: UtcDateTime | None = None,
+) -> list[SecurityEvent]:
+    return await services.charge_points.security_events(charge_point_id, limit, before)
+
+
+@router.get(
+    "/charge-points/{charge_point_id}/transfer-statuses",
+    responses={
+        200: {
+            "description": "The last SignedFirmwareStatusNotification (`transfer: firmware`) "
+            "and LogStatusNotification (`transfer: log`) of the charge point, each with its "
+            "`status`, `request_id` and the time the CSMS received it (`at`); none yet: `[]`.",
+        }
+    },
+)
+async def transfer_statuses(
+    charge_point_id: KnownChargePoint, services: Services
+) -> list[TransferStatus]:
+    return await services.charge_points.transfer_statuses(charge_point_id)
 
 
 FRAMES_TRUNCATED = "X-Chargestream-Frames-Truncated"

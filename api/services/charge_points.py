@@ -8,7 +8,12 @@ from chargestream.api.schemas import ChargePointIn, ChargePointOut
 from chargestream.api.services.clock import Clock, utc_now
 from chargestream.api.services.errors import InvalidInput, NotFound
 from chargestream.domain.passwords import hash_password
-from chargestream.domain.records import Registration, StatusInterval
+from chargestream.domain.records import (
+    Registration,
+    SecurityEvent,
+    StatusInterval,
+    TransferStatus,
+)
 from chargestream.gateway.directory import Directory
 from chargestream.storage.base import Store
 
@@ -79,6 +84,16 @@ class ChargePointService:
         if start >= end:
             raise InvalidInput("'from' must be before 'to'")
         return await self._store.status_history(charge_point_id, start, end)
+
+    async def security_events(
+        self, charge_point_id: str, limit: int, before: datetime | None
+    ) -> list[SecurityEvent]:
+        """Newest first by the charge point's timestamp."""
+        return await self._store.security_events(charge_point_id, limit, before)
+
+    async def transfer_statuses(self, charge_point_id: str) -> list[TransferStatus]:
+        """The last signed-firmware and log-upload statuses (``transfer``: firmware, log)."""
+        return await self._store.transfer_statuses(charge_point_id)
 
     def _forget(self, charge_point_id: str) -> None:
         if self._directory is not None:

@@ -1,4 +1,5 @@
-"""Charge point detail: live state, status timeline, boot and configuration, sessions, frames.
+"""Charge point detail: live state, status timeline, boot and configuration, sessions,
+security (events, signed firmware and log upload status), frames.
 
 Nearly every string here comes from the charge point: Markdown shows it through
 ``text.plain``, tables and ``st.code`` as it is. Reading the configuration is a command
@@ -21,8 +22,10 @@ from chargestream.ui.roles import Permission
 from chargestream.ui.text import plain
 
 RANGES = ["1 h", "6 h", "24 h", "3 d", "7 d", "Custom"]
-TABS = ["Status timeline", "Boot & configuration", "Sessions", "Frames"]
+TABS = ["Status timeline", "Boot & configuration", "Sessions", "Security", "Frames"]
 FRAME_LIMITS = [50, 100, 250, 500, 1000]
+SECURITY_EVENTS_SHOWN = 100
+TRANSFERS = {"firmware": "Signed firmware update", "log": "Log upload"}
 
 
 def render() -> None:
@@ -34,7 +37,7 @@ def render() -> None:
         st.info("No charge points yet: they appear here after their first connection.")
         return
     st.fragment(run_every=widgets.refresh_interval())(live_state)(config, charge_point_id)
-    timeline, boot, sessions, frames = st.tabs(TABS, key="tab", bind="query-params")
+    timeline, boot, sessions, security, frames = st.tabs(TABS, key="tab", bind="query-params")
     if timeline.open:
         with timeline:
             status_timeline(config, charge_point_id)
@@ -44,6 +47,9 @@ def render() -> None:
     if sessions.open:
         with sessions:
             recent_sessions(config, charge_point_id)
+    if security.open:
+        with security:
+            security_view(config, charge_point_id)
     if frames.open:
         with frames:
             frame_inspector(config, charge_point_id)
@@ -224,6 +230,65 @@ def recent_sessions(config: Settings, charge_point_id: str) -> None:
         label="Full charging history",
         icon=":material/arrow_forward:",
         query_params={"cp": charge_point_id},
+    )
+
+
+def security_view(config: Settings, charge_point_id: str) -> None:
+    """Transfer statuses and security events: the charge point's text, in dataframes only."""
+    st.subheader("Firmware and log upload")
+    statuses = {s.transfer: s for s in queries.transfer_statuses(config, charge_point_id)}
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "transfer": label,
+                    "status": statuses[kind].status if kind in statuses else None,
+                    "request_id": statuses[kind].request_id if kind in statuses else None,
+                    "at": statuses[kind].at if kind in statuses else None,
+                }
+                for kind, label in TRANSFERS.items()
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "transfer": "Transfer",
+            "status": "Last status",
+            "request_id": st.column_config.NumberColumn("Request id", format="%d"),
+            "at": widgets.time_column("Received"),
+        },
+    )
+    st.subheader("Security events")
+    events = queries.security_events(config, charge_point_id, SECURITY_EVENTS_SHOWN)
+    if not events:
+        st.info("No security events reported.", icon=":material/shield:")
+        return
+    st.caption(
+        f"The newest {SECURITY_EVENTS_SHOWN} by the charge point's clock. Critical ones "
+        "(and a rejected certificate signing request) open a security alert."
+    )
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "timestamp": e.timestamp,
+                    "event_type": e.event_type,
+                    "critical": e.critical,
+                    "tech_info": e.tech_info,
+                    "received_at": e.received_at,
+                }
+                for e in events
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "timestamp": widgets.time_column("Time (charge point)"),
+            "event_type": "Type",
+            "critical": st.column_config.CheckboxColumn("Critical"),
+            "tech_info": "Details",
+            "received_at": widgets.time_column("Received"),
+        },
     )
 
 

@@ -1,11 +1,14 @@
 """Remote control: OCPP commands to one charge point, its answer, and the command log.
 
-Every role sees the log; sending needs the role operator or admin (checked again when sent).
+Every role sees the log; sending needs the role operator or admin (checked again when sent),
+the certificate and signed firmware commands the role admin. Text inputs are bounded to the
+schema's lengths; the API validates every payload against the action's schema again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, time
 from typing import Any
 
 import streamlit as st
@@ -42,6 +45,31 @@ TRIGGERS = [
     "DiagnosticsStatusNotification",
     "FirmwareStatusNotification",
 ]
+EXTENDED_TRIGGERS = [
+    "BootNotification",
+    "LogStatusNotification",
+    "FirmwareStatusNotification",
+    "Heartbeat",
+    "MeterValues",
+    "SignChargePointCertificate",
+    "StatusNotification",
+]
+CERTIFICATE_TYPES = ["CentralSystemRootCertificate", "ManufacturerRootCertificate"]
+HASH_ALGORITHMS = ["SHA256", "SHA384", "SHA512"]
+LOG_TYPES = ["SecurityLog", "DiagnosticsLog"]
+MAX_CERTIFICATE = 5500  # PEM, the schemas' maxLength
+MAX_URL = 512
+MAX_SIGNATURE = 800
+MAX_REQUEST_ID = 2**31 - 1
+# commands only an admin may send; the others need SEND_COMMANDS
+ADMIN_ONLY = frozenset(
+    {
+        "InstallCertificate",
+        "GetInstalledCertificateIds",
+        "DeleteCertificate",
+        "SignedUpdateFirmware",
+    }
+)
 OUTCOME_COLOURS = {
     "answered": "#2e9d4a",
     "failed": "#d7263d",
@@ -70,22 +98,27 @@ def render() -> None:
     with form, st.container(border=True):
         action = st.selectbox("Command", list(FORMS), key="action", bind="query-params")
         payload = FORMS[action](config, charge_point_id)
+        needed = permission(action)
         if st.button(
             f"Send {action}",
             type="primary",
             icon=":material/send:",
-            **auth.control(operator, Permission.SEND_COMMANDS),
+            **auth.control(operator, needed),
         ):
             send(config, charge_point_id, action, payload)
-        auth.explain(operator, Permission.SEND_COMMANDS)
+        auth.explain(operator, needed)
         last_result(charge_point_id)
     with log:
         st.fragment(run_every=widgets.refresh_interval())(command_log)(config, charge_point_id)
 
 
+def permission(action: str) -> Permission:
+    return Permission.MANAGE_CERTIFICATES if action in ADMIN_ONLY else Permission.SEND_COMMANDS
+
+
 def send(config: Settings, charge_point_id: str, action: str, payload: dict[str, Any]) -> None:
     try:
-        operator = auth.authorize(Permission.SEND_COMMANDS)
+        operator = auth.authorize(permission(action))
     except auth.Refused as refusal:
         st.session_state[RESULT_KEY] = (charge_point_id, action, refusal)
         return
@@ -254,6 +287,117 @@ def trigger_message(config: Settings, charge_point_id: str) -> dict[str, Any]:
     return payload
 
 
+# -- the security extension's commands (OCPP 1.6 security whitepaper)
+
+
+def _request_id(key: str) -> int:
+    return int(
+        st.number_input(
+            "Request id", min_value=0, max_value=MAX_REQUEST_ID, value=1, step=1, key=key
+        )
+    )
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _retries(payload: dict[str, Any], prefix: str) -> dict[str, Any]:
+    retries, interval = st.columns(2)
+    count = retries.number_input(
+        "Retries", min_value=0, max_value=100, value=None, placeholder="default", key=f"{prefix}_r"
+    )
+    seconds = interval.number_input(
+        "Retry interval (s)",
+        min_value=0,
+        max_value=86_400,
+        value=None,
+        placeholder="default",
+        key=f"{prefix}_ri",
+    )
+    if count is not None:
+        payload["retries"] = int(count)
+    if seconds is not None:
+        payload["retryInterval"] = int(seconds)
+    return payload
+
+
+def install_certificate(config: Settings, charge_point_id: str) -> dict[str, Any]:
+    kind = st.selectbox("Certificate type", CERTIFICATE_TYPES, key="install_type")
+    certificate = st.text_area(
+        "Certificate (PEM)", max_chars=MAX_CERTIFICATE, height=160, key="install_pem"
+    )
+    return {"certificateType": kind, "certificate": certificate.strip()}
+
+
+def get_installed_certificate_ids(config: Settings, charge_point_id: str) -> dict[str, Any]:
+    return {"certificateType": st.selectbox("Certificate type", CERTIFICATE_TYPES, key="ids_type")}
+
+
+def delete_certificate(config: Settings, charge_point_id: str) -> dict[str, Any]:
+    st.caption("The certificate's hash data, as GetInstalledCertificateIds lists it.")
+    algorithm = st.selectbox("Hash algorithm", HASH_ALGORITHMS, key="delete_algorithm")
+    issuer_name = st.text_input("Issuer name hash", max_chars=128, key="delete_name")
+    issuer_key = st.text_input("Issuer key hash", max_chars=128, key="delete_key")
+    serial = st.text_input("Serial number", max_chars=40, key="delete_serial")
+    return {
+        "certificateHashData": {
+            "hashAlgorithm": algorithm,
+            "issuerNameHash": issuer_name.strip(),
+            "issuerKeyHash": issuer_key.strip(),
+            "serialNumber": serial.strip(),
+        }
+    }
+
+
+def extended_trigger_message(config: Settings, charge_point_id: str) -> dict[str, Any]:
+    message = st.selectbox("Message", EXTENDED_TRIGGERS, key="extended_trigger")
+    connector = st.number_input(
+        "Connector", min_value=1, value=None, placeholder="all", key="extended_connector"
+    )
+    payload: dict[str, Any] = {"requestedMessage": message}
+    if connector is not None:
+        payload["connectorId"] = int(connector)
+    return payload
+
+
+def signed_update_firmware(config: Settings, charge_point_id: str) -> dict[str, Any]:
+    request_id = _request_id("firmware_request")
+    location = st.text_input("Firmware URL", max_chars=MAX_URL, key="firmware_location")
+    day, at = st.columns(2)
+    retrieve_day = day.date_input("Retrieve on (UTC)", key="firmware_day")
+    retrieve_time = at.time_input("at (UTC)", value=time(0, 0), key="firmware_time")
+    certificate = st.text_area(
+        "Signing certificate (PEM)", max_chars=MAX_CERTIFICATE, height=120, key="firmware_cert"
+    )
+    signature = st.text_area(
+        "Signature (base64)", max_chars=MAX_SIGNATURE, height=80, key="firmware_signature"
+    )
+    retrieve = datetime.combine(retrieve_day, retrieve_time, UTC)
+    payload: dict[str, Any] = {
+        "requestId": request_id,
+        "firmware": {
+            "location": location.strip(),
+            "retrieveDateTime": _iso(retrieve),
+            "signingCertificate": certificate.strip(),
+            "signature": signature.strip(),
+        },
+    }
+    return _retries(payload, "firmware")
+
+
+def get_log(config: Settings, charge_point_id: str) -> dict[str, Any]:
+    log_type = st.radio("Log", LOG_TYPES, horizontal=True, key="log_type")
+    request_id = _request_id("log_request")
+    location = st.text_input("Upload URL", max_chars=MAX_URL, key="log_location")
+    payload: dict[str, Any] = {
+        "logType": log_type,
+        "requestId": request_id,
+        "log": {"remoteLocation": location.strip()},
+    }
+    return _retries(payload, "log")
+
+
 FORMS: dict[str, Callable[[Settings, str], dict[str, Any]]] = {
     "ChangeConfiguration": change_configuration,
     "GetConfiguration": get_configuration,
@@ -264,6 +408,12 @@ FORMS: dict[str, Callable[[Settings, str], dict[str, Any]]] = {
     "ChangeAvailability": change_availability,
     "ClearCache": clear_cache,
     "TriggerMessage": trigger_message,
+    "ExtendedTriggerMessage": extended_trigger_message,
+    "GetLog": get_log,
+    "InstallCertificate": install_certificate,
+    "GetInstalledCertificateIds": get_installed_certificate_ids,
+    "DeleteCertificate": delete_certificate,
+    "SignedUpdateFirmware": signed_update_firmware,
 }
 
 

@@ -11,6 +11,7 @@ from chargestream.api.schemas import ChargePointIn
 from chargestream.api.services.charge_points import ChargePointService
 from chargestream.api.services.errors import InvalidInput, NotFound
 from chargestream.domain.passwords import verify_password
+from chargestream.domain.records import SecurityEvent, TransferStatus
 from chargestream.gateway.directory import Directory
 from chargestream.storage.sqlite import SqliteStore
 from tests.storage_contract import T0, full_interval, full_state
@@ -139,3 +140,17 @@ async def test_status_history_window_must_not_be_empty(
         await charge_points.status_history("CP-1", NOW, NOW)
     with pytest.raises(InvalidInput):
         await charge_points.status_history("CP-1", NOW + timedelta(days=2), None)
+
+
+async def test_security_events_and_transfer_statuses_of_a_charge_point(
+    charge_points: ChargePointService, store: SqliteStore
+) -> None:
+    events = [SecurityEvent("CP-1", T0 + timedelta(minutes=i), f"T{i}", T0) for i in range(3)]
+    log = TransferStatus("CP-1", "log", "Uploaded", T0, 4)
+    await store.upsert([*events, log])
+
+    newest = await charge_points.security_events("CP-1", 2, None)
+    assert [e.event_type for e in newest] == ["T2", "T1"]
+    older = await charge_points.security_events("CP-1", 10, T0 + timedelta(minutes=1))
+    assert older == [events[0]]
+    assert await charge_points.transfer_statuses("CP-1") == [log]

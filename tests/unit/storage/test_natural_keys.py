@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 
-from chargestream.domain.records import DerivedRecord, MeterValue
+from chargestream.domain.records import DerivedRecord, MeterValue, SecurityEvent, TransferStatus
 from chargestream.storage import cassandra_schema, sqlite_schema
 from chargestream.storage.cassandra import _latest
 from chargestream.storage.sqlite import SqliteStore
 from tests.storage_contract import (
+    T0,
     full_alert,
     full_interval,
     full_meter_value,
@@ -34,6 +35,7 @@ CASSANDRA_TABLES = [
     cassandra_schema.SESSIONS,
     cassandra_schema.METER_VALUES,
     cassandra_schema.ALERTS,
+    cassandra_schema.TRANSFER_STATUSES,
 ]
 DERIVED: list[DerivedRecord] = [
     full_state(),
@@ -41,6 +43,8 @@ DERIVED: list[DerivedRecord] = [
     full_session(),
     full_meter_value(),
     full_alert(),
+    SecurityEvent("CP-1", T0, "ResetOrReboot", T0, True, "info"),
+    TransferStatus("CP-1", "log", "Uploaded", T0, 3),
 ]
 
 
@@ -89,6 +93,11 @@ def test_cassandra_meter_values_without_a_transaction_are_keyed_by_the_rest() ->
     table = cassandra_schema.METER_VALUES_WITHOUT_TRANSACTION
     assert table.partition == ("charge_point_id", "day")
     assert {*table.partition, *table.clustering} == {*MeterValue.KEY, "day"} - {"transaction_id"}
+
+
+def test_cassandra_security_events_are_listed_by_their_natural_key() -> None:
+    listing = cassandra_schema.SECURITY_EVENTS
+    assert (listing.scope, listing.time, listing.id) == SecurityEvent.KEY
 
 
 def test_a_cassandra_partition_outside_the_key_is_refused() -> None:

@@ -14,11 +14,19 @@ from chargestream.domain.records import (
     CommandOutcome,
     CommandRecord,
     Registration,
+    SecurityEvent,
     Session,
 )
 from chargestream.storage.base import StoreUnavailable
 from chargestream.storage.sqlite import MAX_TRANSACTION_ID, SqliteStore
-from chargestream.storage.sqlite_schema import COMMANDS, SCHEMA, SCHEMA_VERSION, to_us
+from chargestream.storage.sqlite_schema import (
+    COMMANDS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    SECURITY_EVENTS,
+    TRANSFER_STATUSES,
+    to_us,
+)
 from tests.storage_contract import StoreContract, at, full_session
 
 
@@ -122,13 +130,31 @@ async def test_open_migrates_a_version_1_file_keeping_its_command_log(tmp_path: 
         assert await store.commands() == [new, old]
     finally:
         await store.close()
-    assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(2,)]
+    assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(4,)]
     reopened = SqliteStore(path)  # a migrated file opens as it is
     await reopened.open()
     try:
         assert [c.command_id for c in await reopened.commands()] == ["C-NEW", "C-OLD"]
     finally:
         await reopened.close()
+
+
+async def test_open_adds_the_security_tables_to_a_version_2_file(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    new_tables = (SECURITY_EVENTS.create, TRANSFER_STATUSES.create)
+    for statement in SCHEMA:
+        if statement not in new_tables:
+            raw(path, statement)
+    raw(path, "PRAGMA user_version = 2")
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        event = SecurityEvent("CP-1", at(0), "ResetOrReboot", at(0), critical=True)
+        await store.upsert([event])
+        assert await store.security_events("CP-1") == [event]
+    finally:
+        await store.close()
+    assert raw(path, "PRAGMA user_version") == [(4,)]
 
 
 async def test_open_refuses_a_newer_schema(tmp_path: Path) -> None:
