@@ -36,7 +36,7 @@ from chargestream.domain.records import (
     StatusInterval,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # A meter value without a transaction is stored with this id, which no OCPP
 # transactionId (an int32) can take; a missing phase, location or context as "".
@@ -252,6 +252,7 @@ SCHEMA = (
 
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: ('ALTER TABLE commands ADD COLUMN "sent_by" TEXT',),  # CommandRecord.sent_by
+    3: ('ALTER TABLE registrations ADD COLUMN "security_profile" INTEGER',),
 }
 """What brings a file of the version before each key to that version (SCHEMA makes new files)."""
 
