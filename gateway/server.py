@@ -16,6 +16,7 @@ import hashlib
 import logging
 import os
 import random
+import ssl
 import time
 import weakref
 from collections.abc import Callable
@@ -37,6 +38,8 @@ from chargestream.gateway.connection import Connection, NotConnected, Reply
 from chargestream.gateway.directory import Directory
 from chargestream.gateway.handlers import CentralSystem
 from chargestream.gateway.limits import FailureWindow, RatePerKey, address_key, retry_after
+from chargestream.gateway.security import Password, Refusal, admit
+from chargestream.gateway.tls import TlsFiles, peer_common_name, server_context
 from chargestream.storage.base import ConnectionRegistry, StoreUnavailable
 
 log = logging.getLogger("chargestream.gateway")
@@ -52,6 +55,7 @@ CAPACITY_RETRY = (5, 15)  # seconds a refused charge point is told to wait when 
 # A handshake is not queued for a password check it would wait longer for than this (the
 # WebSocket library drops handshakes after 10 s, without an answer the client could use).
 PASSWORD_WAIT_BUDGET = 5.0
+TLS_HANDSHAKE_TIMEOUT = 10.0  # seconds a client has to finish the TLS handshake
 CALIBRATION_ITERATIONS = 20_000  # measured once at start: the cost of one PBKDF2 iteration
 
 
@@ -89,33 +93,64 @@ class Gateway:
             weakref.WeakValueDictionary()
         )
         self._verified: dict[str, str] = {}  # cp id -> sha256(password + stored hash)
-        self._server: Server | None = None
+        self._servers: list[Server] = []  # the plain listener, then the TLS one
+        self.tls_port: int | None = None  # the TLS listener's bound port, once started
         self._closing: set[asyncio.Task[None]] = set()
 
-    async def start(self, host: str | None = None, port: int | None = None) -> int:
-        """Listen; returns the bound port (useful with port 0)."""
+    async def start(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        *,
+        tls: TlsFiles | None = None,
+        tls_port: int | None = None,
+    ) -> int:
+        """Listen; returns the bound plain port (useful with port 0).
+
+        With ``tls``, a second listener (wss://) on ``tls_port``, else on the setting
+        ``ocpp_tls_port`` unless that is 0; its bound port is ``self.tls_port``.
+        """
         loop = asyncio.get_running_loop()
         self._per_iteration = await loop.run_in_executor(self._password_pool, _calibrate)
-        self._server = await serve(
+        host = host or self.settings.ocpp_host
+        plain = await self._listen(host, self.settings.ocpp_port if port is None else port)
+        self._servers.append(plain)
+        if tls_port is None and self.settings.ocpp_tls_port:
+            tls_port = self.settings.ocpp_tls_port
+        if tls is not None and tls_port is not None:
+            context = await asyncio.to_thread(server_context, tls)
+            secure = await self._listen(host, tls_port, context)
+            self._servers.append(secure)
+            self.tls_port = secure.sockets[0].getsockname()[1]
+        elif tls_port is not None:
+            log.warning("tls_listener_off", extra={"fields": {"reason": "no certificate"}})
+        bound: int = plain.sockets[0].getsockname()[1]
+        return bound
+
+    async def _listen(self, host: str, port: int, context: ssl.SSLContext | None = None) -> Server:
+        return await serve(
             self._serve_connection,
-            host or self.settings.ocpp_host,
-            self.settings.ocpp_port if port is None else port,
+            host,
+            port,
             subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
             process_request=self._check_handshake,
             compression=None,
             max_size=self.settings.max_frame_bytes * HARD_LIMIT_FACTOR,
             reuse_port=self.settings.reuse_port,
+            ssl=context,
+            ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT if context else None,
         )
-        bound: int = self._server.sockets[0].getsockname()[1]
-        return bound
 
     async def stop(self) -> None:
         """Close every WebSocket (charge points reconnect elsewhere) and stop listening."""
-        if self._server is None:
+        if not self._servers:
             return
-        self._server.close(close_connections=True)
-        await self._server.wait_closed()
-        self._server = None
+        for server in self._servers:
+            server.close(close_connections=True)
+        for server in self._servers:
+            await server.wait_closed()
+        self._servers.clear()
+        self.tls_port = None
         self._password_pool.shutdown(wait=False, cancel_futures=True)
 
     # -- handshake
@@ -167,13 +202,32 @@ class Gateway:
                 source,
             )
         registration = await self._directory.registration(charge_point_id)
-        if registration is not None and registration.password_hash:
-            password = _basic_password(request.headers, charge_point_id)
-            if password is None:
-                return self._unauthorized(connection)
-            verified = await self._password_ok(
-                charge_point_id, password, registration.password_hash
+        ssl_object = connection.transport.get_extra_info("ssl_object")
+        profile = self.settings.default_security_profile
+        if registration is not None and registration.security_profile is not None:
+            profile = registration.security_profile
+        stored = registration.password_hash if registration is not None else None
+        password = _basic_password(request.headers, charge_point_id) if stored else None
+        state = (
+            Password.NONE_SET
+            if not stored
+            else Password.NOT_SENT
+            if password is None
+            else Password.UNCHECKED
+        )
+
+        def decide() -> Refusal | None:
+            return admit(
+                profile,
+                tls=ssl_object is not None,
+                password=state,
+                certificate_cn=peer_common_name(ssl_object),
+                charge_point_id=charge_point_id,
             )
+
+        refusal = decide()
+        if refusal is None and stored and password is not None:
+            verified = await self._password_ok(charge_point_id, password, stored)
             if verified is None:
                 return self._refuse_for(
                     connection,
@@ -182,10 +236,24 @@ class Gateway:
                     self._password_retry(),
                     source,
                 )
-            if not verified:
-                self._auth_failures.failed(source, self._clock())
-                return self._unauthorized(connection)
-        return None
+            state = Password.RIGHT if verified else Password.WRONG
+            refusal = decide()
+        if refusal is None:
+            return None
+        if refusal.failed_auth:
+            self._auth_failures.failed(source, self._clock())
+        response = self._refuse(
+            connection,
+            refusal.status,
+            refusal.reason,
+            refusal.text,
+            source=source,
+            cp=charge_point_id,
+            profile=profile,
+        )
+        if refusal.status == HTTPStatus.UNAUTHORIZED:
+            response.headers["WWW-Authenticate"] = 'Basic realm="chargestream"'
+        return response
 
     @property
     def password_checks(self) -> int:
@@ -242,13 +310,6 @@ class Gateway:
         drained = self._queued_seconds / self._password_threads
         return max(1.0, drained) * random.uniform(1.0, 2.0)
 
-    def _unauthorized(self, connection: ServerConnection) -> Response:
-        response = self._refuse(
-            connection, HTTPStatus.UNAUTHORIZED, "auth", "invalid credentials\n"
-        )
-        response.headers["WWW-Authenticate"] = 'Basic realm="chargestream"'
-        return response
-
     def _refuse_for(
         self,
         connection: ServerConnection,
@@ -273,11 +334,17 @@ class Gateway:
         text: str,
         *,
         source: str | None = None,
+        cp: str | None = None,
+        profile: int | None = None,
     ) -> Response:
         metrics.HANDSHAKE_REFUSALS.labels(reason).inc()
         fields: dict[str, Any] = {"reason": reason, "status": int(status)}
         if source is not None:
             fields["source"] = source
+        if cp is not None:
+            fields["cp"] = cp
+        if profile is not None:
+            fields["security_profile"] = profile
         log.info("handshake_refused", extra={"fields": fields})
         return connection.respond(status, text)
 
