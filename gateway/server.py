@@ -1,10 +1,13 @@
 """The WebSocket server: handshake checks and the table of live connections.
 
-Every check happens before the upgrade, cheapest first: an address that failed to
-authenticate too often (429), too many new connections from one address (429), path and
-subprotocol (404, 400), the gateway full (503), then Basic auth (401). The password hash
-(PBKDF2) is checked in a small thread pool, never on the event loop, and a verified
-password is remembered, so a reconnect storm pays it once per charge point and process.
+Two listeners share one handler: plain ``ws://`` and, with certificates, ``wss://``
+(gateway/tls.py). Every check happens before the upgrade, cheapest first: an address that
+failed to authenticate too often (429), too many new connections from one address (429),
+path and subprotocol (404, 400), the gateway full (503), then the charge point's security
+profile (gateway/security.py: TLS required 403, client certificate 401/403, Basic auth
+401). The password hash (PBKDF2) is checked last, in a small thread pool, never on the
+event loop, and a verified password is remembered, so a reconnect storm pays it once per
+charge point and process.
 """
 
 from __future__ import annotations
