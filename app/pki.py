@@ -90,6 +90,17 @@ def with_pki(settings: Settings, now: datetime | None = None) -> Pki:
     if settings.ca_cert_file is not None and settings.tls_cert_file is not None:
         return Pki(_with_client_ca(settings), ())
     directory = settings.data_dir / PKI_DIRECTORY
+    try:
+        return _ensure(settings, directory, now)
+    except OSError as error:
+        raise SettingsError(
+            f"{directory}: cannot keep the CA or server certificate there ({error}); make it"
+            " writable or set CHARGESTREAM_CA_CERT_FILE/_CA_KEY_FILE and"
+            " CHARGESTREAM_TLS_CERT_FILE/_TLS_KEY_FILE"
+        ) from None
+
+
+def _ensure(settings: Settings, directory: Path, now: datetime) -> Pki:
     created: list[str] = []
     with _locked(directory):
         ca_cert = settings.ca_cert_file or directory / CA_CERT

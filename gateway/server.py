@@ -204,6 +204,12 @@ class Gateway:
                 random.uniform(*CAPACITY_RETRY),
                 source,
             )
+        return await self._check_security(connection, request, charge_point_id, source)
+
+    async def _check_security(
+        self, connection: ServerConnection, request: Request, charge_point_id: str, source: str
+    ) -> Response | None:
+        """The charge point's security profile (gateway/security.py); None to upgrade."""
         registration = await self._directory.registration(charge_point_id)
         ssl_object = connection.transport.get_extra_info("ssl_object")
         profile = self.settings.default_security_profile
@@ -211,36 +217,34 @@ class Gateway:
             profile = registration.security_profile
         stored = registration.password_hash if registration is not None else None
         password = _basic_password(request.headers, charge_point_id) if stored else None
-        state = (
-            Password.NONE_SET
-            if not stored
-            else Password.NOT_SENT
-            if password is None
-            else Password.UNCHECKED
-        )
+        certificate_cn = peer_common_name(ssl_object)
 
-        def decide() -> Refusal | None:
+        def decide(state: Password) -> Refusal | None:
             return admit(
                 profile,
                 tls=ssl_object is not None,
                 password=state,
-                certificate_cn=peer_common_name(ssl_object),
+                certificate_cn=certificate_cn,
                 charge_point_id=charge_point_id,
             )
 
-        refusal = decide()
-        if refusal is None and stored and password is not None:
-            verified = await self._password_ok(charge_point_id, password, stored)
-            if verified is None:
-                return self._refuse_for(
-                    connection,
-                    HTTPStatus.SERVICE_UNAVAILABLE,
-                    "password_queue",
-                    self._password_retry(),
-                    source,
-                )
-            state = Password.RIGHT if verified else Password.WRONG
-            refusal = decide()
+        if not stored:
+            refusal = decide(Password.NONE_SET)
+        elif password is None:
+            refusal = decide(Password.NOT_SENT)
+        else:  # the cheap rules first: no PBKDF2 for a handshake refused anyway
+            refusal = decide(Password.UNCHECKED)
+            if refusal is None:
+                verified = await self._password_ok(charge_point_id, password, stored)
+                if verified is None:
+                    return self._refuse_for(
+                        connection,
+                        HTTPStatus.SERVICE_UNAVAILABLE,
+                        "password_queue",
+                        self._password_retry(),
+                        source,
+                    )
+                refusal = decide(Password.RIGHT if verified else Password.WRONG)
         if refusal is None:
             return None
         if refusal.failed_auth:
