@@ -20,6 +20,7 @@ from chargestream.domain.settings import Settings
 from chargestream.gateway import metrics
 from chargestream.gateway.admission import Standing
 from chargestream.gateway.directory import Directory
+from chargestream.gateway.security import authenticated
 from chargestream.gateway.signer import CertificateSigner
 from chargestream.storage.base import Store, StoreUnavailable
 
@@ -258,11 +259,16 @@ class CentralSystem:
     async def sign_certificate(self, context: CallContext, payload: Payload) -> Payload:
         """Sign the charge point's CSR; the chain follows as CertificateSigned after the answer.
 
-        A CSR that is unfit (or no CA, or no way to send the chain) is Rejected and logged
-        as ``csr_rejected`` with the reason.
+        Only for a charge point that authenticates (profile 1 or higher, or a password):
+        on profile 0 anyone may claim any id, and the certificate would let them in as it
+        on profile 3. A CSR that is unfit (or no CA, or no way to send the chain) is
+        Rejected and logged as ``csr_rejected`` with the reason.
         """
         cp = context.charge_point_id
+        registration = await self.directory.registration(cp)
         try:
+            if not authenticated(registration, self.settings.default_security_profile):
+                raise CsrRejected("the charge point does not authenticate (profile 0)")
             if self.send_command is None:
                 raise CsrRejected("this process cannot send CertificateSigned")
             chain = await self.signer.sign(payload["csr"], cp, context.now)

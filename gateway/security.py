@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from enum import Enum
 from http import HTTPStatus
 
+from chargestream.domain.records import Registration
+
 
 class Password(Enum):
     NONE_SET = "none_set"  # the registration has no password
@@ -37,6 +39,21 @@ class Refusal:
     reason: str  # the log's and the metric's label
     text: str  # the response body (says nothing about what is stored)
     failed_auth: bool = False  # counts toward the per-address failure limit
+
+
+def profile_of(registration: Registration | None, default: int) -> int:
+    """The charge point's own profile, else the default (also for one not registered)."""
+    if registration is None or registration.security_profile is None:
+        return default
+    return registration.security_profile
+
+
+def authenticated(registration: Registration | None, default: int) -> bool:
+    """Whether a connection of this charge point proved who it is (a password or a client
+    certificate): profile 1 or higher, or a password set (which profile 0 checks too)."""
+    return profile_of(registration, default) >= 1 or bool(
+        registration is not None and registration.password_hash
+    )
 
 
 def admit(

@@ -41,7 +41,7 @@ from chargestream.gateway.connection import Connection, NotConnected, Reply
 from chargestream.gateway.directory import Directory
 from chargestream.gateway.handlers import CentralSystem
 from chargestream.gateway.limits import FailureWindow, RatePerKey, address_key, retry_after
-from chargestream.gateway.security import Password, Refusal, admit
+from chargestream.gateway.security import Password, Refusal, admit, profile_of
 from chargestream.gateway.tls import TlsFiles, peer_common_name, server_context
 from chargestream.storage.base import ConnectionRegistry, StoreUnavailable
 
@@ -212,9 +212,7 @@ class Gateway:
         """The charge point's security profile (gateway/security.py); None to upgrade."""
         registration = await self._directory.registration(charge_point_id)
         ssl_object = connection.transport.get_extra_info("ssl_object")
-        profile = self.settings.default_security_profile
-        if registration is not None and registration.security_profile is not None:
-            profile = registration.security_profile
+        profile = profile_of(registration, self.settings.default_security_profile)
         stored = registration.password_hash if registration is not None else None
         password = _basic_password(request.headers, charge_point_id) if stored else None
         certificate_cn = peer_common_name(ssl_object)

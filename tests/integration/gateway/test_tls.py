@@ -218,8 +218,11 @@ async def test_tls_1_2_uses_a_cipher_suite_of_the_whitepaper(tls_csms: TlsCsms) 
 async def test_sign_certificate_accepted_then_certificate_signed_chains_to_the_ca(
     tls_csms: TlsCsms,
 ) -> None:
+    await tls_csms.register("CP-S", password=PASSWORD, security_profile=2)
     csr, key = make_csr("CP-S")
-    async with charge_point(tls_csms.ws_url, "CP-S") as cp:
+    async with charge_point(
+        tls_csms.wss_url, "CP-S", password=PASSWORD, tls=tls_csms.client()
+    ) as cp:
         await boot_status(cp)
         answer = await cp.call(call.SignCertificate(csr=csr))
         assert answer.status == "Accepted"
@@ -268,6 +271,14 @@ async def test_sign_certificate_with_an_unfit_csr_is_rejected(tls_csms: TlsCsms,
     assert answer.status == "Rejected"
     response = await tls_csms.api.get("/api/v1/commands", params={"charge_point_id": "CP-S"})
     assert response.json() == []
+
+
+async def test_sign_certificate_is_rejected_for_a_charge_point_without_authentication(
+    tls_csms: TlsCsms,
+) -> None:
+    async with charge_point(tls_csms.ws_url, "CP-ANON") as cp:  # profile 0: anyone
+        answer = await cp.call(call.SignCertificate(csr=make_csr("CP-ANON")[0]))
+    assert answer.status == "Rejected"
 
 
 # -- the API and first start

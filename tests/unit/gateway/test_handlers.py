@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
+from chargestream.domain.passwords import hash_password
 from chargestream.domain.pki import create_ca
 from chargestream.domain.records import IdTag, IdTagStatus, Registration, Session
 from chargestream.gateway.handlers import CentralSystem, id_tag_info, ocpp_time
@@ -458,8 +459,9 @@ async def test_data_transfer_answers_unknown_vendor_id(central: CentralSystem) -
 
 
 async def test_sign_certificate_is_rejected_without_a_certificate_authority(
-    central: CentralSystem, caplog: pytest.LogCaptureFixture
+    central: CentralSystem, store: SqliteStore, caplog: pytest.LogCaptureFixture
 ) -> None:
+    await store.put_registration(Registration("CP-1", security_profile=1))
     central.send_command = _never_sends
     csr, _ = make_csr("CP-1")
     assert await call(central, "SignCertificate", {"csr": csr}) == {"status": "Rejected"}
@@ -475,8 +477,12 @@ def _rejections(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-async def signing(central: CentralSystem, tmp_path: Path) -> tuple[CentralSystem, list[Any]]:
-    """``central`` with a CA and a command sender that records what it is given."""
+async def signing(
+    central: CentralSystem, store: SqliteStore, tmp_path: Path
+) -> tuple[CentralSystem, list[Any]]:
+    """``central`` with a CA and a command sender that records what it is given; CP-1 is
+    a profile 2 charge point (it authenticates)."""
+    await store.put_registration(Registration("CP-1", security_profile=2))
     ca = create_ca("test CA", NOW)
     (tmp_path / "ca.pem").write_text(ca.certificate_pem())
     (tmp_path / "ca.key").write_text(ca.key_pem())
@@ -507,6 +513,28 @@ async def test_sign_certificate_accepts_a_valid_csr_and_sends_the_chain_after_th
     validate_request("CertificateSigned", payload)
     ca_pem = central.signer._ca.certificate_pem()  # type: ignore[union-attr]
     assert chain_verifies(payload["certificateChain"], ca_pem)
+
+
+async def test_sign_certificate_is_rejected_for_a_charge_point_that_does_not_authenticate(
+    signing: tuple[CentralSystem, list[Any]],
+    store: SqliteStore,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    central, sent = signing
+    csr, _ = make_csr("CP-0")
+    await store.put_registration(Registration("CP-0"))  # profile 0 (the default), no password
+    cp_context = context("CP-0")
+    assert await central.handle("SignCertificate", cp_context, {"csr": csr}) == {
+        "status": "Rejected"
+    }
+    assert cp_context.after_reply == [] and sent == []
+    assert _rejections(caplog) == [
+        {"cp": "CP-0", "reason": "the charge point does not authenticate (profile 0)"}
+    ]
+    await store.put_registration(Registration("CP-0", password_hash=hash_password("x" * 16)))
+    central.directory.registrations.invalidate("CP-0")
+    answer = await central.handle("SignCertificate", context("CP-0"), {"csr": csr})
+    assert answer == {"status": "Accepted"}  # a password set: profile 0 checks it
 
 
 @pytest.mark.parametrize(

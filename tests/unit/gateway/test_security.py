@@ -6,7 +6,8 @@ from http import HTTPStatus
 
 import pytest
 
-from chargestream.gateway.security import Password, admit
+from chargestream.domain.records import Registration
+from chargestream.gateway.security import Password, admit, authenticated, profile_of
 
 CP = "CP-1"
 
@@ -70,3 +71,17 @@ def test_refusals_say_nothing_about_what_is_stored() -> None:
         if refusal is not None
     }
     assert texts == {"invalid credentials\n"}
+
+
+def test_a_charge_points_own_profile_wins_over_the_default() -> None:
+    assert profile_of(None, 2) == 2
+    assert profile_of(Registration(CP), 1) == 1
+    assert profile_of(Registration(CP, security_profile=0), 3) == 0
+
+
+def test_who_authenticates_may_have_a_csr_signed() -> None:
+    assert not authenticated(None, 0)
+    assert not authenticated(Registration(CP), 0)
+    assert authenticated(Registration(CP, password_hash="pbkdf2_sha256$1$00$00"), 0)
+    assert authenticated(Registration(CP, security_profile=3), 0)
+    assert authenticated(None, 1)
