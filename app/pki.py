@@ -54,7 +54,7 @@ class Pki:
     """Settings with every certificate path set, and what this start created."""
 
     settings: Settings
-    created: tuple[str, ...]  # e.g. ("CA", "server certificate")
+    created: tuple[str, ...]  # e.g. ("a CA", "a server certificate for localhost, …")
 
     @property
     def tls(self) -> TlsFiles:
@@ -74,8 +74,7 @@ class Pki:
         log.info("pki", extra={"fields": fields})
         if self.created:
             print(
-                f"\n  Created {' and '.join(self.created)} (keys stay in"
-                f" {settings.ca_key_file and settings.ca_key_file.parent}):\n"
+                f"\n  Created {' and '.join(self.created)} (private keys beside them, 0600):\n"
                 f"  CA certificate: {settings.ca_cert_file}\n"
                 f"    install it on charge points that connect with wss:// (profiles 2, 3)\n"
                 f"  server certificate: {settings.tls_cert_file}\n",
