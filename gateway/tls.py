@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chargestream.domain.settings import SettingsError
+
 TLS12_CIPHERS = (
     "ECDHE-ECDSA-AES128-GCM-SHA256",
     "ECDHE-ECDSA-AES256-GCM-SHA384",
@@ -36,14 +38,25 @@ class TlsFiles:
 
 
 def server_context(files: TlsFiles) -> ssl.SSLContext:
-    """The listener's context; reads the files (call it off the event loop)."""
+    """The listener's context; reads the files (call it off the event loop).
+
+    SettingsError, naming the files, when they cannot be used.
+    """
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.set_ciphers(":".join(TLS12_CIPHERS))
     context.options |= ssl.OP_NO_COMPRESSION | ssl.OP_CIPHER_SERVER_PREFERENCE
     context.options |= ssl.OP_NO_RENEGOTIATION
-    context.load_cert_chain(files.cert_file, files.key_file)
-    context.load_verify_locations(cafile=files.client_ca_file)
+    try:
+        context.load_cert_chain(files.cert_file, files.key_file)
+    except (OSError, ssl.SSLError) as error:
+        raise SettingsError(
+            f"{files.cert_file}, {files.key_file}: not a usable certificate chain and key ({error})"
+        ) from None
+    try:
+        context.load_verify_locations(cafile=files.client_ca_file)
+    except (OSError, ssl.SSLError) as error:
+        raise SettingsError(f"{files.client_ca_file}: not a usable client CA ({error})") from None
     context.verify_mode = ssl.CERT_OPTIONAL
     return context
 
