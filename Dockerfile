@@ -84,7 +84,7 @@ WORKDIR /tmp
 USER 10001:10001
 
 # OCPP WebSocket, HTTP API, gateway health and metrics, dashboard
-EXPOSE 9000 8080 8081 8501
+EXPOSE 9000 9443 8080 8081 8501
 
 ENTRYPOINT ["chargestream"]
 CMD ["--help"]

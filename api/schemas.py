@@ -15,6 +15,7 @@ from chargestream.domain.records import (
     IdTagStatus,
     Registration,
 )
+from chargestream.domain.settings import MAX_SECURITY_PROFILE
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -35,6 +36,13 @@ class ChargePointIn(BaseModel):
     )
     remove_password: bool = False
     lenient: bool | None = None
+    security_profile: int | None = Field(
+        None,
+        ge=0,
+        le=MAX_SECURITY_PROFILE,
+        description="OCPP security profile 0-3 the charge point must connect with; "
+        "null: the default (CHARGESTREAM_DEFAULT_SECURITY_PROFILE)",
+    )
 
 
 class ChargePointOut(BaseModel):
@@ -44,6 +52,7 @@ class ChargePointOut(BaseModel):
     location: str | None = None
     has_password: bool = False
     lenient: bool = False
+    security_profile: int | None = None  # None: the default profile applies
     state: ChargePointState | None = None
 
     @classmethod
@@ -57,6 +66,7 @@ class ChargePointOut(BaseModel):
             location=registration.location if registration else None,
             has_password=bool(registration and registration.password_hash),
             lenient=bool(registration and registration.lenient),
+            security_profile=registration.security_profile if registration else None,
             state=state,
         )
 

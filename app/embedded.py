@@ -19,8 +19,9 @@ from chargestream.app.backends import create_embedded_event_log, create_embedded
 from chargestream.app.dashboard import start_ui, stop_ui
 from chargestream.app.http import HttpServer
 from chargestream.app.lifecycle import serve_until_signal, settle_garbage_collector
+from chargestream.app.pki import with_pki
 from chargestream.domain.settings import Settings
-from chargestream.gateway.commands import CommandService
+from chargestream.gateway.commands import CommandService, csms_sender
 from chargestream.gateway.directory import Directory
 from chargestream.gateway.handlers import CentralSystem
 from chargestream.gateway.schemas import compile_all
@@ -37,6 +38,7 @@ log = logging.getLogger("chargestream")
 class Addresses:
     ocpp_port: int
     api_port: int
+    ocpp_tls_port: int | None = None  # the wss:// listener (None: off)
 
 
 class EmbeddedCsms:
@@ -45,15 +47,12 @@ class EmbeddedCsms:
         self.store = create_embedded_store(settings)
         self.event_log = create_embedded_event_log(settings)
         self.directory = Directory(self.store, settings.cache_ttl)
-        self.gateway = Gateway(
-            settings,
-            self.event_log,
-            CentralSystem(settings, self.store, self.directory),
-            self.directory,
-        )
+        self.central = CentralSystem(settings, self.store, self.directory)
+        self.gateway = Gateway(settings, self.event_log, self.central, self.directory)
         self.commands = CommandService(
             self.gateway.call, self.store, timeout=settings.command_timeout
         )
+        self.central.send_command = csms_sender(self.commands)
         self.processor = LogProcessor(self.event_log, self.store, DerivationSettings.of(settings))
         self._api = HttpServer(
             create_api(
@@ -69,14 +68,18 @@ class EmbeddedCsms:
         )
         self._tasks: list[asyncio.Task[None]] = []
 
-    async def start(self) -> Addresses:
+    async def start(self, *, tls_port: int | None = None) -> Addresses:
+        """``tls_port``: the wss:// listener's port instead of the setting (0: any free one)."""
         compile_all()
         await asyncio.to_thread(private_directory, self.settings.data_dir)
+        pki = await asyncio.to_thread(with_pki, self.settings)
+        pki.announce()
+        await self.central.signer.load(pki.settings.ca_cert_file, pki.settings.ca_key_file)
         await self.store.open()
         await self.event_log.open()
         if self.settings.run_processors:
             self._tasks.append(asyncio.create_task(self.processor.run(), name="processor"))
-        ocpp_port = await self.gateway.start()
+        ocpp_port = await self.gateway.start(tls=pki.tls, tls_port=tls_port)
         api_port = await self._api.start()
         settle_garbage_collector()
         log.info(
@@ -85,12 +88,14 @@ class EmbeddedCsms:
                 "fields": {
                     "mode": "embedded",
                     "ocpp": f"ws://{self.settings.ocpp_host}:{ocpp_port}/ocpp/{{id}}",
+                    "ocpp_tls": self.gateway.tls_port
+                    and f"wss://{self.settings.ocpp_host}:{self.gateway.tls_port}/ocpp/{{id}}",
                     "api": f"http://{self.settings.api_host}:{api_port}/api/v1",
                     "data_dir": str(self.settings.data_dir),
                 }
             },
         )
-        return Addresses(ocpp_port, api_port)
+        return Addresses(ocpp_port, api_port, self.gateway.tls_port)
 
     async def stop(self) -> None:
         """Close charge point sockets, finish the log, stop processors and API."""

@@ -19,11 +19,12 @@ from chargestream.api.ops import ops_app
 from chargestream.app.backends import create_stack_event_log, create_stack_store
 from chargestream.app.http import HttpServer
 from chargestream.app.lifecycle import settle_garbage_collector
+from chargestream.app.pki import with_pki
 from chargestream.domain.passwords import hash_password, verify_password
 from chargestream.domain.records import Registration
 from chargestream.domain.settings import Settings
 from chargestream.eventlog.kafka_clients import client_config, ensure_topics
-from chargestream.gateway.commands import CommandService
+from chargestream.gateway.commands import CommandService, csms_sender
 from chargestream.gateway.directory import Directory
 from chargestream.gateway.handlers import CentralSystem
 from chargestream.gateway.remote import CommandListener, KafkaDispatch
@@ -43,13 +44,13 @@ class StackGateway:
         self.store = create_stack_store(settings)
         self.event_log = create_stack_event_log(settings)
         directory = Directory(self.store, settings.cache_ttl)
+        self.central = CentralSystem(settings, self.store, directory)
         self.gateway = Gateway(
-            settings,
-            self.event_log,
-            CentralSystem(settings, self.store, directory),
-            directory,
-            registry=self.store,
+            settings, self.event_log, self.central, directory, registry=self.store
         )
+        # CertificateSigned goes to a charge point connected here: no Kafka round trip
+        local = CommandService(self.gateway.call, self.store, timeout=settings.command_timeout)
+        self.central.send_command = csms_sender(local)
         self.listener = CommandListener(
             client_config(settings), settings.node_id, self.gateway.call
         )
@@ -61,12 +62,15 @@ class StackGateway:
 
     async def start(self) -> int:
         compile_all()
+        pki = await asyncio.to_thread(with_pki, self.settings)
+        pki.announce()
+        await self.central.signer.load(pki.settings.ca_cert_file, pki.settings.ca_key_file)
         await self.store.open()
         await self.event_log.open()
         await self.store.node_alive(self.settings.node_id, NODE_TTL)
         self._heartbeat = asyncio.create_task(self._keep_node_alive(), name="node-heartbeat")
         await self.listener.start()
-        port = await self.gateway.start()
+        port = await self.gateway.start(tls=pki.tls)
         await self._ops.start()
         settle_garbage_collector()
         log.info(
@@ -77,6 +81,7 @@ class StackGateway:
                     "role": "gateway",
                     "node": self.settings.node_id,
                     "ocpp_port": port,
+                    "ocpp_tls_port": self.gateway.tls_port,
                     "kafka": self.settings.kafka_bootstrap,
                 }
             },

@@ -25,6 +25,7 @@ from urllib.error import URLError
 from chargestream.app.api_token import with_api_token
 from chargestream.app.dashboard import settings_environment, ui_command
 from chargestream.app.http import local_url
+from chargestream.app.pki import certificate_environment, with_pki
 from chargestream.domain.settings import PREFIX, Settings
 from chargestream.services.launcher import ServiceSet
 from chargestream.ui.operators import ensure_default_operator
@@ -112,6 +113,7 @@ def plan(settings: Settings, gateways: int, workers: int) -> list[Child]:
                     "CHARGESTREAM_NODE_ID": f"{settings.node_id}-gw-{i}",
                     "CHARGESTREAM_HEALTH_PORT": str(health_port),
                     "CHARGESTREAM_REUSE_PORT": "true",
+                    **certificate_environment(settings),  # one CA for every gateway
                 },
                 local_url("http", settings.health_host, health_port, "/healthz"),
             )
@@ -169,6 +171,9 @@ def run_stack(settings: Settings, args: argparse.Namespace) -> int:
     token = with_api_token(settings)
     token.announce()
     settings = token.settings
+    pki = with_pki(settings)  # before the gateways start, so they share one CA
+    pki.announce()
+    settings = pki.settings
     if settings.run_ui:
         password = ensure_default_operator(settings.data_dir)
         if password is not None:

@@ -247,6 +247,7 @@ class CsmsProcess:
             "CHARGESTREAM_NODE_ID": "fuzz",
             "CHARGESTREAM_MAX_FRAME_BYTES": str(MAX_FRAME_BYTES),
             "CHARGESTREAM_COMMAND_TIMEOUT": "2",
+            "CHARGESTREAM_OCPP_TLS_PORT": "0",
             **self.extra_env,
         }
         command = [

@@ -153,6 +153,7 @@ class GatewayProcess:
             os.environ,
             CHARGESTREAM_DATA_DIR=str(self.data_dir),
             CHARGESTREAM_OCPP_PORT=str(self.ocpp_port),
+            CHARGESTREAM_OCPP_TLS_PORT="0",
             CHARGESTREAM_API_PORT=str(self.api_port),
             CHARGESTREAM_ACCEPT_UNKNOWN_ID_TAGS="true",
             CHARGESTREAM_LOG_FORMAT="json",

@@ -72,6 +72,7 @@ class StackConfig:
             "CHARGESTREAM_HEALTH_HOST": "127.0.0.1",
             "CHARGESTREAM_API_TOKEN": self.api_token,
             "CHARGESTREAM_OCPP_PORT": str(self.ocpp_port),
+            "CHARGESTREAM_OCPP_TLS_PORT": "0",
             "CHARGESTREAM_API_PORT": str(self.api_port),
             "CHARGESTREAM_HEALTH_PORT": str(self.health_port),
             "CHARGESTREAM_WORKER_WEB_PORT": str(self.health_port + 100),

@@ -74,6 +74,7 @@ class Registration:
     password_hash: str | None = None  # see chargestream.passwords; None = no auth
     lenient: bool = False  # accept known schema deviations, recorded as such
     created_at: datetime | None = None
+    security_profile: int | None = None  # OCPP security profile 0-3; None = the default
 
 
 @dataclass(frozen=True, slots=True)

@@ -138,3 +138,12 @@ class CommandService:
             },
         )
         return done
+
+
+def csms_sender(service: CommandService) -> Callable[[str, str, dict[str, Any]], Awaitable[object]]:
+    """Send commands the CSMS itself initiates (``sent_by="csms"``), e.g. CertificateSigned."""
+
+    async def send(charge_point_id: str, action: str, payload: dict[str, Any]) -> object:
+        return await service.send(charge_point_id, action, payload, sent_by="csms")
+
+    return send

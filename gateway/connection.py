@@ -98,6 +98,7 @@ class Connection:
         self._sequence = 0
         self._awaiting: dict[str, tuple[str, asyncio.Future[Reply]]] = {}
         self._send_lock = asyncio.Lock()
+        self._after_reply: set[asyncio.Task[None]] = set()  # started by answered CALLs
         self.disconnect_recorded = False
 
     # -- events
@@ -184,11 +185,11 @@ class Connection:
         known = call.action in ALL_ACTIONS
         metrics.calls(call.action if known else "other").inc()
         wait = self._calls.take(self._monotonic())
+        context = CallContext(self.charge_point_id, self._clock())
         if wait > 0:
             answer = rate_limited(call, self.charge_point_id, self._calls_per_second, wait)
             self._log_rate_limited(call)
         else:
-            context = CallContext(self.charge_point_id, self._clock())
             answer = await answer_call(
                 self._central, call, context, lenient=self._lenient, admission=self.admission
             )
@@ -208,6 +209,10 @@ class Connection:
         )
         await self._log.append([incoming, outgoing])
         await self._send(answer)
+        for after in context.after_reply:  # e.g. CertificateSigned after SignCertificate
+            task = asyncio.create_task(after())
+            self._after_reply.add(task)
+            task.add_done_callback(self._after_reply.discard)
 
     def _log_rate_limited(self, call: ocppj.Call) -> None:
         now = self._monotonic()

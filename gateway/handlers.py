@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from chargestream.domain.pki import CsrRejected
 from chargestream.domain.records import IdTag, IdTagStatus, Registration, RegistrationPolicy
 from chargestream.domain.settings import Settings
 from chargestream.gateway import metrics
 from chargestream.gateway.admission import Standing
 from chargestream.gateway.directory import Directory
+from chargestream.gateway.security import authenticated
+from chargestream.gateway.signer import CertificateSigner
 from chargestream.storage.base import Store, StoreUnavailable
 
 Payload = dict[str, Any]
@@ -26,10 +29,16 @@ Payload = dict[str, Any]
 log = logging.getLogger("chargestream.gateway")
 
 
+AfterReply = Callable[[], Coroutine[Any, Any, None]]
+CommandSender = Callable[[str, str, "Payload"], Awaitable[object]]
+
+
 @dataclass(frozen=True, slots=True)
 class CallContext:
     charge_point_id: str
     now: datetime
+    # what a handler wants done once its answer has been sent (the connection starts each)
+    after_reply: list[AfterReply] = field(default_factory=list)
 
 
 Handler = Callable[["CentralSystem", CallContext, Payload], Awaitable[Payload]]
@@ -72,13 +81,30 @@ def id_tag_info(tag: IdTag | None, now: datetime, accept_unknown: bool) -> Paylo
     return info
 
 
+async def _deliver_certificate(send: CommandSender, charge_point_id: str, chain: str) -> None:
+    """CertificateSigned with the signed chain; its outcome is in the command log."""
+    try:
+        await send(charge_point_id, "CertificateSigned", {"certificateChain": chain})
+    except Exception:  # a task nobody awaits: say what failed
+        log.exception("certificate_not_sent", extra={"fields": {"cp": charge_point_id}})
+
+
 class CentralSystem:
     """The charge-point-initiated half of OCPP 1.6, as the CSMS answers it."""
 
-    def __init__(self, settings: Settings, store: Store, directory: Directory) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        directory: Directory,
+        signer: CertificateSigner | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.directory = directory
+        self.signer = signer or CertificateSigner()
+        # sends a CSMS-initiated command (CertificateSigned); wired by the composition root
+        self.send_command: CommandSender | None = None
         # (cp, transactionId) -> (timestamp, reason) of the first stop answered here
         self._stops: OrderedDict[tuple[str, int], tuple[str | None, str | None]] = OrderedDict()
 
@@ -231,5 +257,24 @@ class CentralSystem:
 
     @on("SignCertificate")
     async def sign_certificate(self, context: CallContext, payload: Payload) -> Payload:
-        """No certificate authority is configured (security profile 3 is not offered)."""
-        return {"status": "Rejected"}
+        """Sign the charge point's CSR; the chain follows as CertificateSigned after the answer.
+
+        Only for a charge point that authenticates (profile 1 or higher, or a password):
+        on profile 0 anyone may claim any id, and the certificate would let them in as it
+        on profile 3. A CSR that is unfit (or no CA, or no way to send the chain) is
+        Rejected and logged as ``csr_rejected`` with the reason.
+        """
+        cp = context.charge_point_id
+        registration = await self.directory.registration(cp)
+        try:
+            if not authenticated(registration, self.settings.default_security_profile):
+                raise CsrRejected("the charge point does not authenticate (profile 0)")
+            if self.send_command is None:
+                raise CsrRejected("this process cannot send CertificateSigned")
+            chain = await self.signer.sign(payload["csr"], cp, context.now)
+        except CsrRejected as rejected:
+            log.warning("csr_rejected", extra={"fields": {"cp": cp, "reason": rejected.reason}})
+            return {"status": "Rejected"}
+        send = self.send_command
+        context.after_reply.append(lambda: _deliver_certificate(send, cp, chain))
+        return {"status": "Accepted"}

@@ -1,10 +1,13 @@
 """The WebSocket server: handshake checks and the table of live connections.
 
-Every check happens before the upgrade, cheapest first: an address that failed to
-authenticate too often (429), too many new connections from one address (429), path and
-subprotocol (404, 400), the gateway full (503), then Basic auth (401). The password hash
-(PBKDF2) is checked in a small thread pool, never on the event loop, and a verified
-password is remembered, so a reconnect storm pays it once per charge point and process.
+Two listeners share one handler: plain ``ws://`` and, with certificates, ``wss://``
+(gateway/tls.py). Every check happens before the upgrade, cheapest first: an address that
+failed to authenticate too often (429), too many new connections from one address (429),
+path and subprotocol (404, 400), the gateway full (503), then the charge point's security
+profile (gateway/security.py: TLS required 403, client certificate 401/403, Basic auth
+401). The password hash (PBKDF2) is checked last, in a small thread pool, never on the
+event loop, and a verified password is remembered, so a reconnect storm pays it once per
+charge point and process.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import hashlib
 import logging
 import os
 import random
+import ssl
 import time
 import weakref
 from collections.abc import Callable
@@ -37,6 +41,8 @@ from chargestream.gateway.connection import Connection, NotConnected, Reply
 from chargestream.gateway.directory import Directory
 from chargestream.gateway.handlers import CentralSystem
 from chargestream.gateway.limits import FailureWindow, RatePerKey, address_key, retry_after
+from chargestream.gateway.security import Password, Refusal, admit, profile_of
+from chargestream.gateway.tls import TlsFiles, peer_common_name, server_context
 from chargestream.storage.base import ConnectionRegistry, StoreUnavailable
 
 log = logging.getLogger("chargestream.gateway")
@@ -52,6 +58,7 @@ CAPACITY_RETRY = (5, 15)  # seconds a refused charge point is told to wait when 
 # A handshake is not queued for a password check it would wait longer for than this (the
 # WebSocket library drops handshakes after 10 s, without an answer the client could use).
 PASSWORD_WAIT_BUDGET = 5.0
+TLS_HANDSHAKE_TIMEOUT = 10.0  # seconds a client has to finish the TLS handshake
 CALIBRATION_ITERATIONS = 20_000  # measured once at start: the cost of one PBKDF2 iteration
 
 
@@ -89,33 +96,64 @@ class Gateway:
             weakref.WeakValueDictionary()
         )
         self._verified: dict[str, str] = {}  # cp id -> sha256(password + stored hash)
-        self._server: Server | None = None
+        self._servers: list[Server] = []  # the plain listener, then the TLS one
+        self.tls_port: int | None = None  # the TLS listener's bound port, once started
         self._closing: set[asyncio.Task[None]] = set()
 
-    async def start(self, host: str | None = None, port: int | None = None) -> int:
-        """Listen; returns the bound port (useful with port 0)."""
+    async def start(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        *,
+        tls: TlsFiles | None = None,
+        tls_port: int | None = None,
+    ) -> int:
+        """Listen; returns the bound plain port (useful with port 0).
+
+        With ``tls``, a second listener (wss://) on ``tls_port``, else on the setting
+        ``ocpp_tls_port`` unless that is 0; its bound port is ``self.tls_port``.
+        """
         loop = asyncio.get_running_loop()
         self._per_iteration = await loop.run_in_executor(self._password_pool, _calibrate)
-        self._server = await serve(
+        host = host or self.settings.ocpp_host
+        plain = await self._listen(host, self.settings.ocpp_port if port is None else port)
+        self._servers.append(plain)
+        if tls_port is None and self.settings.ocpp_tls_port:
+            tls_port = self.settings.ocpp_tls_port
+        if tls is not None and tls_port is not None:
+            context = await asyncio.to_thread(server_context, tls)
+            secure = await self._listen(host, tls_port, context)
+            self._servers.append(secure)
+            self.tls_port = secure.sockets[0].getsockname()[1]
+        elif tls_port is not None:
+            log.warning("tls_listener_off", extra={"fields": {"reason": "no certificate"}})
+        bound: int = plain.sockets[0].getsockname()[1]
+        return bound
+
+    async def _listen(self, host: str, port: int, context: ssl.SSLContext | None = None) -> Server:
+        return await serve(
             self._serve_connection,
-            host or self.settings.ocpp_host,
-            self.settings.ocpp_port if port is None else port,
+            host,
+            port,
             subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
             process_request=self._check_handshake,
             compression=None,
             max_size=self.settings.max_frame_bytes * HARD_LIMIT_FACTOR,
             reuse_port=self.settings.reuse_port,
+            ssl=context,
+            ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT if context else None,
         )
-        bound: int = self._server.sockets[0].getsockname()[1]
-        return bound
 
     async def stop(self) -> None:
         """Close every WebSocket (charge points reconnect elsewhere) and stop listening."""
-        if self._server is None:
+        if not self._servers:
             return
-        self._server.close(close_connections=True)
-        await self._server.wait_closed()
-        self._server = None
+        for server in self._servers:
+            server.close(close_connections=True)
+        for server in self._servers:
+            await server.wait_closed()
+        self._servers.clear()
+        self.tls_port = None
         self._password_pool.shutdown(wait=False, cancel_futures=True)
 
     # -- handshake
@@ -166,26 +204,61 @@ class Gateway:
                 random.uniform(*CAPACITY_RETRY),
                 source,
             )
+        return await self._check_security(connection, request, charge_point_id, source)
+
+    async def _check_security(
+        self, connection: ServerConnection, request: Request, charge_point_id: str, source: str
+    ) -> Response | None:
+        """The charge point's security profile (gateway/security.py); None to upgrade."""
         registration = await self._directory.registration(charge_point_id)
-        if registration is not None and registration.password_hash:
-            password = _basic_password(request.headers, charge_point_id)
-            if password is None:
-                return self._unauthorized(connection)
-            verified = await self._password_ok(
-                charge_point_id, password, registration.password_hash
+        ssl_object = connection.transport.get_extra_info("ssl_object")
+        profile = profile_of(registration, self.settings.default_security_profile)
+        stored = registration.password_hash if registration is not None else None
+        password = _basic_password(request.headers, charge_point_id) if stored else None
+        certificate_cn = peer_common_name(ssl_object)
+
+        def decide(state: Password) -> Refusal | None:
+            return admit(
+                profile,
+                tls=ssl_object is not None,
+                password=state,
+                certificate_cn=certificate_cn,
+                charge_point_id=charge_point_id,
             )
-            if verified is None:
-                return self._refuse_for(
-                    connection,
-                    HTTPStatus.SERVICE_UNAVAILABLE,
-                    "password_queue",
-                    self._password_retry(),
-                    source,
-                )
-            if not verified:
-                self._auth_failures.failed(source, self._clock())
-                return self._unauthorized(connection)
-        return None
+
+        if not stored:
+            refusal = decide(Password.NONE_SET)
+        elif password is None:
+            refusal = decide(Password.NOT_SENT)
+        else:  # the cheap rules first: no PBKDF2 for a handshake refused anyway
+            refusal = decide(Password.UNCHECKED)
+            if refusal is None:
+                verified = await self._password_ok(charge_point_id, password, stored)
+                if verified is None:
+                    return self._refuse_for(
+                        connection,
+                        HTTPStatus.SERVICE_UNAVAILABLE,
+                        "password_queue",
+                        self._password_retry(),
+                        source,
+                    )
+                refusal = decide(Password.RIGHT if verified else Password.WRONG)
+        if refusal is None:
+            return None
+        if refusal.failed_auth:
+            self._auth_failures.failed(source, self._clock())
+        response = self._refuse(
+            connection,
+            refusal.status,
+            refusal.reason,
+            refusal.text,
+            source=source,
+            cp=charge_point_id,
+            profile=profile,
+        )
+        if refusal.status == HTTPStatus.UNAUTHORIZED:
+            response.headers["WWW-Authenticate"] = 'Basic realm="chargestream"'
+        return response
 
     @property
     def password_checks(self) -> int:
@@ -242,13 +315,6 @@ class Gateway:
         drained = self._queued_seconds / self._password_threads
         return max(1.0, drained) * random.uniform(1.0, 2.0)
 
-    def _unauthorized(self, connection: ServerConnection) -> Response:
-        response = self._refuse(
-            connection, HTTPStatus.UNAUTHORIZED, "auth", "invalid credentials\n"
-        )
-        response.headers["WWW-Authenticate"] = 'Basic realm="chargestream"'
-        return response
-
     def _refuse_for(
         self,
         connection: ServerConnection,
@@ -273,11 +339,17 @@ class Gateway:
         text: str,
         *,
         source: str | None = None,
+        cp: str | None = None,
+        profile: int | None = None,
     ) -> Response:
         metrics.HANDSHAKE_REFUSALS.labels(reason).inc()
         fields: dict[str, Any] = {"reason": reason, "status": int(status)}
         if source is not None:
             fields["source"] = source
+        if cp is not None:
+            fields["cp"] = cp
+        if profile is not None:
+            fields["security_profile"] = profile
         log.info("handshake_refused", extra={"fields": fields})
         return connection.respond(status, text)
 

@@ -267,6 +267,7 @@ SCHEMA = (
 
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: ('ALTER TABLE commands ADD COLUMN "sent_by" TEXT',),  # CommandRecord.sent_by
+    3: ('ALTER TABLE registrations ADD COLUMN "security_profile" INTEGER',),
     4: (),  # security_events, transfer_statuses: new tables, made by SCHEMA
 }
 """What brings a file of the version before each key to that version (SCHEMA makes new files

@@ -7,8 +7,10 @@ and starts it; Cassandra is the shared one.
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import orjson
 import pytest
@@ -42,7 +44,9 @@ def settings_for(kafka: ServiceSet, cassandra_contact: tuple[str, int]) -> Setti
         cassandra_hosts=host,
         cassandra_port=port,
         cassandra_keyspace=f"outage_{suffix}",
+        data_dir=Path(tempfile.mkdtemp(prefix="it-outage-")),  # the gateway's CA goes here
         ocpp_port=0,
+        ocpp_tls_port=0,
         api_port=0,
         health_port=0,
         log_format="text",

@@ -115,11 +115,16 @@ class WorkerProcess:
 
 
 @pytest.fixture(scope="module")
-def settings(kafka_bootstrap: str, cassandra_contact: tuple[str, int]) -> Settings:
+def settings(
+    kafka_bootstrap: str,
+    cassandra_contact: tuple[str, int],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Settings:
     suffix = uuid.uuid4().hex[:10]
     host, port = cassandra_contact
     return Settings(
         mode="stack",
+        data_dir=tmp_path_factory.mktemp("gateways"),  # their CA and server certificate
         kafka_bootstrap=kafka_bootstrap,
         frames_topic=f"it-{suffix}.frames",
         frames_partitions=PARTITIONS,
@@ -128,6 +133,7 @@ def settings(kafka_bootstrap: str, cassandra_contact: tuple[str, int]) -> Settin
         cassandra_port=port,
         cassandra_keyspace=f"it_{suffix}",
         ocpp_port=0,
+        ocpp_tls_port=0,  # two gateways in this process: no shared fixed TLS port
         api_port=0,
         health_port=0,
         command_timeout=10.0,

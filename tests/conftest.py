@@ -58,6 +58,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "data_dir": data_dir,
         "api_token": TEST_API_TOKEN,
         "ocpp_port": 0,
+        "ocpp_tls_port": 0,  # off; a test that wants it starts the app with tls_port=0
         "api_port": 0,
         "node_id": "test-node",
         "log_sync": "normal",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -80,6 +81,11 @@ class TestChargePoint(ChargePoint):
     def on_data_transfer(self, vendor_id: str, **_: Any) -> call_result.DataTransfer:
         return call_result.DataTransfer(status="Accepted", data="pong")
 
+    @on(Action.certificate_signed)
+    def on_certificate_signed(self, certificate_chain: str) -> call_result.CertificateSigned:
+        self.received.append(("CertificateSigned", {"certificate_chain": certificate_chain}))
+        return call_result.CertificateSigned(status="Accepted")
+
     @on(Action.trigger_message)
     def on_trigger(self, requested_message: str, **_: Any) -> call_result.TriggerMessage:
         self.received.append(("TriggerMessage", {"requested_message": requested_message}))
@@ -93,11 +99,19 @@ def basic_auth(charge_point_id: str, password: str) -> dict[str, str]:
 
 @asynccontextmanager
 async def charge_point(
-    url: str, charge_point_id: str, *, password: str | None = None
+    url: str,
+    charge_point_id: str,
+    *,
+    password: str | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> AsyncIterator[TestChargePoint]:
+    """``tls``: the client context for a wss:// ``url``."""
     headers = basic_auth(charge_point_id, password) if password else None
     async with connect(
-        f"{url}/{charge_point_id}", subprotocols=["ocpp1.6"], additional_headers=headers
+        f"{url}/{charge_point_id}",
+        subprotocols=["ocpp1.6"],
+        additional_headers=headers,
+        ssl=tls,
     ) as websocket:
         cp = TestChargePoint(charge_point_id, websocket, response_timeout=10)
         task = asyncio.create_task(cp.start())

@@ -83,6 +83,7 @@ def full_registration(charge_point_id: str = "CP-1") -> Registration:
         password_hash="pbkdf2_sha256$1000$c2FsdA$aGFzaA",
         lenient=True,
         created_at=at(ms=123),
+        security_profile=3,
     )
 
 

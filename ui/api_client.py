@@ -121,6 +121,17 @@ class ApiClient:
             "PUT", f"/api/v1/id-tags/{_seg(id_tag)}", json=body, headers=_sent_by(operator)
         )
 
+    def set_security_profile(
+        self, charge_point_id: str, profile: int | None, *, operator: str
+    ) -> None:
+        """Pin the charge point's security profile (None: back to the default)."""
+        self._checked(
+            "PUT",
+            f"/api/v1/charge-points/{_seg(charge_point_id)}",
+            json={"security_profile": profile},
+            headers=_sent_by(operator),
+        )
+
     def delete_id_tag(self, id_tag: str, *, operator: str) -> None:
         self._checked("DELETE", f"/api/v1/id-tags/{_seg(id_tag)}", headers=_sent_by(operator))
 

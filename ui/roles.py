@@ -6,7 +6,8 @@ ordered, each allowing what the one below it allows:
 - ``viewer``: reads every page, changes nothing;
 - ``operator``: also sends commands to charge points (remote control, reading a charge
   point's configuration), changes id tags and acknowledges alerts;
-- ``admin``: also changes alert rules and anything security related (operators and
+- ``admin``: also changes alert rules and anything security related (a charge point's
+  security profile) (operators and
   passwords are managed with ``chargestream operators`` on the CSMS host).
 
 Pages show a control only enabled for a role it allows, and the action itself checks the
@@ -37,6 +38,7 @@ class Permission(Enum):
     ACKNOWLEDGE_ALERTS = (Role.OPERATOR, "acknowledge alerts")
     CHANGE_ALERT_RULES = (Role.ADMIN, "change alert rules")
     MANAGE_CERTIFICATES = (Role.ADMIN, "manage certificates and signed firmware updates")
+    CHANGE_SECURITY_PROFILES = (Role.ADMIN, "change a charge point's security profile")
 
     def __init__(self, role: Role, description: str) -> None:
         self.role = role

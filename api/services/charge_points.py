@@ -63,6 +63,11 @@ class ChargePointService:
             location=_given_or(changes.location, current.location),
             lenient=_given_or(changes.lenient, current.lenient),
             password_hash=_password_hash(changes, current.password_hash),
+            security_profile=(
+                changes.security_profile
+                if "security_profile" in changes.model_fields_set  # null: back to the default
+                else current.security_profile
+            ),
         )
         await self._store.put_registration(updated)
         self._forget(charge_point_id)

@@ -144,7 +144,8 @@ def boot_and_configuration(config: Settings, charge_point_id: str) -> None:
         st.table(_boot_rows(state))  # st.table renders Markdown: the rows are plain()
     with right:
         st.subheader("Registration")
-        st.table(_registration_rows(registration))
+        st.table(_registration_rows(registration, config.default_security_profile))
+        security_profile(config, charge_point_id, registration)
     st.subheader("Configuration")
     st.caption("Read the charge point's configuration keys now (GetConfiguration).")
     operator = auth.signed_in(config)
@@ -203,9 +204,63 @@ def _boot_rows(state: ChargePointState | None) -> pd.DataFrame:
     return pd.DataFrame({"value": [plain(v or "—") for v in fields.values()]}, index=list(fields))
 
 
-def _registration_rows(registration: Registration | None) -> pd.DataFrame:
+PROFILES = {
+    0: "0: no authentication",
+    1: "1: Basic auth",
+    2: "2: TLS + Basic auth",
+    3: "3: TLS + client certificate",
+}
+
+
+def security_profile(
+    config: Settings, charge_point_id: str, registration: Registration | None
+) -> None:
+    """The charge point's security profile, pinned by an admin (docs/security.md)."""
+    widgets.show_flash()
+    operator = auth.signed_in(config)
+    default = config.default_security_profile
+    choices: list[int | None] = [None, *PROFILES]
+    current = registration.security_profile if registration else None
+    with st.form(f"security-profile-{charge_point_id}", border=False):
+        st.selectbox(
+            "Security profile",
+            choices,
+            index=choices.index(current),
+            format_func=lambda p: f"Default ({PROFILES[default]})" if p is None else PROFILES[p],
+            key="security_profile",
+            **auth.control(operator, Permission.CHANGE_SECURITY_PROFILES),
+        )
+        st.form_submit_button(  # the callback runs before the page is drawn again
+            "Set profile",
+            on_click=set_security_profile,
+            args=(config, charge_point_id),
+            **auth.control(operator, Permission.CHANGE_SECURITY_PROFILES),
+        )
+    st.caption("Profiles 2 and 3 are refused on the plain ws:// port (no downgrade).")
+    auth.explain(operator, Permission.CHANGE_SECURITY_PROFILES)
+
+
+def set_security_profile(config: Settings, charge_point_id: str) -> None:
+    chosen = st.session_state["security_profile"]
+    try:
+        name = auth.authorize(Permission.CHANGE_SECURITY_PROFILES)
+        api(config).set_security_profile(charge_point_id, chosen, operator=name)
+    except auth.Refused as refusal:
+        widgets.flash("error", f"The profile was not changed. {refusal}")
+        return
+    except ApiError as error:
+        widgets.flash("error", f"The profile was not changed: {plain(error)}")
+        return
+    queries.charge_point.clear()
+    widgets.flash("success", "Security profile set.")
+
+
+def _registration_rows(registration: Registration | None, default_profile: int) -> pd.DataFrame:
     if registration is None:
-        fields = {"Registered": "no (seen only)"}
+        fields = {
+            "Registered": "no (seen only)",
+            "Security profile": f"{default_profile} (the default)",
+        }
     else:
         fields = {
             "Registered": _when(registration.created_at),
@@ -213,6 +268,11 @@ def _registration_rows(registration: Registration | None) -> pd.DataFrame:
             "Location": plain(registration.location or "—"),
             "Basic auth password": "set" if registration.password_hash else "none",
             "Lenient schema checks": "yes" if registration.lenient else "no",
+            "Security profile": (
+                f"{default_profile} (the default)"
+                if registration.security_profile is None
+                else str(registration.security_profile)
+            ),
         }
     return pd.DataFrame({"value": list(fields.values())}, index=list(fields))
 

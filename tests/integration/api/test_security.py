@@ -190,7 +190,16 @@ async def test_ocpp_and_api_listen_on_their_own_addresses(tmp_path: Path) -> Non
 
 
 def _modes(directory: Path) -> dict[str, int]:
-    return {path.name: stat.S_IMODE(path.stat().st_mode) for path in directory.iterdir()}
+    """Files in ``directory`` and below (``pki/ca.pem``) by name, with their modes;
+    the directories in it must be 0700."""
+    modes = {}
+    for path in directory.rglob("*"):
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if path.is_dir():
+            assert mode == 0o700, path
+        else:
+            modes[str(path.relative_to(directory))] = mode
+    return modes
 
 
 async def test_the_data_directory_and_its_files_are_private(tmp_path: Path) -> None:
@@ -208,6 +217,7 @@ async def test_the_data_directory_and_its_files_are_private(tmp_path: Path) -> N
         assert {"events.db", "events.db-wal", "chargestream.db", "chargestream.db-wal"} <= set(
             modes
         )
+        assert {"pki/ca.pem", "pki/ca-key.pem", "pki/server-key.pem"} <= set(modes)
         assert {name: mode for name, mode in modes.items() if mode != 0o600} == {}
         assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
         assert stat.S_IMODE(data_dir.parent.stat().st_mode) == 0o700  # made by us, too

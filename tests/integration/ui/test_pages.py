@@ -403,6 +403,26 @@ async def test_charge_point_detail(fleet: RunningCsms) -> None:
     assert at.dataframe[-1].value["transaction_id"].tolist()[:2] == [100, 101]
 
 
+async def test_an_admin_pins_the_security_profile_an_operator_may_not(
+    fleet: RunningCsms,
+) -> None:
+    at = await open_page(page("charge_point"), cp="CP-1", tab="Boot & configuration")
+    assert at.table[1].value.loc["Security profile", "value"] == "0 (the default)"
+    at.selectbox(key="security_profile").set_value(3)
+    button(at, "Set profile").click()
+    await run(at)
+    assert texts(at.success) == ["Security profile set."]
+    stored = await fleet.app.store.get_registration("CP-1")
+    assert stored is not None and stored.security_profile == 3
+    assert at.table[1].value.loc["Security profile", "value"] == "3"
+
+    at = await open_page(
+        page("charge_point"), operator="olga", cp="CP-1", tab="Boot & configuration"
+    )
+    assert button(at, "Set profile").disabled
+    assert "that needs the role admin" in locked(at)[0]
+
+
 async def test_charge_point_frames_and_configuration_of_a_live_charge_point(
     ui: RunningCsms,
 ) -> None:
@@ -735,9 +755,12 @@ async def test_a_viewer_reads_every_page_and_every_control_is_disabled(fleet: Ru
     at.query_params["tab"] = "Boot & configuration"
     await run(at)
     assert button(at, "Read configuration").disabled
+    assert button(at, "Set profile").disabled
     assert locked(at) == [
+        ":material/lock: The role viewer may not change a charge point's security profile: "
+        "that needs the role admin.",
         ":material/lock: The role viewer may not send commands to charge points: that needs "
-        "the role operator or admin."
+        "the role operator or admin.",
     ]
 
     at = await open_page(page("remote_control"), operator="victor", cp="CP-1")

@@ -154,3 +154,24 @@ async def test_security_events_and_transfer_statuses_of_a_charge_point(
     older = await charge_points.security_events("CP-1", 10, T0 + timedelta(minutes=1))
     assert older == [events[0]]
     assert await charge_points.transfer_statuses("CP-1") == [log]
+
+
+async def test_security_profile_is_set_kept_and_reset_to_the_default_with_null(
+    charge_points: ChargePointService, store: SqliteStore
+) -> None:
+    out = await charge_points.register("CP-1", ChargePointIn(security_profile=2))
+    assert out.security_profile == 2
+    kept = await charge_points.register("CP-1", ChargePointIn(display_name="Depot 1"))
+    assert kept.security_profile == 2
+    reset = await charge_points.register(
+        "CP-1", ChargePointIn.model_validate({"security_profile": None})
+    )
+    assert reset.security_profile is None
+    stored = await store.get_registration("CP-1")
+    assert stored is not None and stored.security_profile is None
+
+
+@pytest.mark.parametrize("profile", [-1, 4, 5])
+def test_a_security_profile_outside_0_to_3_is_invalid(profile: int) -> None:
+    with pytest.raises(ValueError, match="security_profile"):
+        ChargePointIn.model_validate({"security_profile": profile})

@@ -49,3 +49,14 @@ def test_health_checks_ask_each_listener_where_it_listens() -> None:
 def test_the_plan_needs_a_token() -> None:
     with pytest.raises(ValueError, match="needs settings with the API token"):
         plan(Settings(node_id="n"), 1, 1)
+
+
+def test_every_gateway_gets_the_one_ca_the_supervisor_made(tmp_path) -> None:
+    from chargestream.app.pki import with_pki
+
+    settings = with_pki(Settings(api_token=TOKEN, node_id="n", data_dir=tmp_path)).settings
+    children = {c.name: c for c in plan(settings, 2, 1)}
+    for name in ("gateway-1", "gateway-2"):
+        env = children[name].env
+        assert env["CHARGESTREAM_CA_CERT_FILE"] == str(tmp_path / "pki" / "ca.pem")
+        assert env["CHARGESTREAM_TLS_CERT_FILE"] == str(tmp_path / "pki" / "server.pem")

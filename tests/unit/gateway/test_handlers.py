@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
+from chargestream.domain.passwords import hash_password
+from chargestream.domain.pki import create_ca
 from chargestream.domain.records import IdTag, IdTagStatus, Registration, Session
 from chargestream.gateway.handlers import CentralSystem, id_tag_info, ocpp_time
 from chargestream.gateway.schemas import (
@@ -19,6 +21,7 @@ from chargestream.gateway.schemas import (
     validate_response,
 )
 from chargestream.storage.sqlite import SqliteStore
+from tests.certificates import chain_verifies, make_csr
 from tests.unit.gateway.conftest import NOW, central_system, context
 
 TIME = "2026-11-27T10:00:00.000Z"
@@ -456,11 +459,105 @@ async def test_data_transfer_answers_unknown_vendor_id(central: CentralSystem) -
 
 
 async def test_sign_certificate_is_rejected_without_a_certificate_authority(
-    central: CentralSystem,
+    central: CentralSystem, store: SqliteStore, caplog: pytest.LogCaptureFixture
 ) -> None:
-    assert await call(central, "SignCertificate", REQUESTS["SignCertificate"]) == {
+    await store.put_registration(Registration("CP-1", security_profile=1))
+    central.send_command = _never_sends
+    csr, _ = make_csr("CP-1")
+    assert await call(central, "SignCertificate", {"csr": csr}) == {"status": "Rejected"}
+    assert _rejections(caplog) == [{"cp": "CP-1", "reason": "no usable CA is configured"}]
+
+
+async def _never_sends(*_: object) -> object:
+    raise AssertionError("nothing is sent")
+
+
+def _rejections(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    return [r.fields for r in caplog.records if r.getMessage() == "csr_rejected"]  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+async def signing(
+    central: CentralSystem, store: SqliteStore, tmp_path: Path
+) -> tuple[CentralSystem, list[Any]]:
+    """``central`` with a CA and a command sender that records what it is given; CP-1 is
+    a profile 2 charge point (it authenticates)."""
+    await store.put_registration(Registration("CP-1", security_profile=2))
+    ca = create_ca("test CA", NOW)
+    (tmp_path / "ca.pem").write_text(ca.certificate_pem())
+    (tmp_path / "ca.key").write_text(ca.key_pem())
+    assert await central.signer.load(tmp_path / "ca.pem", tmp_path / "ca.key")
+    sent: list[Any] = []
+
+    async def send(charge_point_id: str, action: str, payload: dict[str, Any]) -> object:
+        sent.append((charge_point_id, action, payload))
+        return None
+
+    central.send_command = send
+    return central, sent
+
+
+async def test_sign_certificate_accepts_a_valid_csr_and_sends_the_chain_after_the_answer(
+    signing: tuple[CentralSystem, list[Any]],
+) -> None:
+    central, sent = signing
+    csr, _ = make_csr("CP-1")
+    cp_context = context("CP-1")
+    answer = await central.handle("SignCertificate", cp_context, {"csr": csr})
+    assert answer == {"status": "Accepted"}
+    assert sent == []  # nothing before the answer has been sent
+    (after,) = cp_context.after_reply
+    await after()
+    ((charge_point_id, action, payload),) = sent
+    assert (charge_point_id, action) == ("CP-1", "CertificateSigned")
+    validate_request("CertificateSigned", payload)
+    ca_pem = central.signer._ca.certificate_pem()  # type: ignore[union-attr]
+    assert chain_verifies(payload["certificateChain"], ca_pem)
+
+
+async def test_sign_certificate_is_rejected_for_a_charge_point_that_does_not_authenticate(
+    signing: tuple[CentralSystem, list[Any]],
+    store: SqliteStore,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    central, sent = signing
+    csr, _ = make_csr("CP-0")
+    await store.put_registration(Registration("CP-0"))  # profile 0 (the default), no password
+    cp_context = context("CP-0")
+    assert await central.handle("SignCertificate", cp_context, {"csr": csr}) == {
         "status": "Rejected"
     }
+    assert cp_context.after_reply == [] and sent == []
+    assert _rejections(caplog) == [
+        {"cp": "CP-0", "reason": "the charge point does not authenticate (profile 0)"}
+    ]
+    await store.put_registration(Registration("CP-0", password_hash=hash_password("x" * 16)))
+    central.directory.registrations.invalidate("CP-0")
+    answer = await central.handle("SignCertificate", context("CP-0"), {"csr": csr})
+    assert answer == {"status": "Accepted"}  # a password set: profile 0 checks it
+
+
+@pytest.mark.parametrize(
+    ("csr", "reason"),
+    [
+        ("garbage", "not a PEM certificate signing request"),
+        (make_csr("CP-2")[0], "the CSR subject common name must be the charge point id"),
+    ],
+    ids=["garbage", "other-cn"],
+)
+async def test_sign_certificate_rejects_an_unfit_csr_with_a_logged_reason(
+    signing: tuple[CentralSystem, list[Any]],
+    caplog: pytest.LogCaptureFixture,
+    csr: str,
+    reason: str,
+) -> None:
+    central, sent = signing
+    cp_context = context("CP-1")
+    assert await central.handle("SignCertificate", cp_context, {"csr": csr}) == {
+        "status": "Rejected"
+    }
+    assert cp_context.after_reply == [] and sent == []
+    assert _rejections(caplog) == [{"cp": "CP-1", "reason": reason}]
 
 
 async def test_authorize_without_id_tag_raises_what_the_connection_answers_as_formation_violation(

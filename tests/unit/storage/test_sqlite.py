@@ -21,6 +21,7 @@ from chargestream.storage.base import StoreUnavailable
 from chargestream.storage.sqlite import MAX_TRANSACTION_ID, SqliteStore
 from chargestream.storage.sqlite_schema import (
     COMMANDS,
+    REGISTRATIONS,
     SCHEMA,
     SCHEMA_VERSION,
     SECURITY_EVENTS,
@@ -95,12 +96,22 @@ _COMMANDS_V1 = (
     '"requested_at" INTEGER NOT NULL, "outcome" TEXT, "response" TEXT, "error" TEXT, '
     '"completed_at" INTEGER)'
 )
+# Registrations as schema versions 1 and 2 wrote them: before Registration.security_profile.
+_REGISTRATIONS_V2 = (
+    'CREATE TABLE IF NOT EXISTS registrations ("charge_point_id" TEXT PRIMARY KEY, '
+    '"display_name" TEXT, "location" TEXT, "password_hash" TEXT, "lenient" INTEGER NOT NULL, '
+    '"created_at" INTEGER)'
+)
+_OLD_TABLES = {COMMANDS.create: _COMMANDS_V1, REGISTRATIONS.create: _REGISTRATIONS_V2}
 
 
-async def test_open_migrates_a_version_1_file_keeping_its_command_log(tmp_path: Path) -> None:
+async def test_open_migrates_a_version_1_file_keeping_its_command_log_and_registrations(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "store.db"
     for statement in SCHEMA:
-        raw(path, _COMMANDS_V1 if statement == COMMANDS.create else statement)
+        raw(path, _OLD_TABLES.get(statement, statement))
+    raw(path, "INSERT INTO registrations VALUES ('CP-1', NULL, NULL, NULL, 0, NULL)")
     raw(
         path,
         "INSERT INTO commands VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -128,6 +139,9 @@ async def test_open_migrates_a_version_1_file_keeping_its_command_log(tmp_path: 
         new = CommandRecord("C-NEW", "CP-1", "ClearCache", {}, at(3), sent_by="operator:alice")
         await store.record_command(new)
         assert await store.commands() == [new, old]
+        assert await store.get_registration("CP-1") == Registration("CP-1")
+        await store.put_registration(Registration("CP-1", security_profile=2))
+        assert (await store.get_registration("CP-1")) == Registration("CP-1", security_profile=2)
     finally:
         await store.close()
     assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(4,)]
@@ -139,13 +153,13 @@ async def test_open_migrates_a_version_1_file_keeping_its_command_log(tmp_path: 
         await reopened.close()
 
 
-async def test_open_adds_the_security_tables_to_a_version_2_file(tmp_path: Path) -> None:
+async def test_open_adds_the_security_tables_to_a_version_3_file(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
     new_tables = (SECURITY_EVENTS.create, TRANSFER_STATUSES.create)
     for statement in SCHEMA:
         if statement not in new_tables:
             raw(path, statement)
-    raw(path, "PRAGMA user_version = 2")
+    raw(path, "PRAGMA user_version = 3")  # the current tables but the two of version 4
     store = SqliteStore(path)
     await store.open()
     try:

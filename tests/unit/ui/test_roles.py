@@ -35,6 +35,7 @@ def test_each_role_allows_what_the_roles_below_it_allow() -> None:
         (Permission.CHANGE_ID_TAGS, {Role.OPERATOR, Role.ADMIN}),
         (Permission.ACKNOWLEDGE_ALERTS, {Role.OPERATOR, Role.ADMIN}),
         (Permission.CHANGE_ALERT_RULES, {Role.ADMIN}),
+        (Permission.CHANGE_SECURITY_PROFILES, {Role.ADMIN}),
     ],
 )
 def test_what_each_role_may_do(permission: Permission, roles: set[Role]) -> None:
