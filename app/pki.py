@@ -57,9 +57,11 @@ class Pki:
     created: tuple[str, ...]  # e.g. ("a CA", "a server certificate for localhost, …")
 
     @property
-    def tls(self) -> TlsFiles:
+    def tls(self) -> TlsFiles | None:
+        """The TLS listener's files; None when there are none (no CA could be kept)."""
         settings = self.settings
-        assert settings.tls_cert_file and settings.tls_key_file and settings.tls_client_ca_file
+        if not (settings.tls_cert_file and settings.tls_key_file and settings.tls_client_ca_file):
+            return None
         return TlsFiles(settings.tls_cert_file, settings.tls_key_file, settings.tls_client_ca_file)
 
     def announce(self) -> None:
@@ -92,6 +94,14 @@ def with_pki(settings: Settings, now: datetime | None = None) -> Pki:
     try:
         return _ensure(settings, directory, now)
     except OSError as error:
+        if not settings.ocpp_tls_port and settings.ca_cert_file is None:
+            # no TLS listener asks for it (e.g. a Helm gateway without gateway.tls, whose
+            # data directory is read-only): serve without a CA, SignCertificate is Rejected
+            log.warning(
+                "pki_unavailable",
+                extra={"fields": {"directory": str(directory), "error": str(error)}},
+            )
+            return Pki(settings, ())
         raise SettingsError(
             f"{directory}: cannot keep the CA or server certificate there ({error}); make it"
             " writable or set CHARGESTREAM_CA_CERT_FILE/_CA_KEY_FILE and"

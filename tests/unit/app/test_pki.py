@@ -130,3 +130,19 @@ def test_an_unusable_ca_stops_the_start_when_it_must_issue(tmp_path: Path) -> No
 )
 def test_server_names(host: str, expected: list[str]) -> None:
     assert server_names(host) == expected
+
+
+def test_a_data_directory_that_cannot_keep_the_ca_stops_a_tls_listener(tmp_path: Path) -> None:
+    occupied = tmp_path / "data"
+    occupied.write_text("a file where the data directory should be")
+    with pytest.raises(SettingsError, match="cannot keep the CA"):
+        with_pki(Settings(data_dir=occupied), NOW)
+
+
+def test_without_a_tls_listener_an_unwritable_data_directory_means_no_ca(tmp_path: Path) -> None:
+    """A gateway with CHARGESTREAM_OCPP_TLS_PORT=0 (Helm without gateway.tls) still starts."""
+    occupied = tmp_path / "data"
+    occupied.write_text("a file where the data directory should be")
+    pki = with_pki(Settings(data_dir=occupied, ocpp_tls_port=0), NOW)
+    assert pki.tls is None and pki.created == ()
+    assert pki.settings.ca_cert_file is None
