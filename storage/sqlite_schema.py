@@ -220,11 +220,7 @@ ALERTS = Table.of("alerts", Alert, exclude=("acknowledged_at", "acknowledged_by"
 SECURITY_EVENTS = Table.of("security_events", SecurityEvent)
 TRANSFER_STATUSES = Table.of("transfer_statuses", TransferStatus)
 
-TABLES = (
-    REGISTRATIONS,
-    ID_TAGS,
-    ALERT_RULES,
-    COMMANDS,
+_DERIVED_TABLES = (
     STATES,
     INTERVALS,
     SESSIONS,
@@ -233,18 +229,8 @@ TABLES = (
     SECURITY_EVENTS,
     TRANSFER_STATUSES,
 )
-DERIVED: dict[type, Table] = {
-    t.record: t
-    for t in (
-        STATES,
-        INTERVALS,
-        SESSIONS,
-        METER_VALUES,
-        ALERTS,
-        SECURITY_EVENTS,
-        TRANSFER_STATUSES,
-    )
-}
+TABLES = (REGISTRATIONS, ID_TAGS, ALERT_RULES, COMMANDS, *_DERIVED_TABLES)
+DERIVED: dict[type, Table] = {t.record: t for t in _DERIVED_TABLES}
 
 SCHEMA = (
     *(table.create for table in TABLES),
