@@ -72,6 +72,9 @@ class Registration:
     password_hash: str | None = None  # see chargestream.passwords; None = no auth
     lenient: bool = False  # accept known schema deviations, recorded as such
     created_at: datetime | None = None
+    # A rotated password the charge point accepted (ChangeConfiguration AuthorizationKey):
+    # valid beside password_hash until its first successful connect makes it the password.
+    next_password_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

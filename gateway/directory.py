@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from chargestream.domain.records import IdTag, Registration
@@ -64,3 +66,19 @@ class Directory:
     async def register(self, registration: Registration) -> None:
         await self._store.put_registration(registration)
         self.registrations.invalidate(registration.charge_point_id)
+
+    async def set_next_password(self, charge_point_id: str, password_hash: str) -> None:
+        """Keep a rotated password beside the current one (a charge point not yet registered
+        is registered with it)."""
+        current = await self._store.get_registration(charge_point_id) or Registration(
+            charge_point_id, created_at=datetime.now(UTC)
+        )
+        await self.register(replace(current, next_password_hash=password_hash))
+
+    async def promote_next_password(self, charge_point_id: str, password_hash: str) -> None:
+        """The charge point connected with its next password: it becomes the password and the
+        one before stops working. Nothing changes if the next password changed meanwhile."""
+        current = await self._store.get_registration(charge_point_id)
+        if current is None or current.next_password_hash != password_hash:
+            return
+        await self.register(replace(current, password_hash=password_hash, next_password_hash=None))

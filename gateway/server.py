@@ -3,15 +3,16 @@
 Every check happens before the upgrade, cheapest first: an address that failed to
 authenticate too often (429), too many new connections from one address (429), path and
 subprotocol (404, 400), the gateway full (503), then Basic auth (401). The password hash
-(PBKDF2) is checked in a small thread pool, never on the event loop, and a verified
-password is remembered, so a reconnect storm pays it once per charge point and process.
+is checked in a small thread pool, never on the event loop, and a verified password is
+remembered, so a reconnect storm pays it once per charge point and process. A charge point
+with a rotated password (``gateway/rotation.py``) has two: the current and the next; the
+first connect with the next makes it the only one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import hashlib
 import logging
 import os
@@ -29,7 +30,12 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from chargestream.domain.frames import EventKind
-from chargestream.domain.passwords import iterations, verify_password
+from chargestream.domain.passwords import (
+    hash_charge_point_password,
+    iterations,
+    verify_basic_password,
+)
+from chargestream.domain.records import Registration
 from chargestream.domain.settings import Settings
 from chargestream.eventlog.base import EventLog, EventLogUnavailable
 from chargestream.gateway import metrics
@@ -37,6 +43,7 @@ from chargestream.gateway.connection import Connection, NotConnected, Reply
 from chargestream.gateway.directory import Directory
 from chargestream.gateway.handlers import CentralSystem
 from chargestream.gateway.limits import FailureWindow, RatePerKey, address_key, retry_after
+from chargestream.gateway.rotation import applied, new_password
 from chargestream.storage.base import ConnectionRegistry, StoreUnavailable
 
 log = logging.getLogger("chargestream.gateway")
@@ -53,6 +60,9 @@ CAPACITY_RETRY = (5, 15)  # seconds a refused charge point is told to wait when 
 # WebSocket library drops handshakes after 10 s, without an answer the client could use).
 PASSWORD_WAIT_BUDGET = 5.0
 CALIBRATION_ITERATIONS = 20_000  # measured once at start: the cost of one PBKDF2 iteration
+# Checks of less work than this do not update the measured cost per iteration: their time is
+# mostly the thread pool's hand-over (a fast charge point hash is 1 "iteration").
+MEASURED_WORK = 1_000
 
 
 class Gateway:
@@ -167,24 +177,25 @@ class Gateway:
                 source,
             )
         registration = await self._directory.registration(charge_point_id)
-        if registration is not None and registration.password_hash:
-            password = _basic_password(request.headers, charge_point_id)
-            if password is None:
-                return self._unauthorized(connection)
-            verified = await self._password_ok(
-                charge_point_id, password, registration.password_hash
+        if registration is None or not _password_hashes(registration):
+            return None
+        password = _basic_password(request.headers, charge_point_id)
+        if password is None and registration.password_hash:
+            return self._unauthorized(connection)
+        if password is None:  # no password yet, one is on its way: no password still works
+            return None
+        verified = await self._authenticate(charge_point_id, password, registration)
+        if verified is None:
+            return self._refuse_for(
+                connection,
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                "password_queue",
+                self._password_retry(),
+                source,
             )
-            if verified is None:
-                return self._refuse_for(
-                    connection,
-                    HTTPStatus.SERVICE_UNAVAILABLE,
-                    "password_queue",
-                    self._password_retry(),
-                    source,
-                )
-            if not verified:
-                self._auth_failures.failed(source, self._clock())
-                return self._unauthorized(connection)
+        if not verified:
+            self._auth_failures.failed(source, self._clock())
+            return self._unauthorized(connection)
         return None
 
     @property
@@ -200,20 +211,59 @@ class Gateway:
         # handshakes in progress count too, this one included
         return len(self.connections) + self._handshakes > limit
 
-    async def _password_ok(self, charge_point_id: str, password: str, stored: str) -> bool | None:
-        """Verify off the event loop, remembering success so reconnects skip the slow hash.
+    async def _authenticate(
+        self, charge_point_id: str, password: bytes, registration: Registration
+    ) -> bool | None:
+        """The password is the charge point's current or next one (None: no room to check).
+
+        A password that matches neither is checked again against the stored registration
+        when it differs from the cached one (a rotation stored by another process). The
+        first match of the next password makes it the only one, in the store and the caches.
+        """
+        hashes = _password_hashes(registration)
+        matched = await self._password_ok(charge_point_id, password, hashes)
+        if matched is False:
+            self._directory.registrations.invalidate(charge_point_id)
+            fresh = await self._directory.registration(charge_point_id)
+            if fresh is None or not _password_hashes(fresh):
+                return True  # no password any more
+            if _password_hashes(fresh) != hashes:
+                registration = fresh
+                matched = await self._password_ok(
+                    charge_point_id, password, _password_hashes(fresh)
+                )
+        if not isinstance(matched, str):
+            return matched
+        if matched == registration.next_password_hash:
+            try:
+                await self._directory.promote_next_password(charge_point_id, matched)
+            except StoreUnavailable as error:  # it works as the next; promoted at a later connect
+                log.error(
+                    "password_promotion_failed",
+                    extra={"fields": {"cp": charge_point_id, "error": str(error)}},
+                )
+            else:
+                log.info("password_rotated", extra={"fields": {"cp": charge_point_id}})
+        return True
+
+    async def _password_ok(
+        self, charge_point_id: str, password: bytes, hashes: tuple[str, ...]
+    ) -> str | bool | None:
+        """The hash ``password`` matches (False: none), verified off the event loop;
+        success is remembered so reconnects skip the hash.
 
         None when too many checks are already waiting, or the ones waiting would keep this
         one longer than ``PASSWORD_WAIT_BUDGET`` (the handshake is refused with 503).
         """
-        fingerprint = hashlib.sha256(f"{password}\0{stored}".encode()).hexdigest()
-        if self._verified.get(charge_point_id) == fingerprint:
-            metrics.PASSWORD_CHECKS.labels("remembered").inc()
-            return True
+        for stored in hashes:
+            fingerprint = _fingerprint(password, stored)
+            if self._verified.get(charge_point_id) == fingerprint:
+                metrics.PASSWORD_CHECKS.labels("remembered").inc()
+                return stored
         waiting = self.settings.password_checks_waiting
         if waiting and self._password_checks >= waiting:
             return None
-        work = iterations(stored)
+        work = sum(iterations(stored) for stored in hashes)
         cost = work * self._per_iteration
         wait = (self._queued_seconds + cost) / self._password_threads
         if self._password_checks and wait > PASSWORD_WAIT_BUDGET:
@@ -222,19 +272,20 @@ class Gateway:
         self._queued_seconds += cost
         try:
             loop = asyncio.get_running_loop()
-            ok, seconds = await loop.run_in_executor(
-                self._password_pool, _timed_check, password, stored
+            matched, seconds = await loop.run_in_executor(
+                self._password_pool, _timed_check, password, hashes
             )
         finally:
             self._password_checks -= 1
             self._queued_seconds -= cost
-        if work:
+        if work >= MEASURED_WORK:
             measured = seconds / work
             self._per_iteration = 0.8 * self._per_iteration + 0.2 * measured
-        metrics.PASSWORD_CHECKS.labels("verified" if ok else "failed").inc()
-        if ok:
-            self._verified[charge_point_id] = fingerprint
-        return ok
+        metrics.PASSWORD_CHECKS.labels("verified" if matched else "failed").inc()
+        if matched is None:
+            return False
+        self._verified[charge_point_id] = _fingerprint(password, matched)
+        return matched
 
     def _password_retry(self) -> float:
         """When to come back: once the checks queued now are done, spread over as long
@@ -360,10 +411,19 @@ class Gateway:
     async def call(
         self, charge_point_id: str, action: str, payload: dict[str, Any], timeout: float
     ) -> Reply:
+        """Send a CALL; an accepted password rotation is stored here, where the answer
+        arrives (``gateway/rotation.py``)."""
         connection = self.connections.get(charge_point_id)
         if connection is None:
             raise NotConnected(charge_point_id)
-        return await connection.call(action, payload, timeout)
+        reply = await connection.call(action, payload, timeout)
+        password = new_password(action, payload)
+        if password is not None and applied(reply):
+            await self._directory.set_next_password(
+                charge_point_id, hash_charge_point_password(password)
+            )
+            log.info("password_rotation_stored", extra={"fields": {"cp": charge_point_id}})
+        return reply
 
 
 def _calibrate() -> float:
@@ -373,11 +433,22 @@ def _calibrate() -> float:
     return (time.perf_counter() - began) / CALIBRATION_ITERATIONS
 
 
-def _timed_check(password: str, stored: str) -> tuple[bool, float]:
-    """``verify_password`` and how long it took (run in the pool's thread)."""
+def _timed_check(password: bytes, hashes: tuple[str, ...]) -> tuple[str | None, float]:
+    """The first of ``hashes`` the password matches, and how long the checks took (run in
+    the pool's thread)."""
     began = time.perf_counter()
-    ok = verify_password(password, stored)
-    return ok, time.perf_counter() - began
+    matched = next((h for h in hashes if verify_basic_password(password, h)), None)
+    return matched, time.perf_counter() - began
+
+
+def _password_hashes(registration: Registration) -> tuple[str, ...]:
+    """The hashes a charge point may authenticate with: its current and next password."""
+    return tuple(h for h in (registration.password_hash, registration.next_password_hash) if h)
+
+
+def _fingerprint(password: bytes, stored: str) -> str:
+    """What the verified-password cache keeps of a password checked against ``stored``."""
+    return hashlib.sha256(password + b"\0" + stored.encode()).hexdigest()
 
 
 def _charge_point_id(path: str) -> str | None:
@@ -389,13 +460,15 @@ def _charge_point_id(path: str) -> str | None:
     return identity
 
 
-def _basic_password(headers: Headers, charge_point_id: str) -> str | None:
+def _basic_password(headers: Headers, charge_point_id: str) -> bytes | None:
+    """The Basic-auth password as bytes: a charger using a hex key's bytes sends what is not
+    UTF-8 (the user id must be the charge point's)."""
     value = headers.get("Authorization", "")
     scheme, _, encoded = value.partition(" ")
     if scheme.lower() != "basic":
         return None
     try:
-        username, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
+        username, _, password = base64.b64decode(encoded, validate=True).partition(b":")
+    except ValueError:  # binascii.Error, or not ASCII
         return None
-    return password if username == charge_point_id else None
+    return password if username == charge_point_id.encode() else None

@@ -164,7 +164,7 @@ class SqliteStore:
                     )
                 if version > 0:  # an existing file: bring it to this version first
                     for step in range(version + 1, SCHEMA_VERSION + 1):
-                        for statement in MIGRATIONS[step]:
+                        for statement in MIGRATIONS.get(step, ()):
                             conn.execute(statement)
                 for statement in SCHEMA:
                     conn.execute(statement)

@@ -36,7 +36,7 @@ from chargestream.domain.records import (
     StatusInterval,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 5
 
 # A meter value without a transaction is stored with this id, which no OCPP
 # transactionId (an int32) can take; a missing phase, location or context as "".
@@ -252,8 +252,10 @@ SCHEMA = (
 
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: ('ALTER TABLE commands ADD COLUMN "sent_by" TEXT',),  # CommandRecord.sent_by
+    5: ('ALTER TABLE registrations ADD COLUMN "next_password_hash" TEXT',),
 }
-"""What brings a file of the version before each key to that version (SCHEMA makes new files)."""
+"""What brings a file of the version before each key to that version (SCHEMA makes new files);
+a version without a key changed nothing here."""
 
 DERIVED_TABLES = tuple(table.name for table in DERIVED.values())
 """Emptied by clear_derived; the rest is operator data (incl. acks, ids, command log)."""

@@ -6,8 +6,9 @@ ordered, each allowing what the one below it allows:
 - ``viewer``: reads every page, changes nothing;
 - ``operator``: also sends commands to charge points (remote control, reading a charge
   point's configuration), changes id tags and acknowledges alerts;
-- ``admin``: also changes alert rules and anything security related (operators and
-  passwords are managed with ``chargestream operators`` on the CSMS host).
+- ``admin``: also changes alert rules and anything security related: charge point
+  passwords (rotation, ChangeConfiguration of ``AuthorizationKey``); operators and their
+  passwords are managed with ``chargestream operators`` on the CSMS host.
 
 Pages show a control only enabled for a role it allows, and the action itself checks the
 role again when it runs (``ui.auth.permitted``). No Streamlit import here.
@@ -36,6 +37,7 @@ class Permission(Enum):
     CHANGE_ID_TAGS = (Role.OPERATOR, "change id tags")
     ACKNOWLEDGE_ALERTS = (Role.OPERATOR, "acknowledge alerts")
     CHANGE_ALERT_RULES = (Role.ADMIN, "change alert rules")
+    CHANGE_PASSWORDS = (Role.ADMIN, "change charge point passwords")
 
     def __init__(self, role: Role, description: str) -> None:
         self.role = role

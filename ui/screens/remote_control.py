@@ -10,6 +10,8 @@ from typing import Any
 
 import streamlit as st
 
+from chargestream.domain.passwords import MAX_CHARGE_POINT_PASSWORD, MIN_CHARGE_POINT_PASSWORD
+from chargestream.domain.redaction import is_secret_key
 from chargestream.domain.settings import Settings
 from chargestream.ui import auth, dataframes, queries, widgets
 from chargestream.ui.api_client import ApiError, api
@@ -74,10 +76,10 @@ def render() -> None:
             f"Send {action}",
             type="primary",
             icon=":material/send:",
-            **auth.control(operator, Permission.SEND_COMMANDS),
+            **auth.control(operator, _permission(action, payload)),
         ):
             send(config, charge_point_id, action, payload)
-        auth.explain(operator, Permission.SEND_COMMANDS)
+        auth.explain(operator, _permission(action, payload))
         last_result(charge_point_id)
     with log:
         st.fragment(run_every=widgets.refresh_interval())(command_log)(config, charge_point_id)
@@ -85,7 +87,7 @@ def render() -> None:
 
 def send(config: Settings, charge_point_id: str, action: str, payload: dict[str, Any]) -> None:
     try:
-        operator = auth.authorize(Permission.SEND_COMMANDS)
+        operator = auth.authorize(_permission(action, payload))
     except auth.Refused as refusal:
         st.session_state[RESULT_KEY] = (charge_point_id, action, refusal)
         return
@@ -181,9 +183,27 @@ def change_configuration(config: Settings, charge_point_id: str) -> dict[str, An
         )
     elif key in BOOLEAN_KEYS:
         value = st.radio("Value", ["true", "false"], horizontal=True, key="config_bool")
+    elif is_secret_key(key):  # a charge point password: admins only, never shown
+        value = st.text_input(
+            "Password",
+            type="password",
+            max_chars=MAX_CHARGE_POINT_PASSWORD,
+            key="config_password",
+            help=f"{MIN_CHARGE_POINT_PASSWORD} to {MAX_CHARGE_POINT_PASSWORD} characters; the"
+            " charge point page's Rotate password generates one.",
+        )
+        if value and len(value) < MIN_CHARGE_POINT_PASSWORD:
+            st.warning(f"Passwords need at least {MIN_CHARGE_POINT_PASSWORD} characters.")
     else:
         value = st.text_input("Value", max_chars=500, key="config_value")
     return {"key": key, "value": value}
+
+
+def _permission(action: str, payload: dict[str, Any]) -> Permission:
+    """Setting a charge point password is for admins; other commands for operators."""
+    if action == "ChangeConfiguration" and is_secret_key(payload.get("key")):
+        return Permission.CHANGE_PASSWORDS
+    return Permission.SEND_COMMANDS
 
 
 def get_configuration(config: Settings, charge_point_id: str) -> dict[str, Any]:

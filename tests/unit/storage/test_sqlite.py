@@ -18,7 +18,13 @@ from chargestream.domain.records import (
 )
 from chargestream.storage.base import StoreUnavailable
 from chargestream.storage.sqlite import MAX_TRANSACTION_ID, SqliteStore
-from chargestream.storage.sqlite_schema import COMMANDS, SCHEMA, SCHEMA_VERSION, to_us
+from chargestream.storage.sqlite_schema import (
+    COMMANDS,
+    REGISTRATIONS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    to_us,
+)
 from tests.storage_contract import StoreContract, at, full_session
 
 
@@ -89,10 +95,14 @@ _COMMANDS_V1 = (
 )
 
 
+_REGISTRATIONS_V4 = REGISTRATIONS.create.replace(', "next_password_hash" TEXT', "")
+
+
 async def test_open_migrates_a_version_1_file_keeping_its_command_log(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
+    older = {COMMANDS.create: _COMMANDS_V1, REGISTRATIONS.create: _REGISTRATIONS_V4}
     for statement in SCHEMA:
-        raw(path, _COMMANDS_V1 if statement == COMMANDS.create else statement)
+        raw(path, older.get(statement, statement))
     raw(
         path,
         "INSERT INTO commands VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -122,13 +132,38 @@ async def test_open_migrates_a_version_1_file_keeping_its_command_log(tmp_path: 
         assert await store.commands() == [new, old]
     finally:
         await store.close()
-    assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(2,)]
+    assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(5,)]
     reopened = SqliteStore(path)  # a migrated file opens as it is
     await reopened.open()
     try:
         assert [c.command_id for c in await reopened.commands()] == ["C-NEW", "C-OLD"]
     finally:
         await reopened.close()
+
+
+async def test_open_migrates_a_version_4_file_keeping_its_registrations(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    for statement in SCHEMA:
+        raw(path, _REGISTRATIONS_V4 if statement == REGISTRATIONS.create else statement)
+    raw(
+        path,
+        "INSERT INTO registrations VALUES (?, ?, ?, ?, ?, ?)",
+        "CP-1",
+        *(None,) * 2,
+        "h",
+        0,
+        None,
+    )
+    raw(path, "PRAGMA user_version = 4")
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        assert await store.get_registration("CP-1") == Registration("CP-1", password_hash="h")
+        rotated = Registration("CP-1", password_hash="h", next_password_hash="n")
+        await store.put_registration(rotated)
+        assert await store.get_registration("CP-1") == rotated
+    finally:
+        await store.close()
 
 
 async def test_open_refuses_a_newer_schema(tmp_path: Path) -> None:
