@@ -81,6 +81,7 @@ def full_registration(charge_point_id: str = "CP-1") -> Registration:
         password_hash="pbkdf2_sha256$1000$c2FsdA$aGFzaA",
         lenient=True,
         created_at=at(ms=123),
+        next_password_hash="hmac_sha256$73616c74$6e657874",
     )
 
 

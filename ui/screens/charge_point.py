@@ -169,11 +169,14 @@ def boot_and_configuration(config: Settings, charge_point_id: str) -> None:
 def password_rotation(config: Settings, charge_point_id: str) -> None:
     """The admin's button that sends the charge point a new random Basic-auth password."""
     operator = auth.signed_in(config)
+    st.caption(
+        "Rotate password sends a new random Basic-auth password (ChangeConfiguration"
+        " AuthorizationKey). The current one works until the charge point connects with the"
+        " new one; nobody sees the new one."
+    )
     if st.button(
         "Rotate password",
         icon=":material/key:",
-        help="Send a new random password (ChangeConfiguration AuthorizationKey). The current"
-        " one works until the charge point connects with the new one; nobody sees the new one.",
         **auth.control(operator, Permission.CHANGE_PASSWORDS),
     ):
         rotate_password(config, charge_point_id)

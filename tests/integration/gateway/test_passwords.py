@@ -11,6 +11,7 @@ import base64
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -19,7 +20,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
-from chargestream.domain.passwords import hash_password
+from chargestream.domain.passwords import hash_charge_point_password, hash_password
 from tests.conftest import RunningCsms, eventually
 
 PASSWORD = "old-password-0123456789"
@@ -226,3 +227,20 @@ async def test_no_key_in_clear_in_the_log_the_store_frames_commands_or_logs(
     for path in csms.app.settings.data_dir.rglob("*"):  # the log and store, WAL files too
         if path.is_file():
             assert key.encode() not in path.read_bytes(), path
+
+
+async def test_a_rotation_stored_by_another_process_works_at_the_first_connect(
+    csms: RunningCsms,
+) -> None:
+    await register(csms, "CP-O")
+    async with connected(csms, "CP-O", PASSWORD):  # its registration is cached now
+        pass
+    current = await csms.app.store.get_registration("CP-O")
+    assert current is not None
+    key = "rotated-on-another-node-0123"
+    await csms.app.store.put_registration(  # as another gateway node does: no cache told
+        replace(current, next_password_hash=hash_charge_point_password(key))
+    )
+    async with connected(csms, "CP-O", key):
+        pass
+    assert await refused(csms, "CP-O", PASSWORD) == 401
