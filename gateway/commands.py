@@ -76,9 +76,12 @@ class CommandService:
                 record, CommandOutcome.REJECTED, error=f"{violation.error_code}: {violation}"
             )
         password = new_password(action, payload)
-        problem = None if password is None else password_problem(password)
-        if problem is not None:
-            return await self._finish(record, CommandOutcome.REJECTED, error=problem)
+        if password is not None:
+            problem = password_problem(password)
+            if problem is None and await self._store.get_registration(charge_point_id) is None:
+                problem = "register the charge point before setting its password"
+            if problem is not None:
+                return await self._finish(record, CommandOutcome.REJECTED, error=problem)
         await self._store.record_command(record)
         try:
             reply = await self._dispatch(charge_point_id, action, payload, timeout or self._timeout)

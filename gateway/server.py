@@ -30,20 +30,15 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from chargestream.domain.frames import EventKind
-from chargestream.domain.passwords import (
-    hash_charge_point_password,
-    iterations,
-    verify_basic_password,
-)
+from chargestream.domain.passwords import iterations, verify_basic_password
 from chargestream.domain.records import Registration
 from chargestream.domain.settings import Settings
 from chargestream.eventlog.base import EventLog, EventLogUnavailable
-from chargestream.gateway import metrics
+from chargestream.gateway import metrics, rotation
 from chargestream.gateway.connection import Connection, NotConnected, Reply
 from chargestream.gateway.directory import Directory
 from chargestream.gateway.handlers import CentralSystem
 from chargestream.gateway.limits import FailureWindow, RatePerKey, address_key, retry_after
-from chargestream.gateway.rotation import applied, new_password
 from chargestream.storage.base import ConnectionRegistry, StoreUnavailable
 
 log = logging.getLogger("chargestream.gateway")
@@ -411,19 +406,14 @@ class Gateway:
     async def call(
         self, charge_point_id: str, action: str, payload: dict[str, Any], timeout: float
     ) -> Reply:
-        """Send a CALL; an accepted password rotation is stored here, where the answer
-        arrives (``gateway/rotation.py``)."""
+        """Send a CALL; a password rotation is kept here, where the answer arrives
+        (``gateway/rotation.py``)."""
         connection = self.connections.get(charge_point_id)
         if connection is None:
             raise NotConnected(charge_point_id)
-        reply = await connection.call(action, payload, timeout)
-        password = new_password(action, payload)
-        if password is not None and applied(reply):
-            await self._directory.set_next_password(
-                charge_point_id, hash_charge_point_password(password)
-            )
-            log.info("password_rotation_stored", extra={"fields": {"cp": charge_point_id}})
-        return reply
+        return await rotation.call(
+            self._directory, connection.call, charge_point_id, action, payload, timeout
+        )
 
 
 def _calibrate() -> float:

@@ -337,7 +337,7 @@ class CassandraStore:
                 f"code's ({schema.SCHEMA_VERSION})"
             )
         if version != schema.SCHEMA_VERSION:
-            self._create_schema(session, version)
+            self._create_schema(session)
         return session, {cql: session.prepare(self._qualified(cql)) for cql in schema.STATEMENTS}
 
     def _schema_version(self, cluster: Cluster, session: DriverSession) -> int | None:
@@ -347,18 +347,12 @@ class CassandraStore:
         row = session.execute(self._qualified(schema.SCHEMA_VERSION_OF)).one()
         return None if row is None else row[0]
 
-    def _create_schema(self, session: DriverSession, version: int | None) -> None:
-        """Create what is missing; a keyspace of an older version is migrated first."""
+    def _create_schema(self, session: DriverSession) -> None:
         session.execute(
             f"CREATE KEYSPACE IF NOT EXISTS {self.keyspace} WITH replication = {self.replication}",
             timeout=SCHEMA_TIMEOUT,
         )
-        migrations = (
-            statement
-            for step in range((version or schema.SCHEMA_VERSION) + 1, schema.SCHEMA_VERSION + 1)
-            for statement in schema.MIGRATIONS.get(step, ())
-        )
-        for statement in (*migrations, *schema.DDL, schema.SCHEMA_VERSION_SET):
+        for statement in (*schema.DDL, schema.SCHEMA_VERSION_SET):
             session.execute(self._qualified(statement), timeout=SCHEMA_TIMEOUT)
 
     def _qualified(self, cql: str) -> str:

@@ -45,7 +45,7 @@ from chargestream.domain.records import (
     StatusInterval,
 )
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 3
 SCHEMA_NAME = "chargestream"  # the key of the schema_version row
 MAX_TRANSACTION_ID = 2**31 - 1
 ALLOCATOR = "transaction_id"  # the key of the id allocator row
@@ -532,12 +532,6 @@ DDL = (
     "action text, node text, connection_id text, sequence bigint, frame text, "
     "PRIMARY KEY ((charge_point_id), position)) WITH CLUSTERING ORDER BY (position DESC)",
 )
-
-MIGRATIONS: dict[int, tuple[str, ...]] = {
-    5: ("ALTER TABLE {ks}.registrations ADD next_password_hash text",),
-}
-"""What brings a keyspace of the version before each key to that version, before DDL runs
-(DDL creates missing tables only); a version without a key changed no table."""
 
 # Emptied by clear_derived; the rest is operator data (incl. acks, ids, command log).
 DERIVED_TABLES = (

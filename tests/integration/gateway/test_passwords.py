@@ -244,3 +244,48 @@ async def test_a_rotation_stored_by_another_process_works_at_the_first_connect(
     async with connected(csms, "CP-O", key):
         pass
     assert await refused(csms, "CP-O", PASSWORD) == 401
+
+
+async def test_an_unanswered_change_keeps_the_old_key_and_forgets_the_new(
+    csms: RunningCsms,
+) -> None:
+    await register(csms, "CP-T")
+    async with connected(csms, "CP-T", PASSWORD) as websocket:
+        rotating = asyncio.ensure_future(
+            csms.api.post("/api/v1/charge-points/CP-T/rotate-password", params={"timeout": 1})
+        )
+        call = orjson.loads(await asyncio.wait_for(websocket.recv(), 10))
+        response = await asyncio.wait_for(rotating, 10)  # the charge point never answers
+    assert response.status_code == 504 and response.json()["outcome"] == "timed_out"
+    assert await refused(csms, "CP-T", call[3]["value"]) == 401
+    async with connected(csms, "CP-T", PASSWORD):
+        pass
+
+
+async def test_a_charge_point_that_reconnects_with_the_new_key_before_answering_keeps_it(
+    csms: RunningCsms,
+) -> None:
+    await register(csms, "CP-K")
+    async with connected(csms, "CP-K", PASSWORD) as websocket:
+        rotating = asyncio.ensure_future(
+            csms.api.post("/api/v1/charge-points/CP-K/rotate-password")
+        )
+        call = orjson.loads(await asyncio.wait_for(websocket.recv(), 10))
+        key = call[3]["value"]
+        async with connected(csms, "CP-K", key):  # it applied the key and reconnected at once
+            response = await asyncio.wait_for(rotating, 10)
+            assert response.json()["outcome"] == "connection_lost"
+    async with connected(csms, "CP-K", key):
+        pass
+    assert await refused(csms, "CP-K", PASSWORD) == 401
+
+
+async def test_a_charge_point_not_registered_gets_no_password(csms: RunningCsms) -> None:
+    async with connect(csms.url("CP-FREE"), subprotocols=["ocpp1.6"]):  # type: ignore[list-item]
+        response = await csms.api.post(  # no BootNotification: it stays unregistered
+            "/api/v1/charge-points/CP-FREE/commands/ChangeConfiguration",
+            json={"key": "AuthorizationKey", "value": "free-charger-key-0123"},
+        )
+    assert response.status_code == 422
+    assert response.json()["error"] == "register the charge point before setting its password"
+    assert await csms.app.store.get_registration("CP-FREE") is None
