@@ -159,6 +159,7 @@ async def test_rotate_password_is_404_for_an_unknown_and_409_for_an_absent_charg
 async def test_a_password_shorter_than_16_characters_is_refused(csms: RunningCsms) -> None:
     short = await csms.api.put("/api/v1/charge-points/CP-S", json={"password": "fifteen-chars!!"})
     assert short.status_code == 422 and "at least 16 characters" in short.text
+    assert "fifteen-chars!!" not in short.text  # the value is not sent back
     await register(csms, "CP-S")
     async with connected(csms, "CP-S", PASSWORD) as websocket:
         response = await csms.api.post(

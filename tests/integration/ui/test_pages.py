@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import streamlit as st
 from ocpp.v16 import call
+from streamlit.proto.TextInput_pb2 import TextInput as TextInputProto
 from streamlit.testing.v1 import AppTest
 
 from chargestream.domain.passwords import hash_password
@@ -815,6 +816,22 @@ async def test_an_admin_rotates_a_password_an_operator_may_not(ui: RunningCsms) 
     assert registration is not None and registration.next_password_hash is not None
     logged = (await ui.app.store.commands("CP-LIVE"))[0]
     assert logged.sent_by == "operator:alice" and logged.payload["value"] == "[redacted]"
+
+
+async def test_setting_an_authorization_key_on_remote_control_is_for_admins(
+    fleet: RunningCsms,
+) -> None:
+    for operator, allowed in (("olga", False), (OPERATOR, True)):
+        at = await open_page(page("remote_control"), operator=operator, cp="CP-1")
+        at.selectbox(key="config_key").set_value("Other key…")
+        await run(at)
+        at.text_input(key="config_other").input("AuthorizationKey")
+        await run(at)
+        assert at.text_input(key="config_password").proto.type == TextInputProto.PASSWORD
+        assert button(at, "Send ChangeConfiguration").disabled is not allowed
+        at.text_input(key="config_password").input("too-short")
+        await run(at)
+        assert "at least 16 characters" in at.warning[0].value
 
 
 async def test_every_action_checks_the_role_again_when_it_runs(
