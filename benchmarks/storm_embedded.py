@@ -162,7 +162,15 @@ def _gateway_counts(body: bytes | None) -> dict[str, Any]:
     }
 
 
-def run(stations: int, cold: bool, workdir: Path) -> dict[str, Any]:
+def _profiler(pid: int, output: Path | None) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling the CSMS from now on (collapsed stacks, for a flame graph)."""
+    if output is None:
+        return None
+    command = ["py-spy", "record", "--nonblocking", "--format", "raw", "-r", "50"]
+    return subprocess.Popen([*command, "-o", str(output), "--pid", str(pid)])
+
+
+def run(stations: int, cold: bool, workdir: Path, profile: Path | None = None) -> dict[str, Any]:
     data_dir = Path(tempfile.mkdtemp(prefix="storm-", dir=workdir))
     ids = [f"STORM-{n:05d}" for n in range(1, stations + 1)]
     asyncio.run(_register(Settings(data_dir=data_dir), ids))
@@ -195,8 +203,12 @@ def run(stations: int, cold: bool, workdir: Path) -> dict[str, Any]:
         if cold:
             csms.restart()
         cpu_before = csms.cpu()
+        profiler = _profiler(csms.process.pid, profile)
         results: list[StormResult] = [_receive(p, StormResult, DEADLINE + 120) for p in pipes]
         storm_cpu = csms.cpu() - cpu_before
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(60)
         storm = _merge(results)
         summary = storm_summary(storm, registered)
         counts = _gateway_counts(csms.metrics())
@@ -237,9 +249,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold", action="store_true", help="restart the CSMS at the drop")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()))
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--profile", type=Path, help="py-spy's collapsed stacks of the storm")
     args = parser.parse_args(argv)
     raise_file_limit()
-    result = run(args.stations, args.cold, args.workdir)
+    result = run(args.stations, args.cold, args.workdir, args.profile)
     runs = orjson.loads(args.output.read_bytes())["runs"] if args.output.exists() else []
     runs = [r for r in runs if (r["stations"], r["cold"]) != (args.stations, args.cold)]
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -77,6 +77,7 @@ class Gateway:
         self._connects = RatePerKey(settings.connections_per_address)
         self._handshakes = 0  # inside _check_handshake now
         self._password_checks = 0  # waiting for or inside the pool
+        self._slow_checks = 0  # of them, PBKDF2 checks (password_checks_waiting counts these)
         self._password_threads = settings.password_check_threads or max(
             1, (os.cpu_count() or 2) // 2
         )
@@ -247,23 +248,27 @@ class Gateway:
         """The hash ``password`` matches (False: none), verified off the event loop;
         success is remembered so reconnects skip the hash.
 
-        None when too many checks are already waiting, or the ones waiting would keep this
-        one longer than ``PASSWORD_WAIT_BUDGET`` (the handshake is refused with 503).
+        None when too many slow (PBKDF2) checks are already waiting, or the ones waiting would
+        keep this one longer than ``PASSWORD_WAIT_BUDGET`` (the handshake is refused with
+        503). Fast checks are not counted: a storm of them is over in moments, and refusing
+        them only brings the handshakes back.
         """
         for stored in hashes:
             fingerprint = _fingerprint(password, stored)
             if self._verified.get(charge_point_id) == fingerprint:
                 metrics.PASSWORD_CHECKS.labels("remembered").inc()
                 return stored
-        waiting = self.settings.password_checks_waiting
-        if waiting and self._password_checks >= waiting:
-            return None
         work = sum(iterations(stored) for stored in hashes)
+        slow = work >= MEASURED_WORK
+        waiting = self.settings.password_checks_waiting
+        if slow and waiting and self._slow_checks >= waiting:
+            return None
         cost = work * self._per_iteration
         wait = (self._queued_seconds + cost) / self._password_threads
         if self._password_checks and wait > PASSWORD_WAIT_BUDGET:
             return None
         self._password_checks += 1
+        self._slow_checks += slow
         self._queued_seconds += cost
         try:
             loop = asyncio.get_running_loop()
@@ -272,8 +277,9 @@ class Gateway:
             )
         finally:
             self._password_checks -= 1
+            self._slow_checks -= slow
             self._queued_seconds -= cost
-        if work >= MEASURED_WORK:
+        if slow:
             measured = seconds / work
             self._per_iteration = 0.8 * self._per_iteration + 0.2 * measured
         metrics.PASSWORD_CHECKS.labels("verified" if matched else "failed").inc()
