@@ -166,7 +166,9 @@ def _profiler(pid: int, output: Path | None) -> subprocess.Popen[bytes] | None:
     """py-spy sampling the CSMS from now on (collapsed stacks, for a flame graph)."""
     if output is None:
         return None
-    command = ["py-spy", "record", "--nonblocking", "--format", "raw", "-r", "50"]
+    installed = Path(sys.executable).parent / "py-spy"
+    spy = str(installed) if installed.exists() else "py-spy"
+    command = [spy, "record", "--nonblocking", "--format", "raw", "-r", "50"]
     return subprocess.Popen([*command, "-o", str(output), "--pid", str(pid)])
 
 
