@@ -162,6 +162,16 @@ def _gateway_counts(body: bytes | None) -> dict[str, Any]:
     }
 
 
+def listen_overflows() -> int:
+    """The machine's count of connections dropped because an accept queue was full."""
+    lines = Path("/proc/net/netstat").read_text().splitlines()
+    for names, values in zip(lines[::2], lines[1::2], strict=False):
+        if names.startswith("TcpExt:"):
+            table = dict(zip(names.split()[1:], values.split()[1:], strict=True))
+            return int(table.get("ListenOverflows", 0))
+    return 0
+
+
 def _profiler(pid: int, output: Path | None) -> subprocess.Popen[bytes] | None:
     """py-spy sampling the CSMS from now on (collapsed stacks, for a flame graph)."""
     if output is None:
@@ -204,10 +214,11 @@ def run(stations: int, cold: bool, workdir: Path, profile: Path | None = None) -
         time.sleep(max(0.0, at - time.time()))
         if cold:
             csms.restart()
-        cpu_before = csms.cpu()
+        cpu_before, overflows = csms.cpu(), listen_overflows()
         profiler = _profiler(csms.process.pid, profile)
         results: list[StormResult] = [_receive(p, StormResult, DEADLINE + 120) for p in pipes]
         storm_cpu = csms.cpu() - cpu_before
+        overflows = listen_overflows() - overflows
         if profiler is not None:
             profiler.send_signal(signal.SIGINT)
             profiler.wait(60)
@@ -224,6 +235,7 @@ def run(stations: int, cold: bool, workdir: Path, profile: Path | None = None) -
             "first_registration_s": round(max(r.seconds for r in readies), 1),
             "storm": summary,
             "csms_cpu_s": round(storm_cpu, 1),
+            "listen_overflows": overflows,  # machine-wide: other processes' too
             "gateway_after": counts,
             "check_cost": check_costs(),
             "cpus": os.cpu_count(),
