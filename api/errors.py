@@ -1,6 +1,10 @@
 """Service errors as HTTP responses, in the shape of FastAPI's own: ``{"detail": …}``."""
 
+from typing import Any
+
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from chargestream.api.services.errors import (
@@ -23,6 +27,21 @@ async def store_unavailable_response(_: Request, error: Exception) -> JSONRespon
     return JSONResponse({"detail": "the store is unavailable, try again"}, status_code=503)
 
 
+async def validation_error_response(_: Request, error: Exception) -> JSONResponse:
+    """FastAPI's own 422, except that a password's value is not sent back."""
+    assert isinstance(error, RequestValidationError)
+    details = [_without_secret_input(e) for e in error.errors()]
+    return JSONResponse({"detail": jsonable_encoder(details)}, status_code=422)
+
+
+def _without_secret_input(detail: Any) -> Any:
+    location = detail.get("loc", ()) if isinstance(detail, dict) else ()
+    if any("password" in str(part).lower() for part in location):
+        return {k: v for k, v in detail.items() if k != "input"}
+    return detail
+
+
 def answer_service_errors(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, service_error_response)
     app.add_exception_handler(StoreUnavailable, store_unavailable_response)
+    app.add_exception_handler(RequestValidationError, validation_error_response)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, Field
 
 from chargestream.domain.frames import LoggedEvent
+from chargestream.domain.passwords import MAX_CHARGE_POINT_PASSWORD, MIN_CHARGE_POINT_PASSWORD
 from chargestream.domain.records import (
     ChargePointState,
     CommandOutcome,
@@ -15,6 +16,7 @@ from chargestream.domain.records import (
     IdTagStatus,
     Registration,
 )
+from chargestream.domain.redaction import redact_frame
 from chargestream.domain.settings import MAX_SECURITY_PROFILE
 
 
@@ -32,7 +34,11 @@ class ChargePointIn(BaseModel):
     display_name: str | None = None
     location: str | None = None
     password: str | None = Field(
-        None, min_length=8, max_length=40, description="HTTP Basic auth password (profile 1)"
+        None,
+        min_length=MIN_CHARGE_POINT_PASSWORD,
+        max_length=MAX_CHARGE_POINT_PASSWORD,
+        description="HTTP Basic auth password (profile 1); setting it cancels a rotation"
+        " in progress",
     )
     remove_password: bool = False
     lenient: bool | None = None
@@ -142,5 +148,5 @@ class FrameOut(BaseModel):
             message_id=event.message_id,
             received_at=datetime.fromtimestamp(event.received_us / 1e6, UTC),
             connection_id=event.connection_id,
-            frame=event.frame,
+            frame=redact_frame(event.frame),  # logged redacted; also frames kept before
         )

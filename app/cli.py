@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from chargestream.domain.passwords import MAX_CHARGE_POINT_PASSWORD, MIN_CHARGE_POINT_PASSWORD
 from chargestream.domain.settings import Settings, SettingsError
 
 
@@ -79,15 +80,19 @@ def _bootstrap(args: argparse.Namespace) -> int:
 
 
 def _read_passwords(path: Path) -> dict[str, str]:
-    """A JSON object of charge point id -> Basic auth password (8-40 characters)."""
+    """A JSON object of charge point id -> Basic auth password (16-40 characters)."""
     try:
         passwords = json.loads(path.read_text())
     except (OSError, ValueError) as error:
         raise SettingsError(f"{path}: {error}") from None
     if not isinstance(passwords, dict) or not all(
-        isinstance(v, str) and 8 <= len(v) <= 40 for v in passwords.values()
+        isinstance(v, str) and MIN_CHARGE_POINT_PASSWORD <= len(v) <= MAX_CHARGE_POINT_PASSWORD
+        for v in passwords.values()
     ):
-        raise SettingsError(f"{path}: expected {{charge point id: password of 8-40 chars}}")
+        raise SettingsError(
+            f"{path}: expected {{charge point id: password of"
+            f" {MIN_CHARGE_POINT_PASSWORD}-{MAX_CHARGE_POINT_PASSWORD} chars}}"
+        )
     return passwords
 
 

@@ -20,7 +20,7 @@ from chargestream.app.backends import create_stack_event_log, create_stack_store
 from chargestream.app.http import HttpServer
 from chargestream.app.lifecycle import settle_garbage_collector
 from chargestream.app.pki import with_pki
-from chargestream.domain.passwords import hash_password, verify_password
+from chargestream.domain.passwords import hash_charge_point_password, verify_password
 from chargestream.domain.records import Registration
 from chargestream.domain.settings import Settings
 from chargestream.eventlog.kafka_clients import client_config, ensure_topics
@@ -157,7 +157,11 @@ async def bootstrap(settings: Settings, passwords: dict[str, str] | None = None)
             if current.password_hash and verify_password(password, current.password_hash):
                 continue
             await store.put_registration(
-                dataclasses.replace(current, password_hash=hash_password(password))
+                dataclasses.replace(
+                    current,
+                    password_hash=hash_charge_point_password(password),
+                    next_password_hash=None,
+                )
             )
             log.info("password_set", extra={"fields": {"cp": charge_point_id}})
     finally:

@@ -36,7 +36,7 @@ CALL_TIMEOUT = 30.0  # seconds without an answer: the attempt failed
 OPEN_TIMEOUT = 30.0  # seconds for TCP connect and WebSocket handshake
 RETRY_DELAY = (1.0, 3.0)  # seconds between attempts, uniform (real chargers back off)
 INITIAL_CONCURRENCY = 100  # connects in flight while the fleet first registers
-INITIAL_DEADLINE = 2400.0  # seconds the fleet may take to register first (passwords: ~40 ms each)
+INITIAL_DEADLINE = 2400.0  # seconds the fleet may take to register first
 RETRY_STATUSES = (429, 503)  # refusals that say when to come back (Retry-After)
 STATUS_FRAME = orjson.dumps(
     [

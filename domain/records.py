@@ -75,6 +75,9 @@ class Registration:
     lenient: bool = False  # accept known schema deviations, recorded as such
     created_at: datetime | None = None
     security_profile: int | None = None  # OCPP security profile 0-3; None = the default
+    # A rotated password the charge point accepted (ChangeConfiguration AuthorizationKey):
+    # valid beside password_hash until its first successful connect makes it the password.
+    next_password_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,7 +83,7 @@ class Settings:
     max_connections: int = 15000  # open charge point connections per gateway; beyond: 503
     calls_per_second: int = 20  # CALLs per connection (bursts of 5 s); beyond: GenericError
     password_check_threads: int = 0  # PBKDF2 checks in parallel off the loop; 0: half the CPUs
-    password_checks_waiting: int = 1000  # handshakes queued for a password check; beyond: 503
+    password_checks_waiting: int = 1000  # handshakes queued for a PBKDF2 check; beyond: 503
     refused_frame_bytes: int = 1024  # of a refused frame, the log keeps this much + size, digest
     frames_response_bytes: int = 1_048_576  # frame text per GET …/frames response
     log_retention_days: int = 90  # embedded: processed frames older than this are deleted

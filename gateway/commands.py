@@ -3,7 +3,9 @@
 Every command is validated against its OCPP 1.6 schema before it is sent,
 recorded in the command log when requested and again with its outcome, and
 ends in exactly one ``CommandOutcome``: also when the dispatch fails in a way
-nobody foresaw (``error``) or the request is cancelled while it waits.
+nobody foresaw (``error``) or the request is cancelled while it waits. The log keeps
+payloads and answers with their secrets redacted (``domain/redaction.py``); a charge point
+password (``AuthorizationKey``) of the wrong length is rejected before it is sent.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chargestream.domain.records import CommandOutcome, CommandRecord
+from chargestream.domain.redaction import redact_payload
 from chargestream.gateway import metrics, ocppj
 from chargestream.gateway.connection import ConnectionLost, NotConnected, Reply
+from chargestream.gateway.rotation import new_password, password_problem
 from chargestream.gateway.schemas import CENTRAL_SYSTEM_ACTIONS, SchemaViolation, validate_request
 from chargestream.storage.base import Store
 
@@ -61,7 +65,7 @@ class CommandService:
             command_id=uuid.uuid4().hex,
             charge_point_id=charge_point_id,
             action=action,
-            payload=payload,
+            payload=redact_payload(payload),
             requested_at=self._clock(),
             sent_by=sent_by,
         )
@@ -71,6 +75,13 @@ class CommandService:
             return await self._finish(
                 record, CommandOutcome.REJECTED, error=f"{violation.error_code}: {violation}"
             )
+        password = new_password(action, payload)
+        if password is not None:
+            problem = password_problem(password)
+            if problem is None and await self._store.get_registration(charge_point_id) is None:
+                problem = "register the charge point before setting its password"
+            if problem is not None:
+                return await self._finish(record, CommandOutcome.REJECTED, error=problem)
         await self._store.record_command(record)
         try:
             reply = await self._dispatch(charge_point_id, action, payload, timeout or self._timeout)
@@ -120,7 +131,11 @@ class CommandService:
         response: dict[str, Any] | None = None,
     ) -> CommandRecord:
         done = replace(
-            record, outcome=outcome, error=error, response=response, completed_at=self._clock()
+            record,
+            outcome=outcome,
+            error=error,
+            response=redact_payload(response),
+            completed_at=self._clock(),
         )
         await self._store.record_command(done)
         metrics.COMMANDS.labels(outcome.value).inc()

@@ -27,6 +27,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from chargestream.domain.frames import Direction, EventKind, FrameEvent, MessageType
+from chargestream.domain.redaction import redact_frame
 from chargestream.eventlog.base import EventLog, EventLogUnavailable
 from chargestream.gateway import metrics, ocppj
 from chargestream.gateway.admission import Admission
@@ -112,10 +113,11 @@ class Connection:
         message_id: str | None = None,
         action: str | None = None,
     ) -> FrameEvent:
+        """The event to log; a frame's secrets are redacted (the socket gets the real one)."""
         event = FrameEvent(
             charge_point_id=self.charge_point_id,
             kind=kind,
-            frame=frame,
+            frame=redact_frame(frame) if kind is EventKind.FRAME else frame,
             node=self._node,
             connection_id=self.connection_id,
             sequence=self._sequence,

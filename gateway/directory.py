@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Generic, TypeVar
 
 from chargestream.domain.records import IdTag, Registration
 from chargestream.storage.base import Store
 
 T = TypeVar("T")
+
+
+class NotRegistered(LookupError):
+    """An operation that needs the charge point's registration found none."""
 
 
 class TtlCache(Generic[T]):
@@ -64,3 +69,24 @@ class Directory:
     async def register(self, registration: Registration) -> None:
         await self._store.put_registration(registration)
         self.registrations.invalidate(registration.charge_point_id)
+
+    async def set_next_password(self, charge_point_id: str, password_hash: str) -> None:
+        """Keep a rotated password beside the current one (of a registered charge point)."""
+        current = await self._store.get_registration(charge_point_id)
+        if current is None:
+            raise NotRegistered(charge_point_id)
+        await self.register(replace(current, next_password_hash=password_hash))
+
+    async def promote_next_password(self, charge_point_id: str, password_hash: str) -> None:
+        """The charge point connected with its next password: it becomes the password and the
+        one before stops working. Nothing changes if the next password changed meanwhile."""
+        current = await self._store.get_registration(charge_point_id)
+        if current is None or current.next_password_hash != password_hash:
+            return
+        await self.register(replace(current, password_hash=password_hash, next_password_hash=None))
+
+    async def withdraw_next_password(self, charge_point_id: str, password_hash: str) -> None:
+        """The charge point did not take the next password: forget it (if still the next)."""
+        current = await self._store.get_registration(charge_point_id)
+        if current is not None and current.next_password_hash == password_hash:
+            await self.register(replace(current, next_password_hash=None))

@@ -5,16 +5,16 @@ Two listeners share one handler: plain ``ws://`` and, with certificates, ``wss:/
 failed to authenticate too often (429), too many new connections from one address (429),
 path and subprotocol (404, 400), the gateway full (503), then the charge point's security
 profile (gateway/security.py: TLS required 403, client certificate 401/403, Basic auth
-401). The password hash (PBKDF2) is checked last, in a small thread pool, never on the
-event loop, and a verified password is remembered, so a reconnect storm pays it once per
-charge point and process.
+401). The password hash is checked last, in a small thread pool, never on the event loop,
+and a verified password is remembered, so a reconnect storm pays it once per charge point
+and process. A charge point with a rotated password (``gateway/rotation.py``) has two: the
+current and the next; the first connect with the next makes it the only one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import hashlib
 import logging
 import os
@@ -33,10 +33,11 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from chargestream.domain.frames import EventKind
-from chargestream.domain.passwords import iterations, verify_password
+from chargestream.domain.passwords import iterations, verify_basic_password
+from chargestream.domain.records import Registration
 from chargestream.domain.settings import Settings
 from chargestream.eventlog.base import EventLog, EventLogUnavailable
-from chargestream.gateway import metrics
+from chargestream.gateway import metrics, rotation
 from chargestream.gateway.connection import Connection, NotConnected, Reply
 from chargestream.gateway.directory import Directory
 from chargestream.gateway.handlers import CentralSystem
@@ -59,7 +60,14 @@ CAPACITY_RETRY = (5, 15)  # seconds a refused charge point is told to wait when 
 # WebSocket library drops handshakes after 10 s, without an answer the client could use).
 PASSWORD_WAIT_BUDGET = 5.0
 TLS_HANDSHAKE_TIMEOUT = 10.0  # seconds a client has to finish the TLS handshake
+# Connections the kernel queues before the gateway accepts them (asyncio's default is 100):
+# in a reconnect storm thousands arrive at once, and a full queue drops them, which costs
+# each a SYN retransmission (1 s, 3 s, 7 s...). The kernel caps it at net.core.somaxconn.
+LISTEN_BACKLOG = 4096
 CALIBRATION_ITERATIONS = 20_000  # measured once at start: the cost of one PBKDF2 iteration
+# Checks of less work than this do not update the measured cost per iteration: their time is
+# mostly the thread pool's hand-over (a fast charge point hash is 1 "iteration").
+MEASURED_WORK = 1_000
 
 
 class Gateway:
@@ -79,6 +87,7 @@ class Gateway:
         self._connects = RatePerKey(settings.connections_per_address)
         self._handshakes = 0  # inside _check_handshake now
         self._password_checks = 0  # waiting for or inside the pool
+        self._slow_checks = 0  # of them, PBKDF2 checks (password_checks_waiting counts these)
         self._password_threads = settings.password_check_threads or max(
             1, (os.cpu_count() or 2) // 2
         )
@@ -142,6 +151,7 @@ class Gateway:
             reuse_port=self.settings.reuse_port,
             ssl=context,
             ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT if context else None,
+            backlog=LISTEN_BACKLOG,
         )
 
     async def stop(self) -> None:
@@ -213,8 +223,8 @@ class Gateway:
         registration = await self._directory.registration(charge_point_id)
         ssl_object = connection.transport.get_extra_info("ssl_object")
         profile = profile_of(registration, self.settings.default_security_profile)
-        stored = registration.password_hash if registration is not None else None
-        password = _basic_password(request.headers, charge_point_id) if stored else None
+        hashes = _password_hashes(registration) if registration is not None else ()
+        password = _basic_password(request.headers, charge_point_id) if hashes else None
         certificate_cn = peer_common_name(ssl_object)
 
         def decide(state: Password) -> Refusal | None:
@@ -226,14 +236,14 @@ class Gateway:
                 charge_point_id=charge_point_id,
             )
 
-        if not stored:
+        if registration is None or not hashes:
             refusal = decide(Password.NONE_SET)
-        elif password is None:
-            refusal = decide(Password.NOT_SENT)
-        else:  # the cheap rules first: no PBKDF2 for a handshake refused anyway
+        elif password is None:  # only a next password (none yet): as if none were set
+            refusal = decide(Password.NOT_SENT if registration.password_hash else Password.NONE_SET)
+        else:  # the cheap rules first: no hash check for a handshake refused anyway
             refusal = decide(Password.UNCHECKED)
             if refusal is None:
-                verified = await self._password_ok(charge_point_id, password, stored)
+                verified = await self._authenticate(charge_point_id, password, registration)
                 if verified is None:
                     return self._refuse_for(
                         connection,
@@ -273,41 +283,86 @@ class Gateway:
         # handshakes in progress count too, this one included
         return len(self.connections) + self._handshakes > limit
 
-    async def _password_ok(self, charge_point_id: str, password: str, stored: str) -> bool | None:
-        """Verify off the event loop, remembering success so reconnects skip the slow hash.
+    async def _authenticate(
+        self, charge_point_id: str, password: bytes, registration: Registration
+    ) -> bool | None:
+        """The password is the charge point's current or next one (None: no room to check).
 
-        None when too many checks are already waiting, or the ones waiting would keep this
-        one longer than ``PASSWORD_WAIT_BUDGET`` (the handshake is refused with 503).
+        A password that matches neither is checked again against the stored registration
+        when it differs from the cached one (a rotation stored by another process). The
+        first match of the next password makes it the only one, in the store and the caches.
         """
-        fingerprint = hashlib.sha256(f"{password}\0{stored}".encode()).hexdigest()
-        if self._verified.get(charge_point_id) == fingerprint:
-            metrics.PASSWORD_CHECKS.labels("remembered").inc()
-            return True
+        hashes = _password_hashes(registration)
+        matched = await self._password_ok(charge_point_id, password, hashes)
+        if matched is False:
+            self._directory.registrations.invalidate(charge_point_id)
+            fresh = await self._directory.registration(charge_point_id)
+            if fresh is None or not _password_hashes(fresh):
+                return True  # no password any more
+            if _password_hashes(fresh) != hashes:
+                registration = fresh
+                matched = await self._password_ok(
+                    charge_point_id, password, _password_hashes(fresh)
+                )
+        if not isinstance(matched, str):
+            return matched
+        if matched == registration.next_password_hash:
+            try:
+                await self._directory.promote_next_password(charge_point_id, matched)
+            except StoreUnavailable as error:  # it works as the next; promoted at a later connect
+                log.error(
+                    "password_promotion_failed",
+                    extra={"fields": {"cp": charge_point_id, "error": str(error)}},
+                )
+            else:
+                log.info("password_rotated", extra={"fields": {"cp": charge_point_id}})
+        return True
+
+    async def _password_ok(
+        self, charge_point_id: str, password: bytes, hashes: tuple[str, ...]
+    ) -> str | bool | None:
+        """The hash ``password`` matches (False: none), verified off the event loop;
+        success is remembered so reconnects skip the hash.
+
+        None when too many slow (PBKDF2) checks are already waiting, or the ones waiting would
+        keep this one longer than ``PASSWORD_WAIT_BUDGET`` (the handshake is refused with
+        503). Fast checks are not counted: a storm of them is over in moments, and refusing
+        them only brings the handshakes back.
+        """
+        for stored in hashes:
+            fingerprint = _fingerprint(password, stored)
+            if self._verified.get(charge_point_id) == fingerprint:
+                metrics.PASSWORD_CHECKS.labels("remembered").inc()
+                return stored
+        work = sum(iterations(stored) for stored in hashes)
+        slow = work >= MEASURED_WORK
         waiting = self.settings.password_checks_waiting
-        if waiting and self._password_checks >= waiting:
+        if slow and waiting and self._slow_checks >= waiting:
             return None
-        work = iterations(stored)
         cost = work * self._per_iteration
         wait = (self._queued_seconds + cost) / self._password_threads
         if self._password_checks and wait > PASSWORD_WAIT_BUDGET:
             return None
         self._password_checks += 1
+        self._slow_checks += slow
         self._queued_seconds += cost
         try:
             loop = asyncio.get_running_loop()
-            ok, seconds = await loop.run_in_executor(
-                self._password_pool, _timed_check, password, stored
+            matched, seconds = await loop.run_in_executor(
+                self._password_pool, _timed_check, password, hashes
             )
         finally:
             self._password_checks -= 1
+            self._slow_checks -= slow
             self._queued_seconds -= cost
-        if work:
+        if slow:
             measured = seconds / work
             self._per_iteration = 0.8 * self._per_iteration + 0.2 * measured
-        metrics.PASSWORD_CHECKS.labels("verified" if ok else "failed").inc()
-        if ok:
-            self._verified[charge_point_id] = fingerprint
-        return ok
+        metrics.PASSWORD_CHECKS.labels("verified" if matched else "failed").inc()
+        if matched is None:
+            return False
+        self._verified[charge_point_id] = _fingerprint(password, matched)
+        return matched
 
     def _password_retry(self) -> float:
         """When to come back: once the checks queued now are done, spread over as long
@@ -432,10 +487,14 @@ class Gateway:
     async def call(
         self, charge_point_id: str, action: str, payload: dict[str, Any], timeout: float
     ) -> Reply:
+        """Send a CALL; a password rotation is kept here, where the answer arrives
+        (``gateway/rotation.py``)."""
         connection = self.connections.get(charge_point_id)
         if connection is None:
             raise NotConnected(charge_point_id)
-        return await connection.call(action, payload, timeout)
+        return await rotation.call(
+            self._directory, connection.call, charge_point_id, action, payload, timeout
+        )
 
 
 def _calibrate() -> float:
@@ -445,11 +504,22 @@ def _calibrate() -> float:
     return (time.perf_counter() - began) / CALIBRATION_ITERATIONS
 
 
-def _timed_check(password: str, stored: str) -> tuple[bool, float]:
-    """``verify_password`` and how long it took (run in the pool's thread)."""
+def _timed_check(password: bytes, hashes: tuple[str, ...]) -> tuple[str | None, float]:
+    """The first of ``hashes`` the password matches, and how long the checks took (run in
+    the pool's thread)."""
     began = time.perf_counter()
-    ok = verify_password(password, stored)
-    return ok, time.perf_counter() - began
+    matched = next((h for h in hashes if verify_basic_password(password, h)), None)
+    return matched, time.perf_counter() - began
+
+
+def _password_hashes(registration: Registration) -> tuple[str, ...]:
+    """The hashes a charge point may authenticate with: its current and next password."""
+    return tuple(h for h in (registration.password_hash, registration.next_password_hash) if h)
+
+
+def _fingerprint(password: bytes, stored: str) -> str:
+    """What the verified-password cache keeps of a password checked against ``stored``."""
+    return hashlib.sha256(password + b"\0" + stored.encode()).hexdigest()
 
 
 def _charge_point_id(path: str) -> str | None:
@@ -461,13 +531,15 @@ def _charge_point_id(path: str) -> str | None:
     return identity
 
 
-def _basic_password(headers: Headers, charge_point_id: str) -> str | None:
+def _basic_password(headers: Headers, charge_point_id: str) -> bytes | None:
+    """The Basic-auth password as bytes: a charger using a hex key's bytes sends what is not
+    UTF-8 (the user id must be the charge point's)."""
     value = headers.get("Authorization", "")
     scheme, _, encoded = value.partition(" ")
     if scheme.lower() != "basic":
         return None
     try:
-        username, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
+        username, _, password = base64.b64decode(encoded, validate=True).partition(b":")
+    except ValueError:  # binascii.Error, or not ASCII
         return None
-    return password if username == charge_point_id else None
+    return password if username == charge_point_id.encode() else None

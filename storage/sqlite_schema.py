@@ -38,7 +38,7 @@ from chargestream.domain.records import (
     TransferStatus,
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # A meter value without a transaction is stored with this id, which no OCPP
 # transactionId (an int32) can take; a missing phase, location or context as "".
@@ -255,6 +255,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: ('ALTER TABLE commands ADD COLUMN "sent_by" TEXT',),  # CommandRecord.sent_by
     3: ('ALTER TABLE registrations ADD COLUMN "security_profile" INTEGER',),
     4: (),  # security_events, transfer_statuses: new tables, made by SCHEMA
+    5: ('ALTER TABLE registrations ADD COLUMN "next_password_hash" TEXT',),
 }
 """What brings a file of the version before each key to that version (SCHEMA makes new files
 and new tables); a version without a key needs nothing."""

@@ -150,6 +150,15 @@ async def test_open_refuses_a_newer_schema(
         cql(schema.SCHEMA_VERSION_SET)
 
 
+async def test_a_registration_stored_before_next_passwords_reads_without_one(
+    store: CassandraStore, cql: Cql
+) -> None:
+    """Registrations are JSON documents: next_password_hash needed no schema change."""
+    document = '{"charge_point_id": "CP-M", "password_hash": "h", "lenient": false}'
+    cql("INSERT INTO {ks}.registrations (charge_point_id, data) VALUES (%s, %s)", "CP-M", document)
+    assert await store.get_registration("CP-M") == Registration("CP-M", password_hash="h")
+
+
 def test_constructor_checks_its_arguments() -> None:
     with pytest.raises(ValueError, match="keyspace"):
         CassandraStore(["127.0.0.1"], keyspace="drop table x")

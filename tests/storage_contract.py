@@ -84,6 +84,7 @@ def full_registration(charge_point_id: str = "CP-1") -> Registration:
         lenient=True,
         created_at=at(ms=123),
         security_profile=3,
+        next_password_hash="hmac_sha256$73616c74$6e657874",
     )
 
 

@@ -77,19 +77,16 @@ class ApiClient:
             json=payload,
             headers=_sent_by(operator),
         )
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict) or "outcome" not in body:
-            raise ApiError(_detail(response), response.status_code)
-        return CommandResult(
-            action=action,
-            outcome=body["outcome"],
-            response=body.get("response"),
-            error=body.get("error"),
-            command_id=body.get("command_id"),
+        return _command_result(action, response)
+
+    def rotate_password(self, charge_point_id: str, *, operator: str) -> CommandResult:
+        """Send the charge point a new random password (the API never shows it)."""
+        response = self._request(
+            "POST",
+            f"/api/v1/charge-points/{_seg(charge_point_id)}/rotate-password",
+            headers=_sent_by(operator),
         )
+        return _command_result("ChangeConfiguration", response)
 
     def frames(self, charge_point_id: str, limit: int) -> list[dict[str, Any]]:
         """The newest raw frame events of a charge point, newest first."""
@@ -151,6 +148,23 @@ class ApiClient:
             json={"by": operator},
             headers=_sent_by(operator),
         )
+
+
+def _command_result(action: str, response: httpx.Response) -> CommandResult:
+    """The command record the API answers with: every outcome is a result; API failures raise."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or "outcome" not in body:
+        raise ApiError(_detail(response), response.status_code)
+    return CommandResult(
+        action=action,
+        outcome=body["outcome"],
+        response=body.get("response"),
+        error=body.get("error"),
+        command_id=body.get("command_id"),
+    )
 
 
 def _sent_by(operator: str) -> dict[str, str]:

@@ -6,9 +6,10 @@ ordered, each allowing what the one below it allows:
 - ``viewer``: reads every page, changes nothing;
 - ``operator``: also sends commands to charge points (remote control, reading a charge
   point's configuration), changes id tags and acknowledges alerts;
-- ``admin``: also changes alert rules and anything security related (a charge point's
-  security profile) (operators and
-  passwords are managed with ``chargestream operators`` on the CSMS host).
+- ``admin``: also changes alert rules and anything security related: a charge point's
+  security profile and password (rotation, ChangeConfiguration of ``AuthorizationKey``),
+  certificates and signed firmware; operators and their passwords are managed with
+  ``chargestream operators`` on the CSMS host.
 
 Pages show a control only enabled for a role it allows, and the action itself checks the
 role again when it runs (``ui.auth.permitted``). No Streamlit import here.
@@ -39,6 +40,7 @@ class Permission(Enum):
     CHANGE_ALERT_RULES = (Role.ADMIN, "change alert rules")
     MANAGE_CERTIFICATES = (Role.ADMIN, "manage certificates and signed firmware updates")
     CHANGE_SECURITY_PROFILES = (Role.ADMIN, "change a charge point's security profile")
+    CHANGE_PASSWORDS = (Role.ADMIN, "change charge point passwords")
 
     def __init__(self, role: Role, description: str) -> None:
         self.role = role

@@ -55,6 +55,33 @@ async def send_command(
     return JSONResponse(body, status_code=OUTCOME_STATUS[record.outcome])
 
 
+@router.post(
+    "/charge-points/{charge_point_id}/rotate-password",
+    response_model=CommandOut,
+    responses={
+        404: {"description": "unknown charge point"},
+        409: {"description": "not connected"},
+        502: {"description": "the charge point answered with a CALLERROR"},
+        503: {"description": "the CSMS could not deliver the command (outcome error)"},
+        504: {"description": "sent, but no answer (timed_out, connection_lost)"},
+    },
+)
+async def rotate_password(
+    charge_point_id: KnownChargePoint,
+    services: Services,
+    sent_by: Sender,
+    timeout: float | None = Query(None, gt=0, le=300),
+) -> JSONResponse:
+    """Send the charge point a new random Basic-auth password (ChangeConfiguration
+    AuthorizationKey, 40 hex digits). The answer is the command record, the key redacted:
+    `response.status` Accepted or RebootRequired means the key is stored as the next
+    password; the current one works until the charge point connects with the new one."""
+    record = await services.commands.rotate_password(charge_point_id, timeout, sent_by=sent_by)
+    assert record.outcome is not None
+    body = CommandOut.build(record).model_dump(mode="json")
+    return JSONResponse(body, status_code=OUTCOME_STATUS[record.outcome])
+
+
 @router.get("/commands")
 async def command_log(
     services: Services, charge_point_id: str | None = None, limit: int = Query(100, ge=1, le=1000)

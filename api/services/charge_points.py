@@ -7,7 +7,7 @@ from typing import TypeVar
 from chargestream.api.schemas import ChargePointIn, ChargePointOut
 from chargestream.api.services.clock import Clock, utc_now
 from chargestream.api.services.errors import InvalidInput, NotFound
-from chargestream.domain.passwords import hash_password
+from chargestream.domain.passwords import hash_charge_point_password
 from chargestream.domain.records import (
     Registration,
     SecurityEvent,
@@ -68,6 +68,7 @@ class ChargePointService:
                 if "security_profile" in changes.model_fields_set  # null: back to the default
                 else current.security_profile
             ),
+            next_password_hash=_next_password_hash(changes, current.next_password_hash),
         )
         await self._store.put_registration(updated)
         self._forget(charge_point_id)
@@ -113,5 +114,10 @@ def _password_hash(changes: ChargePointIn, current: str | None) -> str | None:
     if changes.remove_password:
         return None
     if changes.password:
-        return hash_password(changes.password)
+        return hash_charge_point_password(changes.password)
     return current
+
+
+def _next_password_hash(changes: ChargePointIn, current: str | None) -> str | None:
+    """A password set or removed by the operator ends a rotation in progress."""
+    return None if changes.remove_password or changes.password else current

@@ -3,7 +3,9 @@
 from typing import Any
 
 from chargestream.api.services.errors import NotFound
+from chargestream.domain.passwords import generate_charge_point_password
 from chargestream.domain.records import CommandRecord
+from chargestream.gateway import rotation
 from chargestream.gateway.commands import CommandService, UnknownAction
 from chargestream.storage.base import Store
 
@@ -29,6 +31,16 @@ class CommandsService:
             )
         except UnknownAction:
             raise NotFound(f"{action!r} is not an OCPP 1.6 central system action") from None
+
+    async def rotate_password(
+        self, charge_point_id: str, timeout: float | None, *, sent_by: str
+    ) -> CommandRecord:
+        """Send a new random password (ChangeConfiguration AuthorizationKey); the gateway
+        stores it when the charge point accepts. The key itself is returned nowhere."""
+        payload = {"key": rotation.KEY, "value": generate_charge_point_password()}
+        return await self._commands.send(
+            charge_point_id, rotation.ACTION, payload, timeout, sent_by=sent_by
+        )
 
     async def log(self, charge_point_id: str | None, limit: int) -> list[CommandRecord]:
         """Newest first, of one charge point or of all."""

@@ -3,7 +3,7 @@ security (events, signed firmware and log upload status), frames.
 
 Nearly every string here comes from the charge point: Markdown shows it through
 ``text.plain``, tables and ``st.code`` as it is. Reading the configuration is a command
-(role operator or admin).
+(role operator or admin); rotating the charge point's password is for admins.
 """
 
 from __future__ import annotations
@@ -146,6 +146,7 @@ def boot_and_configuration(config: Settings, charge_point_id: str) -> None:
         st.subheader("Registration")
         st.table(_registration_rows(registration, config.default_security_profile))
         security_profile(config, charge_point_id, registration)
+        password_rotation(config, charge_point_id)
     st.subheader("Configuration")
     st.caption("Read the charge point's configuration keys now (GetConfiguration).")
     operator = auth.signed_in(config)
@@ -170,6 +171,36 @@ def boot_and_configuration(config: Settings, charge_point_id: str) -> None:
             column_order=["requested_at", "payload", "outcome", "answer"],
             column_config={"requested_at": widgets.time_column("Requested")},
         )
+
+
+def password_rotation(config: Settings, charge_point_id: str) -> None:
+    """The admin's button that sends the charge point a new random Basic-auth password."""
+    operator = auth.signed_in(config)
+    st.caption(
+        "Rotate password sends a new random Basic-auth password (ChangeConfiguration"
+        " AuthorizationKey). The current one works until the charge point connects with the"
+        " new one; nobody sees the new one."
+    )
+    if st.button(
+        "Rotate password",
+        icon=":material/key:",
+        **auth.control(operator, Permission.CHANGE_PASSWORDS),
+    ):
+        rotate_password(config, charge_point_id)
+    auth.explain(operator, Permission.CHANGE_PASSWORDS)
+
+
+def rotate_password(config: Settings, charge_point_id: str) -> None:
+    try:
+        operator = auth.authorize(Permission.CHANGE_PASSWORDS)
+        result = api(config).rotate_password(charge_point_id, operator=operator)
+    except auth.Refused as refusal:
+        st.error(f"The password was not rotated. {refusal}", icon=":material/lock:")
+    except ApiError as error:
+        st.error(plain(error))
+    else:
+        widgets.show_command_result(charge_point_id, result)
+        queries.commands.clear()
 
 
 def read_configuration(config: Settings, charge_point_id: str) -> None:
@@ -266,7 +297,7 @@ def _registration_rows(registration: Registration | None, default_profile: int) 
             "Registered": _when(registration.created_at),
             "Display name": plain(registration.display_name or "—"),
             "Location": plain(registration.location or "—"),
-            "Basic auth password": "set" if registration.password_hash else "none",
+            "Basic auth password": _password_state(registration),
             "Lenient schema checks": "yes" if registration.lenient else "no",
             "Security profile": (
                 f"{default_profile} (the default)"
@@ -275,6 +306,13 @@ def _registration_rows(registration: Registration | None, default_profile: int) 
             ),
         }
     return pd.DataFrame({"value": list(fields.values())}, index=list(fields))
+
+
+def _password_state(registration: Registration) -> str:
+    state = "set" if registration.password_hash else "none"
+    if registration.next_password_hash:
+        state += " (a rotated one waits for the charge point's next connection)"
+    return state
 
 
 def recent_sessions(config: Settings, charge_point_id: str) -> None:

@@ -13,6 +13,8 @@ from typing import Any
 
 import streamlit as st
 
+from chargestream.domain.passwords import MAX_CHARGE_POINT_PASSWORD, MIN_CHARGE_POINT_PASSWORD
+from chargestream.domain.redaction import is_secret_key
 from chargestream.domain.settings import Settings
 from chargestream.ui import auth, dataframes, queries, widgets
 from chargestream.ui.api_client import ApiError, api
@@ -98,7 +100,7 @@ def render() -> None:
     with form, st.container(border=True):
         action = st.selectbox("Command", list(FORMS), key="action", bind="query-params")
         payload = FORMS[action](config, charge_point_id)
-        needed = permission(action)
+        needed = permission(action, payload)
         if st.button(
             f"Send {action}",
             type="primary",
@@ -112,13 +114,19 @@ def render() -> None:
         st.fragment(run_every=widgets.refresh_interval())(command_log)(config, charge_point_id)
 
 
-def permission(action: str) -> Permission:
-    return Permission.MANAGE_CERTIFICATES if action in ADMIN_ONLY else Permission.SEND_COMMANDS
+def permission(action: str, payload: dict[str, Any]) -> Permission:
+    """Certificates, signed firmware and charge point passwords are for admins; other
+    commands for operators."""
+    if action in ADMIN_ONLY:
+        return Permission.MANAGE_CERTIFICATES
+    if action == "ChangeConfiguration" and is_secret_key(payload.get("key")):
+        return Permission.CHANGE_PASSWORDS
+    return Permission.SEND_COMMANDS
 
 
 def send(config: Settings, charge_point_id: str, action: str, payload: dict[str, Any]) -> None:
     try:
-        operator = auth.authorize(permission(action))
+        operator = auth.authorize(permission(action, payload))
     except auth.Refused as refusal:
         st.session_state[RESULT_KEY] = (charge_point_id, action, refusal)
         return
@@ -214,6 +222,17 @@ def change_configuration(config: Settings, charge_point_id: str) -> dict[str, An
         )
     elif key in BOOLEAN_KEYS:
         value = st.radio("Value", ["true", "false"], horizontal=True, key="config_bool")
+    elif is_secret_key(key):  # a charge point password: admins only, never shown
+        value = st.text_input(
+            "Password",
+            type="password",
+            max_chars=MAX_CHARGE_POINT_PASSWORD,
+            key="config_password",
+            help=f"{MIN_CHARGE_POINT_PASSWORD} to {MAX_CHARGE_POINT_PASSWORD} characters; the"
+            " charge point page's Rotate password generates one.",
+        )
+        if value and len(value) < MIN_CHARGE_POINT_PASSWORD:
+            st.warning(f"Passwords need at least {MIN_CHARGE_POINT_PASSWORD} characters.")
     else:
         value = st.text_input("Value", max_chars=500, key="config_value")
     return {"key": key, "value": value}

@@ -421,8 +421,8 @@ resources:
 {{- fail "ocpp.chargePointPasswords are Basic auth: set ocpp.securityProfile 1, 2 or 3" }}
 {{- end }}
 {{- range $id, $password := $passwords.passwords }}
-{{- if or (lt (len (toString $password)) 8) (gt (len (toString $password)) 40) }}
-{{- fail (printf "ocpp.chargePointPasswords.passwords.%s: a password has 8 to 40 characters" $id) }}
+{{- if or (lt (len (toString $password)) 16) (gt (len (toString $password)) 40) }}
+{{- fail (printf "ocpp.chargePointPasswords.passwords.%s: a password has 16 to 40 characters" $id) }}
 {{- end }}
 {{- end }}
 {{- if and $v.gateway.ingress.enabled (not $v.gateway.ingress.host) }}

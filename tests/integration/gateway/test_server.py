@@ -294,7 +294,7 @@ async def test_command_outcomes_for_invalid_offline_unknown_and_silent(csms: Run
 
 async def test_charge_point_with_password_must_authenticate(csms: RunningCsms) -> None:
     response = await csms.api.put(
-        "/api/v1/charge-points/CP-SEC", json={"password": "s3cret-password"}
+        "/api/v1/charge-points/CP-SEC", json={"password": "s3cret-password-16"}
     )
     assert response.json()["has_password"] is True
     for password in (None, "wrong-password"):
@@ -302,7 +302,7 @@ async def test_charge_point_with_password_must_authenticate(csms: RunningCsms) -
             async with charge_point(csms.ocpp_url, "CP-SEC", password=password):
                 pass
         assert refused.value.response.status_code == 401
-    async with charge_point(csms.ocpp_url, "CP-SEC", password="s3cret-password") as cp:
+    async with charge_point(csms.ocpp_url, "CP-SEC", password="s3cret-password-16") as cp:
         assert (await boot(cp)).status == "Accepted"
 
 

@@ -410,7 +410,7 @@ def test_workers_cannot_outnumber_the_frame_partitions(helm: Path) -> None:
         (["ocpp.tlsTermination=ingress", "ocpp.securityProfile=2"], "needs gateway.ingress"),
         (["kafka.securityProtocol=SASL_SSL"], "needs kafka.sasl.username"),
         (["cassandra.tls.enabled=true"], "needs cassandra.tls.caSecret"),
-        (["ocpp.chargePointPasswords.passwords.CP1=short"], "8 to 40 characters"),
+        (["ocpp.chargePointPasswords.passwords.CP1=short"], "16 to 40 characters"),
         (["gateway.replica=3"], "'replica' not allowed"),
         (["api.token.value=fifteen-chars-x"], "an API token has at least 16 characters"),
         (TLS_ON[:1] + TLS_ON[2:], "needs gateway.tls.existingSecret"),

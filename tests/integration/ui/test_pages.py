@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import streamlit as st
 from ocpp.v16 import call
+from streamlit.proto.TextInput_pb2 import TextInput as TextInputProto
 from streamlit.testing.v1 import AppTest
 
 from chargestream.domain.passwords import hash_password
@@ -756,9 +757,12 @@ async def test_a_viewer_reads_every_page_and_every_control_is_disabled(fleet: Ru
     await run(at)
     assert button(at, "Read configuration").disabled
     assert button(at, "Set profile").disabled
+    assert button(at, "Rotate password").disabled
     assert locked(at) == [
         ":material/lock: The role viewer may not change a charge point's security profile: "
         "that needs the role admin.",
+        ":material/lock: The role viewer may not change charge point passwords: that needs "
+        "the role admin.",
         ":material/lock: The role viewer may not send commands to charge points: that needs "
         "the role operator or admin.",
     ]
@@ -808,6 +812,49 @@ async def test_an_operator_commands_and_changes_tags_but_not_alert_rules(
     at = await open_page(page("alerts"), operator="olga", alerts_tab="Threshold rules")
     assert button(at, "Save rule").disabled
     assert "The role operator may not change alert rules" in locked(at)[0]
+
+
+async def test_an_admin_rotates_a_password_an_operator_may_not(ui: RunningCsms) -> None:
+    await ui.api.put("/api/v1/charge-points/CP-LIVE", json={"password": "old-password-0123"})
+    async with charge_point(ui.ocpp_url, "CP-LIVE", password="old-password-0123") as cp:
+        cp.configuration["AuthorizationKey"] = "old-password-0123"
+        await cp.call(call.BootNotification(charge_point_model="T1", charge_point_vendor="ACME"))
+        at = await open_page(
+            page("charge_point"), operator="olga", cp="CP-LIVE", tab="Boot & configuration"
+        )
+        assert button(at, "Rotate password").disabled
+        assert "may not change charge point passwords" in locked(at)[1]
+        at = await open_page(page("charge_point"), cp="CP-LIVE", tab="Boot & configuration")
+        button(at, "Rotate password").click()
+        await run(at)
+        assert texts(at.success) == ["CP-LIVE answered ChangeConfiguration: **Accepted**"]
+        ((action, sent),) = cp.received
+        key = sent["value"]  # what the test charge point was sent
+        assert action == "ChangeConfiguration" and sent["key"] == "AuthorizationKey"
+        assert len(key) == 40
+        await run(at)
+        everything = str([e.value for e in (*at.success, *at.table, *at.dataframe)])
+        assert key not in everything
+    registration = await ui.app.store.get_registration("CP-LIVE")
+    assert registration is not None and registration.next_password_hash is not None
+    logged = (await ui.app.store.commands("CP-LIVE"))[0]
+    assert logged.sent_by == "operator:alice" and logged.payload["value"] == "[redacted]"
+
+
+async def test_setting_an_authorization_key_on_remote_control_is_for_admins(
+    fleet: RunningCsms,
+) -> None:
+    for operator, allowed in (("olga", False), (OPERATOR, True)):
+        at = await open_page(page("remote_control"), operator=operator, cp="CP-1")
+        at.selectbox(key="config_key").set_value("Other key…")
+        await run(at)
+        at.text_input(key="config_other").input("AuthorizationKey")
+        await run(at)
+        assert at.text_input(key="config_password").proto.type == TextInputProto.PASSWORD
+        assert button(at, "Send ChangeConfiguration").disabled is not allowed
+        at.text_input(key="config_password").input("too-short")
+        await run(at)
+        assert "at least 16 characters" in at.warning[0].value
 
 
 async def test_every_action_checks_the_role_again_when_it_runs(

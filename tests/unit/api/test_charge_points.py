@@ -6,12 +6,13 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from chargestream.api.schemas import ChargePointIn
 from chargestream.api.services.charge_points import ChargePointService
 from chargestream.api.services.errors import InvalidInput, NotFound
 from chargestream.domain.passwords import verify_password
-from chargestream.domain.records import SecurityEvent, TransferStatus
+from chargestream.domain.records import Registration, SecurityEvent, TransferStatus
 from chargestream.gateway.directory import Directory
 from chargestream.storage.sqlite import SqliteStore
 from tests.storage_contract import T0, full_interval, full_state
@@ -27,21 +28,22 @@ async def test_register_creates_a_registration_with_a_hashed_password(
     charge_points: ChargePointService, store: SqliteStore
 ) -> None:
     out = await charge_points.register(
-        "CP-1", ChargePointIn(display_name="Depot 1", password="correct horse")
+        "CP-1", ChargePointIn(display_name="Depot 1", password="correct horse battery")
     )
 
     assert out.registered and out.display_name == "Depot 1" and out.has_password
     stored = await store.get_registration("CP-1")
     assert stored is not None and stored.created_at == NOW
-    assert stored.password_hash is not None and stored.password_hash != "correct horse"
-    assert verify_password("correct horse", stored.password_hash)
+    assert stored.password_hash is not None and stored.password_hash != "correct horse battery"
+    assert verify_password("correct horse battery", stored.password_hash)
 
 
 async def test_update_keeps_omitted_fields(
     charge_points: ChargePointService, store: SqliteStore
 ) -> None:
     await charge_points.register(
-        "CP-1", ChargePointIn(display_name="Depot 1", location="Belém", password="correct horse")
+        "CP-1",
+        ChargePointIn(display_name="Depot 1", location="Belém", password="correct horse battery"),
     )
     first = await store.get_registration("CP-1")
     assert first is not None
@@ -55,10 +57,10 @@ async def test_update_keeps_omitted_fields(
 async def test_remove_password_wins_over_a_new_password(
     charge_points: ChargePointService, store: SqliteStore
 ) -> None:
-    await charge_points.register("CP-1", ChargePointIn(password="correct horse"))
+    await charge_points.register("CP-1", ChargePointIn(password="correct horse battery"))
 
     out = await charge_points.register(
-        "CP-1", ChargePointIn(password="battery staple", remove_password=True)
+        "CP-1", ChargePointIn(password="battery staple horse", remove_password=True)
     )
 
     assert not out.has_password
@@ -175,3 +177,21 @@ async def test_security_profile_is_set_kept_and_reset_to_the_default_with_null(
 def test_a_security_profile_outside_0_to_3_is_invalid(profile: int) -> None:
     with pytest.raises(ValueError, match="security_profile"):
         ChargePointIn.model_validate({"security_profile": profile})
+
+
+async def test_a_password_is_stored_as_a_charge_point_hash_and_ends_a_rotation(
+    charge_points: ChargePointService, store: SqliteStore
+) -> None:
+    await store.put_registration(Registration("CP-1", password_hash="old", next_password_hash="n"))
+
+    await charge_points.register("CP-1", ChargePointIn(password="sixteen-chars-ok"))
+
+    stored = await store.get_registration("CP-1")
+    assert stored is not None and stored.next_password_hash is None
+    assert stored.password_hash is not None and stored.password_hash.startswith("hmac_sha256$")
+
+
+def test_a_password_shorter_than_16_characters_is_refused() -> None:
+    with pytest.raises(ValidationError, match="at least 16 characters"):
+        ChargePointIn(password="fifteen-chars!!")
+    assert ChargePointIn(password="sixteen-chars!!!").password == "sixteen-chars!!!"

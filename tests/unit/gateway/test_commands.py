@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
-from chargestream.domain.records import CommandOutcome, CommandRecord
+from chargestream.domain.records import CommandOutcome, CommandRecord, Registration
 from chargestream.eventlog.base import EventLogUnavailable
 from chargestream.gateway.commands import CommandService, UnknownAction
 from chargestream.gateway.connection import ConnectionLost, NotConnected, Reply
@@ -286,3 +286,61 @@ async def test_outcomes_are_logged_per_charge_point_newest_first(store: SqliteSt
         CommandOutcome.ANSWERED,
     ]
     assert [c.outcome for c in await store.commands("CP-OFF")] == [CommandOutcome.NOT_CONNECTED]
+
+
+# -- charge point passwords
+
+KEY = "0123456789abcdef0123456789abcdef"
+
+
+async def test_an_authorization_key_is_sent_as_it_is_and_logged_redacted(
+    store: SqliteStore,
+) -> None:
+    await store.put_registration(Registration("CP-1"))
+    charge_point = ChargePoint(accepted, store)
+    payload = {"key": "AuthorizationKey", "value": KEY}
+
+    done = await service(charge_point, store).send("CP-1", "ChangeConfiguration", payload)
+
+    assert charge_point.calls[0][2] == payload  # the charge point gets the key
+    assert done.payload == {"key": "AuthorizationKey", "value": "[redacted]"}
+    assert KEY not in repr(charge_point.logged_while_in_flight)
+    assert KEY not in repr(await store.commands("CP-1"))
+
+
+async def test_a_key_in_a_get_configuration_answer_is_logged_redacted(store: SqliteStore) -> None:
+    def answer(action: str, payload: dict[str, Any]) -> CallResult:
+        return CallResult("m", {"configurationKey": [{"key": "AuthorizationKey", "value": KEY}]})
+
+    done = await service(ChargePoint(answer), store).send("CP-1", "GetConfiguration", {})
+
+    assert done.response == {
+        "configurationKey": [{"key": "AuthorizationKey", "value": "[redacted]"}]
+    }
+    assert KEY not in repr(await store.commands("CP-1"))
+
+
+@pytest.mark.parametrize("key", ["short-key", "x" * 41])
+async def test_an_authorization_key_of_the_wrong_length_is_rejected_before_sending(
+    store: SqliteStore, key: str
+) -> None:
+    charge_point = ChargePoint(accepted)
+    payload = {"key": "authorizationKey", "value": key}
+
+    done = await service(charge_point, store).send("CP-1", "ChangeConfiguration", payload)
+
+    assert done.outcome is CommandOutcome.REJECTED and charge_point.calls == []
+    assert done.error is not None and "16 to 40 characters" in done.error
+    assert key not in repr(await store.commands("CP-1"))
+
+
+async def test_the_password_of_a_charge_point_not_registered_is_not_sent(
+    store: SqliteStore,
+) -> None:
+    charge_point = ChargePoint(accepted)
+    payload = {"key": "AuthorizationKey", "value": KEY}
+
+    done = await service(charge_point, store).send("CP-1", "ChangeConfiguration", payload)
+
+    assert done.outcome is CommandOutcome.REJECTED and charge_point.calls == []
+    assert done.error == "register the charge point before setting its password"

@@ -105,6 +105,10 @@ _REGISTRATIONS_V2 = (
 _OLD_TABLES = {COMMANDS.create: _COMMANDS_V1, REGISTRATIONS.create: _REGISTRATIONS_V2}
 
 
+# Registrations as schema versions 3 and 4 wrote them: before Registration.next_password_hash.
+_REGISTRATIONS_V4 = REGISTRATIONS.create.replace(', "next_password_hash" TEXT', "")
+
+
 async def test_open_migrates_a_version_1_file_keeping_its_command_log_and_registrations(
     tmp_path: Path,
 ) -> None:
@@ -144,7 +148,7 @@ async def test_open_migrates_a_version_1_file_keeping_its_command_log_and_regist
         assert (await store.get_registration("CP-1")) == Registration("CP-1", security_profile=2)
     finally:
         await store.close()
-    assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(4,)]
+    assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(5,)]
     reopened = SqliteStore(path)  # a migrated file opens as it is
     await reopened.open()
     try:
@@ -158,8 +162,8 @@ async def test_open_adds_the_security_tables_to_a_version_3_file(tmp_path: Path)
     new_tables = (SECURITY_EVENTS.create, TRANSFER_STATUSES.create)
     for statement in SCHEMA:
         if statement not in new_tables:
-            raw(path, statement)
-    raw(path, "PRAGMA user_version = 3")  # the current tables but the two of version 4
+            raw(path, _REGISTRATIONS_V4 if statement == REGISTRATIONS.create else statement)
+    raw(path, "PRAGMA user_version = 3")  # version 5's tables but the two of version 4
     store = SqliteStore(path)
     await store.open()
     try:
@@ -168,7 +172,36 @@ async def test_open_adds_the_security_tables_to_a_version_3_file(tmp_path: Path)
         assert await store.security_events("CP-1") == [event]
     finally:
         await store.close()
-    assert raw(path, "PRAGMA user_version") == [(4,)]
+    assert raw(path, "PRAGMA user_version") == [(5,)]
+
+
+async def test_open_migrates_a_version_4_file_keeping_its_registrations(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    for statement in SCHEMA:
+        raw(path, _REGISTRATIONS_V4 if statement == REGISTRATIONS.create else statement)
+    raw(
+        path,
+        "INSERT INTO registrations VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "CP-1",
+        *(None,) * 2,
+        "h",
+        0,
+        None,
+        2,
+    )
+    raw(path, "PRAGMA user_version = 4")
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        kept = Registration("CP-1", password_hash="h", security_profile=2)
+        assert await store.get_registration("CP-1") == kept
+        rotated = Registration(
+            "CP-1", password_hash="h", security_profile=2, next_password_hash="n"
+        )
+        await store.put_registration(rotated)
+        assert await store.get_registration("CP-1") == rotated
+    finally:
+        await store.close()
 
 
 async def test_open_refuses_a_newer_schema(tmp_path: Path) -> None:
