@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from chargestream.api.dependencies import KnownChargePoint, Services
-from chargestream.api.responses import NOT_AVAILABLE, NOT_FOUND
+from chargestream.api.responses import NOT_AVAILABLE, NOT_FOUND, UNREADABLE_BODY
 from chargestream.api.schemas import ChargePointIn, ChargePointOut, FrameOut, UtcDateTime
 from chargestream.domain.records import StatusInterval
 
@@ -24,7 +24,7 @@ async def get_charge_point(charge_point_id: str, services: Services) -> ChargePo
     return await services.charge_points.get(charge_point_id)
 
 
-@router.put("/charge-points/{charge_point_id}")
+@router.put("/charge-points/{charge_point_id}", responses=UNREADABLE_BODY)
 async def put_charge_point(
     charge_point_id: str, body: ChargePointIn, services: Services
 ) -> ChargePointOut:

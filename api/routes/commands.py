@@ -6,7 +6,7 @@ from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
 
 from chargestream.api.dependencies import KnownChargePoint, Sender, Services
-from chargestream.api.responses import NOT_FOUND
+from chargestream.api.responses import NOT_FOUND, UNREADABLE_BODY
 from chargestream.api.schemas import CommandOut
 from chargestream.domain.records import CommandOutcome
 
@@ -29,6 +29,7 @@ OUTCOME_STATUS = {
     "/charge-points/{charge_point_id}/commands/{action}",
     response_model=CommandOut,
     responses={
+        **UNREADABLE_BODY,
         404: {**NOT_FOUND[404], "description": "unknown charge point or action"},
         409: {"description": "not connected"},
         422: {"description": "payload invalid for the action"},

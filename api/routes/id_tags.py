@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Query
 
 from chargestream.api.dependencies import Services
-from chargestream.api.responses import NOT_FOUND
+from chargestream.api.responses import NOT_FOUND, UNREADABLE_BODY
 from chargestream.api.schemas import IdTagIn
 from chargestream.domain.records import IdTag
 
@@ -20,7 +20,7 @@ async def get_id_tag(id_tag: str, services: Services) -> IdTag:
     return await services.id_tags.get(id_tag)
 
 
-@router.put("/id-tags/{id_tag}")
+@router.put("/id-tags/{id_tag}", responses=UNREADABLE_BODY)
 async def put_id_tag(id_tag: str, body: IdTagIn, services: Services) -> IdTag:
     return await services.id_tags.put(id_tag, body)
 
