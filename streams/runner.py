@@ -170,7 +170,8 @@ class LogProcessor:
                 records.extend(derived)
         if records:
             await self._store.upsert(records)
-        await self._keep(changed)
+        if changed:
+            await self._keep(changed)
 
     async def rebuild(self, progress: Callable[[int], None] = lambda _: None) -> int:
         """Drop every derived view and derive the whole log again."""
@@ -185,6 +186,8 @@ class LogProcessor:
     async def _fetch(self, charge_points: Collection[str]) -> None:
         """Bring the saved states of these charge points into memory."""
         missing = [cp for cp in charge_points if cp not in self._states]
+        if not missing:
+            return
         for cp, data in (await self._log.load_states(CHECKPOINT, missing)).items():
             try:
                 self._states[cp] = ChargePointDerivation.from_json(data)
