@@ -19,7 +19,13 @@ HTTP_STATUS: dict[type[Exception], int] = {NotFound: 404, InvalidInput: 422, Not
 
 
 async def service_error_response(_: Request, error: Exception) -> JSONResponse:
-    return JSONResponse({"detail": str(error)}, status_code=HTTP_STATUS[type(error)])
+    """422 in the shape of FastAPI's validation errors (what /openapi.json declares for
+    422): a list with one item."""
+    status = HTTP_STATUS[type(error)]
+    detail: object = str(error)
+    if status == 422:
+        detail = [{"loc": [], "msg": str(error), "type": "value_error"}]
+    return JSONResponse({"detail": detail}, status_code=status)
 
 
 async def store_unavailable_response(_: Request, error: Exception) -> JSONResponse:

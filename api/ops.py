@@ -6,13 +6,16 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, HTTPException, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from chargestream.api.responses import ErrorOut
+
 HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
+UNHEALTHY = {"model": ErrorOut, "description": "Unhealthy (e.g. the store does not answer)"}
 
 
 def ops_router(health: HealthCheck) -> APIRouter:
     router = APIRouter(tags=["ops"])
 
-    @router.get("/healthz")
+    @router.get("/healthz", responses={503: UNHEALTHY})
     async def healthz() -> dict[str, Any]:
         try:
             return {"status": "ok", **await health()}

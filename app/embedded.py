@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import subprocess
+import time
 from dataclasses import dataclass, replace
 
 from chargestream.api import create_api
@@ -27,11 +28,16 @@ from chargestream.gateway.handlers import CentralSystem
 from chargestream.gateway.schemas import compile_all
 from chargestream.gateway.server import Gateway
 from chargestream.sqlite.files import private_directory
+from chargestream.streams import metrics
+from chargestream.streams.backoff import Backoff
 from chargestream.streams.derive import DerivationSettings
 from chargestream.streams.runner import LogProcessor
 from chargestream.ui.operators import ensure_default_operator
 
 log = logging.getLogger("chargestream")
+
+RESTART_FIRST = 1.0  # seconds before restarting a processor that died
+RESTART_MOST = 60.0
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,7 @@ class EmbeddedCsms:
         await self.store.open()
         await self.event_log.open()
         if self.settings.run_processors:
-            self._tasks.append(asyncio.create_task(self.processor.run(), name="processor"))
+            self._tasks.append(asyncio.create_task(self._supervise_processor(), name="processor"))
         ocpp_port = await self.gateway.start(tls=pki.tls, tls_port=tls_port)
         api_port = await self._api.start()
         settle_garbage_collector()
@@ -97,18 +103,43 @@ class EmbeddedCsms:
         )
         return Addresses(ocpp_port, api_port, self.gateway.tls_port)
 
+    async def _supervise_processor(self) -> None:
+        """Run the processor until cancelled; if it dies, log it and start it again.
+
+        It waits RESTART_FIRST seconds before the first restart, doubling up to
+        RESTART_MOST while it keeps dying; a run that lasted RESTART_MOST starts over.
+        """
+        backoff = Backoff(RESTART_FIRST, RESTART_MOST)
+        while True:
+            started = time.monotonic()
+            try:
+                await self.processor.run()
+            except Exception:  # anything but cancellation: derivation must go on
+                metrics.PROCESSOR_RESTARTS.inc()
+                log.exception("processor_failed", extra={"fields": {"restart_in": backoff.delay}})
+            if time.monotonic() - started >= RESTART_MOST:
+                backoff.reset()
+            await backoff.wait()
+
     async def stop(self) -> None:
-        """Close charge point sockets, finish the log, stop processors and API."""
+        """Close charge point sockets, finish the log, stop processors and API.
+
+        A failure of the last derivation pass is logged; the log and store close anyway.
+        """
         await self.gateway.stop()
         await self._api.stop()
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*self._tasks, return_exceptions=True)  # they end only cancelled
         self._tasks.clear()
-        if self.settings.run_processors:
-            await self.processor.process_available()  # views include the last frames
-        await self.event_log.close()
-        await self.store.close()
+        try:
+            if self.settings.run_processors:
+                await self.processor.process_available()  # views include the last frames
+        except Exception:
+            log.exception("final_derivation_failed")
+        finally:
+            await self.event_log.close()
+            await self.store.close()
         log.info("stopped")
 
 

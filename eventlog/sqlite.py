@@ -3,7 +3,9 @@
 Appends from all connections that arrive while a commit is in flight are
 written together in the next transaction, so one fsync covers many frames.
 The same file holds the embedded processor's checkpoint (see
-streams.runner), which is committed separately from the frames.
+streams.runner), which is committed separately from the frames: its position, the
+per-charge-point states, and per state when its timer is due (so the processor keeps
+only some states in memory and still finds those a timer is due for).
 
 Retention (``retention_days`` > 0): every ``RETENTION_EVERY`` seconds the oldest frames
 that are older than that and that every processor checkpoint has passed are deleted,
@@ -15,10 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
 from pathlib import Path
@@ -29,6 +32,7 @@ from chargestream.eventlog.base import EventLogUnavailable
 from chargestream.sqlite.connections import connect, write_transaction
 
 T = TypeVar("T")
+SavedState = tuple[str, bytes, int | None]  # charge point, state, when its timer is due (ms)
 
 log = logging.getLogger("chargestream.eventlog")
 
@@ -64,6 +68,13 @@ CREATE TABLE IF NOT EXISTS processor_state (
     state BLOB NOT NULL,
     PRIMARY KEY (name, charge_point_id)
 );
+CREATE TABLE IF NOT EXISTS processor_timers (
+    name TEXT NOT NULL,
+    charge_point_id TEXT NOT NULL,
+    due_ms INTEGER,
+    PRIMARY KEY (name, charge_point_id)
+);
+CREATE INDEX IF NOT EXISTS processor_timers_by_due ON processor_timers (name, due_ms);
 """
 
 COLUMNS = (
@@ -257,32 +268,84 @@ class SqliteEventLog:
 
     # -- processor checkpoint
 
-    async def load_checkpoint(self, name: str) -> tuple[int, dict[str, bytes]]:
-        def run() -> tuple[int, dict[str, bytes]]:
+    async def load_checkpoint(self, name: str) -> int:
+        """The position the processor ``name`` has derived up to (0: none yet)."""
+
+        def run() -> int:
             assert self._read_conn is not None
             row = self._read_conn.execute(
                 "SELECT position FROM checkpoints WHERE name = ?", (name,)
             ).fetchone()
-            states = self._read_conn.execute(
-                "SELECT charge_point_id, state FROM processor_state WHERE name = ?", (name,)
+            return int(row[0]) if row else 0
+
+        return await self._run(self._reader, run)
+
+    async def load_states(self, name: str, charge_point_ids: Collection[str]) -> dict[str, bytes]:
+        """The saved states of these charge points (those that have one)."""
+
+        def run() -> dict[str, bytes]:
+            assert self._read_conn is not None
+            rows = self._read_conn.execute(
+                "SELECT charge_point_id, state FROM processor_state WHERE name = ?"
+                " AND charge_point_id IN (SELECT value FROM json_each(?))",
+                (name, json.dumps(list(charge_point_ids))),
             )
-            return (row[0] if row else 0), {cp: bytes(state) for cp, state in states}
+            return {cp: bytes(state) for cp, state in rows}
+
+        return await self._run(self._reader, run)
+
+    async def due(self, name: str, until_ms: int, limit: int) -> list[str]:
+        """Charge points whose timer is due at ``until_ms``, the earliest first."""
+
+        def run() -> list[str]:
+            assert self._read_conn is not None
+            rows = self._read_conn.execute(
+                "SELECT charge_point_id FROM processor_timers WHERE name = ? AND due_ms <= ?"
+                " ORDER BY due_ms LIMIT ?",
+                (name, until_ms, limit),
+            )
+            return [str(cp) for (cp,) in rows]
+
+        return await self._run(self._reader, run)
+
+    async def untimed_states(self, name: str, limit: int) -> dict[str, bytes]:
+        """Saved states without a timer (saved by an older version)."""
+
+        def run() -> dict[str, bytes]:
+            assert self._read_conn is not None
+            rows = self._read_conn.execute(
+                "SELECT s.charge_point_id, s.state FROM processor_state s"
+                " LEFT JOIN processor_timers t"
+                " ON t.name = s.name AND t.charge_point_id = s.charge_point_id"
+                " WHERE s.name = ? AND t.charge_point_id IS NULL LIMIT ?",
+                (name, limit),
+            )
+            return {cp: bytes(state) for cp, state in rows}
 
         return await self._run(self._reader, run)
 
     async def save_checkpoint(
-        self, name: str, position: int, states: Iterable[tuple[str, bytes]]
+        self, name: str, position: int | None, states: Iterable[SavedState]
     ) -> None:
+        """The states (charge point, state, when its timer is due or None) and the position
+        (None: keep it), in one transaction."""
+
         def run() -> None:
             assert self._write_conn is not None
+            saved = list(states)
             with write_transaction(self._write_conn):
                 self._write_conn.executemany(
                     "INSERT OR REPLACE INTO processor_state VALUES (?, ?, ?)",
-                    [(name, cp, state) for cp, state in states],
+                    [(name, cp, state) for cp, state, _ in saved],
                 )
-                self._write_conn.execute(
-                    "INSERT OR REPLACE INTO checkpoints VALUES (?, ?)", (name, position)
+                self._write_conn.executemany(
+                    "INSERT OR REPLACE INTO processor_timers VALUES (?, ?, ?)",
+                    [(name, cp, due_ms) for cp, _, due_ms in saved],
                 )
+                if position is not None:
+                    self._write_conn.execute(
+                        "INSERT OR REPLACE INTO checkpoints VALUES (?, ?)", (name, position)
+                    )
 
         await self._run(self._writer, run)
 
@@ -290,8 +353,8 @@ class SqliteEventLog:
         def run() -> None:
             assert self._write_conn is not None
             with write_transaction(self._write_conn):
-                self._write_conn.execute("DELETE FROM processor_state WHERE name = ?", (name,))
-                self._write_conn.execute("DELETE FROM checkpoints WHERE name = ?", (name,))
+                for table in ("processor_state", "processor_timers", "checkpoints"):
+                    self._write_conn.execute(f"DELETE FROM {table} WHERE name = ?", (name,))
 
         await self._run(self._writer, run)
 

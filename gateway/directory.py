@@ -43,6 +43,9 @@ class TtlCache(Generic[T]):
         if entry is not None and entry[0] > now:
             return entry[1]
         value = await self._load(key)
+        self._entries.pop(key, None)  # the dict stays in expiry order: the oldest first
+        while self._entries and next(iter(self._entries.values()))[0] <= now:
+            del self._entries[next(iter(self._entries))]
         if len(self._entries) >= self._max_entries:
             self._entries.clear()
         self._entries[key] = (now + self._ttl, value)

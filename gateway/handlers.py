@@ -227,6 +227,8 @@ class CentralSystem:
         self, cp: str, transaction_id: int
     ) -> tuple[str | None, str | None] | None:
         """The stop of a session the store already has as stopped (None: it has not)."""
+        if not -(2**63) <= transaction_id < 2**63:  # no store holds it (64-bit signed)
+            return None
         try:
             session = await self.store.get_session(transaction_id)
         except StoreUnavailable:

@@ -41,6 +41,7 @@ from chargestream.streams.parse import (
     MILLISECOND,
     Frame,
     event_time,
+    get_connector_id,
     get_int,
     get_list,
     get_str,
@@ -61,7 +62,7 @@ from chargestream.streams.state import ChargePointDerivation, PendingCall, Publi
 if TYPE_CHECKING:
     from chargestream.domain.settings import Settings
 
-__all__ = ["ChargePointDerivation", "DerivationSettings", "derive", "tick"]
+__all__ = ["ChargePointDerivation", "DerivationSettings", "derive", "offline_due", "tick"]
 
 OFFLINE = "Offline"
 FAULTED = "Faulted"
@@ -144,6 +145,16 @@ def tick(
         return state, []
     alert = _offline_alert(state.charge_point_id, last_seen, settings)
     return replace(state, alerts=(*state.alerts, alert)), [alert]
+
+
+def offline_due(state: ChargePointDerivation, settings: DerivationSettings) -> datetime | None:
+    """From when ``tick`` opens the OFFLINE alert (None: it would not, whenever it ran)."""
+    last_seen = state.registry.last_seen
+    if last_seen is None or state.refused:
+        return None
+    if any(alert.kind is AlertKind.OFFLINE for alert in state.alerts):
+        return None
+    return last_seen + timedelta(seconds=settings.offline_after) + MILLISECOND
 
 
 class _Step:
@@ -350,9 +361,12 @@ def _frame(step: _Step, event: FrameEvent) -> None:
 def _request(step: _Step, frame: Frame) -> None:
     """Remember a charge point's CALL until the log shows its answer."""
     derived = frame.action in _REQUESTS or frame.action in _RESULTS
-    payload = orjson.dumps(frame.payload).decode() if derived else ""
+    step.pending.pop((Direction.IN, frame.message_id), None)  # a reused id: the newest
+    try:
+        payload = orjson.dumps(frame.payload).decode() if derived else ""
+    except orjson.JSONEncodeError:  # nested deeper than orjson writes: nothing to derive
+        return
     call = PendingCall(Direction.IN, frame.message_id, frame.action, payload, step.now)
-    step.pending.pop((call.direction, call.message_id), None)  # a reused id: the newest
     step.pending[(call.direction, call.message_id)] = call
     _bound(step.pending, MAX_PENDING)
 
@@ -395,9 +409,9 @@ def _boot_notification_result(step: _Step, _call: PendingCall, result: dict[str,
 
 
 def _status_notification(step: _Step, payload: dict[str, Any]) -> None:
-    connector_id = get_int(payload, "connectorId")
+    connector_id = get_connector_id(payload)
     status = get_str(payload, "status")
-    if connector_id is None or connector_id < 0 or status is None:
+    if connector_id is None or status is None:
         return
     current = step.intervals.get(connector_id)
     if current is not None and current.status == OFFLINE:
@@ -452,7 +466,7 @@ def _start_transaction_result(step: _Step, call: PendingCall, result: dict[str, 
     step.keep_session(
         replace(
             session,
-            connector_id=get_int(request, "connectorId"),
+            connector_id=get_connector_id(request),
             id_tag=get_str(request, "idTag"),
             start_time=parse_time(request.get("timestamp"), call.sent_at),
             meter_start=get_int(request, "meterStart"),
@@ -461,8 +475,8 @@ def _start_transaction_result(step: _Step, call: PendingCall, result: dict[str, 
 
 
 def _meter_values(step: _Step, payload: dict[str, Any]) -> None:
-    connector_id = get_int(payload, "connectorId")
-    if connector_id is None or connector_id < 0:
+    connector_id = get_connector_id(payload)
+    if connector_id is None:
         return
     transaction_id = get_int(payload, "transactionId")
     _close_orphaned_thresholds(step)

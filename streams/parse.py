@@ -16,6 +16,16 @@ from chargestream.domain.frames import MessageType
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MILLISECOND = timedelta(milliseconds=1)
+# A charge point's timestamps are read in this range: beyond it no clock is right, and the
+# arithmetic on times (an interval's next millisecond, an alert's deadline) overflows near
+# the ends of datetime (years 1 and 9999).
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+# Integers a record can hold (SQLite and Cassandra store 64-bit signed integers).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# OCPP's connectorId is a small integer (0 is the charge point itself); derivation ignores
+# larger ones, so a charge point cannot grow its state with endless invented connectors.
+MAX_CONNECTOR_ID = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,21 +78,34 @@ def event_time(received_us: int) -> datetime:
 
 
 def parse_time(value: Any, fallback: datetime) -> datetime:
-    """An ISO 8601 timestamp from the charge point as UTC ms; naive ones are taken as UTC."""
+    """An ISO 8601 timestamp from the charge point as UTC ms; naive ones are taken as UTC.
+
+    ``fallback`` when it is not one or lies outside EARLIEST..LATEST.
+    """
     if not isinstance(value, str):
         return fallback
     try:
         moment = datetime.fromisoformat(value)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
-        return truncate_ms(moment.astimezone(UTC))
+        moment = truncate_ms(moment.astimezone(UTC))
     except (ValueError, OverflowError):
         return fallback
+    return moment if EARLIEST <= moment < LATEST else fallback
 
 
 def get_int(payload: dict[str, Any], name: str) -> int | None:
+    """An integer a record can hold (64-bit signed), else None."""
     value = payload.get(name)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if isinstance(value, int) and not isinstance(value, bool) and INT64_MIN <= value <= INT64_MAX:
+        return value
+    return None
+
+
+def get_connector_id(payload: dict[str, Any]) -> int | None:
+    """``connectorId`` from 0 to MAX_CONNECTOR_ID, else None."""
+    value = get_int(payload, "connectorId")
+    return value if value is not None and 0 <= value <= MAX_CONNECTOR_ID else None
 
 
 def get_str(payload: dict[str, Any], name: str) -> str | None:

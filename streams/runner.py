@@ -5,6 +5,16 @@ event with the per-charge-point state, upserts the records, then saves the
 checkpoint (position and the states that changed). Records are idempotent
 upserts, so a crash between the two costs a re-derivation, never a wrong
 view. The same ``derive`` runs inside Faust agents in the stack mode.
+
+Memory stays bounded whatever ids charge points connect with: the states live in
+the log's file, and in memory only those of connected charge points (at most
+``MAX_CACHED_STATES``, the least recently used go first); a state is loaded again
+when its charge point's next event comes or its timer (the OFFLINE alert) is due.
+
+An event whose derivation, or the storing of whose records, fails with anything
+but an outage (a bug, a value no record can hold) is logged as
+``derivation_skipped``, counted, and skipped: it never stops the derivation of
+the other events and charge points.
 """
 
 from __future__ import annotations
@@ -13,20 +23,33 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from chargestream.domain.frames import LoggedEvent
 from chargestream.domain.records import DerivedRecord
 from chargestream.eventlog.base import EventLogUnavailable
-from chargestream.eventlog.sqlite import SqliteEventLog
+from chargestream.eventlog.sqlite import SavedState, SqliteEventLog
 from chargestream.storage.base import Store, StoreUnavailable
+from chargestream.streams import metrics
 from chargestream.streams.backoff import Backoff
-from chargestream.streams.derive import ChargePointDerivation, DerivationSettings, derive, tick
+from chargestream.streams.derive import (
+    ChargePointDerivation,
+    DerivationSettings,
+    derive,
+    offline_due,
+    tick,
+)
+from chargestream.streams.parse import to_ms
 
 log = logging.getLogger("chargestream.streams")
 
 CHECKPOINT = "views"
+MAX_CACHED_STATES = 10_000  # states kept in memory (those of connected charge points)
+TIMERS_PER_TICK = 1000  # states whose timer is due, handled per tick (the rest: next tick)
+OUTAGES = (StoreUnavailable, EventLogUnavailable)
 
 
 class LogProcessor:
@@ -39,6 +62,7 @@ class LogProcessor:
         batch_size: int = 2000,
         tick_interval: float = 10.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        max_cached_states: int = MAX_CACHED_STATES,
     ) -> None:
         self._log = event_log
         self._store = store
@@ -46,14 +70,18 @@ class LogProcessor:
         self._tick_interval = tick_interval
         self._clock = clock
         self._settings = settings
-        self._states: dict[str, ChargePointDerivation] = {}
+        self._max_cached = max_cached_states
+        self._states: OrderedDict[str, ChargePointDerivation] = OrderedDict()  # LRU
         self.position = 0
         self._busy = asyncio.Lock()  # one derivation pass at a time (follow, tick, rebuild)
 
     async def load(self) -> None:
-        self.position, saved = await self._log.load_checkpoint(CHECKPOINT)
-        self._states = {cp: ChargePointDerivation.from_json(data) for cp, data in saved.items()}
+        self.position = await self._log.load_checkpoint(CHECKPOINT)
+        self._states.clear()
         await self.refresh_rules()
+        while untimed := await self._log.untimed_states(CHECKPOINT, TIMERS_PER_TICK):
+            timed = [self._retimed(cp, data) for cp, data in untimed.items()]
+            await self._log.save_checkpoint(CHECKPOINT, None, timed)
 
     async def refresh_rules(self) -> None:
         rules = tuple(rule for rule in await self._store.list_alert_rules() if rule.enabled)
@@ -72,7 +100,7 @@ class LogProcessor:
                     await self.refresh_rules()
                     await self.tick()
                     next_tick = time.monotonic() + self._tick_interval
-            except (StoreUnavailable, EventLogUnavailable) as error:  # again, later
+            except OUTAGES as error:  # again, later
                 log.warning("derivation_failed", extra={"fields": {"error": repr(error)}})
                 await backoff.wait()
                 continue
@@ -88,21 +116,41 @@ class LogProcessor:
     async def _process_available(self, progress: Callable[[int], None] | None) -> int:
         total = 0
         while batch := await self._log.read(self.position, self._batch_size):
-            records: list[DerivedRecord] = []
+            await self._fetch({logged.event.charge_point_id for logged in batch})
+            derived: list[tuple[LoggedEvent, list[DerivedRecord]]] = []
             changed: dict[str, ChargePointDerivation] = {}
             for logged in batch:
                 cp = logged.event.charge_point_id
                 state = changed.get(cp) or self._states.get(cp)
-                changed[cp], derived = derive(state, logged, self._settings)
-                records.extend(derived)
-            await self._store.upsert(records)  # states move on only once it is stored
-            self._states.update(changed)
+                try:
+                    changed[cp], records = derive(state, logged, self._settings)
+                except Exception as error:  # one poisonous event must not stop the rest
+                    _skipped(logged, error)
+                    continue
+                if records:
+                    derived.append((logged, records))
+            await self._upsert(derived)  # states move on only once it is stored
             self.position = batch[-1].position
-            await self._save(changed)
+            await self._keep(changed)
             total += len(batch)
             if progress is not None:
                 progress(total)
         return total
+
+    async def _upsert(self, derived: list[tuple[LoggedEvent, list[DerivedRecord]]]) -> None:
+        """Store the records; if the store refuses them, event by event, skipping the bad."""
+        try:
+            await self._store.upsert([record for _, records in derived for record in records])
+        except OUTAGES:
+            raise
+        except Exception:  # which event's records? each alone says
+            for logged, records in derived:
+                try:
+                    await self._store.upsert(records)
+                except OUTAGES:
+                    raise
+                except Exception as error:
+                    _skipped(logged, error)
 
     async def tick(self) -> None:
         """Timers: open Offline alerts for charge points silent too long."""
@@ -111,17 +159,19 @@ class LogProcessor:
 
     async def _tick(self) -> None:
         now = self._clock()
+        due = await self._log.due(CHECKPOINT, to_ms(now), TIMERS_PER_TICK)
+        await self._fetch(due)
         records: list[DerivedRecord] = []
         changed: dict[str, ChargePointDerivation] = {}
-        for cp, state in self._states.items():
-            new_state, derived = tick(state, now, self._settings)
-            if derived:
-                changed[cp] = new_state
+        for cp in due:
+            state = self._states.get(cp)
+            if state is not None:  # the timer is saved again, moved on if it was early
+                changed[cp], derived = tick(state, now, self._settings)
                 records.extend(derived)
-        self._states.update(changed)
         if records:
             await self._store.upsert(records)
-            await self._save(changed)
+        if changed:
+            await self._keep(changed)
 
     async def rebuild(self, progress: Callable[[int], None] = lambda _: None) -> int:
         """Drop every derived view and derive the whole log again."""
@@ -133,7 +183,52 @@ class LogProcessor:
             await self._tick()
             return total
 
-    async def _save(self, changed: dict[str, ChargePointDerivation]) -> None:
+    async def _fetch(self, charge_points: Collection[str]) -> None:
+        """Bring the saved states of these charge points into memory."""
+        missing = [cp for cp in charge_points if cp not in self._states]
+        if not missing:
+            return
+        for cp, data in (await self._log.load_states(CHECKPOINT, missing)).items():
+            try:
+                self._states[cp] = ChargePointDerivation.from_json(data)
+            except ValueError as error:  # derived again from its next event, as a new one
+                log.error("state_unreadable", extra={"fields": {"cp": cp, "error": repr(error)}})
+
+    async def _keep(self, changed: dict[str, ChargePointDerivation]) -> None:
+        """Save the changed states; keep in memory the connected charge points' (LRU)."""
         await self._log.save_checkpoint(
-            CHECKPOINT, self.position, [(cp, state.to_json()) for cp, state in changed.items()]
+            CHECKPOINT, self.position, [self._saved(state) for state in changed.values()]
         )
+        for cp, state in changed.items():
+            self._states[cp] = state
+            self._states.move_to_end(cp)
+        for cp, state in changed.items():
+            if state.connection_id is None:
+                del self._states[cp]
+        while len(self._states) > self._max_cached:
+            self._states.popitem(last=False)
+
+    def _retimed(self, cp: str, data: bytes) -> SavedState:
+        """A state saved without a timer (by an older version), with its timer."""
+        try:
+            return self._saved(ChargePointDerivation.from_json(data))
+        except ValueError:  # unreadable: no timer either
+            return cp, data, None
+
+    def _saved(self, state: ChargePointDerivation) -> SavedState:
+        due = offline_due(state, self._settings)
+        return state.charge_point_id, state.to_json(), None if due is None else to_ms(due)
+
+
+def _skipped(logged: LoggedEvent, error: Exception) -> None:
+    metrics.SKIPPED_EVENTS.inc()
+    log.error(
+        "derivation_skipped",
+        extra={
+            "fields": {
+                "cp": logged.event.charge_point_id,
+                "position": logged.position,
+                "error": repr(error)[:200],
+            }
+        },
+    )

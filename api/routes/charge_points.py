@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from chargestream.api.dependencies import KnownChargePoint, Services
+from chargestream.api.responses import NOT_AVAILABLE, NOT_FOUND, UNREADABLE_BODY
 from chargestream.api.schemas import ChargePointIn, ChargePointOut, FrameOut, UtcDateTime
 from chargestream.domain.records import SecurityEvent, StatusInterval, TransferStatus
 
@@ -19,24 +20,24 @@ async def list_charge_points(
     return await services.charge_points.listing(limit)
 
 
-@router.get("/charge-points/{charge_point_id}")
+@router.get("/charge-points/{charge_point_id}", responses=NOT_FOUND)
 async def get_charge_point(charge_point_id: str, services: Services) -> ChargePointOut:
     return await services.charge_points.get(charge_point_id)
 
 
-@router.put("/charge-points/{charge_point_id}")
+@router.put("/charge-points/{charge_point_id}", responses=UNREADABLE_BODY)
 async def put_charge_point(
     charge_point_id: str, body: ChargePointIn, services: Services
 ) -> ChargePointOut:
     return await services.charge_points.register(charge_point_id, body)
 
 
-@router.delete("/charge-points/{charge_point_id}", status_code=204)
+@router.delete("/charge-points/{charge_point_id}", status_code=204, responses=NOT_FOUND)
 async def delete_charge_point(charge_point_id: str, services: Services) -> None:
     await services.charge_points.unregister(charge_point_id)
 
 
-@router.get("/charge-points/{charge_point_id}/status-history")
+@router.get("/charge-points/{charge_point_id}/status-history", responses=NOT_FOUND)
 async def status_history(
     charge_point_id: KnownChargePoint,
     services: Services,
@@ -49,6 +50,7 @@ async def status_history(
 @router.get(
     "/charge-points/{charge_point_id}/security-events",
     responses={
+        **NOT_FOUND,
         200: {
             "description": "SecurityEventNotifications of the charge point, newest first by "
             "its own `timestamp`; page with `before` (exclusive). `event_type` (at most 50 "
@@ -70,6 +72,7 @@ async def security_events(
 @router.get(
     "/charge-points/{charge_point_id}/transfer-statuses",
     responses={
+        **NOT_FOUND,
         200: {
             "description": "The last SignedFirmwareStatusNotification (`transfer: firmware`) "
             "and LogStatusNotification (`transfer: log`) of the charge point, each with its "
@@ -89,11 +92,13 @@ FRAMES_TRUNCATED = "X-Chargestream-Frames-Truncated"
 @router.get(
     "/charge-points/{charge_point_id}/frames",
     responses={
+        **NOT_FOUND,
+        **NOT_AVAILABLE,
         200: {
             "description": "The newest frames, newest first: at most `limit`, and no more "
             "frame text than CHARGESTREAM_FRAMES_RESPONSE_BYTES (the newest frame always). "
             f"`{FRAMES_TRUNCATED}: true` when the byte budget ended the list early.",
-        }
+        },
     },
 )
 async def charge_point_frames(

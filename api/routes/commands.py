@@ -6,6 +6,7 @@ from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
 
 from chargestream.api.dependencies import KnownChargePoint, Sender, Services
+from chargestream.api.responses import NOT_FOUND, UNREADABLE_BODY
 from chargestream.api.schemas import CommandOut
 from chargestream.domain.records import CommandOutcome
 
@@ -28,7 +29,8 @@ OUTCOME_STATUS = {
     "/charge-points/{charge_point_id}/commands/{action}",
     response_model=CommandOut,
     responses={
-        404: {"description": "unknown charge point or action"},
+        **UNREADABLE_BODY,
+        404: {**NOT_FOUND[404], "description": "unknown charge point or action"},
         409: {"description": "not connected"},
         422: {"description": "payload invalid for the action"},
         502: {"description": "the charge point answered with a CALLERROR"},

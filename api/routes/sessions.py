@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from chargestream.api.dependencies import KnownChargePoint, Services
+from chargestream.api.responses import NOT_FOUND
 from chargestream.api.schemas import UtcDateTime
 from chargestream.domain.records import MeterValue, Session
 
@@ -14,7 +15,7 @@ router = APIRouter(tags=["sessions"])
 TransactionId = Annotated[int, Path(ge=-(2**63), le=2**63 - 1)]
 
 
-@router.get("/charge-points/{charge_point_id}/sessions")
+@router.get("/charge-points/{charge_point_id}/sessions", responses=NOT_FOUND)
 async def charge_point_sessions(
     charge_point_id: KnownChargePoint,
     services: Services,
@@ -31,12 +32,12 @@ async def sessions(
     return await services.sessions.recent(limit, before)
 
 
-@router.get("/sessions/{transaction_id}")
+@router.get("/sessions/{transaction_id}", responses=NOT_FOUND)
 async def session(transaction_id: TransactionId, services: Services) -> Session:
     return await services.sessions.get(transaction_id)
 
 
-@router.get("/sessions/{transaction_id}/meter-values")
+@router.get("/sessions/{transaction_id}/meter-values", responses=NOT_FOUND)
 async def session_meter_values(
     transaction_id: TransactionId,
     services: Services,

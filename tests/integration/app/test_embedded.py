@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -12,10 +13,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from ocpp.v16 import call
+from websockets.asyncio.client import connect
 
+from chargestream.app import embedded
 from chargestream.app.embedded import EmbeddedCsms
+from chargestream.eventlog.base import EventLogUnavailable
 from chargestream.storage.base import Store
+from chargestream.streams import metrics
 from tests.conftest import RunningCsms, eventually, free_port, make_settings
 from tests.ocpp_client import T0, at, charge, charge_point
 
@@ -170,3 +176,54 @@ def test_bad_setting_stops_the_start_with_a_clear_message(tmp_path: Path) -> Non
     )
     assert result.returncode == 2
     assert "CHARGESTREAM_OCPP_PORT" in result.stdout + result.stderr
+
+
+async def test_a_processor_that_dies_is_logged_and_started_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(embedded, "RESTART_FIRST", 0.05)
+    app = EmbeddedCsms(make_settings(tmp_path))
+    follow, runs = app.processor.run, []
+
+    async def dies_the_first_time() -> None:
+        runs.append(1)
+        if len(runs) == 1:
+            raise RuntimeError("a bug in the processor")
+        await follow()
+
+    monkeypatch.setattr(app.processor, "run", dies_the_first_time)
+    restarts = metrics.PROCESSOR_RESTARTS._value.get()
+    with caplog.at_level(logging.ERROR, logger="chargestream"):
+        addresses = await app.start()
+        try:
+            url = f"ws://127.0.0.1:{addresses.ocpp_port}/ocpp/CP-AFTER"
+            async with connect(url, subprotocols=["ocpp1.6"]) as websocket:  # type: ignore[list-item]
+                await websocket.send('[2,"h","Heartbeat",{}]')
+                await asyncio.wait_for(websocket.recv(), 10)
+
+            async def derived() -> object:
+                return await app.store.get_charge_point_state("CP-AFTER")
+
+            await eventually(derived)  # the restarted processor derives
+        finally:
+            await app.stop()
+    failures = [r for r in caplog.records if r.getMessage() == "processor_failed"]
+    assert len(failures) == 1 and failures[0].exc_info is not None
+    assert len(runs) == 2 and metrics.PROCESSOR_RESTARTS._value.get() == restarts + 1
+
+
+async def test_stop_logs_a_failing_last_derivation_and_still_closes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = EmbeddedCsms(make_settings(tmp_path))
+    await app.start()
+
+    async def fails() -> int:
+        raise RuntimeError("a bug in the processor")
+
+    monkeypatch.setattr(app.processor, "process_available", fails)
+    with caplog.at_level(logging.ERROR, logger="chargestream"):
+        await app.stop()
+    assert "final_derivation_failed" in [r.getMessage() for r in caplog.records]
+    with pytest.raises(EventLogUnavailable):  # closed all the same
+        await app.event_log.append([])

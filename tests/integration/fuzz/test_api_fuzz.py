@@ -43,16 +43,12 @@ EXAMPLES = int(os.environ.get("CHARGESTREAM_FUZZ_API_EXAMPLES", "10"))
 RANDOM = "CHARGESTREAM_FUZZ_SEED" in os.environ
 CONNECTED = "API-CP-1"
 
-# Known finding (tests/integration/fuzz/test_findings.py): the schema documents neither 401
-# nor 404/409 nor 503 answers; every other check runs.
-UNDOCUMENTED = [checks.status_code_conformance]
 # The bearer token is set on every case here (the test below sends none), which makes the
 # requests schemathesis meant as missing-auth negative ones valid; whether valid data is
 # accepted and invalid data refused depends on the data in the store and on pydantic's
 # coercions (a number is a valid datetime), not on the schema: the checks left are no 5xx,
-# and status code aside, responses (content type, headers, body) as the schema says.
+# and responses (status code, content type, headers, body) as the schema says.
 EXCLUDED = [
-    *UNDOCUMENTED,
     checks.ignored_auth,
     checks.negative_data_rejection,
     checks.positive_data_acceptance,

@@ -1,9 +1,7 @@
 """What the fuzzers found, each as a minimal reproducer over a real connection.
 
-A finding in code this change does not own is marked ``xfail(strict=True)``: the suite
-stays green while it is open, and the test fails as XPASS the day it is fixed, so the mark
-(and the matching entry of ``benchmarks.fuzzcases.KNOWN_ISSUES``, which keeps the bounded
-fuzz run away from the input) can be removed.
+Each was a strict xfail while it was open; all are fixed now, so these are ordinary tests
+that keep them fixed (and ``benchmarks.fuzzcases`` sends these inputs again).
 """
 
 from __future__ import annotations
@@ -26,13 +24,18 @@ from tests.conftest import RunningCsms, eventually, make_settings
 NOW = "2026-11-27T10:00:00.000Z"
 PROBE = "FUZZ-PROBE"
 FRESH_IDS = 500
+WARM_UP = 300  # ids: more than the bounded caches on the way hold (128 each)
 MAX_CONNECTORS = 100  # far above any real charge point; what a bound on the state may be
 
 
 @pytest.fixture
 async def unlimited(tmp_path: Path) -> AsyncIterator[RunningCsms]:
-    """The embedded CSMS without the per-connection CALL rate and per-address limits."""
-    settings = make_settings(tmp_path, calls_per_second=0, connections_per_address=0)
+    """The embedded CSMS without the per-connection CALL rate and per-address limits.
+
+    The directory caches a charge point's registration for ``cache_ttl`` seconds, then
+    drops it: 0 here, so what a test measures is what stays.
+    """
+    settings = make_settings(tmp_path, calls_per_second=0, connections_per_address=0, cache_ttl=0)
     app = EmbeddedCsms(settings)
     addresses = await app.start()
     async with httpx.AsyncClient(
@@ -77,11 +80,6 @@ async def views_keep_deriving(csms: RunningCsms, marker: str) -> None:
 # -- StopTransaction with a transactionId SQLite cannot hold
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gateway/handlers.py _check_duplicate_stop -> storage/sqlite.py get_session: "
-    "OverflowError for a transactionId >= 2**63 (handler_failed, InternalError)",
-)
 async def test_stop_transaction_with_a_transaction_id_beyond_int64_is_answered(
     csms: RunningCsms,
 ) -> None:
@@ -97,11 +95,6 @@ async def test_stop_transaction_with_a_transaction_id_beyond_int64_is_answered(
 # -- derivation stops for good after one frame (the processor task dies silently)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="storage/sqlite.py upsert: OverflowError for a connectorId >= 2**63 kills the "
-    "processor task (streams/runner.py catches only StoreUnavailable/EventLogUnavailable)",
-)
 async def test_views_keep_deriving_after_a_connector_id_beyond_int64(csms: RunningCsms) -> None:
     websocket = await open_cp(csms, "FUZZ-BIG")
     try:
@@ -112,11 +105,6 @@ async def test_views_keep_deriving_after_a_connector_id_beyond_int64(csms: Runni
     await views_keep_deriving(csms, "after-uint64")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="streams/derive.py: orjson.dumps of a request payload nested over 254 levels "
-    "raises TypeError('Recursion limit reached') and kills the processor task",
-)
 async def test_views_keep_deriving_after_a_deeply_nested_payload(csms: RunningCsms) -> None:
     nested = "[" * 300 + "]" * 300
     frame = (
@@ -132,11 +120,6 @@ async def test_views_keep_deriving_after_a_deeply_nested_payload(csms: RunningCs
     await views_keep_deriving(csms, "after-nesting")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="streams/derive.py enter_status: current.start + 1 ms overflows after a "
-    "StatusNotification timestamped 9999-12-31T23:59:59.999Z (OverflowError kills the processor)",
-)
 async def test_views_keep_deriving_after_a_timestamp_in_year_9999(csms: RunningCsms) -> None:
     websocket = await open_cp(csms, "FUZZ-9999")
     try:
@@ -171,11 +154,6 @@ async def test_views_keep_deriving_after_every_other_extreme_value(csms: Running
 # -- the API's schema
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api/: /openapi.json documents neither 401 (no or wrong token) nor 404 "
-    "(unknown charge point) although the API answers them (schemathesis ST103)",
-)
 async def test_api_schema_documents_the_statuses_it_answers(csms: RunningCsms) -> None:
     unknown = await csms.api.get("/api/v1/charge-points/NO-SUCH-CP/frames")
     anonymous = await csms.api.get("/api/v1/charge-points", headers={"Authorization": ""})
@@ -190,12 +168,6 @@ async def test_api_schema_documents_the_statuses_it_answers(csms: RunningCsms) -
 # -- memory per charge point id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="streams/runner.py LogProcessor._states keeps a derivation state for every charge "
-    "point id that ever connected (~0.5 KB each, ~1 KB of RSS): any client can grow the "
-    "CSMS without bound by connecting with fresh ids, no password or BootNotification needed",
-)
 async def test_memory_does_not_grow_with_every_new_charge_point_id(
     unlimited: RunningCsms,
 ) -> None:
@@ -206,14 +178,16 @@ async def test_memory_does_not_grow_with_every_new_charge_point_id(
             await websocket.send('[2,"h","Heartbeat",{}]')
             await asyncio.wait_for(websocket.recv(), 10)
 
-    for number in range(100):  # warm-up: caches, pools, the first states
-        await visit(number)
-    await app.processor.process_available()
-    gc.collect()
+    # traced from the start, so what a bounded cache (urllib's, SQLite's statements)
+    # replaces after the warm-up has filled it counts as freed
     tracemalloc.start()
     try:
+        for number in range(WARM_UP):  # warm-up: caches, pools, the first states
+            await visit(number)
+        await app.processor.process_available()
+        gc.collect()
         before = tracemalloc.get_traced_memory()[0]
-        for number in range(100, 100 + FRESH_IDS):
+        for number in range(WARM_UP, WARM_UP + FRESH_IDS):
             await visit(number)
         await app.processor.process_available()
         gc.collect()
@@ -223,13 +197,6 @@ async def test_memory_does_not_grow_with_every_new_charge_point_id(
     assert grown < 100 * FRESH_IDS, f"{grown / FRESH_IDS:.0f} bytes per new charge point id"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="streams/derive.py keeps an interval and a registry entry for every connectorId a "
-    "charge point ever named (any integer is schema-valid): its state grows without bound "
-    "and is rewritten at every checkpoint (a fuzzed charge point reached 300 KB, and the "
-    "processor slowed down with it)",
-)
 async def test_a_charge_point_cannot_grow_its_state_with_endless_connector_ids(
     unlimited: RunningCsms,
 ) -> None:

@@ -11,8 +11,8 @@ CSMS's log, a crash, or RSS growing more than 48 MB between the halves of the ru
 
 The seed is fixed (``CHARGESTREAM_FUZZ_SEED`` sets another, "random" a fresh one), so the
 suite is repeatable; a failure prints the seed and the ``--replay`` of each failing case.
-Inputs behind known findings (``KNOWN_ISSUES``) are left out here: each has a strict-xfail
-reproducer in test_findings.py, and ``make fuzz`` sends them all.
+Inputs behind open findings (``KNOWN_ISSUES``, none at present) are left out here: each
+has a strict-xfail reproducer in test_findings.py, and ``make fuzz`` sends them all.
 """
 
 from __future__ import annotations

@@ -282,7 +282,11 @@ async def test_a_charge_point_that_reconnects_with_the_new_key_before_answering_
 
 
 async def test_a_charge_point_not_registered_gets_no_password(csms: RunningCsms) -> None:
+    async def seen() -> bool:  # the processor has derived the connection
+        return (await csms.api.get("/api/v1/charge-points/CP-FREE")).status_code == 200
+
     async with connect(csms.url("CP-FREE"), subprotocols=["ocpp1.6"]):  # type: ignore[list-item]
+        await eventually(seen)
         response = await csms.api.post(  # no BootNotification: it stays unregistered
             "/api/v1/charge-points/CP-FREE/commands/ChangeConfiguration",
             json={"key": "AuthorizationKey", "value": "free-charger-key-0123"},

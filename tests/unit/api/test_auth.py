@@ -82,3 +82,19 @@ async def test_every_api_v1_route_refuses_a_request_without_the_token(
         allowed = {"Authorization": f"Bearer {TOKEN}"}
         assert (await client.get("/api/v1/charge-points", headers=allowed)).status_code == 200
         assert (await client.get("/healthz")).status_code == 200
+
+
+def test_the_openapi_documents_the_errors_the_routes_answer(store: SqliteStore) -> None:
+    settings = Settings(node_id="unit-node", api_token=TOKEN)
+    app = create_api(settings, store, CommandService(never_sent, store, timeout=1.0))
+    paths = app.openapi()["paths"]
+    for path, methods in paths.items():
+        for method, operation in methods.items():
+            codes = operation["responses"].keys()
+            if path.startswith("/api/v1"):
+                assert {"401", "503"} <= codes, (method, path)  # the token; the store down
+            names_one = path.endswith("}") or "{charge_point_id}/" in path
+            if names_one and method != "put":  # PUT creates what it names
+                assert "404" in codes, (method, path)
+    assert "503" in paths["/healthz"]["get"]["responses"]
+    assert "501" in paths["/api/v1/charge-points/{charge_point_id}/frames"]["get"]["responses"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from contextlib import closing
 from dataclasses import replace
@@ -11,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from chargestream.domain.frames import Direction, EventKind, FrameEvent, MessageType
+from chargestream.eventlog import sqlite as eventlog_sqlite
 from chargestream.eventlog.base import EventLogUnavailable
 from chargestream.eventlog.sqlite import SqliteEventLog
+from tests.conftest import eventually
 
 
 def frame(charge_point_id: str, sequence: int) -> FrameEvent:
@@ -175,3 +178,55 @@ async def test_appends_go_on_while_retention_deletes_in_batches(tmp_path: Path) 
     finally:
         await log.close()
     assert [e.event.sequence for e in left] == list(range(50))
+
+
+async def test_retention_runs_by_itself_once_the_log_is_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = await retained_log(tmp_path, days=0)
+    await first.append([aged("CP-1", n, 100) for n in range(5)])
+    await first.save_checkpoint("views", 5, [])
+    await first.close()
+    monkeypatch.setattr(eventlog_sqlite, "RETENTION_FIRST", 0.0)
+    with caplog.at_level(logging.INFO, logger="chargestream.eventlog"):
+        log = await retained_log(tmp_path)
+        try:
+
+            async def pruned() -> bool:
+                return not await log.read(0)
+
+            await eventually(pruned)
+        finally:
+            await log.close()
+    [line] = [r for r in caplog.records if r.getMessage() == "retention"]
+    assert line.fields == {"deleted": 5, "days": 90}  # type: ignore[attr-defined]
+
+
+# -- the processor's states and their timers
+
+
+async def test_states_are_read_by_charge_point_and_timers_by_due_time(tmp_path: Path) -> None:
+    log = SqliteEventLog(tmp_path / "events.db", sync="normal")
+    await log.open()
+    try:
+        await log.save_checkpoint(
+            "views", 7, [("CP-1", b"one", 1000), ("CP-2", b"two", 500), ("CP-3", b"3", None)]
+        )
+        assert await log.load_checkpoint("views") == 7
+        assert await log.load_states("views", ["CP-1", "CP-3", "CP-9"]) == {
+            "CP-1": b"one",
+            "CP-3": b"3",
+        }
+        assert await log.due("views", 999, limit=10) == ["CP-2"]
+        assert await log.due("views", 1000, limit=10) == ["CP-2", "CP-1"]  # earliest first
+        assert await log.due("views", 1000, limit=1) == ["CP-2"]
+        await log.save_checkpoint("views", None, [("CP-2", b"two", None)])  # position kept
+        assert await log.due("views", 10**12, limit=10) == ["CP-1"]
+        assert await log.load_checkpoint("views") == 7
+        assert await log.untimed_states("views", 10) == {}
+        await log.reset_checkpoint("views")
+        assert await log.load_checkpoint("views") == 0
+        assert await log.load_states("views", ["CP-1"]) == {}
+        assert await log.due("views", 10**12, limit=10) == []
+    finally:
+        await log.close()

@@ -81,6 +81,15 @@ async def test_cache_starts_over_when_full() -> None:
     assert source.loads == ["a", "b", "c", "a"]
 
 
+async def test_cache_drops_expired_entries_so_fresh_keys_do_not_pile_up() -> None:
+    source, clock = Source(), Clock()
+    cache = TtlCache(source, ttl=5, clock=clock)
+    for number in range(100):  # a new charge point id every second
+        await cache.get(f"CP-{number}")
+        clock.now += 1
+    assert len(cache._entries) == 5  # those of the last ttl seconds
+
+
 async def test_directory_reads_registrations_and_id_tags_from_the_store(
     store: SqliteStore,
 ) -> None:

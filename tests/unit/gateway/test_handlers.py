@@ -349,6 +349,14 @@ async def test_stop_transaction_for_unknown_transaction_is_answered(
     assert await call(central, "StopTransaction", stop) == {}  # a duplicate, answered the same
 
 
+async def test_stop_transaction_with_an_id_no_store_can_hold_is_answered(
+    central: CentralSystem,
+) -> None:
+    for transaction_id in (2**63, 2**64 - 1, -(2**63) - 1):  # schema-valid integers
+        stop = {"transactionId": transaction_id, "meterStop": 500, "timestamp": TIME}
+        assert await call(central, "StopTransaction", stop) == {}
+
+
 async def test_stop_transaction_with_an_id_tag_answers_its_status(
     central: CentralSystem, store: SqliteStore
 ) -> None:

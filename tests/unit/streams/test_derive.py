@@ -22,7 +22,14 @@ from chargestream.domain.records import (
     Session,
     StatusInterval,
 )
-from chargestream.streams.derive import ChargePointDerivation, DerivationSettings, derive, tick
+from chargestream.streams.derive import (
+    ChargePointDerivation,
+    DerivationSettings,
+    derive,
+    offline_due,
+    tick,
+)
+from chargestream.streams.parse import MAX_CONNECTOR_ID
 
 CP = "CP-1"
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -1055,3 +1062,68 @@ def test_replay_of_a_hardened_log_equals_the_live_derivation_at_every_cut() -> N
         assert first + rest == whole, cut
         assert end_state == whole_state, cut
     assert final(whole)[("Session", (43,))].meter_stop == 7000
+
+
+# -- values no record can hold (found by the fuzzers)
+
+
+def test_connector_ids_beyond_the_cap_or_int64_are_ignored() -> None:
+    log = Log()
+    log.connect()
+    for connector in (1, MAX_CONNECTOR_ID, MAX_CONNECTOR_ID + 1, 2**63 - 1, 2**63, 2**64 - 1):
+        log.call("StatusNotification", status(connector, "Available"))
+        log.call("MeterValues", {"connectorId": connector, "meterValue": [sima_sample(5, 1, 1, 1)]})
+    state, records = run(log.events)
+    assert [i.connector_id for i in state.intervals] == [1, MAX_CONNECTOR_ID]
+    assert [c.connector_id for c in state.registry.connectors] == [1, MAX_CONNECTOR_ID]
+    assert {v.connector_id for v in of_type(records, MeterValue)} == {1, MAX_CONNECTOR_ID}
+
+
+def test_integers_beyond_int64_read_as_absent() -> None:
+    log = session_log()
+    log.call("StopTransaction", {"transactionId": 2**64 - 1, "meterStop": 5, "timestamp": iso(9)})
+    log.call("MeterValues", {"connectorId": 1, "transactionId": 2**63, "meterValue": []})
+    _, records = run(log.events)
+    sessions = of_type(records, Session)
+    assert all(-(2**63) <= s.transaction_id < 2**63 for s in sessions)
+    assert all(s.meter_stop is None or s.meter_stop < 2**63 for s in sessions)
+
+
+@pytest.mark.parametrize("timestamp", ["9999-12-31T23:59:59.999Z", "0001-01-01T00:00:00+01:00"])
+def test_timestamps_at_the_ends_of_time_fall_back_to_the_receive_time(timestamp: str) -> None:
+    log = Log()
+    log.connect()
+    for state_name in ("Available", "Preparing", "Charging"):
+        log.call("StatusNotification", {**status(1, state_name), "timestamp": timestamp})
+    state, records = run(log.events)
+    assert [i.start for i in of_type(records, StatusInterval) if i.end is None] == [
+        at(2),
+        at(3),
+        at(4),
+    ]
+    assert state.intervals[0].status == "Charging"
+
+
+def test_a_call_nested_deeper_than_json_can_be_written_is_not_derived() -> None:
+    log = Log()
+    log.connect()
+    nested = "[" * 300 + "]" * 300
+    log.raw(f'[2,"deep","BootNotification",{{"chargePointVendor":"v","x":{nested}}}]')
+    log.result("deep", {"status": "Accepted", "currentTime": iso(0), "interval": 60})
+    state, records = run(log.events)
+    assert state.registry.vendor is None and not state.pending
+    assert of_type(records, ChargePointState)  # the connect, the signs of life: derived
+
+
+def test_offline_due_is_when_tick_opens_the_offline_alert() -> None:
+    log = Log()
+    log.connect()
+    log.exchange("Heartbeat", {}, {"currentTime": iso(0)})  # last seen t=2
+    state, _ = run(log.events)
+    due = offline_due(state, SETTINGS)
+    assert due == at(602) + timedelta(milliseconds=1)
+    assert tick(state, due - timedelta(milliseconds=1), SETTINGS)[1] == []
+    state, records = tick(state, due, SETTINGS)
+    assert of_type(records, Alert) and offline_due(state, SETTINGS) is None  # until seen again
+    assert offline_due(replace(state, alerts=(), refused=True), SETTINGS) is None
+    assert offline_due(ChargePointDerivation.new(CP), SETTINGS) is None
