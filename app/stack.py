@@ -60,7 +60,8 @@ class StackGateway:
     async def _health(self) -> dict[str, Any]:
         return {"node": self.settings.node_id, "connected": len(self.gateway.connections)}
 
-    async def start(self) -> int:
+    async def start(self, *, tls_port: int | None = None) -> int:
+        """``tls_port``: the wss:// listener's port instead of the setting (0: any free one)."""
         compile_all()
         pki = await asyncio.to_thread(with_pki, self.settings)
         pki.announce()
@@ -70,7 +71,7 @@ class StackGateway:
         await self.store.node_alive(self.settings.node_id, NODE_TTL)
         self._heartbeat = asyncio.create_task(self._keep_node_alive(), name="node-heartbeat")
         await self.listener.start()
-        port = await self.gateway.start(tls=pki.tls)
+        port = await self.gateway.start(tls=pki.tls, tls_port=tls_port)
         await self._ops.start()
         settle_garbage_collector()
         log.info(

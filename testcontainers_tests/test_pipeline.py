@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import uuid
@@ -23,6 +24,8 @@ import pytest
 import pytest_asyncio
 from cassandra.cluster import Cluster
 from ocpp.v16 import call
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from chargestream.app.stack import StackApi, StackGateway
 from chargestream.domain.frames import Direction, EventKind
@@ -401,3 +404,48 @@ async def test_two_workers_share_the_partitions(stack: Stack, worker_logs: Path)
         second.stop()
     assert second.process is not None
     assert second.process.returncode in (0, -signal.SIGTERM)  # stopped, not killed
+
+
+async def test_a_profile_2_charge_point_over_wss_raises_a_security_alert_in_cassandra(
+    stack: Stack,
+) -> None:
+    """Stack mode end to end: the gateway's TLS listener, the pinned profile refusing the
+    plain port, and a critical SecurityEventNotification through Kafka and the Faust
+    worker into Cassandra, listed by the API with its security alert."""
+    gateway = StackGateway(replace(stack.settings, node_id="gw-tls"))
+    plain_port = await gateway.start(tls_port=0)
+    try:
+        password = "stack-profile-2-password"
+        registered = await stack.api.put(
+            "/api/v1/charge-points/IT-CP-TLS", json={"password": password, "security_profile": 2}
+        )
+        assert registered.status_code == 200, registered.text
+        with pytest.raises(InvalidStatus) as refused:  # no downgrade to the plain port
+            async with connect(
+                f"ws://127.0.0.1:{plain_port}/ocpp/IT-CP-TLS", subprotocols=["ocpp1.6"]
+            ):
+                pass
+        assert refused.value.response.status_code == 403
+
+        trust = ssl.create_default_context(cafile=stack.settings.data_dir / "pki" / "ca.pem")
+        url = f"wss://127.0.0.1:{gateway.gateway.tls_port}/ocpp"
+        async with charge_point(url, "IT-CP-TLS", password=password, tls=trust) as cp:
+            await cp.call(call.BootNotification(charge_point_model="T", charge_point_vendor="V"))
+            await cp.call(
+                call.SecurityEventNotification(
+                    type="TamperDetectionActivated", timestamp="2026-12-06T10:00:00.000Z"
+                )
+            )
+
+        async def alerted() -> list[dict[str, object]]:
+            events = await stack.api.get("/api/v1/charge-points/IT-CP-TLS/security-events")
+            alerts = (await stack.api.get("/api/v1/alerts")).json()
+            security = [
+                a for a in alerts if a["kind"] == "security" and a["charge_point_id"] == "IT-CP-TLS"
+            ]
+            return events.status_code == 200 and events.json() and security and events.json()
+
+        (event,) = await eventually(alerted, timeout=90, interval=0.2)
+        assert event["event_type"] == "TamperDetectionActivated" and event["critical"]
+    finally:
+        await gateway.stop()

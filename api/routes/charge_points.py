@@ -57,7 +57,7 @@ async def status_history(
             "characters) and `tech_info` (at most 255) are the charge point's text. "
             "`critical`: a critical type of the OCPP 1.6 security whitepaper. The CSMS adds "
             "`CsrRejected` when it rejects the charge point's SignCertificate.",
-        }
+        },
     },
 )
 async def security_events(
@@ -77,7 +77,7 @@ async def security_events(
             "description": "The last SignedFirmwareStatusNotification (`transfer: firmware`) "
             "and LogStatusNotification (`transfer: log`) of the charge point, each with its "
             "`status`, `request_id` and the time the CSMS received it (`at`); none yet: `[]`.",
-        }
+        },
     },
 )
 async def transfer_statuses(
