@@ -11,7 +11,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chargestream.domain.pki import CsrRejected
@@ -44,6 +44,10 @@ class CallContext:
 Handler = Callable[["CentralSystem", CallContext, Payload], Awaitable[Payload]]
 _ROUTES: dict[str, Handler] = {}
 REMEMBERED_STOPS = 10_000  # per process: (cp, transactionId) of the last answered stops
+# One CSR a charge point may have checked and signed per this many seconds (per process):
+# signing costs CPU, and a charger asks again only when its certificate nears its end.
+CSR_INTERVAL = timedelta(seconds=60)
+REMEMBERED_SIGNINGS = 10_000  # per process: the charge points whose last CSR is remembered
 
 
 def on(action: str) -> Callable[[Handler], Handler]:
@@ -107,6 +111,7 @@ class CentralSystem:
         self.send_command: CommandSender | None = None
         # (cp, transactionId) -> (timestamp, reason) of the first stop answered here
         self._stops: OrderedDict[tuple[str, int], tuple[str | None, str | None]] = OrderedDict()
+        self._csr_checked: OrderedDict[str, datetime] = OrderedDict()  # cp -> its last CSR
 
     def handles(self, action: str) -> bool:
         return action in _ROUTES
@@ -263,8 +268,9 @@ class CentralSystem:
 
         Only for a charge point that authenticates (profile 1 or higher, or a password):
         on profile 0 anyone may claim any id, and the certificate would let them in as it
-        on profile 3. A CSR that is unfit (or no CA, or no way to send the chain) is
-        Rejected and logged as ``csr_rejected`` with the reason.
+        on profile 3. A CSR that is unfit (or no CA, or no way to send the chain, or one
+        within CSR_INTERVAL of the charge point's last) is Rejected and logged as
+        ``csr_rejected`` with the reason.
         """
         cp = context.charge_point_id
         registration = await self.directory.registration(cp)
@@ -273,6 +279,7 @@ class CentralSystem:
                 raise CsrRejected("the charge point does not authenticate (profile 0)")
             if self.send_command is None:
                 raise CsrRejected("this process cannot send CertificateSigned")
+            self._count_csr(cp, context.now)
             chain = await self.signer.sign(payload["csr"], cp, context.now)
         except CsrRejected as rejected:
             log.warning("csr_rejected", extra={"fields": {"cp": cp, "reason": rejected.reason}})
@@ -280,3 +287,15 @@ class CentralSystem:
         send = self.send_command
         context.after_reply.append(lambda: _deliver_certificate(send, cp, chain))
         return {"status": "Accepted"}
+
+    def _count_csr(self, cp: str, now: datetime) -> None:
+        """CsrRejected if the charge point had a CSR checked less than CSR_INTERVAL ago."""
+        last = self._csr_checked.get(cp)
+        if last is not None and now - last < CSR_INTERVAL:
+            raise CsrRejected(
+                f"a CSR of this charge point was checked less than {CSR_INTERVAL.seconds} s ago"
+            )
+        self._csr_checked[cp] = now
+        self._csr_checked.move_to_end(cp)
+        if len(self._csr_checked) > REMEMBERED_SIGNINGS:
+            self._csr_checked.popitem(last=False)

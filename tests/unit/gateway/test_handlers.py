@@ -523,6 +523,28 @@ async def test_sign_certificate_accepts_a_valid_csr_and_sends_the_chain_after_th
     assert chain_verifies(payload["certificateChain"], ca_pem)
 
 
+async def test_a_charge_point_has_one_csr_checked_a_minute(
+    signing: tuple[CentralSystem, list[Any]], caplog: pytest.LogCaptureFixture
+) -> None:
+    central, _ = signing
+    csr, _ = make_csr("CP-1")
+    assert await central.handle("SignCertificate", context("CP-1"), {"csr": "garbage"}) == {
+        "status": "Rejected"
+    }
+    again = context("CP-1", NOW + timedelta(seconds=59))
+    assert await central.handle("SignCertificate", again, {"csr": csr}) == {"status": "Rejected"}
+    assert _rejections(caplog)[-1] == {
+        "cp": "CP-1",
+        "reason": "a CSR of this charge point was checked less than 60 s ago",
+    }
+    later = context("CP-1", NOW + timedelta(seconds=60))
+    assert await central.handle("SignCertificate", later, {"csr": csr}) == {"status": "Accepted"}
+    other = context("CP-2", NOW + timedelta(seconds=1))
+    assert await central.handle("SignCertificate", other, {"csr": make_csr("CP-2")[0]}) == {
+        "status": "Rejected"  # not registered: does not authenticate, counted for nobody
+    }
+
+
 async def test_sign_certificate_is_rejected_for_a_charge_point_that_does_not_authenticate(
     signing: tuple[CentralSystem, list[Any]],
     store: SqliteStore,
