@@ -354,7 +354,8 @@ def log_problems(lines: list[bytes], warnings: Counter[str]) -> list[Finding]:
         if level == "warning":
             warnings[event] += 1
         if level in ("error", "critical") or "exc" in entry or event in BAD_WARNINGS:
-            found.append(Finding("log", f"{level} {event}: {raw[:3000].decode(errors='replace')}"))
+            shown = raw if len(raw) <= 3000 else raw[:800] + b" ... " + raw[-2200:]  # the cause
+            found.append(Finding("log", f"{level} {event}: {shown.decode(errors='replace')}"))
     flush()
     return found
 

