@@ -1,5 +1,6 @@
 """Service errors as HTTP responses, in the shape of FastAPI's own: ``{"detail": …}``."""
 
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -33,11 +34,19 @@ async def store_unavailable_response(_: Request, error: Exception) -> JSONRespon
     return JSONResponse({"detail": "the store is unavailable, try again"}, status_code=503)
 
 
+class AsciiJSONResponse(JSONResponse):
+    """JSON with every non-ASCII character escaped: an input echoed back in a 422 may hold a
+    lone surrogate, which JSON can escape but UTF-8 cannot encode."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, separators=(",", ":")).encode()
+
+
 async def validation_error_response(_: Request, error: Exception) -> JSONResponse:
     """FastAPI's own 422, except that a password's value is not sent back."""
     assert isinstance(error, RequestValidationError)
     details = [_without_secret_input(e) for e in error.errors()]
-    return JSONResponse({"detail": jsonable_encoder(details)}, status_code=422)
+    return AsciiJSONResponse({"detail": jsonable_encoder(details)}, status_code=422)
 
 
 def _without_secret_input(detail: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from chargestream.domain.frames import LoggedEvent
 from chargestream.domain.passwords import MAX_CHARGE_POINT_PASSWORD, MIN_CHARGE_POINT_PASSWORD
@@ -28,15 +28,36 @@ def as_utc(moment: datetime) -> datetime:
 UtcDateTime = Annotated[datetime, AfterValidator(as_utc)]
 
 
+def unicode_text(text: str) -> str:
+    """JSON may escape a lone surrogate (``"\\ud800"``), which is no Unicode text: no
+    store can keep it and no answer can carry it back as UTF-8."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        raise ValueError("not Unicode text (a lone surrogate)") from None
+    return text
+
+
+Text = Annotated[str, AfterValidator(unicode_text)]
+"""A string of a request body."""
+
+
 class ChargePointIn(BaseModel):
     """PUT /charge-points/{id}: register or update. Omitted fields keep their value."""
 
-    display_name: str | None = None
-    location: str | None = None
-    password: str | None = Field(
+    display_name: Text | None = None
+    location: Text | None = None
+    password: (
+        Annotated[
+            str,
+            StringConstraints(
+                min_length=MIN_CHARGE_POINT_PASSWORD, max_length=MAX_CHARGE_POINT_PASSWORD
+            ),
+            AfterValidator(unicode_text),
+        ]
+        | None
+    ) = Field(
         None,
-        min_length=MIN_CHARGE_POINT_PASSWORD,
-        max_length=MAX_CHARGE_POINT_PASSWORD,
         description="HTTP Basic auth password (profile 1); setting it cancels a rotation"
         " in progress",
     )
@@ -80,19 +101,23 @@ class ChargePointOut(BaseModel):
 class IdTagIn(BaseModel):
     status: IdTagStatus = IdTagStatus.ACCEPTED
     expiry_date: UtcDateTime | None = None
-    parent_id_tag: str | None = Field(None, max_length=20)
+    parent_id_tag: (
+        Annotated[str, StringConstraints(max_length=20), AfterValidator(unicode_text)] | None
+    ) = None
 
 
 class AlertRuleIn(BaseModel):
-    measurand: str
+    measurand: Text
     operator: str = Field(pattern=r"^[<>]$")
     threshold: float
-    severity: str = "warning"
+    severity: Text = "warning"
     enabled: bool = True
 
 
 class AcknowledgeIn(BaseModel):
-    by: str = Field(min_length=1, max_length=100)
+    by: Annotated[
+        str, StringConstraints(min_length=1, max_length=100), AfterValidator(unicode_text)
+    ]
 
 
 class CommandOut(BaseModel):

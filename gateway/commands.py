@@ -18,6 +18,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from chargestream.domain.records import CommandOutcome, CommandRecord
 from chargestream.domain.redaction import redact_payload
 from chargestream.gateway import metrics, ocppj
@@ -69,6 +71,13 @@ class CommandService:
             requested_at=self._clock(),
             sent_by=sent_by,
         )
+        unwritable = _unwritable(payload)
+        if unwritable is not None:  # no frame can carry it, no store keep it: logged empty
+            return await self._finish(
+                replace(record, payload={}),
+                CommandOutcome.REJECTED,
+                error=f"FormationViolation: not writable as OCPP-J JSON ({unwritable})",
+            )
         try:
             validate_request(action, payload)
         except SchemaViolation as violation:
@@ -162,3 +171,13 @@ def csms_sender(service: CommandService) -> Callable[[str, str, dict[str, Any]],
         return await service.send(charge_point_id, action, payload, sent_by="csms")
 
     return send
+
+
+def _unwritable(payload: dict[str, Any]) -> str | None:
+    """Why the payload cannot be the JSON of an OCPP-J frame (a lone surrogate, an integer
+    beyond 64 bits, nesting too deep), or None; the reason names no value."""
+    try:
+        orjson.dumps(payload)
+    except orjson.JSONEncodeError as error:
+        return str(error)
+    return None

@@ -127,3 +127,25 @@ async def test_a_transaction_id_no_store_can_hold_is_refused_not_a_500(csms: Run
         assert too_large.status_code == 422, too_large.text
         largest = await csms.api.get(path.format(2**63 - 1))
         assert largest.status_code in (200, 404), largest.text
+
+
+async def test_a_lone_surrogate_in_a_body_is_refused_not_a_500(csms: RunningCsms) -> None:
+    """JSON may escape a lone surrogate, which is no Unicode text: refused, and the 422 that
+    echoes it is JSON with the surrogate escaped (UTF-8 cannot encode it)."""
+    json_headers = {"Content-Type": "application/json"}
+    for path, body in (
+        ("/api/v1/charge-points/CP-S", '{"display_name": "a\\ud800b"}'),
+        ("/api/v1/charge-points/CP-S", '{"location": "\\udfff"}'),
+        ("/api/v1/id-tags/T-S", '{"parent_id_tag": "\\ud800"}'),
+    ):
+        response = await csms.api.put(path, content=body, headers=json_headers)
+        assert response.status_code == 422, (path, body, response.text)
+        assert response.json()["detail"][0]["type"] in ("value_error", "string_unicode")
+    assert (await csms.api.put("/api/v1/charge-points/CP-S", json={})).status_code == 200
+    answer = await csms.api.post(
+        "/api/v1/charge-points/CP-S/commands/ChangeConfiguration",
+        content='{"key": "\\ud800", "value": "1"}',
+        headers=json_headers,
+    )
+    assert answer.status_code == 422, answer.text  # rejected: no frame can carry it
+    assert answer.json()["outcome"] == "rejected"

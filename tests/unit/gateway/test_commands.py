@@ -137,6 +137,26 @@ async def test_invalid_command_is_rejected_and_never_sent(store: SqliteStore) ->
     assert commands_total(CommandOutcome.REJECTED) == before + 1
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"key": "AuthorizationKey", "value": "\ud800" * 16},
+        {"key": "\udfff", "value": "1"},
+        {"key": "HeartbeatInterval", "value": "1", "extra": 2**64},
+    ],
+    ids=["surrogate-password", "surrogate-key", "int-beyond-64-bits"],
+)
+async def test_a_payload_no_frame_can_carry_is_rejected_and_logged_empty(
+    store: SqliteStore, payload: dict[str, str]
+) -> None:
+    charge_point = ChargePoint(accepted)
+    done = await service(charge_point, store).send("CP-1", "ChangeConfiguration", payload)
+    assert done.outcome == CommandOutcome.REJECTED
+    assert done.error is not None and done.error.startswith("FormationViolation: ")
+    assert done.payload == {} and charge_point.calls == []
+    assert await store.commands("CP-1") == [done]
+
+
 async def test_command_missing_a_required_field_is_rejected(store: SqliteStore) -> None:
     done = await service(ChargePoint(accepted), store).send("CP-1", "UnlockConnector", {})
     assert done.outcome == CommandOutcome.REJECTED
