@@ -433,7 +433,9 @@ async def test_a_profile_2_charge_point_over_wss_raises_a_security_alert_in_cass
             await cp.call(call.BootNotification(charge_point_model="T", charge_point_vendor="V"))
             await cp.call(
                 call.SecurityEventNotification(
-                    type="TamperDetectionActivated", timestamp="2026-12-06T10:00:00.000Z"
+                    type="TamperDetectionActivated",
+                    timestamp="2026-12-06T10:00:00.000Z",
+                    tech_info=None,
                 )
             )
 

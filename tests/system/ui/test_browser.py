@@ -60,6 +60,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 STATIONS = 6
 DEPOT = "DEPOT-A-01"  # replays the last 24 h, then stays connected
 TIMEOUT_MS = 20_000
+expect.set_options(timeout=TIMEOUT_MS)  # assertions poll as long as actions wait (a loaded CI)
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
