@@ -25,7 +25,11 @@ RANGES = ["1 h", "6 h", "24 h", "3 d", "7 d", "Custom"]
 TABS = ["Status timeline", "Boot & configuration", "Sessions", "Security", "Frames"]
 FRAME_LIMITS = [50, 100, 250, 500, 1000]
 SECURITY_EVENTS_SHOWN = 100
-TRANSFERS = {"firmware": "Signed firmware update", "log": "Log upload"}
+TRANSFERS = {
+    "firmware": "Signed firmware update",
+    "log": "Log upload",
+    "diagnostics": "Diagnostics upload",
+}
 
 
 def render() -> None:
@@ -333,7 +337,7 @@ def recent_sessions(config: Settings, charge_point_id: str) -> None:
 
 def security_view(config: Settings, charge_point_id: str) -> None:
     """Transfer statuses and security events: the charge point's text, in dataframes only."""
-    st.subheader("Firmware and log upload")
+    st.subheader("Firmware, log and diagnostics upload")
     statuses = {s.transfer: s for s in queries.transfer_statuses(config, charge_point_id)}
     st.dataframe(
         pd.DataFrame(
