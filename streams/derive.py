@@ -51,8 +51,8 @@ from chargestream.streams.parse import (
     truncate_ms,
 )
 from chargestream.streams.security import (
-    FIRMWARE,
     DIAGNOSTICS,
+    FIRMWARE,
     LOG,
     csr_rejected,
     security_event,

@@ -134,9 +134,7 @@ class DiagnosticsService:
         ``base_url``, where the caller reached this API)."""
         grant = new_grant(charge_point_id, self._clock(), self._ttl)
         base = (self._base or base_url).rstrip("/")
-        payload: dict[str, Any] = {
-            "location": f"{base}/uploads/{mint_token(self._key, grant)}/"
-        }
+        payload: dict[str, Any] = {"location": f"{base}/uploads/{mint_token(self._key, grant)}/"}
         for field, name in (("start_time", "startTime"), ("stop_time", "stopTime")):
             if options.get(field) is not None:
                 payload[name] = _ocpp_time(options[field])
@@ -177,9 +175,7 @@ class DiagnosticsService:
         upload = await asyncio.to_thread(self._files.start, grant.charge_point_id, grant.file_id)
         try:
             file_name = await self._stream(upload, body, boundary, path_name)
-            return await asyncio.to_thread(
-                upload.keep, display_name(file_name), self._clock()
-            )
+            return await asyncio.to_thread(upload.keep, display_name(file_name), self._clock())
         except AlreadyUploaded:
             raise UsedUpload from None
         finally:

@@ -113,11 +113,15 @@ async def test_multipart_post_with_a_hostile_file_name(
         file_id, location = await request_location(csms, cp)
         boundary = "b0undary"
         body = (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="note"\r\n\r\nx\r\n'
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
-            'filename="..\\..\\../etc/pass\x01wd.log"\r\n'
-            "Content-Type: application/gzip\r\n\r\n"
-        ).encode() + CONTENT + f"\r\n--{boundary}--\r\n".encode()
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="note"\r\n\r\nx\r\n'
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                'filename="..\\..\\../etc/pass\x01wd.log"\r\n'
+                "Content-Type: application/gzip\r\n\r\n"
+            ).encode()
+            + CONTENT
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
         headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
         async with httpx.AsyncClient() as charger:
             no_file = body.replace(b"filename=", b"filenam=")
@@ -156,7 +160,8 @@ async def test_wrong_token_oversize_and_foreign_file_are_refused(csms: RunningCs
             assert streamed.status_code == 413
             # an oversize upload leaves the location usable
             assert (await charger.put(location, content=b"small")).status_code == 201
-    assert [f["size"] for f in (await csms.api.get("/api/v1/charge-points/CP-D3/diagnostics")).json()] == [5]
+    listing = (await csms.api.get("/api/v1/charge-points/CP-D3/diagnostics")).json()
+    assert [f["size"] for f in listing] == [5]
     # a file id of another charge point is not found under this one
     other = await csms.api.get(f"/api/v1/charge-points/CP-D1/diagnostics/{file_id}")
     assert other.status_code == 404
