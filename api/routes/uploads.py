@@ -9,10 +9,13 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from chargestream.api.dependencies import Services
-from chargestream.api.services.diagnostics import InvalidUpload, MalformedUpload, UsedUpload
+from chargestream.api.services.diagnostics import (
+    MULTIPART_OVERHEAD,
+    InvalidUpload,
+    MalformedUpload,
+    UsedUpload,
+)
 from chargestream.storage.diagnostics import TooLarge
-
-MULTIPART_SLACK = 65_536
 
 
 def uploads_router() -> APIRouter:
@@ -20,7 +23,7 @@ def uploads_router() -> APIRouter:
 
     @router.api_route("/uploads/{token}/{name:path}", methods=["PUT", "POST"])
     async def upload(token: str, name: str, request: Request, services: Services) -> JSONResponse:
-        limit = services.diagnostics.max_bytes + MULTIPART_SLACK
+        limit = services.diagnostics.max_bytes + MULTIPART_OVERHEAD
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             raise HTTPException(413, "the file is larger than the CSMS accepts")
