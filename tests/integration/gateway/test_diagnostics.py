@@ -139,7 +139,9 @@ async def test_multipart_post_with_a_hostile_file_name(
     assert not any("passwd" in p.name for p in data_dir.parent.rglob("*"))
 
 
-async def test_wrong_token_oversize_and_foreign_file_are_refused(csms: RunningCsms) -> None:
+async def test_wrong_token_oversize_and_foreign_file_are_refused(
+    csms: RunningCsms, csms_settings: Settings
+) -> None:
     async with diagnostics_charge_point(csms.ocpp_url, "CP-D3") as cp:
         file_id, location = await request_location(csms, cp)
         base = location.rsplit("/uploads/", 1)[0]
@@ -159,9 +161,12 @@ async def test_wrong_token_oversize_and_foreign_file_are_refused(csms: RunningCs
             streamed = await charger.put(location, content=chunks())
             assert streamed.status_code == 413
             # an oversize upload leaves the location usable
-            assert (await charger.put(location, content=b"small")).status_code == 201
+            sneaky = location + "..%2F..%2F..%2Fapi-token"  # a name that is a path
+            assert (await charger.put(sneaky, content=b"small")).status_code == 201
     listing = (await csms.api.get("/api/v1/charge-points/CP-D3/diagnostics")).json()
-    assert [f["size"] for f in listing] == [5]
+    assert [(f["size"], f["file_name"]) for f in listing] == [(5, "api-token")]
+    data_dir = csms_settings.data_dir
+    assert not (data_dir / "api-token").exists() and not (data_dir.parent / "api-token").exists()
     # a file id of another charge point is not found under this one
     other = await csms.api.get(f"/api/v1/charge-points/CP-D1/diagnostics/{file_id}")
     assert other.status_code == 404
