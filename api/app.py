@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from chargestream.api.errors import answer_service_errors
 from chargestream.api.ops import ops_router
 from chargestream.api.routes import v1_router
+from chargestream.api.routes.uploads import uploads_router
 from chargestream.api.security import SecurityHeaders, docs_router
 from chargestream.api.services.frames import RecentFrames
 from chargestream.api.services.health import ProcessStatus
@@ -46,4 +47,5 @@ def create_api(
     app.include_router(ops_router(services.health.check))
     app.include_router(docs_router())
     app.include_router(v1_router())
+    app.include_router(uploads_router())  # no bearer token: a one-time token in the path
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from chargestream.domain.frames import LoggedEvent
 from chargestream.domain.passwords import MAX_CHARGE_POINT_PASSWORD, MIN_CHARGE_POINT_PASSWORD
@@ -175,3 +175,23 @@ class FrameOut(BaseModel):
             connection_id=event.connection_id,
             frame=redact_frame(event.frame),  # logged redacted; also frames kept before
         )
+
+
+# -- diagnostics uploads
+
+
+class DiagnosticsRequestIn(BaseModel):
+    """GetDiagnostics' optional fields; the location is always the CSMS's upload URL."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start_time: UtcDateTime | None = None
+    stop_time: UtcDateTime | None = None
+    retries: int | None = Field(None, ge=0, le=100)
+    retry_interval: int | None = Field(None, ge=0, le=86_400)
+
+
+class DiagnosticsRequestOut(BaseModel):
+    file_id: str = Field(description="The id the uploaded file will be listed under")
+    expires_at: datetime = Field(description="The upload location is valid until then")
+    command: CommandOut

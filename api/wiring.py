@@ -8,6 +8,7 @@ from chargestream.api.services.alerts import AlertService
 from chargestream.api.services.auth import BearerToken
 from chargestream.api.services.charge_points import ChargePointService
 from chargestream.api.services.commands import CommandsService
+from chargestream.api.services.diagnostics import DiagnosticsService
 from chargestream.api.services.frames import FrameService, RecentFrames
 from chargestream.api.services.health import HealthService, ProcessStatus
 from chargestream.api.services.id_tags import IdTagService
@@ -28,6 +29,7 @@ class ApiServices:
     commands: CommandsService
     alerts: AlertService
     id_tags: IdTagService
+    diagnostics: DiagnosticsService
 
     @classmethod
     def create(
@@ -56,4 +58,5 @@ class ApiServices:
             commands=CommandsService(commands, store),
             alerts=AlertService(store),
             id_tags=IdTagService(store, directory),
+            diagnostics=DiagnosticsService(settings, commands),
         )

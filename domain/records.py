@@ -312,9 +312,11 @@ class SecurityEvent:
 
 @dataclass(frozen=True, slots=True)
 class TransferStatus:
-    """The last SignedFirmwareStatusNotification or LogStatusNotification of a charge point.
+    """The last SignedFirmwareStatusNotification, LogStatusNotification or
+    DiagnosticsStatusNotification of a charge point.
 
-    ``transfer`` says which: ``firmware`` or ``log``; ``at`` is when the CSMS received it.
+    ``transfer`` says which: ``firmware``, ``log`` or ``diagnostics``; ``at`` is when the
+    CSMS received it.
     """
 
     KEY: ClassVar[tuple[str, ...]] = ("charge_point_id", "transfer")

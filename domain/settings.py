@@ -101,6 +101,11 @@ class Settings:
     api_token: str | None = field(default=None, repr=False)  # secrets stay out of reprs
     api_url: str | None = None  # where the dashboard finds the API (default: this host)
 
+    # diagnostics uploads (GetDiagnostics to a location of the CSMS): the API's /uploads/
+    upload_url: str | None = None  # base URL charge points reach it at (default: the caller's)
+    upload_max_bytes: int = 52_428_800  # one uploaded file; beyond: 413
+    upload_token_ttl: int = 86_400  # seconds a one-time upload location stays valid
+
     # stack mode
     kafka_bootstrap: str = "127.0.0.1:9092"
     frames_topic: str = "ocpp.frames"
@@ -151,6 +156,8 @@ class Settings:
             "heartbeat_interval",
             "max_frame_bytes",
             "frames_response_bytes",
+            "upload_max_bytes",
+            "upload_token_ttl",
             "command_timeout",
             "offline_after",
             "kafka_delivery_timeout",
@@ -180,6 +187,8 @@ class Settings:
                 raise SettingsError(f"{PREFIX}{host.upper()} is empty: give an address")
         if self.api_token is not None:
             check_api_token(self.api_token)
+        if self.upload_url is not None and not self.upload_url.startswith(("http://", "https://")):
+            raise SettingsError(f"{PREFIX}UPLOAD_URL={self.upload_url!r}: use an http(s):// URL")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

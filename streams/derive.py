@@ -51,6 +51,7 @@ from chargestream.streams.parse import (
     truncate_ms,
 )
 from chargestream.streams.security import (
+    DIAGNOSTICS,
     FIRMWARE,
     LOG,
     csr_rejected,
@@ -657,6 +658,12 @@ def _log_status(step: _Step, payload: dict[str, Any]) -> None:
         step.records.append(status)
 
 
+def _diagnostics_status(step: _Step, payload: dict[str, Any]) -> None:
+    status = transfer_status(step.cp, DIAGNOSTICS, payload, step.now)
+    if status is not None:
+        step.records.append(status)
+
+
 _REQUESTS: dict[str, Callable[[_Step, dict[str, Any]], None]] = {
     "BootNotification": _boot_notification,
     "StatusNotification": _status_notification,
@@ -665,6 +672,7 @@ _REQUESTS: dict[str, Callable[[_Step, dict[str, Any]], None]] = {
     "SecurityEventNotification": _security_event_notification,
     "SignedFirmwareStatusNotification": _signed_firmware_status,
     "LogStatusNotification": _log_status,
+    "DiagnosticsStatusNotification": _diagnostics_status,
 }
 _RESULTS: dict[str, Callable[[_Step, PendingCall, dict[str, Any]], None]] = {
     "BootNotification": _boot_notification_result,

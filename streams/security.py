@@ -19,6 +19,7 @@ INT32 = 2**31  # requestId is an OCPP integer
 CSR_REJECTED = "CsrRejected"
 FIRMWARE = "firmware"
 LOG = "log"
+DIAGNOSTICS = "diagnostics"  # DiagnosticsStatusNotification (OCPP 1.6 core profile)
 
 # "Improved security for OCPP 1.6-J", appendix "Security events": the critical ones.
 CRITICAL_EVENTS = frozenset(
@@ -70,7 +71,8 @@ def csr_rejected(cp: str, sent_at: datetime) -> SecurityEvent:
 def transfer_status(
     cp: str, transfer: str, payload: dict[str, Any], at: datetime
 ) -> TransferStatus | None:
-    """A SignedFirmwareStatusNotification's or LogStatusNotification's status; None without."""
+    """A SignedFirmwareStatusNotification's, LogStatusNotification's or
+    DiagnosticsStatusNotification's status; None without."""
     status = _bounded(get_str(payload, "status"), MAX_STATUS)
     if not status:
         return None

@@ -98,6 +98,45 @@ class ApiClient:
             raise ApiError(f"unexpected answer to a frames request: {type(frames).__name__}")
         return frames
 
+    # -- diagnostics uploads
+
+    def request_diagnostics(self, charge_point_id: str, *, operator: str) -> CommandResult:
+        """GetDiagnostics with a one-time upload location of the CSMS."""
+        response = self._request(
+            "POST",
+            f"/api/v1/charge-points/{_seg(charge_point_id)}/diagnostics",
+            headers=_sent_by(operator),
+        )
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        command = body.get("command") if isinstance(body, dict) else None
+        if not isinstance(command, dict) or "outcome" not in command:
+            raise ApiError(_detail(response), response.status_code)
+        return CommandResult(
+            action="GetDiagnostics",
+            outcome=command["outcome"],
+            response=command.get("response"),
+            error=command.get("error"),
+            command_id=command.get("command_id"),
+        )
+
+    def diagnostics(self, charge_point_id: str) -> list[dict[str, Any]]:
+        """The charge point's uploaded diagnostics files, newest first."""
+        response = self._checked(
+            "GET", f"/api/v1/charge-points/{_seg(charge_point_id)}/diagnostics"
+        )
+        files = response.json()
+        if not isinstance(files, list):
+            raise ApiError(f"unexpected answer to a diagnostics request: {type(files).__name__}")
+        return files
+
+    def diagnostics_file(self, charge_point_id: str, file_id: str) -> bytes:
+        """One uploaded file's content."""
+        path = f"/api/v1/charge-points/{_seg(charge_point_id)}/diagnostics/{_seg(file_id)}"
+        return self._checked("GET", path).content
+
     # -- operator data
 
     def put_id_tag(

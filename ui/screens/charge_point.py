@@ -1,5 +1,5 @@
 """Charge point detail: live state, status timeline, boot and configuration, sessions,
-security (events, signed firmware and log upload status), frames.
+security (events, signed firmware and log upload status), diagnostics uploads, frames.
 
 Nearly every string here comes from the charge point: Markdown shows it through
 ``text.plain``, tables and ``st.code`` as it is. Reading the configuration is a command
@@ -22,10 +22,21 @@ from chargestream.ui.roles import Permission
 from chargestream.ui.text import plain
 
 RANGES = ["1 h", "6 h", "24 h", "3 d", "7 d", "Custom"]
-TABS = ["Status timeline", "Boot & configuration", "Sessions", "Security", "Frames"]
+TABS = [
+    "Status timeline",
+    "Boot & configuration",
+    "Sessions",
+    "Security",
+    "Diagnostics",
+    "Frames",
+]
 FRAME_LIMITS = [50, 100, 250, 500, 1000]
 SECURITY_EVENTS_SHOWN = 100
-TRANSFERS = {"firmware": "Signed firmware update", "log": "Log upload"}
+TRANSFERS = {
+    "firmware": "Signed firmware update",
+    "log": "Log upload",
+    "diagnostics": "Diagnostics upload",
+}
 
 
 def render() -> None:
@@ -37,7 +48,8 @@ def render() -> None:
         st.info("No charge points yet: they appear here after their first connection.")
         return
     st.fragment(run_every=widgets.refresh_interval())(live_state)(config, charge_point_id)
-    timeline, boot, sessions, security, frames = st.tabs(TABS, key="tab", bind="query-params")
+    tabs = st.tabs(TABS, key="tab", bind="query-params")
+    timeline, boot, sessions, security, diagnostics, frames = tabs
     if timeline.open:
         with timeline:
             status_timeline(config, charge_point_id)
@@ -50,6 +62,9 @@ def render() -> None:
     if security.open:
         with security:
             security_view(config, charge_point_id)
+    if diagnostics.open:
+        with diagnostics:
+            diagnostics_view(config, charge_point_id)
     if frames.open:
         with frames:
             frame_inspector(config, charge_point_id)
@@ -333,7 +348,7 @@ def recent_sessions(config: Settings, charge_point_id: str) -> None:
 
 def security_view(config: Settings, charge_point_id: str) -> None:
     """Transfer statuses and security events: the charge point's text, in dataframes only."""
-    st.subheader("Firmware and log upload")
+    st.subheader("Firmware, log and diagnostics upload")
     statuses = {s.transfer: s for s in queries.transfer_statuses(config, charge_point_id)}
     st.dataframe(
         pd.DataFrame(
@@ -388,6 +403,88 @@ def security_view(config: Settings, charge_point_id: str) -> None:
             "received_at": widgets.time_column("Received"),
         },
     )
+
+
+def diagnostics_view(config: Settings, charge_point_id: str) -> None:
+    """Request a diagnostics upload, the last DiagnosticsStatusNotification, the files
+    (operators download them; the file names are the charge point's text)."""
+    operator = auth.signed_in(config)
+    statuses = {s.transfer: s for s in queries.transfer_statuses(config, charge_point_id)}
+    last = statuses.get("diagnostics")
+    st.metric(
+        "Last diagnostics status",
+        last.status if last else "None reported",
+        help=_when(last.at) if last else None,
+        border=True,
+    )
+    st.caption(
+        "Request diagnostics sends GetDiagnostics with a one-time upload location of this"
+        " CSMS; the file the charge point uploads appears below."
+    )
+    if st.button(
+        "Request diagnostics",
+        icon=":material/upload_file:",
+        **auth.control(operator, Permission.DIAGNOSTICS),
+    ):
+        request_diagnostics(config, charge_point_id)
+    auth.explain(operator, Permission.DIAGNOSTICS)
+    try:
+        files = api(config).diagnostics(charge_point_id)
+    except ApiError as error:
+        st.error(plain(error))
+        return
+    if not files:
+        st.info("No diagnostics files uploaded.", icon=":material/folder_open:")
+        return
+    st.dataframe(
+        pd.DataFrame(files),
+        hide_index=True,
+        width="stretch",
+        column_order=["received_at", "file_name", "size", "sha256", "file_id"],
+        column_config={
+            "received_at": widgets.time_column("Received"),
+            "file_name": "File name",
+            "size": st.column_config.NumberColumn("Bytes", format="%d"),
+            "sha256": "SHA-256",
+            "file_id": "File id",
+        },
+    )
+    if operator is None or not operator.may(Permission.DIAGNOSTICS):
+        return
+    chosen = st.selectbox(
+        "File",
+        files,
+        format_func=lambda f: f"{f['file_name']} ({f['size']} bytes, {f['received_at']})",
+        key="diagnostics_file",
+    )
+    if chosen is not None:
+        st.download_button(
+            "Download",
+            data=lambda: download_diagnostics(config, charge_point_id, str(chosen["file_id"])),
+            file_name=str(chosen["file_name"]),
+            mime="application/octet-stream",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+
+
+def request_diagnostics(config: Settings, charge_point_id: str) -> None:
+    try:
+        operator = auth.authorize(Permission.DIAGNOSTICS)
+        result = api(config).request_diagnostics(charge_point_id, operator=operator)
+    except auth.Refused as refusal:
+        st.error(f"GetDiagnostics was not sent. {refusal}", icon=":material/lock:")
+    except ApiError as error:
+        st.error(plain(error))
+    else:
+        widgets.show_command_result(charge_point_id, result)
+        queries.commands.clear()
+
+
+def download_diagnostics(config: Settings, charge_point_id: str, file_id: str) -> bytes:
+    """The file's content, fetched when the operator clicks (the role checked again)."""
+    auth.authorize(Permission.DIAGNOSTICS)
+    return api(config).diagnostics_file(charge_point_id, file_id)
 
 
 def frame_inspector(config: Settings, charge_point_id: str) -> None:
