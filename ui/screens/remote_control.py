@@ -1,4 +1,5 @@
-"""Remote control: OCPP commands to one charge point, its answer, and the command log.
+"""Remote control: OCPP commands to one charge point, its answer, and the command log; or
+one command to several charge points (POST /api/v1/commands/bulk) with each one's outcome.
 
 Every role sees the log; sending needs the role operator or admin (checked again when sent),
 the certificate and signed firmware commands the role admin. Text inputs are bounded to the
