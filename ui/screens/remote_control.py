@@ -86,7 +86,7 @@ OUTCOME_COLOURS = {
 RESULT_KEY = "last_command"
 BULK_KEY = "last_bulk"
 MAX_BULK = 1000  # what POST /api/v1/commands/bulk takes
-BULK_CHUNK = 25  # charge points a request: the progress bar moves after each
+BULK_CHUNK = 20  # the API's commands in flight: a chunk takes at most one command timeout
 ONE_ONLY = frozenset({"RemoteStopTransaction"})  # a transaction id is one charge point's
 LOG_SIZE = 100
 
