@@ -36,6 +36,15 @@ async def seen_offline(csms: RunningCsms, charge_point_id: str) -> None:
     await eventually(offline)
 
 
+async def online(csms: RunningCsms, *ids: str) -> bool:
+    """The registry (derived from the log, a moment later) has them connected, with vendor."""
+    for charge_point_id in ids:
+        state = (await csms.api.get(f"/api/v1/charge-points/{charge_point_id}")).json()["state"]
+        if not (state and state["connected"] and state["vendor"]):
+            return False
+    return True
+
+
 async def bulk(csms: RunningCsms, body: dict[str, Any]) -> Any:
     return await csms.api.post("/api/v1/commands/bulk", json=body, headers=OPERATOR)
 
@@ -44,6 +53,7 @@ async def test_one_command_to_a_list_has_an_outcome_per_charge_point(csms: Runni
     await seen_offline(csms, "CP-OFF")
     async with AsyncExitStack() as stack:
         await connected(csms, stack, "CP-A", "CP-B")
+        await eventually(lambda: online(csms, "CP-A", "CP-B"))
         response = await bulk(
             csms,
             {
@@ -71,6 +81,8 @@ async def test_a_filter_selects_the_connected_charge_points(csms: RunningCsms) -
     await seen_offline(csms, "CP-OFF")
     async with AsyncExitStack() as stack:
         await connected(csms, stack, "CP-1", "CP-2", "CP-3")
+
+        await eventually(lambda: online(csms, "CP-1", "CP-2", "CP-3"))
         response = await bulk(
             csms, {"action": "ClearCache", "filter": {"connected": True, "vendor": "ABB"}}
         )

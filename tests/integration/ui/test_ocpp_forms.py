@@ -14,8 +14,8 @@ from ocpp.v16 import call, call_result
 from ocpp.v16.enums import Action
 from websockets.asyncio.client import connect
 
-from tests.conftest import RunningCsms
-from tests.integration.gateway.test_bulk_commands import seen_offline
+from tests.conftest import RunningCsms, eventually
+from tests.integration.gateway.test_bulk_commands import online, seen_offline
 from tests.integration.ui import test_pages
 from tests.integration.ui.test_pages import button, locked, open_page, page, run, send, texts
 from tests.ocpp_client import TestChargePoint, charge_point
@@ -191,6 +191,7 @@ async def test_the_bulk_form_lists_an_outcome_per_charge_point(ui: RunningCsms) 
         for charge_point_id in ("CP-A", "CP-B"):
             cp = await stack.enter_async_context(charge_point(ui.ocpp_url, charge_point_id))
             await cp.call(call.BootNotification(charge_point_model="T", charge_point_vendor="V"))
+        await eventually(lambda: online(ui, "CP-A", "CP-B"))
         at = await open_page(page("remote_control"))
         at.toggle(key="bulk").set_value(True)
         at = await run(at)
@@ -220,6 +221,7 @@ async def test_the_bulk_form_lists_an_outcome_per_charge_point(ui: RunningCsms) 
 async def test_a_viewer_may_not_send_in_bulk(ui: RunningCsms) -> None:
     async with charge_point(ui.ocpp_url, "CP-A") as cp:
         await cp.call(call.BootNotification(charge_point_model="T", charge_point_vendor="V"))
+        await eventually(lambda: online(ui, "CP-A"))
         at = await open_page(page("remote_control"), operator="victor")
         at.toggle(key="bulk").set_value(True)
         at = await run(at)
