@@ -98,6 +98,7 @@ def received(cp: TestChargePoint, action: str) -> dict[str, Any]:
 
 async def test_every_ocpp_16_form_sends_and_shows_the_answer(ui: RunningCsms) -> None:
     async with full_charge_point(ui.ocpp_url, "CP-LIVE") as cp:
+        await eventually(lambda: online(ui, "CP-LIVE"))
         at = await open_page(page("remote_control"), cp="CP-LIVE")
         at = await send(
             at,
@@ -159,6 +160,7 @@ async def test_every_ocpp_16_form_sends_and_shows_the_answer(ui: RunningCsms) ->
 
 async def test_a_form_shows_what_its_schema_says_before_sending(ui: RunningCsms) -> None:
     async with full_charge_point(ui.ocpp_url, "CP-LIVE") as cp:
+        await eventually(lambda: online(ui, "CP-LIVE"))
         at = await open_page(page("remote_control"), cp="CP-LIVE")
         at.selectbox(key="action").set_value("SetChargingProfile")
         at = await run(at)
@@ -177,7 +179,9 @@ async def test_a_form_shows_what_its_schema_says_before_sending(ui: RunningCsms)
 
 
 async def test_certificate_signed_is_for_admins(ui: RunningCsms) -> None:
-    async with charge_point(ui.ocpp_url, "CP-LIVE"):
+    async with charge_point(ui.ocpp_url, "CP-LIVE") as cp:
+        await cp.call(call.BootNotification(charge_point_model="T", charge_point_vendor="V"))
+        await eventually(lambda: online(ui, "CP-LIVE"))
         at = await open_page(page("remote_control"), operator="olga", cp="CP-LIVE")
         at.selectbox(key="action").set_value("CertificateSigned")
         at = await run(at)
