@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from chargestream.api.services.alerts import AlertService
 from chargestream.api.services.auth import BearerToken
+from chargestream.api.services.bulk_commands import BulkCommandsService
 from chargestream.api.services.charge_points import ChargePointService
 from chargestream.api.services.commands import CommandsService
 from chargestream.api.services.diagnostics import DiagnosticsService
@@ -27,6 +28,7 @@ class ApiServices:
     frames: FrameService
     sessions: SessionService
     commands: CommandsService
+    bulk_commands: BulkCommandsService
     alerts: AlertService
     id_tags: IdTagService
     diagnostics: DiagnosticsService
@@ -49,13 +51,15 @@ class ApiServices:
                 "token (`chargestream run` and `chargestream stack` generate one in the data "
                 "directory, the Helm chart keeps one in a Secret)"
             )
+        charge_points = ChargePointService(store, directory)
         return cls(
             auth=BearerToken(settings.api_token),
             health=HealthService(settings, store, status),
-            charge_points=ChargePointService(store, directory),
+            charge_points=charge_points,
             frames=FrameService(recent_frames, settings.frames_response_bytes),
             sessions=SessionService(store),
             commands=CommandsService(commands, store),
+            bulk_commands=BulkCommandsService(commands, charge_points),
             alerts=AlertService(store),
             id_tags=IdTagService(store, directory),
             diagnostics=DiagnosticsService(settings, commands),

@@ -88,6 +88,34 @@ class ApiClient:
         )
         return _command_result("ChangeConfiguration", response)
 
+    def bulk_command(
+        self, charge_point_ids: list[str], action: str, payload: dict[str, Any], *, operator: str
+    ) -> list[tuple[str, CommandResult]]:
+        """One command to each charge point (POST /commands/bulk): its outcome per charge
+        point, in order; a refused request (nothing sent) or API failure raises."""
+        response = self._checked(
+            "POST",
+            "/api/v1/commands/bulk",
+            json={"action": action, "payload": payload, "charge_point_ids": charge_point_ids},
+            headers=_sent_by(operator),
+        )
+        results = response.json().get("results")
+        if not isinstance(results, list):
+            raise ApiError(f"unexpected answer to a bulk command: {type(results).__name__}")
+        return [
+            (
+                str(r["charge_point_id"]),
+                CommandResult(
+                    action=action,
+                    outcome=r["outcome"],
+                    response=r.get("response"),
+                    error=r.get("error"),
+                    command_id=r.get("command_id"),
+                ),
+            )
+            for r in results
+        ]
+
     def frames(self, charge_point_id: str, limit: int) -> list[dict[str, Any]]:
         """The newest raw frame events of a charge point, newest first."""
         response = self._checked(

@@ -6,6 +6,7 @@ from chargestream.api.dependencies import authorized
 from chargestream.api.responses import EVERY_ROUTE
 from chargestream.api.routes import (
     alerts,
+    bulk_commands,
     charge_points,
     commands,
     diagnostics,
@@ -17,6 +18,14 @@ from chargestream.api.routes import (
 def v1_router() -> APIRouter:
     """Every /api/v1 route, behind the bearer token, which is checked here and only here."""
     v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(authorized)], responses=EVERY_ROUTE)
-    for resource in (charge_points, sessions, commands, alerts, id_tags, diagnostics):
+    for resource in (
+        charge_points,
+        sessions,
+        bulk_commands,
+        commands,
+        alerts,
+        id_tags,
+        diagnostics,
+    ):
         v1.include_router(resource.router)
     return v1

@@ -1,4 +1,5 @@
-"""Remote control: OCPP commands to one charge point, its answer, and the command log.
+"""Remote control: OCPP commands to one charge point, its answer, and the command log; or
+one command to several charge points (POST /api/v1/commands/bulk) with each one's outcome.
 
 Every role sees the log; sending needs the role operator or admin (checked again when sent),
 the certificate and signed firmware commands the role admin. Text inputs are bounded to the
@@ -7,18 +8,21 @@ schema's lengths; the API validates every payload against the action's schema ag
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, time
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from chargestream.domain.passwords import MAX_CHARGE_POINT_PASSWORD, MIN_CHARGE_POINT_PASSWORD
 from chargestream.domain.redaction import is_secret_key
 from chargestream.domain.settings import Settings
-from chargestream.ui import auth, dataframes, queries, widgets
-from chargestream.ui.api_client import ApiError, api
+from chargestream.ui import auth, dataframes, ocpp_forms, queries, widgets
+from chargestream.ui.api_client import ApiError, CommandResult, api
 from chargestream.ui.data import settings
+from chargestream.ui.ocpp_forms import MAX_URL
 from chargestream.ui.roles import Permission
 from chargestream.ui.text import plain
 
@@ -60,9 +64,7 @@ CERTIFICATE_TYPES = ["CentralSystemRootCertificate", "ManufacturerRootCertificat
 HASH_ALGORITHMS = ["SHA256", "SHA384", "SHA512"]
 LOG_TYPES = ["SecurityLog", "DiagnosticsLog"]
 MAX_CERTIFICATE = 5500  # PEM, the schemas' maxLength
-MAX_URL = 512
 MAX_SIGNATURE = 800
-MAX_REQUEST_ID = 2**31 - 1
 # commands only an admin may send; the others need SEND_COMMANDS
 ADMIN_ONLY = frozenset(
     {
@@ -70,6 +72,7 @@ ADMIN_ONLY = frozenset(
         "GetInstalledCertificateIds",
         "DeleteCertificate",
         "SignedUpdateFirmware",
+        "CertificateSigned",
     }
 )
 OUTCOME_COLOURS = {
@@ -81,13 +84,30 @@ OUTCOME_COLOURS = {
     "in flight": "#1c64c8",
 }
 RESULT_KEY = "last_command"
+BULK_KEY = "last_bulk"
+MAX_BULK = 1000  # what POST /api/v1/commands/bulk takes
+BULK_CHUNK = 20  # the API's commands in flight: a chunk takes at most one command timeout
+ONE_ONLY = frozenset({"RemoteStopTransaction"})  # a transaction id is one charge point's
 LOG_SIZE = 100
 
 
 def render() -> None:
     config = settings()
     st.title("Remote control")
-    ids = queries.fleet(config)["charge_point_id"].tolist()
+    fleet = queries.fleet(config)
+    ids = fleet["charge_point_id"].tolist()
+    operator = auth.signed_in(config)
+    if ids and st.toggle(
+        "Several charge points",
+        key="bulk",
+        help=f"One command to up to {MAX_BULK} charge points, each with its own outcome",
+    ):
+        form, log = st.columns([2, 3], gap="large")
+        with form:
+            bulk_control(config, fleet, operator)
+        with log:
+            bulk_results()
+        return
     charge_point_id = widgets.pick_charge_point(ids)
     if charge_point_id is None:
         st.info("No charge points yet: they appear here after their first connection.")
@@ -95,11 +115,11 @@ def render() -> None:
     _, state = queries.charge_point(config, charge_point_id)
     if not (state and state.connected):
         st.caption(f":material/link_off: {plain(charge_point_id)} is not connected right now.")
-    operator = auth.signed_in(config)
     form, log = st.columns([2, 3], gap="large")
     with form, st.container(border=True):
         action = st.selectbox("Command", list(FORMS), key="action", bind="query-params")
         payload = FORMS[action](config, charge_point_id)
+        form_problem(action, payload)
         needed = permission(action, payload)
         if st.button(
             f"Send {action}",
@@ -112,6 +132,13 @@ def render() -> None:
         last_result(charge_point_id)
     with log:
         st.fragment(run_every=widgets.refresh_interval())(command_log)(config, charge_point_id)
+
+
+def form_problem(action: str, payload: dict[str, Any]) -> None:
+    """What the action's schema says against the payload, before it is sent."""
+    problem = ocpp_forms.problem(action, payload)
+    if problem is not None:
+        st.caption(f":material/error: Not a valid {action} request yet: {plain(problem)}")
 
 
 def permission(action: str, payload: dict[str, Any]) -> Permission:
@@ -195,6 +222,97 @@ def command_log(config: Settings, charge_point_id: str) -> None:
             "sent_by": st.column_config.TextColumn(
                 "Sent by", help="operator:NAME from the dashboard, or the API token's name"
             ),
+        },
+    )
+
+
+# -- one command to several charge points
+
+
+def bulk_control(config: Settings, fleet: pd.DataFrame, operator: auth.SignedIn | None) -> None:
+    connected = fleet.loc[fleet["connected"], "charge_point_id"].tolist()
+    with st.container(border=True):
+        if st.checkbox(f"Every connected charge point ({len(connected)})", key="bulk_connected"):
+            targets = connected[:MAX_BULK]
+        else:
+            targets = st.multiselect(
+                "Charge points",
+                fleet["charge_point_id"].tolist(),
+                max_selections=MAX_BULK,
+                key="bulk_ids",
+            )
+        action = st.selectbox("Command", [a for a in FORMS if a not in ONE_ONLY], key="bulk_action")
+        payload = FORMS[action](config, "")
+        form_problem(action, payload)
+        needed = permission(action, payload)
+        allowed = auth.control(operator, needed)
+        if st.button(
+            f"Send {action} to {len(targets)} charge points",
+            type="primary",
+            icon=":material/send:",
+            **{**allowed, "disabled": allowed["disabled"] or not targets},
+        ):
+            send_bulk(config, targets, action, payload)
+        auth.explain(operator, needed)
+
+
+def send_bulk(config: Settings, targets: list[str], action: str, payload: dict[str, Any]) -> None:
+    """Sent in chunks of BULK_CHUNK, each a POST /commands/bulk, so the bar shows progress."""
+    try:
+        operator = auth.authorize(permission(action, payload))
+    except auth.Refused as refusal:
+        st.session_state[BULK_KEY] = (action, [], str(refusal))
+        return
+    results: list[tuple[str, CommandResult]] = []
+    bar = st.progress(0.0, text=f"Sending {action} to {len(targets)} charge points…")
+    failure = None
+    for start in range(0, len(targets), BULK_CHUNK):
+        try:
+            results += api(config).bulk_command(
+                targets[start : start + BULK_CHUNK], action, payload, operator=operator
+            )
+        except ApiError as error:
+            failure = str(error)
+            break
+        bar.progress(len(results) / len(targets), text=f"{len(results)} of {len(targets)} done")
+    bar.empty()
+    st.session_state[BULK_KEY] = (action, results, failure)
+    queries.commands.clear()
+
+
+def bulk_results() -> None:
+    if BULK_KEY not in st.session_state:
+        st.caption("Choose charge points and a command: each one's outcome is listed here.")
+        return
+    action, results, failure = st.session_state[BULK_KEY]
+    st.subheader(f"{plain(action)} to {len(results)} charge points")
+    if failure is not None:
+        st.error(
+            f"{plain(action)} was not sent to every charge point: {plain(failure)}",
+            icon=":material/cloud_off:",
+        )
+    if not results:
+        return
+    outcomes = Counter(result.outcome for _, result in results)
+    st.caption(" · ".join(f"{outcome}: {count}" for outcome, count in sorted(outcomes.items())))
+    frame = pd.DataFrame(
+        {
+            "charge_point_id": [cp for cp, _ in results],
+            "outcome": [[result.outcome] for _, result in results],
+            "answer": [str((r.response or {}).get("status", "")) for _, r in results],
+            "error": [r.error or "" for _, r in results],
+        }
+    )
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        height=widgets.dataframe_height(len(frame), most=520),
+        column_config={
+            "charge_point_id": "Charge point",
+            "outcome": widgets.tags_column("Outcome", OUTCOME_COLOURS),
+            "answer": "Answer",
+            "error": st.column_config.TextColumn("Error", width="medium"),
         },
     )
 
@@ -309,38 +427,6 @@ def trigger_message(config: Settings, charge_point_id: str) -> dict[str, Any]:
 # -- the security extension's commands (OCPP 1.6 security whitepaper)
 
 
-def _request_id(key: str) -> int:
-    return int(
-        st.number_input(
-            "Request id", min_value=0, max_value=MAX_REQUEST_ID, value=1, step=1, key=key
-        )
-    )
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _retries(payload: dict[str, Any], prefix: str) -> dict[str, Any]:
-    retries, interval = st.columns(2)
-    count = retries.number_input(
-        "Retries", min_value=0, max_value=100, value=None, placeholder="default", key=f"{prefix}_r"
-    )
-    seconds = interval.number_input(
-        "Retry interval (s)",
-        min_value=0,
-        max_value=86_400,
-        value=None,
-        placeholder="default",
-        key=f"{prefix}_ri",
-    )
-    if count is not None:
-        payload["retries"] = int(count)
-    if seconds is not None:
-        payload["retryInterval"] = int(seconds)
-    return payload
-
-
 def install_certificate(config: Settings, charge_point_id: str) -> dict[str, Any]:
     kind = st.selectbox("Certificate type", CERTIFICATE_TYPES, key="install_type")
     certificate = st.text_area(
@@ -381,7 +467,7 @@ def extended_trigger_message(config: Settings, charge_point_id: str) -> dict[str
 
 
 def signed_update_firmware(config: Settings, charge_point_id: str) -> dict[str, Any]:
-    request_id = _request_id("firmware_request")
+    request_id = ocpp_forms.request_id("firmware_request")
     location = st.text_input("Firmware URL", max_chars=MAX_URL, key="firmware_location")
     day, at = st.columns(2)
     retrieve_day = day.date_input("Retrieve on (UTC)", key="firmware_day")
@@ -397,24 +483,24 @@ def signed_update_firmware(config: Settings, charge_point_id: str) -> dict[str, 
         "requestId": request_id,
         "firmware": {
             "location": location.strip(),
-            "retrieveDateTime": _iso(retrieve),
+            "retrieveDateTime": ocpp_forms.iso(retrieve),
             "signingCertificate": certificate.strip(),
             "signature": signature.strip(),
         },
     }
-    return _retries(payload, "firmware")
+    return ocpp_forms.retries(payload, "firmware")
 
 
 def get_log(config: Settings, charge_point_id: str) -> dict[str, Any]:
     log_type = st.radio("Log", LOG_TYPES, horizontal=True, key="log_type")
-    request_id = _request_id("log_request")
+    request_id = ocpp_forms.request_id("log_request")
     location = st.text_input("Upload URL", max_chars=MAX_URL, key="log_location")
     payload: dict[str, Any] = {
         "logType": log_type,
         "requestId": request_id,
         "log": {"remoteLocation": location.strip()},
     }
-    return _retries(payload, "log")
+    return ocpp_forms.retries(payload, "log")
 
 
 FORMS: dict[str, Callable[[Settings, str], dict[str, Any]]] = {
@@ -433,6 +519,17 @@ FORMS: dict[str, Callable[[Settings, str], dict[str, Any]]] = {
     "GetInstalledCertificateIds": get_installed_certificate_ids,
     "DeleteCertificate": delete_certificate,
     "SignedUpdateFirmware": signed_update_firmware,
+    "CertificateSigned": ocpp_forms.certificate_signed,
+    "ReserveNow": ocpp_forms.reserve_now,
+    "CancelReservation": ocpp_forms.cancel_reservation,
+    "SendLocalList": ocpp_forms.send_local_list,
+    "GetLocalListVersion": ocpp_forms.get_local_list_version,
+    "SetChargingProfile": ocpp_forms.set_charging_profile,
+    "ClearChargingProfile": ocpp_forms.clear_charging_profile,
+    "GetCompositeSchedule": ocpp_forms.get_composite_schedule,
+    "UpdateFirmware": ocpp_forms.update_firmware,
+    "GetDiagnostics": ocpp_forms.get_diagnostics,
+    "DataTransfer": ocpp_forms.data_transfer,
 }
 
 

@@ -1,0 +1,105 @@
+"""One command to many charge points: the targets resolved and checked once, then sent
+through the command service with bounded concurrency, each with its own outcome and log entry."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from chargestream.api.bulk_schemas import MAX_BULK_TARGETS, BulkCommandIn, BulkFilter
+from chargestream.api.schemas import ChargePointOut
+from chargestream.api.services.charge_points import ChargePointService
+from chargestream.api.services.errors import InvalidInput
+from chargestream.domain.records import CommandRecord
+from chargestream.domain.redaction import is_secret_key
+from chargestream.gateway.commands import CommandService
+from chargestream.gateway.schemas import CENTRAL_SYSTEM_ACTIONS, SchemaViolation, validate_request
+
+CONCURRENCY = 20  # commands in flight at once per bulk request
+# how many charge points a filter looks at: beyond it a filter could miss some
+MAX_SCANNED = 100_000
+SHOWN_UNKNOWN = 10
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    action: str
+    records: list[CommandRecord]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(r.outcome.value for r in self.records if r.outcome is not None))
+
+
+class BulkCommandsService:
+    def __init__(self, commands: CommandService, charge_points: ChargePointService) -> None:
+        self._commands = commands
+        self._charge_points = charge_points
+
+    async def send(
+        self, request: BulkCommandIn, timeout: float | None, *, sent_by: str
+    ) -> BulkResult:
+        """Every target's command record, in the order of the targets; InvalidInput (nothing
+        sent) for an unknown action, a payload its schema refuses, a charge point password,
+        unknown charge points or more than MAX_BULK_TARGETS targets."""
+        action, payload = request.action, request.payload
+        if action not in CENTRAL_SYSTEM_ACTIONS:
+            raise InvalidInput(f"{action!r} is not an OCPP 1.6 central system action")
+        try:
+            validate_request(action, payload)
+        except SchemaViolation as violation:
+            raise InvalidInput(f"payload invalid for {action}: {violation}") from None
+        if is_secret_key(payload.get("key")):
+            raise InvalidInput(
+                "a charge point password is not sent in bulk: rotate each charge point's"
+                " password (POST /api/v1/charge-points/{id}/rotate-password)"
+            )
+        targets = await self._targets(request)
+        gate = asyncio.Semaphore(CONCURRENCY)
+
+        async def one(charge_point_id: str) -> CommandRecord:
+            async with gate:
+                return await self._commands.send(
+                    charge_point_id, action, payload, timeout, sent_by=sent_by
+                )
+
+        records = await asyncio.gather(*(one(i) for i in targets))
+        return BulkResult(action, list(records))
+
+    async def _targets(self, request: BulkCommandIn) -> list[str]:
+        if request.filter is not None:
+            listing = await self._charge_points.listing(MAX_SCANNED)
+            targets = [cp.charge_point_id for cp in listing if _matches(cp, request.filter)]
+            if len(targets) > MAX_BULK_TARGETS:
+                raise InvalidInput(
+                    f"the filter matches {len(targets)} charge points, more than"
+                    f" {MAX_BULK_TARGETS}: narrow it"
+                )
+            return targets
+        assert request.charge_point_ids is not None  # the schema wants one of the two
+        targets = list(dict.fromkeys(request.charge_point_ids))
+        unknown = await self._unknown(targets)
+        if unknown:
+            shown = ", ".join(repr(i) for i in unknown[:SHOWN_UNKNOWN])
+            more = (
+                f" and {len(unknown) - SHOWN_UNKNOWN} more" if len(unknown) > SHOWN_UNKNOWN else ""
+            )
+            raise InvalidInput(f"unknown charge points: {shown}{more}; nothing was sent")
+        return targets
+
+    async def _unknown(self, ids: Sequence[str]) -> list[str]:
+        known = {cp.charge_point_id for cp in await self._charge_points.listing(MAX_SCANNED)}
+        return [i for i in ids if i not in known]
+
+
+def _matches(charge_point: ChargePointOut, wanted: BulkFilter) -> bool:
+    state = charge_point.state
+    if wanted.connected is not None and bool(state and state.connected) != wanted.connected:
+        return False
+    if wanted.registered is not None and charge_point.registered != wanted.registered:
+        return False
+    if wanted.vendor is not None and (state is None or state.vendor != wanted.vendor):
+        return False
+    return wanted.model is None or (state is not None and state.model == wanted.model)
