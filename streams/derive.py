@@ -722,9 +722,7 @@ def _cancel_reservation_result(step: _Step, call: PendingCall, result: dict[str,
         return
     held = step.reservations.pop(get_int(orjson.loads(call.payload), "reservationId") or 0, None)
     if held is not None:
-        step.records.append(
-            replace(held, status=ReservationStatus.CANCELLED, updated_at=step.now)
-        )
+        step.records.append(replace(held, status=ReservationStatus.CANCELLED, updated_at=step.now))
 
 
 def _use_reservation(
