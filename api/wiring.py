@@ -11,6 +11,7 @@ from chargestream.api.services.commands import CommandsService
 from chargestream.api.services.frames import FrameService, RecentFrames
 from chargestream.api.services.health import HealthService, ProcessStatus
 from chargestream.api.services.id_tags import IdTagService
+from chargestream.api.services.reservations import ReservationService
 from chargestream.api.services.sessions import SessionService
 from chargestream.domain.settings import PREFIX, Settings, SettingsError
 from chargestream.gateway.commands import CommandService
@@ -28,6 +29,7 @@ class ApiServices:
     commands: CommandsService
     alerts: AlertService
     id_tags: IdTagService
+    reservations: ReservationService
 
     @classmethod
     def create(
@@ -56,4 +58,5 @@ class ApiServices:
             commands=CommandsService(commands, store),
             alerts=AlertService(store),
             id_tags=IdTagService(store, directory),
+            reservations=ReservationService(store, commands),
         )

@@ -4,12 +4,19 @@ from fastapi import APIRouter, Depends
 
 from chargestream.api.dependencies import authorized
 from chargestream.api.responses import EVERY_ROUTE
-from chargestream.api.routes import alerts, charge_points, commands, id_tags, sessions
+from chargestream.api.routes import (
+    alerts,
+    charge_points,
+    commands,
+    id_tags,
+    reservations,
+    sessions,
+)
 
 
 def v1_router() -> APIRouter:
     """Every /api/v1 route, behind the bearer token, which is checked here and only here."""
     v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(authorized)], responses=EVERY_ROUTE)
-    for resource in (charge_points, sessions, commands, alerts, id_tags):
+    for resource in (charge_points, sessions, commands, alerts, id_tags, reservations):
         v1.include_router(resource.router)
     return v1
