@@ -3,7 +3,7 @@
 Two families: *operator data* (registrations, id tags, alert rules, the
 command log, alert acknowledgements), written through the API and UI, and
 *derived records* (charge point state, status intervals, sessions, meter
-values, alerts, security events, firmware/log transfer statuses), written
+values, alerts, security events, firmware/log transfer statuses, reservations), written
 only by the stream processors as idempotent upserts keyed by their natural
 key. Rebuilding the derived records from the event log never touches operator
 data.

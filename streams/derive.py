@@ -362,8 +362,8 @@ def _frame(step: _Step, event: FrameEvent) -> None:
         return
     if frame.message_type is MessageType.CALLRESULT:
         _answered(step, call, frame.payload)
-    elif frame.error_code == SECURITY_ERROR:
-        step.refused = True
+    elif frame.error_code == SECURITY_ERROR and call.direction is Direction.IN:
+        step.refused = True  # the CSMS refused the charge point (not the other way round)
 
 
 def _request(step: _Step, frame: Frame) -> None:

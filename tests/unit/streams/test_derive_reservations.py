@@ -148,3 +148,20 @@ def test_replay_gives_the_same_reservations_and_expired_ones_are_forgotten() -> 
     (expired, _) = reservations(first)
     assert expired.status is ReservationStatus.ACTIVE  # stored so, read as expired
     assert expired.as_of(at(5)).status is ReservationStatus.EXPIRED
+
+
+def test_a_callerror_to_a_reserve_now_derives_nothing_and_refuses_no_one() -> None:
+    log = started_log()
+    reserve(log, 1, None)
+    log.add(
+        EventKind.FRAME,
+        orjson.dumps([4, "csms-1", "SecurityError", "no", {}]).decode(),
+        1,
+        direction=Direction.IN,
+        message_type=MessageType.CALLERROR,
+        message_id="csms-1",
+        action="ReserveNow",
+    )
+    state, records = run(log.events)
+    assert reservations(records) == []
+    assert not state.refused and state.pending == ()
