@@ -623,6 +623,15 @@ class StoreContract:
         assert [r.reservation_id for r in older] == [1]
         assert [r.reservation_id for r in await store.reservations(limit=1, before=at(5))] == [4]
 
+    async def test_a_reused_reservation_id_is_listed_once(self, store: Store) -> None:
+        """A raw ReserveNow command may reuse an id for another charge point and time."""
+        await store.upsert([reservation(7, "CP-1", at(1))])
+        moved = reservation(7, "CP-2", at(2))
+        await store.upsert([moved])
+        assert await store.reservations("CP-1") == []
+        assert await store.reservations("CP-2") == [moved]
+        assert await store.reservations() == [moved]
+
     async def test_allocate_reservation_id_never_repeats(self, store: Store) -> None:
         ids = [await store.allocate_reservation_id() for _ in range(5)]
         assert len(set(ids)) == 5
