@@ -13,6 +13,7 @@ from chargestream.api.services.diagnostics import DiagnosticsService
 from chargestream.api.services.frames import FrameService, RecentFrames
 from chargestream.api.services.health import HealthService, ProcessStatus
 from chargestream.api.services.id_tags import IdTagService
+from chargestream.api.services.reservations import ReservationService
 from chargestream.api.services.sessions import SessionService
 from chargestream.domain.settings import PREFIX, Settings, SettingsError
 from chargestream.gateway.commands import CommandService
@@ -32,6 +33,7 @@ class ApiServices:
     alerts: AlertService
     id_tags: IdTagService
     diagnostics: DiagnosticsService
+    reservations: ReservationService
 
     @classmethod
     def create(
@@ -63,4 +65,5 @@ class ApiServices:
             alerts=AlertService(store),
             id_tags=IdTagService(store, directory),
             diagnostics=DiagnosticsService(settings, commands),
+            reservations=ReservationService(store, commands),
         )

@@ -3,7 +3,7 @@
 Two families: *operator data* (registrations, id tags, alert rules, the
 command log, alert acknowledgements), written through the API and UI, and
 *derived records* (charge point state, status intervals, sessions, meter
-values, alerts, security events, firmware/log transfer statuses), written
+values, alerts, security events, firmware/log transfer statuses, reservations), written
 only by the stream processors as idempotent upserts keyed by their natural
 key. Rebuilding the derived records from the event log never touches operator
 data.
@@ -328,6 +328,66 @@ class TransferStatus:
     request_id: int | None = None
 
 
+# ------------------------------------------------------------------ reservations
+
+
+class ReservationStatus(StrEnum):
+    """A reservation's lifecycle (docs/operations.md, Reservations)."""
+
+    REQUESTED = "requested"  # ReserveNow sent, no answer derived (never stored)
+    ACTIVE = "active"  # Accepted
+    REJECTED = "rejected"
+    OCCUPIED = "occupied"
+    FAULTED = "faulted"
+    UNAVAILABLE = "unavailable"
+    USED = "used"  # a StartTransaction named it: ``transaction_id`` is the session
+    EXPIRED = "expired"  # active past its expiry date: read so, never stored
+    CANCELLED = "cancelled"  # CancelReservation Accepted
+
+
+RESERVE_NOW_ANSWERS = {
+    "Accepted": ReservationStatus.ACTIVE,
+    "Rejected": ReservationStatus.REJECTED,
+    "Occupied": ReservationStatus.OCCUPIED,
+    "Faulted": ReservationStatus.FAULTED,
+    "Unavailable": ReservationStatus.UNAVAILABLE,
+}
+"""The status a ReserveNow answer gives a reservation."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """A ReserveNow the CSMS sent and the charge point answered, and what became of it.
+
+    ``requested_at`` is when the CSMS sent it, ``updated_at`` when its status last changed.
+    Expiry is not stored: ``status_at`` reads an active reservation past its expiry date
+    as expired.
+    """
+
+    KEY: ClassVar[tuple[str, ...]] = ("reservation_id",)
+
+    reservation_id: int
+    charge_point_id: str
+    connector_id: int
+    id_tag: str
+    expiry_date: datetime
+    requested_at: datetime
+    status: ReservationStatus
+    updated_at: datetime
+    parent_id_tag: str | None = None
+    transaction_id: int | None = None
+
+    def status_at(self, now: datetime) -> ReservationStatus:
+        if self.status is ReservationStatus.ACTIVE and self.expiry_date <= now:
+            return ReservationStatus.EXPIRED
+        return self.status
+
+    def as_of(self, now: datetime) -> Reservation:
+        """This reservation with the status it has at ``now``."""
+        status = self.status_at(now)
+        return self if status is self.status else replace(self, status=status)
+
+
 DerivedRecord = (
     ChargePointState
     | StatusInterval
@@ -336,4 +396,5 @@ DerivedRecord = (
     | Alert
     | SecurityEvent
     | TransferStatus
+    | Reservation
 )

@@ -26,6 +26,7 @@ from chargestream.domain.records import (
     IdTag,
     MeterValue,
     Registration,
+    Reservation,
     SecurityEvent,
     Session,
     StatusInterval,
@@ -113,6 +114,21 @@ class Store(Protocol):
         The same key always gets the same id (a charge point resending an
         unanswered StartTransaction gets the id it missed); different keys
         never share one. Ids are positive 32-bit integers.
+        """
+
+    # -- reservations
+
+    async def get_reservation(self, reservation_id: int) -> Reservation | None: ...
+
+    async def reservations(
+        self, charge_point_id: str | None = None, limit: int = 100, before: datetime | None = None
+    ) -> list[Reservation]:
+        """Of one charge point or the fleet, newest ``requested_at`` first (then id)."""
+
+    async def allocate_reservation_id(self) -> int:
+        """A reservationId never handed out before, by any process sharing the store.
+
+        Positive 32-bit integers (OCPP's reservationId is an integer).
         """
 
     # -- alerts

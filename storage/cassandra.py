@@ -74,6 +74,7 @@ from chargestream.domain.records import (
     IdTag,
     MeterValue,
     Registration,
+    Reservation,
     SecurityEvent,
     Session,
     StatusInterval,
@@ -92,6 +93,9 @@ from chargestream.storage.cassandra_schema import (
     METER_VALUES,
     OPEN_ALERTS,
     REGISTRATIONS,
+    RESERVATIONS,
+    RESERVATIONS_BY_CHARGE_POINT,
+    RESERVATIONS_BY_DAY,
     SECURITY_EVENT_DOCS,
     SECURITY_EVENTS,
     SESSIONS,
@@ -156,6 +160,7 @@ _TABLE_OF: dict[type, Table] = {
         ALERTS,
         SECURITY_EVENT_DOCS,
         TRANSFER_STATUSES,
+        RESERVATIONS,
     )
 }
 
@@ -527,6 +532,10 @@ class CassandraStore:
         latest = _latest(records)
         sessions = list(latest[Session].values())
         stored = await self._stored_sessions([s.transaction_id for s in sessions])
+        reservations = list(latest[Reservation].values())
+        stored_reservations = await self._stored_reservations(
+            [r.reservation_id for r in reservations]
+        )
         await self._write_all(
             [
                 *self._state_writes(latest[ChargePointState].values()),
@@ -536,12 +545,41 @@ class CassandraStore:
                 *self._alert_writes(latest[Alert].values()),
                 *self._security_writes(latest[SecurityEvent].values()),
                 *self._transfer_writes(latest[TransferStatus].values()),
+                *self._reservation_writes(reservations, stored_reservations),
             ]
         )
 
     async def _stored_sessions(self, transaction_ids: list[int]) -> dict[int, Session]:
         found = await asyncio.gather(*(self._get(SESSIONS, tx) for tx in transaction_ids))
         return {session.transaction_id: session for session in found if session is not None}
+
+    async def _stored_reservations(self, reservation_ids: list[int]) -> dict[int, Reservation]:
+        found = await asyncio.gather(*(self._get(RESERVATIONS, rid) for rid in reservation_ids))
+        return {r.reservation_id: r for r in found if r is not None}
+
+    def _reservation_writes(
+        self, reservations: list[Reservation], stored: dict[int, Reservation]
+    ) -> Iterator[_Write]:
+        """The record and its listing rows; a listing row of the stored version that the new
+        one does not overwrite (another charge point or time: an id a command reused) goes."""
+        for reservation in reservations:
+            rid, cp = reservation.reservation_id, reservation.charge_point_id
+            yield _Write(RESERVATIONS.insert(), RESERVATIONS.encode(reservation))
+            doc = RESERVATIONS.to_doc(reservation)
+            yield from self._list(
+                RESERVATIONS_BY_CHARGE_POINT, cp, reservation.requested_at, rid, doc
+            )
+            yield from self._list(RESERVATIONS_BY_DAY, None, reservation.requested_at, rid, doc)
+            old = stored.get(rid)
+            if old is None:
+                continue
+            for listing, scope, old_scope in (
+                (RESERVATIONS_BY_CHARGE_POINT, cp, old.charge_point_id),
+                (RESERVATIONS_BY_DAY, None, None),
+            ):
+                stale = self._unlist(listing, old_scope, old.requested_at, rid)
+                if stale.values != listing.key(scope, reservation.requested_at, rid):
+                    yield stale
 
     def _state_writes(self, states: Iterable[ChargePointState]) -> Iterator[_Write]:
         for state in states:
@@ -742,6 +780,37 @@ class CassandraStore:
                 return range(expected, stop)
             if not current or current[0] is None:  # no allocator row yet
                 await self._rows(schema.ALLOCATOR_INIT, (schema.ALLOCATOR, 1))
+                expected = 1
+            else:
+                expected = current[0]
+
+    # -- reservations
+
+    async def get_reservation(self, reservation_id: int) -> Reservation | None:
+        return await self._get(RESERVATIONS, reservation_id)
+
+    async def reservations(
+        self, charge_point_id: str | None = None, limit: int = 100, before: datetime | None = None
+    ) -> list[Reservation]:
+        if charge_point_id is None:
+            docs = await self._listed(RESERVATIONS_BY_DAY, None, limit, before)
+        else:
+            docs = await self._listed(RESERVATIONS_BY_CHARGE_POINT, charge_point_id, limit, before)
+        return [RESERVATIONS.from_doc(doc) for doc in docs]
+
+    async def allocate_reservation_id(self) -> int:
+        """One id, by a compare-and-set on its allocator row (reservations are rare)."""
+        expected = 1
+        while True:
+            if expected > schema.MAX_TRANSACTION_ID:
+                raise RuntimeError("reservation ids exhausted (all 2**31-1 allocated)")
+            applied, *current = await self._conditional(
+                schema.ALLOCATOR_ADVANCE, (expected + 1, schema.RESERVATION_ALLOCATOR, expected)
+            )
+            if applied:
+                return expected
+            if not current or current[0] is None:  # no allocator row yet
+                await self._rows(schema.ALLOCATOR_INIT, (schema.RESERVATION_ALLOCATOR, 1))
                 expected = 1
             else:
                 expected = current[0]

@@ -41,16 +41,18 @@ from chargestream.domain.records import (
     IdTag,
     MeterValue,
     Registration,
+    Reservation,
     SecurityEvent,
     Session,
     StatusInterval,
     TransferStatus,
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 SCHEMA_NAME = "chargestream"  # the key of the schema_version row
 MAX_TRANSACTION_ID = 2**31 - 1
 ALLOCATOR = "transaction_id"  # the key of the id allocator row
+RESERVATION_ALLOCATOR = "reservation_id"  # the key of the reservation id allocator row
 # The bucket of listing rows without a time (a session with neither start nor stop):
 # below every real bucket, so such rows come last, and a ``before`` bound skips them
 # as SQL's ``NULL < x`` does.
@@ -473,6 +475,20 @@ SECURITY_EVENTS = Listing(
 )
 SECURITY_EVENT_DOCS = Table.of("security_events", SecurityEvent)  # codecs only: no table
 TRANSFER_STATUSES = Table.of("transfer_statuses", TransferStatus, ("charge_point_id",))
+# Reservations: by id (DELETE, the link from a session), newest requested first per charge
+# point (a partition per charge point and year) and fleet-wide (a partition per day).
+RESERVATIONS = Table.of("reservations", Reservation)
+_RESERVATION_ROWS: _Rows = {"time": "requested_at", "id": "reservation_id", "id_type": "bigint"}
+RESERVATIONS_BY_CHARGE_POINT = Listing(
+    "reservations_by_charge_point",
+    scope="charge_point_id",
+    unit="year",
+    index="buckets",
+    **_RESERVATION_ROWS,
+)
+RESERVATIONS_BY_DAY = Listing(
+    "reservations_by_day", scope=None, unit="day", index="buckets", **_RESERVATION_ROWS
+)
 
 # statements beyond the generic ones
 INTERVAL_INSERT = INTERVALS.insert(" USING TTL ?")
@@ -534,6 +550,7 @@ _TABLES = (
     METER_VALUES_WITHOUT_TRANSACTION,
     ALERTS,
     TRANSFER_STATUSES,
+    RESERVATIONS,
 )
 _LISTINGS = (
     COMMANDS_BY_CHARGE_POINT,
@@ -543,6 +560,8 @@ _LISTINGS = (
     ALERTS_BY_DAY,
     OPEN_ALERTS,
     SECURITY_EVENTS,
+    RESERVATIONS_BY_CHARGE_POINT,
+    RESERVATIONS_BY_DAY,
 )
 _INDEXES = ("buckets", "command_buckets")
 
@@ -585,6 +604,9 @@ DERIVED_TABLES = (
     OPEN_ALERTS.name,
     SECURITY_EVENTS.name,
     TRANSFER_STATUSES.name,
+    RESERVATIONS.name,
+    RESERVATIONS_BY_CHARGE_POINT.name,
+    RESERVATIONS_BY_DAY.name,
     "buckets",
 )
 TABLES = (
@@ -627,6 +649,8 @@ STATEMENTS = tuple(
             ALERTS.get,
             TRANSFER_STATUSES.insert(),
             TRANSFER_STATUSES.get,
+            RESERVATIONS.insert(),
+            RESERVATIONS.get,
             METER_VALUES.insert(),
             INTERVAL_INSERT,
             INTERVALS_FROM,

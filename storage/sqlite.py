@@ -12,7 +12,7 @@ import asyncio
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,6 +25,7 @@ from chargestream.domain.records import (
     IdTag,
     MeterValue,
     Registration,
+    Reservation,
     SecurityEvent,
     Session,
     StatusInterval,
@@ -43,6 +44,7 @@ from chargestream.storage.sqlite_schema import (
     METER_VALUES,
     MIGRATIONS,
     REGISTRATIONS,
+    RESERVATIONS,
     SCHEMA,
     SCHEMA_VERSION,
     SECURITY_EVENTS,
@@ -372,6 +374,50 @@ class SqliteStore:
             if transaction_id is None or transaction_id > MAX_TRANSACTION_ID:
                 raise RuntimeError("transaction ids exhausted (all 2**31-1 allocated)")
             return transaction_id
+
+    # -- reservations
+
+    async def get_reservation(self, reservation_id: int) -> Reservation | None:
+        return await self._run(self._get, RESERVATIONS, reservation_id)
+
+    async def reservations(
+        self, charge_point_id: str | None = None, limit: int = 100, before: datetime | None = None
+    ) -> list[Reservation]:
+        return await self._run(self._reservations, charge_point_id, limit, before)
+
+    def _reservations(
+        self, charge_point_id: str | None, limit: int, before: datetime | None
+    ) -> list[Reservation]:
+        where: list[str] = []
+        params: list[str | int | None] = []
+        if charge_point_id is not None:
+            where.append("charge_point_id = ?")
+            params.append(charge_point_id)
+        if before is not None:
+            where.append("requested_at < ?")
+            params.append(to_us(before))
+        rows = self._fetch(
+            f"SELECT {RESERVATIONS.select} FROM reservations "
+            f"{'WHERE ' + ' AND '.join(where) if where else ''} "
+            "ORDER BY requested_at DESC, reservation_id DESC LIMIT ?",
+            *params,
+            limit,
+        )
+        return [RESERVATIONS.decode(row) for row in rows]
+
+    async def allocate_reservation_id(self) -> int:
+        return await self._run(self._allocate_reservation_id)
+
+    def _allocate_reservation_id(self) -> int:
+        with write_transaction(self._db):
+            cursor = self._db.execute(
+                "INSERT INTO reservation_ids (allocated_at) VALUES (?)",
+                (to_us(datetime.now(UTC)),),
+            )
+            reservation_id = cursor.lastrowid
+            if reservation_id is None or reservation_id > MAX_TRANSACTION_ID:
+                raise RuntimeError("reservation ids exhausted (all 2**31-1 allocated)")
+            return reservation_id
 
     # -- alerts
 

@@ -32,6 +32,7 @@ from chargestream.domain.records import (
     IdTag,
     MeterValue,
     Registration,
+    Reservation,
     SecurityEvent,
     Session,
     StatusInterval,
@@ -219,6 +220,7 @@ METER_VALUES = Table.of(
 ALERTS = Table.of("alerts", Alert, exclude=("acknowledged_at", "acknowledged_by"))
 SECURITY_EVENTS = Table.of("security_events", SecurityEvent)
 TRANSFER_STATUSES = Table.of("transfer_statuses", TransferStatus)
+RESERVATIONS = Table.of("reservations", Reservation)
 
 _DERIVED_TABLES = (
     STATES,
@@ -228,6 +230,7 @@ _DERIVED_TABLES = (
     ALERTS,
     SECURITY_EVENTS,
     TRANSFER_STATUSES,
+    RESERVATIONS,
 )
 TABLES = (REGISTRATIONS, ID_TAGS, ALERT_RULES, COMMANDS, *_DERIVED_TABLES)
 DERIVED: dict[type, Table] = {t.record: t for t in _DERIVED_TABLES}
@@ -236,6 +239,13 @@ SCHEMA = (
     *(table.create for table in TABLES),
     "CREATE TABLE IF NOT EXISTS transaction_ids ("
     "transaction_id INTEGER PRIMARY KEY AUTOINCREMENT, start_key TEXT NOT NULL UNIQUE)",
+    # reservation ids: allocated, never reused (operator data, like transaction ids)
+    "CREATE TABLE IF NOT EXISTS reservation_ids ("
+    "reservation_id INTEGER PRIMARY KEY AUTOINCREMENT, allocated_at INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS reservations_by_time "
+    "ON reservations (requested_at DESC, reservation_id DESC)",
+    "CREATE INDEX IF NOT EXISTS reservations_by_charge_point "
+    "ON reservations (charge_point_id, requested_at DESC, reservation_id DESC)",
     "CREATE TABLE IF NOT EXISTS alert_acks ("
     "alert_id TEXT PRIMARY KEY, acknowledged_at INTEGER NOT NULL, acknowledged_by TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS commands_by_time ON commands (requested_at DESC, command_id DESC)",

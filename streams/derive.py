@@ -32,6 +32,8 @@ from chargestream.domain.records import (
     ConnectorStatus,
     DerivedRecord,
     MeterValue,
+    Reservation,
+    ReservationStatus,
     SecurityEvent,
     Session,
     StatusInterval,
@@ -50,6 +52,7 @@ from chargestream.streams.parse import (
     to_ms,
     truncate_ms,
 )
+from chargestream.streams.reservations import reservation
 from chargestream.streams.security import (
     DIAGNOSTICS,
     FIRMWARE,
@@ -71,6 +74,7 @@ MAX_PENDING = 32
 MAX_OPEN_SESSIONS = 16
 MAX_CLOSED_SESSIONS = 4
 MAX_STOPPED = 32  # transaction ids remembered as stopped, beyond the closed sessions
+MAX_RESERVATIONS = 16  # active reservations remembered per charge point
 SECURITY_ERROR = "SecurityError"
 # CALLs a charge point the CSMS has not accepted may not send even when triggered: a
 # CALLRESULT to one of them shows the CSMS accepts the charge point.
@@ -179,6 +183,7 @@ class _Step:
         self.published = {mark.transaction_id: mark.at for mark in state.published}
         self.stopped = dict.fromkeys(state.stopped)
         self.refused = state.refused
+        self.reservations = {r.reservation_id: r for r in state.reservations}
         self.records: list[DerivedRecord] = []
 
     def update_registry(self, **changes: Any) -> None:
@@ -257,6 +262,7 @@ class _Step:
             ),
             stopped=tuple(self.stopped),
             refused=self.refused,
+            reservations=tuple(self.reservations.values()),
         )
 
 
@@ -348,6 +354,8 @@ def _frame(step: _Step, event: FrameEvent) -> None:
     if frame.message_type is MessageType.CALL:
         if event.direction is Direction.IN:
             _request(step, frame)
+        elif frame.action in _COMMAND_RESULTS:
+            _command(step, frame)
         return
     call_direction = Direction.IN if event.direction is Direction.OUT else Direction.OUT
     call = step.pending.pop((call_direction, frame.message_id), None)
@@ -355,8 +363,8 @@ def _frame(step: _Step, event: FrameEvent) -> None:
         return
     if frame.message_type is MessageType.CALLRESULT:
         _answered(step, call, frame.payload)
-    elif frame.error_code == SECURITY_ERROR:
-        step.refused = True
+    elif frame.error_code == SECURITY_ERROR and call.direction is Direction.IN:
+        step.refused = True  # the CSMS refused the charge point (not the other way round)
 
 
 def _request(step: _Step, frame: Frame) -> None:
@@ -372,8 +380,25 @@ def _request(step: _Step, frame: Frame) -> None:
     _bound(step.pending, MAX_PENDING)
 
 
+def _command(step: _Step, frame: Frame) -> None:
+    """Remember a CSMS command that derives records until the log shows the answer."""
+    try:
+        payload = orjson.dumps(frame.payload).decode()
+    except orjson.JSONEncodeError:  # pragma: no cover - the CSMS sends only what it validated
+        return
+    call = PendingCall(Direction.OUT, frame.message_id, frame.action, payload, step.now)
+    step.pending.pop((call.direction, call.message_id), None)
+    step.pending[(call.direction, call.message_id)] = call
+    _bound(step.pending, MAX_PENDING)
+
+
 def _answered(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
-    """The CSMS answered the charge point's CALL with a CALLRESULT: derive it."""
+    """The CALL was answered with a CALLRESULT: derive it."""
+    if call.direction is Direction.OUT:
+        command_handler = _COMMAND_RESULTS.get(call.action)
+        if command_handler is not None:
+            command_handler(step, call, result)
+        return
     if call.action in NOT_TRIGGERABLE:
         step.refused = False
     handler = _REQUESTS.get(call.action)
@@ -463,6 +488,7 @@ def _start_transaction_result(step: _Step, call: PendingCall, result: dict[str, 
     if transaction_id is None or transaction_id in step.closed or transaction_id in step.stopped:
         return
     request = orjson.loads(call.payload)
+    _use_reservation(step, request, transaction_id, call.sent_at)
     session = step.sessions.get(transaction_id) or Session(transaction_id, step.cp)
     step.keep_session(
         replace(
@@ -679,3 +705,49 @@ _RESULTS: dict[str, Callable[[_Step, PendingCall, dict[str, Any]], None]] = {
     "StartTransaction": _start_transaction_result,
     "SignCertificate": _sign_certificate_result,
 }
+
+
+# ------------------------------------------------------------------------ reservations
+
+
+def _reserve_now_result(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
+    """A ReserveNow answered: the reservation with the answer's status; an active one is kept
+    (the oldest forgotten beyond MAX_RESERVATIONS, expired ones first)."""
+    made = reservation(step.cp, orjson.loads(call.payload), result, call.sent_at, step.now)
+    if made is None:
+        return
+    step.records.append(made)
+    step.reservations.pop(made.reservation_id, None)
+    for expired in [r for r in step.reservations.values() if r.expiry_date <= step.now]:
+        del step.reservations[expired.reservation_id]
+    if made.status is ReservationStatus.ACTIVE:
+        step.reservations[made.reservation_id] = made
+        _bound(step.reservations, MAX_RESERVATIONS)
+
+
+def _cancel_reservation_result(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
+    if get_str(result, "status") != "Accepted":
+        return
+    held = step.reservations.pop(get_int(orjson.loads(call.payload), "reservationId") or 0, None)
+    if held is not None:
+        step.records.append(replace(held, status=ReservationStatus.CANCELLED, updated_at=step.now))
+
+
+def _use_reservation(
+    step: _Step, request: dict[str, Any], transaction_id: int, at: datetime
+) -> None:
+    """A StartTransaction naming an active reservation uses it, linked to the session."""
+    reservation_id = get_int(request, "reservationId")
+    held = None if reservation_id is None else step.reservations.pop(reservation_id, None)
+    if held is not None:
+        used: Reservation = replace(
+            held, status=ReservationStatus.USED, updated_at=at, transaction_id=transaction_id
+        )
+        step.records.append(used)
+
+
+_COMMAND_RESULTS: dict[str, Callable[[_Step, PendingCall, dict[str, Any]], None]] = {
+    "ReserveNow": _reserve_now_result,
+    "CancelReservation": _cancel_reservation_result,
+}
+"""CSMS commands derived from their CALLRESULT, by action."""

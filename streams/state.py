@@ -15,6 +15,8 @@ from chargestream.domain.records import (
     AlertKind,
     ChargePointState,
     ConnectorStatus,
+    Reservation,
+    ReservationStatus,
     Session,
     StatusInterval,
 )
@@ -67,6 +69,7 @@ class ChargePointDerivation:
     # the CSMS has not accepted the charge point: its last BootNotification was answered
     # Pending or Rejected, or its last CALL a SecurityError (no OFFLINE alerts then)
     refused: bool = False
+    reservations: tuple[Reservation, ...] = ()  # active ones, oldest first (bounded)
 
     @classmethod
     def new(cls, charge_point_id: str) -> ChargePointDerivation:
@@ -141,6 +144,10 @@ _NESTED: dict[str, Callable[[Any], Any]] = {
     "pending": _many(PendingCall),
     "published": _many(PublishedSession),
     "stopped": tuple,
+    "reservations": lambda items: tuple(
+        _decode(Reservation, {**item, "status": ReservationStatus(item["status"])})
+        for item in items
+    ),
     "kind": AlertKind,
     "direction": Direction,
 }

@@ -35,6 +35,7 @@ from chargestream.storage.cassandra import CassandraStore
 from chargestream.streams.replay import rebuild_from_kafka
 from testcontainers_tests.kafka_frames import frames_of
 from tests.conftest import eventually, free_port
+from tests.integration.gateway.test_reservations import reserving_charge_point
 from tests.ocpp_client import charge, charge_point
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -451,3 +452,37 @@ async def test_a_profile_2_charge_point_over_wss_raises_a_security_alert_in_cass
         assert event["event_type"] == "TamperDetectionActivated" and event["critical"]
     finally:
         await gateway.stop()
+
+
+async def test_a_reservation_is_derived_into_cassandra_and_used(stack: Stack) -> None:
+    """ReserveNow through the stack API to gateway B, its answer and a StartTransaction
+    naming it through Kafka and the Faust worker into Cassandra: listed active, then used."""
+    async with reserving_charge_point(stack.url_b, "IT-RES") as cp:
+        expiry = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+        made = await stack.api.post(
+            "/api/v1/charge-points/IT-RES/reservations",
+            json={"connector_id": 1, "id_tag": "TAG-1", "expiry_date": expiry},
+        )
+        assert made.status_code == 200, made.text
+        rid = made.json()["reservation_id"]
+        assert made.json()["status"] == "active"
+
+        async def listed(status: str) -> bool:
+            response = await stack.api.get(
+                "/api/v1/reservations", params={"charge_point_id": "IT-RES"}
+            )
+            return [(r["reservation_id"], r["status"]) for r in response.json()] == [(rid, status)]
+
+        await eventually(lambda: listed("active"), timeout=90, interval=0.2)
+        started = await cp.call(
+            call.StartTransaction(
+                connector_id=1,
+                id_tag="TAG-1",
+                meter_start=0,
+                timestamp=datetime.now(UTC).isoformat(),
+                reservation_id=rid,
+            )
+        )
+    await eventually(lambda: listed("used"), timeout=90, interval=0.2)
+    stored = (await stack.api.get(f"/api/v1/reservations/{rid}")).json()
+    assert stored["transaction_id"] == started.transaction_id

@@ -45,6 +45,8 @@ from chargestream.domain.records import (
     IdTagStatus,
     MeterValue,
     Registration,
+    Reservation,
+    ReservationStatus,
     SecurityEvent,
     Session,
     StatusInterval,
@@ -591,6 +593,52 @@ class StoreContract:
         assert await store.allocate_transaction_id("CP-1/1/2024-03-01T12:00:00Z/TAG-1") == first
         assert await store.allocate_transaction_id("CP-2/1/2024-03-01T12:00:00Z/TAG-1") == third
 
+    # -- reservations
+
+    async def test_reservation_round_trip_replaced_by_id(self, store: Store) -> None:
+        active = reservation(7, "CP-1", at(1))
+        minimal = dataclasses.replace(
+            reservation(8, "CP-2", at(2)), parent_id_tag=None, status=ReservationStatus.REJECTED
+        )
+        await store.upsert([active, minimal])
+        assert await store.get_reservation(7) == active
+        assert await store.get_reservation(9) is None
+        got = await store.reservations()
+        assert got == [minimal, active]
+        assert got[1].status is ReservationStatus.ACTIVE
+        for stored in got:
+            assert_utc(stored)
+        used = dataclasses.replace(
+            active, status=ReservationStatus.USED, transaction_id=42, updated_at=at(3)
+        )
+        await store.upsert([used])
+        assert await store.get_reservation(7) == used
+        assert await store.reservations("CP-1") == [used]
+
+    async def test_reservations_page_newest_first_per_charge_point(self, store: Store) -> None:
+        await store.upsert([reservation(i, "CP-1" if i % 2 else "CP-2", at(i)) for i in range(6)])
+        assert [r.reservation_id for r in await store.reservations()] == [5, 4, 3, 2, 1, 0]
+        assert [r.reservation_id for r in await store.reservations("CP-1", limit=2)] == [5, 3]
+        older = await store.reservations("CP-1", before=at(3))
+        assert [r.reservation_id for r in older] == [1]
+        assert [r.reservation_id for r in await store.reservations(limit=1, before=at(5))] == [4]
+
+    async def test_a_reused_reservation_id_is_listed_once(self, store: Store) -> None:
+        """A raw ReserveNow command may reuse an id for another charge point and time."""
+        await store.upsert([reservation(7, "CP-1", at(1))])
+        moved = reservation(7, "CP-2", at(2))
+        await store.upsert([moved])
+        assert await store.reservations("CP-1") == []
+        assert await store.reservations("CP-2") == [moved]
+        assert await store.reservations() == [moved]
+
+    async def test_allocate_reservation_id_never_repeats(self, store: Store) -> None:
+        ids = [await store.allocate_reservation_id() for _ in range(5)]
+        assert len(set(ids)) == 5
+        assert all(0 < rid <= 2**31 - 1 for rid in ids)
+        await store.clear_derived()
+        assert await store.allocate_reservation_id() not in ids
+
     # -- alerts
 
     async def test_alert_round_trip(self, store: Store) -> None:
@@ -762,3 +810,17 @@ class StoreContract:
         assert await store.commands() == [cmd]
         assert await store.allocate_transaction_id("start-1") == transaction_id
         assert await store.allocate_transaction_id("start-2") != transaction_id
+
+
+def reservation(reservation_id: int, charge_point_id: str, requested: datetime) -> Reservation:
+    return Reservation(
+        reservation_id=reservation_id,
+        charge_point_id=charge_point_id,
+        connector_id=1,
+        id_tag="TAG-1",
+        expiry_date=requested + timedelta(hours=1),
+        requested_at=requested,
+        status=ReservationStatus.ACTIVE,
+        updated_at=requested + timedelta(seconds=1),
+        parent_id_tag="PARENT",
+    )

@@ -216,6 +216,47 @@ class ApiClient:
             headers=_sent_by(operator),
         )
 
+    # -- reservations
+
+    def reserve(
+        self,
+        charge_point_id: str,
+        connector_id: int,
+        id_tag: str,
+        expiry_date: datetime,
+        parent_id_tag: str | None,
+        *,
+        operator: str,
+    ) -> dict[str, Any]:
+        """Send ReserveNow: the reservation with its ``command`` for every outcome; a request
+        the API refuses (unknown charge point, an expiry in the past) raises."""
+        body = {
+            "connector_id": connector_id,
+            "id_tag": id_tag,
+            "expiry_date": expiry_date.isoformat(),
+            "parent_id_tag": parent_id_tag or None,
+        }
+        response = self._request(
+            "POST",
+            f"/api/v1/charge-points/{_seg(charge_point_id)}/reservations",
+            json=body,
+            headers=_sent_by(operator),
+        )
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict) or "command" not in answer:
+            raise ApiError(_detail(response), response.status_code)
+        return answer
+
+    def cancel_reservation(self, reservation_id: int, *, operator: str) -> CommandResult:
+        """Send CancelReservation: every outcome is a result; a refusal (not active) raises."""
+        response = self._request(
+            "DELETE", f"/api/v1/reservations/{reservation_id}", headers=_sent_by(operator)
+        )
+        return _command_result("CancelReservation", response)
+
 
 def _command_result(action: str, response: httpx.Response) -> CommandResult:
     """The command record the API answers with: every outcome is a result; API failures raise."""

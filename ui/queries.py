@@ -22,6 +22,7 @@ from chargestream.domain.records import (
     IdTag,
     MeterValue,
     Registration,
+    Reservation,
     SecurityEvent,
     Session,
     StatusInterval,
@@ -180,3 +181,10 @@ def id_tags(settings: Settings) -> list[IdTag]:
 def commands(settings: Settings, charge_point_id: str | None, limit: int) -> list[CommandRecord]:
     db = runner(settings)
     return db.run(db.store.commands(charge_point_id, limit))
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def reservations(settings: Settings, charge_point_id: str | None, limit: int) -> list[Reservation]:
+    """Newest requested first, as stored (``Reservation.as_of`` gives the status now)."""
+    db = runner(settings)
+    return db.run(db.store.reservations(charge_point_id, limit))

@@ -31,6 +31,7 @@ SECTIONS = {
     "Operate": [
         (widgets.REMOTE_CONTROL, "Remote control", ":material/settings_remote:"),
         (widgets.ID_TAGS, "Id tags", ":material/badge:"),
+        (widgets.RESERVATIONS, "Reservations", ":material/event_available:"),
     ],
 }
 PAGES = [page for pages in SECTIONS.values() for page in pages]

@@ -11,6 +11,7 @@ from chargestream.api.routes import (
     commands,
     diagnostics,
     id_tags,
+    reservations,
     sessions,
 )
 
@@ -26,6 +27,7 @@ def v1_router() -> APIRouter:
         alerts,
         id_tags,
         diagnostics,
+        reservations,
     ):
         v1.include_router(resource.router)
     return v1

@@ -1,0 +1,123 @@
+"""Reservations: ReserveNow with an id the store allocates, the derived listing, cancelling.
+
+The store holds what the log shows (derived once the charge point's answer is logged); an
+active reservation past its expiry date is answered as expired here, when read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from chargestream.api.services.clock import Clock, utc_now
+from chargestream.api.services.errors import InvalidInput, NotFound
+from chargestream.domain.records import (
+    RESERVE_NOW_ANSWERS,
+    CommandOutcome,
+    CommandRecord,
+    Reservation,
+    ReservationStatus,
+)
+from chargestream.gateway.commands import CommandService
+from chargestream.storage.base import Store
+
+FILTER_WINDOW = 1000  # a status filter looks at this many newest reservations
+
+
+@dataclass(frozen=True)
+class ReservationRequest:
+    connector_id: int
+    id_tag: str
+    expiry_date: datetime
+    parent_id_tag: str | None = None
+
+
+def ocpp_time(moment: datetime) -> str:
+    """UTC with milliseconds and ``Z``, the form charge points parse most reliably."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class ReservationService:
+    def __init__(self, store: Store, commands: CommandService, clock: Clock = utc_now) -> None:
+        self._store = store
+        self._commands = commands
+        self._clock = clock
+
+    async def reserve(
+        self,
+        charge_point_id: str,
+        request: ReservationRequest,
+        timeout: float | None,
+        *,
+        sent_by: str,
+    ) -> tuple[Reservation, CommandRecord]:
+        """Send ReserveNow; the reservation as the answer makes it (``requested`` without
+        one) and the command. InvalidInput for an expiry date not in the future."""
+        now = self._clock()
+        if request.expiry_date <= now:
+            raise InvalidInput("expiry_date must be in the future")
+        reservation_id = await self._store.allocate_reservation_id()
+        payload: dict[str, Any] = {
+            "connectorId": request.connector_id,
+            "expiryDate": ocpp_time(request.expiry_date),
+            "idTag": request.id_tag,
+            "reservationId": reservation_id,
+        }
+        if request.parent_id_tag is not None:
+            payload["parentIdTag"] = request.parent_id_tag
+        record = await self._commands.send(
+            charge_point_id, "ReserveNow", payload, timeout, sent_by=sent_by
+        )
+        status = ReservationStatus.REQUESTED
+        if record.outcome is CommandOutcome.ANSWERED and record.response is not None:
+            status = RESERVE_NOW_ANSWERS.get(str(record.response.get("status")), status)
+        reservation = Reservation(
+            reservation_id=reservation_id,
+            charge_point_id=charge_point_id,
+            connector_id=request.connector_id,
+            id_tag=request.id_tag,
+            expiry_date=request.expiry_date,
+            requested_at=record.requested_at,
+            status=status,
+            updated_at=record.completed_at or record.requested_at,
+            parent_id_tag=request.parent_id_tag,
+        )
+        return reservation, record
+
+    async def listing(
+        self,
+        charge_point_id: str | None,
+        status: ReservationStatus | None,
+        limit: int,
+        before: datetime | None,
+    ) -> list[Reservation]:
+        """Newest first, each with its status now; a ``status`` filter looks at the newest
+        FILTER_WINDOW reservations (expiry is not stored, so the store cannot filter)."""
+        now = self._clock()
+        window = limit if status is None else max(limit, FILTER_WINDOW)
+        found = await self._store.reservations(charge_point_id, window, before)
+        current = [reservation.as_of(now) for reservation in found]
+        return [r for r in current if status is None or r.status is status][:limit]
+
+    async def get(self, reservation_id: int) -> Reservation:
+        reservation = await self._store.get_reservation(reservation_id)
+        if reservation is None:
+            raise NotFound(f"no reservation {reservation_id}")
+        return reservation.as_of(self._clock())
+
+    async def cancel(
+        self, reservation_id: int, timeout: float | None, *, sent_by: str
+    ) -> CommandRecord:
+        """Send CancelReservation for an active reservation; the reservation reads cancelled
+        once the charge point's Accepted is derived."""
+        reservation = await self.get(reservation_id)
+        if reservation.status is not ReservationStatus.ACTIVE:
+            raise InvalidInput(f"reservation {reservation_id} is {reservation.status}, not active")
+        return await self._commands.send(
+            reservation.charge_point_id,
+            "CancelReservation",
+            {"reservationId": reservation_id},
+            timeout,
+            sent_by=sent_by,
+        )

@@ -1,0 +1,109 @@
+"""ReservationService over the real CommandService (no charge point connected) and SQLite."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from chargestream.api.services.errors import InvalidInput, NotFound
+from chargestream.api.services.reservations import (
+    ReservationRequest,
+    ReservationService,
+    ocpp_time,
+)
+from chargestream.domain.records import CommandOutcome, ReservationStatus
+from chargestream.domain.settings import Settings
+from chargestream.eventlog.sqlite import SqliteEventLog
+from chargestream.gateway.commands import CommandService
+from chargestream.gateway.directory import Directory
+from chargestream.gateway.handlers import CentralSystem
+from chargestream.gateway.server import Gateway
+from chargestream.storage.sqlite import SqliteStore
+from tests.storage_contract import reservation
+from tests.unit.api.conftest import NOW, fixed_clock
+
+
+@pytest.fixture
+async def service(
+    store: SqliteStore, directory: Directory, tmp_path: Path
+) -> AsyncIterator[ReservationService]:
+    settings = Settings(node_id="unit-node")
+    event_log = SqliteEventLog(tmp_path / "log.db")
+    await event_log.open()
+    gateway = Gateway(settings, event_log, CentralSystem(settings, store, directory), directory)
+    commands = CommandService(gateway.call, store, timeout=1.0, clock=fixed_clock)
+    yield ReservationService(store, commands, clock=fixed_clock)
+    await event_log.close()
+
+
+async def test_an_expiry_not_in_the_future_is_refused_unsent(
+    service: ReservationService, store: SqliteStore
+) -> None:
+    with pytest.raises(InvalidInput, match="expiry_date must be in the future"):
+        await service.reserve("CP-1", ReservationRequest(1, "TAG", NOW), None, sent_by="api")
+    assert await store.commands() == []
+
+
+async def test_an_unsent_reserve_now_is_requested_with_its_command(
+    service: ReservationService, store: SqliteStore
+) -> None:
+    request = ReservationRequest(2, "TAG", NOW + timedelta(hours=1), "PARENT")
+    made, record = await service.reserve("CP-1", request, None, sent_by="operator:olga")
+    assert (made.status, record.outcome) == (
+        ReservationStatus.REQUESTED,
+        CommandOutcome.NOT_CONNECTED,
+    )
+    assert record.payload == {
+        "connectorId": 2,
+        "expiryDate": "2026-11-27T11:00:00.000Z",
+        "idTag": "TAG",
+        "parentIdTag": "PARENT",
+        "reservationId": made.reservation_id,
+    }
+    again, _ = await service.reserve("CP-1", request, None, sent_by="api")
+    assert again.reservation_id != made.reservation_id
+    assert await store.get_reservation(made.reservation_id) is None  # nothing derived
+
+
+async def test_the_listing_reads_expiry_now_and_filters_by_it(
+    service: ReservationService, store: SqliteStore
+) -> None:
+    live = reservation(1, "CP-1", NOW - timedelta(minutes=10))
+    past = dataclasses.replace(reservation(2, "CP-1", NOW), expiry_date=NOW)
+    used = dataclasses.replace(
+        reservation(3, "CP-2", NOW), status=ReservationStatus.USED, transaction_id=9
+    )
+    await store.upsert([live, past, used])
+    listed = await service.listing(None, None, 10, None)
+    assert [(r.reservation_id, r.status) for r in listed] == [
+        (3, ReservationStatus.USED),
+        (2, ReservationStatus.EXPIRED),
+        (1, ReservationStatus.ACTIVE),
+    ]
+    expired = await service.listing(None, ReservationStatus.EXPIRED, 10, None)
+    assert [r.reservation_id for r in expired] == [2]
+    active = await service.listing("CP-1", ReservationStatus.ACTIVE, 10, None)
+    assert [r.reservation_id for r in active] == [1]
+    assert (await service.get(2)).status is ReservationStatus.EXPIRED
+
+
+async def test_only_an_active_reservation_is_cancelled(
+    service: ReservationService, store: SqliteStore
+) -> None:
+    with pytest.raises(NotFound, match="no reservation 5"):
+        await service.cancel(5, None, sent_by="api")
+    await store.upsert([dataclasses.replace(reservation(5, "CP-1", NOW), expiry_date=NOW)])
+    with pytest.raises(InvalidInput, match="reservation 5 is expired, not active"):
+        await service.cancel(5, None, sent_by="api")
+    await store.upsert([reservation(6, "CP-1", NOW)])
+    record = await service.cancel(6, None, sent_by="api")
+    assert (record.action, record.payload) == ("CancelReservation", {"reservationId": 6})
+    assert record.outcome is CommandOutcome.NOT_CONNECTED
+
+
+def test_ocpp_time_is_utc_with_milliseconds() -> None:
+    assert ocpp_time(NOW + timedelta(microseconds=1500)) == "2026-11-27T10:00:00.001Z"
