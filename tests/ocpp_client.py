@@ -12,7 +12,7 @@ import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
@@ -116,6 +116,23 @@ async def charge_point(
         cp = TestChargePoint(charge_point_id, websocket, response_timeout=10)
         task = asyncio.create_task(cp.start())
         try:
+            yield cp
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+
+Kind = TypeVar("Kind", bound=ChargePoint)
+
+
+@asynccontextmanager
+async def booted(url: str, charge_point_id: str, kind: type[Kind]) -> AsyncIterator[Kind]:
+    """A charge point of ``kind`` (its own command handlers) connected and booted."""
+    async with connect(f"{url}/{charge_point_id}", subprotocols=["ocpp1.6"]) as websocket:
+        cp = kind(charge_point_id, websocket, response_timeout=10)
+        task = asyncio.create_task(cp.start())
+        try:
+            await cp.call(call.BootNotification(charge_point_model="T", charge_point_vendor="V"))
             yield cp
         finally:
             task.cancel()

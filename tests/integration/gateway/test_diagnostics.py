@@ -5,11 +5,10 @@ tracked, and the upload endpoint refuses what it must."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import stat
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +17,10 @@ import pytest
 from ocpp.routing import on
 from ocpp.v16 import call, call_result
 from ocpp.v16.enums import Action
-from websockets.asyncio.client import connect
 
 from chargestream.domain.settings import Settings
 from tests.conftest import RunningCsms, eventually, make_settings
-from tests.ocpp_client import TestChargePoint
+from tests.ocpp_client import TestChargePoint, booted
 
 CONTENT = b"diagnostics \x00\xff line\n" * 1000
 MAX_BYTES = 100_000
@@ -44,17 +42,10 @@ def csms_settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path / "data", upload_max_bytes=MAX_BYTES)
 
 
-@asynccontextmanager
-async def diagnostics_charge_point(url: str, cp_id: str) -> AsyncIterator[DiagnosticsChargePoint]:
-    async with connect(f"{url}/{cp_id}", subprotocols=["ocpp1.6"]) as websocket:
-        cp = DiagnosticsChargePoint(cp_id, websocket, response_timeout=10)
-        task = asyncio.create_task(cp.start())
-        try:
-            await cp.call(call.BootNotification(charge_point_model="T", charge_point_vendor="V"))
-            yield cp
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+def diagnostics_charge_point(
+    url: str, cp_id: str
+) -> AbstractAsyncContextManager[DiagnosticsChargePoint]:
+    return booted(url, cp_id, DiagnosticsChargePoint)
 
 
 async def request_location(csms: RunningCsms, cp: DiagnosticsChargePoint) -> tuple[str, str]:

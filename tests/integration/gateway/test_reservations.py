@@ -4,19 +4,16 @@ CancelReservation, expiry."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ocpp.routing import on
 from ocpp.v16 import call, call_result
 from ocpp.v16.enums import Action
-from websockets.asyncio.client import connect
 
 from tests.conftest import RunningCsms, eventually
-from tests.ocpp_client import TestChargePoint, at
+from tests.ocpp_client import TestChargePoint, at, booted
 
 
 class ReservingChargePoint(TestChargePoint):
@@ -36,19 +33,10 @@ class ReservingChargePoint(TestChargePoint):
         return call_result.CancelReservation(status="Accepted")
 
 
-@asynccontextmanager
-async def reserving_charge_point(
+def reserving_charge_point(
     url: str, charge_point_id: str
-) -> AsyncIterator[ReservingChargePoint]:
-    async with connect(f"{url}/{charge_point_id}", subprotocols=["ocpp1.6"]) as websocket:
-        cp = ReservingChargePoint(charge_point_id, websocket, response_timeout=10)
-        task = asyncio.create_task(cp.start())
-        try:
-            await cp.call(call.BootNotification(charge_point_model="T", charge_point_vendor="V"))
-            yield cp
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+) -> AbstractAsyncContextManager[ReservingChargePoint]:
+    return booted(url, charge_point_id, ReservingChargePoint)
 
 
 def in_hours(hours: float) -> str:

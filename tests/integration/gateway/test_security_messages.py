@@ -3,19 +3,16 @@ listed and alerted, firmware and log statuses shown, the security commands deliv
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
 from ocpp.routing import on
 from ocpp.v16 import call, call_result
 from ocpp.v16.enums import Action
-from websockets.asyncio.client import connect
 
 from tests.conftest import RunningCsms, eventually
-from tests.ocpp_client import TestChargePoint, at
+from tests.ocpp_client import TestChargePoint, at, booted
 
 CERTIFICATE = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
 HASH_DATA = {
@@ -59,17 +56,10 @@ class SecureChargePoint(TestChargePoint):
         return call_result.GetLog(status="Accepted", filename="security.log")
 
 
-@asynccontextmanager
-async def secure_charge_point(url: str, charge_point_id: str) -> AsyncIterator[SecureChargePoint]:
-    async with connect(f"{url}/{charge_point_id}", subprotocols=["ocpp1.6"]) as websocket:
-        cp = SecureChargePoint(charge_point_id, websocket, response_timeout=10)
-        task = asyncio.create_task(cp.start())
-        try:
-            await cp.call(call.BootNotification(charge_point_model="T", charge_point_vendor="V"))
-            yield cp
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+def secure_charge_point(
+    url: str, charge_point_id: str
+) -> AbstractAsyncContextManager[SecureChargePoint]:
+    return booted(url, charge_point_id, SecureChargePoint)
 
 
 async def listed(csms: RunningCsms, path: str, count: int) -> list[dict[str, Any]]:

@@ -3,22 +3,19 @@ under AppTest against a real embedded CSMS and real WebSocket charge points."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from datetime import date
 from typing import Any
 
 from ocpp.routing import on
 from ocpp.v16 import call, call_result
 from ocpp.v16.enums import Action
-from websockets.asyncio.client import connect
 
 from tests.conftest import RunningCsms, eventually
 from tests.integration.gateway.test_bulk_commands import online, seen_offline
 from tests.integration.ui import test_pages
 from tests.integration.ui.test_pages import button, locked, open_page, page, run, send, texts
-from tests.ocpp_client import TestChargePoint, charge_point
+from tests.ocpp_client import TestChargePoint, booted, charge_point
 
 ui = test_pages.ui
 _fresh_caches = test_pages._fresh_caches
@@ -78,17 +75,10 @@ class FullChargePoint(TestChargePoint):
         return call_result.GetDiagnostics(file_name="diagnostics.zip")
 
 
-@asynccontextmanager
-async def full_charge_point(url: str, charge_point_id: str) -> AsyncIterator[FullChargePoint]:
-    async with connect(f"{url}/{charge_point_id}", subprotocols=["ocpp1.6"]) as websocket:
-        cp = FullChargePoint(charge_point_id, websocket, response_timeout=10)
-        task = asyncio.create_task(cp.start())
-        try:
-            await cp.call(call.BootNotification(charge_point_model="T", charge_point_vendor="V"))
-            yield cp
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+def full_charge_point(
+    url: str, charge_point_id: str
+) -> AbstractAsyncContextManager[FullChargePoint]:
+    return booted(url, charge_point_id, FullChargePoint)
 
 
 def received(cp: TestChargePoint, action: str) -> dict[str, Any]:
