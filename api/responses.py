@@ -29,3 +29,10 @@ EVERY_ROUTE: Responses = {
 NOT_FOUND: Responses = {404: _error("Not found (the path names what does not exist)")}
 UNREADABLE_BODY: Responses = {400: _error("The body cannot be read as JSON")}
 NOT_AVAILABLE: Responses = {501: _error("Not available in this mode")}
+COMMAND_ERRORS: Responses = {
+    409: {"description": "not connected"},
+    502: {"description": "the charge point answered with a CALLERROR"},
+    503: {"description": "the CSMS could not deliver the command (outcome error)"},
+    504: {"description": "sent, but no answer (timed_out, connection_lost)"},
+}
+"""The answers of a route that sends one command (``OUTCOME_STATUS`` in api/routes/commands.py)."""

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
 
 from chargestream.api.dependencies import KnownChargePoint, Sender, Services
-from chargestream.api.responses import NOT_FOUND, UNREADABLE_BODY
+from chargestream.api.responses import COMMAND_ERRORS, NOT_FOUND, UNREADABLE_BODY
 from chargestream.api.schemas import CommandOut
 from chargestream.domain.records import CommandOutcome
 
@@ -62,10 +62,7 @@ async def send_command(
     response_model=CommandOut,
     responses={
         404: {"description": "unknown charge point"},
-        409: {"description": "not connected"},
-        502: {"description": "the charge point answered with a CALLERROR"},
-        503: {"description": "the CSMS could not deliver the command (outcome error)"},
-        504: {"description": "sent, but no answer (timed_out, connection_lost)"},
+        **COMMAND_ERRORS,
     },
 )
 async def rotate_password(

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from chargestream.api.dependencies import KnownChargePoint, Sender, Services
-from chargestream.api.responses import NOT_FOUND, UNREADABLE_BODY
+from chargestream.api.responses import COMMAND_ERRORS, NOT_FOUND, UNREADABLE_BODY
 from chargestream.api.routes.commands import OUTCOME_STATUS
 from chargestream.api.schemas import CommandOut, DiagnosticsRequestIn, DiagnosticsRequestOut
 from chargestream.domain.diagnostics import DiagnosticsFile
@@ -19,10 +19,7 @@ router = APIRouter(tags=["diagnostics"])
     responses={
         **UNREADABLE_BODY,
         **NOT_FOUND,
-        409: {"description": "not connected"},
-        502: {"description": "the charge point answered with a CALLERROR"},
-        503: {"description": "the CSMS could not deliver the command (outcome error)"},
-        504: {"description": "sent, but no answer (timed_out, connection_lost)"},
+        **COMMAND_ERRORS,
     },
 )
 async def request_diagnostics(

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from chargestream.api.dependencies import KnownChargePoint, Sender, Services
-from chargestream.api.responses import NOT_FOUND, UNREADABLE_BODY, Responses
+from chargestream.api.responses import COMMAND_ERRORS, NOT_FOUND, UNREADABLE_BODY
 from chargestream.api.routes.commands import OUTCOME_STATUS
 from chargestream.api.schemas import CommandOut, UtcDateTime, unicode_text
 from chargestream.api.services.reservations import ReservationRequest
@@ -23,12 +23,6 @@ IdToken = Annotated[
     str, StringConstraints(min_length=1, max_length=20), AfterValidator(unicode_text)
 ]
 ReservationId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-COMMAND_ERRORS: Responses = {
-    409: {"description": "not connected"},
-    502: {"description": "the charge point answered with a CALLERROR"},
-    503: {"description": "the CSMS could not deliver the command (outcome error)"},
-    504: {"description": "sent, but no answer (timed_out, connection_lost)"},
-}
 
 
 class ReservationIn(BaseModel):
