@@ -327,22 +327,37 @@ class SqliteStore:
     def _sessions(
         self, charge_point_id: str | None, limit: int, before: datetime | None
     ) -> list[Session]:
+        return self._newest_first(
+            SESSIONS, _SESSION_TIME, "transaction_id", charge_point_id, limit, before
+        )
+
+    def _newest_first(
+        self,
+        table: Table,
+        time: str,
+        tie: str,
+        charge_point_id: str | None,
+        limit: int,
+        before: datetime | None,
+    ) -> list[Any]:
+        """A page of ``table``, newest ``time`` first (``tie`` orders equal times): of one
+        charge point or of all, older than ``before``."""
         where: list[str] = []
         params: list[str | int | None] = []
         if charge_point_id is not None:
             where.append("charge_point_id = ?")
             params.append(charge_point_id)
         if before is not None:
-            where.append(f"{_SESSION_TIME} < ?")
+            where.append(f"{time} < ?")
             params.append(to_us(before))
         rows = self._fetch(
-            f"SELECT {SESSIONS.select} FROM sessions "
+            f"SELECT {table.select} FROM {table.name} "
             f"{'WHERE ' + ' AND '.join(where) if where else ''} "
-            f"ORDER BY {_SESSION_TIME} DESC, transaction_id DESC LIMIT ?",
+            f"ORDER BY {time} DESC, {tie} DESC LIMIT ?",
             *params,
             limit,
         )
-        return [SESSIONS.decode(row) for row in rows]
+        return [table.decode(row) for row in rows]
 
     async def meter_values(self, transaction_id: int, limit: int = 10000) -> list[MeterValue]:
         return await self._run(self._meter_values, transaction_id, limit)
@@ -388,22 +403,9 @@ class SqliteStore:
     def _reservations(
         self, charge_point_id: str | None, limit: int, before: datetime | None
     ) -> list[Reservation]:
-        where: list[str] = []
-        params: list[str | int | None] = []
-        if charge_point_id is not None:
-            where.append("charge_point_id = ?")
-            params.append(charge_point_id)
-        if before is not None:
-            where.append("requested_at < ?")
-            params.append(to_us(before))
-        rows = self._fetch(
-            f"SELECT {RESERVATIONS.select} FROM reservations "
-            f"{'WHERE ' + ' AND '.join(where) if where else ''} "
-            "ORDER BY requested_at DESC, reservation_id DESC LIMIT ?",
-            *params,
-            limit,
+        return self._newest_first(
+            RESERVATIONS, "requested_at", "reservation_id", charge_point_id, limit, before
         )
-        return [RESERVATIONS.decode(row) for row in rows]
 
     async def allocate_reservation_id(self) -> int:
         return await self._run(self._allocate_reservation_id)
