@@ -7,7 +7,7 @@ active reservation past its expiry date is answered as expired here, when read.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from chargestream.api.services.clock import Clock, utc_now
@@ -20,6 +20,7 @@ from chargestream.domain.records import (
     ReservationStatus,
 )
 from chargestream.gateway.commands import CommandService
+from chargestream.gateway.handlers import ocpp_time
 from chargestream.storage.base import Store
 
 FILTER_WINDOW = 1000  # a status filter looks at this many newest reservations
@@ -31,11 +32,6 @@ class ReservationRequest:
     id_tag: str
     expiry_date: datetime
     parent_id_tag: str | None = None
-
-
-def ocpp_time(moment: datetime) -> str:
-    """UTC with milliseconds and ``Z``, the form charge points parse most reliably."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 class ReservationService:
