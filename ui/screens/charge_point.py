@@ -8,6 +8,7 @@ Nearly every string here comes from the charge point: Markdown shows it through
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
 import pandas as pd
@@ -16,7 +17,7 @@ import streamlit as st
 from chargestream.domain.records import ChargePointState, Registration
 from chargestream.domain.settings import Settings
 from chargestream.ui import auth, charts, dataframes, queries, widgets
-from chargestream.ui.api_client import ApiError, api
+from chargestream.ui.api_client import ApiError, CommandResult, api
 from chargestream.ui.data import settings
 from chargestream.ui.roles import Permission
 from chargestream.ui.text import plain
@@ -206,11 +207,25 @@ def password_rotation(config: Settings, charge_point_id: str) -> None:
 
 
 def rotate_password(config: Settings, charge_point_id: str) -> None:
+    _send_and_show(
+        charge_point_id,
+        Permission.CHANGE_PASSWORDS,
+        "The password was not rotated.",
+        lambda operator: api(config).rotate_password(charge_point_id, operator=operator),
+    )
+
+
+def _send_and_show(
+    charge_point_id: str,
+    permission: Permission,
+    refused: str,
+    send: Callable[[str], CommandResult],
+) -> None:
+    """A command a button of this page sends for the signed-in operator, and its result."""
     try:
-        operator = auth.authorize(Permission.CHANGE_PASSWORDS)
-        result = api(config).rotate_password(charge_point_id, operator=operator)
+        result = send(auth.authorize(permission))
     except auth.Refused as refusal:
-        st.error(f"The password was not rotated. {refusal}", icon=":material/lock:")
+        st.error(f"{refused} {refusal}", icon=":material/lock:")
     except ApiError as error:
         st.error(plain(error))
     else:
@@ -469,16 +484,12 @@ def diagnostics_view(config: Settings, charge_point_id: str) -> None:
 
 
 def request_diagnostics(config: Settings, charge_point_id: str) -> None:
-    try:
-        operator = auth.authorize(Permission.DIAGNOSTICS)
-        result = api(config).request_diagnostics(charge_point_id, operator=operator)
-    except auth.Refused as refusal:
-        st.error(f"GetDiagnostics was not sent. {refusal}", icon=":material/lock:")
-    except ApiError as error:
-        st.error(plain(error))
-    else:
-        widgets.show_command_result(charge_point_id, result)
-        queries.commands.clear()
+    _send_and_show(
+        charge_point_id,
+        Permission.DIAGNOSTICS,
+        "GetDiagnostics was not sent.",
+        lambda operator: api(config).request_diagnostics(charge_point_id, operator=operator),
+    )
 
 
 def download_diagnostics(config: Settings, charge_point_id: str, file_id: str) -> bytes:

@@ -9,7 +9,7 @@ schema's lengths; the API validates every payload against the action's schema ag
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -414,9 +414,14 @@ def clear_cache(config: Settings, charge_point_id: str) -> dict[str, Any]:
 
 
 def trigger_message(config: Settings, charge_point_id: str) -> dict[str, Any]:
-    message = st.selectbox("Message", TRIGGERS, key="trigger")
+    return _trigger(TRIGGERS, "trigger")
+
+
+def _trigger(messages: Sequence[str], key: str) -> dict[str, Any]:
+    """TriggerMessage and ExtendedTriggerMessage: a message, optionally of one connector."""
+    message = st.selectbox("Message", messages, key=key)
     connector = st.number_input(
-        "Connector", min_value=1, value=None, placeholder="all", key="trigger_connector"
+        "Connector", min_value=1, value=None, placeholder="all", key=f"{key}_connector"
     )
     payload: dict[str, Any] = {"requestedMessage": message}
     if connector is not None:
@@ -456,14 +461,7 @@ def delete_certificate(config: Settings, charge_point_id: str) -> dict[str, Any]
 
 
 def extended_trigger_message(config: Settings, charge_point_id: str) -> dict[str, Any]:
-    message = st.selectbox("Message", EXTENDED_TRIGGERS, key="extended_trigger")
-    connector = st.number_input(
-        "Connector", min_value=1, value=None, placeholder="all", key="extended_connector"
-    )
-    payload: dict[str, Any] = {"requestedMessage": message}
-    if connector is not None:
-        payload["connectorId"] = int(connector)
-    return payload
+    return _trigger(EXTENDED_TRIGGERS, "extended_trigger")
 
 
 def signed_update_firmware(config: Settings, charge_point_id: str) -> dict[str, Any]:
