@@ -850,6 +850,12 @@ def _gateway_counts(stack: Stack) -> dict[str, Any]:
     body = fetch(stack.health_urls("gateway")[0].replace("/healthz", "/metrics"))
     if body is None:
         return {"connected": None, "boot_notifications": None}
+    return gateway_counts(body)
+
+
+def gateway_counts(body: bytes) -> dict[str, Any]:
+    """What a storm reads from a gateway's /metrics: connections, boots, password checks
+    and handshake refusals by reason."""
     return {
         "connected": counter(body, "chargestream_connected_charge_points"),
         "boot_notifications": counter(body, 'chargestream_calls_total{action="BootNotification"}'),

@@ -33,9 +33,16 @@ from typing import Any
 
 import orjson
 
-from benchmarks.faults import STORM_PASSWORD, STORM_SOURCES, _merge, _receive, storm_summary
+from benchmarks.faults import (
+    STORM_PASSWORD,
+    STORM_SOURCES,
+    _merge,
+    _receive,
+    gateway_counts,
+    storm_summary,
+)
 from benchmarks.loadgen import raise_file_limit
-from benchmarks.measure import counter, cpu_seconds
+from benchmarks.measure import cpu_seconds
 from benchmarks.storm import INITIAL_DEADLINE, DriverSpec, Ready, Storm, StormResult, driver_main
 from chargestream.domain.passwords import (
     hash_charge_point_password,
@@ -146,22 +153,6 @@ def check_costs() -> dict[str, float]:
     return {"hmac_sha256_us": round(fast_s * 1e6, 2), "pbkdf2_120k_us": round(slow_s * 1e6)}
 
 
-def _gateway_counts(body: bytes | None) -> dict[str, Any]:
-    if body is None:
-        return {}
-    return {
-        "connected": counter(body, "chargestream_connected_charge_points"),
-        "password_checks": {
-            result: counter(body, f'chargestream_password_checks_total{{result="{result}"}}')
-            for result in ("verified", "failed", "remembered")
-        },
-        "refusals": {
-            reason: counter(body, f'chargestream_handshake_refusals_total{{reason="{reason}"}}')
-            for reason in ("auth", "auth_blocked", "connect_rate", "capacity", "password_queue")
-        },
-    }
-
-
 def listen_overflows() -> int:
     """The machine's count of connections dropped because an accept queue was full."""
     lines = Path("/proc/net/netstat").read_text().splitlines()
@@ -224,7 +215,8 @@ def run(stations: int, cold: bool, workdir: Path, profile: Path | None = None) -
             profiler.wait(60)
         storm = _merge(results)
         summary = storm_summary(storm, registered)
-        counts = _gateway_counts(csms.metrics())
+        body = csms.metrics()
+        counts = {} if body is None else gateway_counts(body)
         for pipe in pipes:
             pipe.send(None)
         print(f"storm: {summary}", flush=True)
