@@ -279,8 +279,13 @@ async def test_command_outcomes_for_invalid_offline_unknown_and_silent(csms: Run
         "/api/v1/charge-points/CP-1/commands/Reset", json={"type": "Soft"}
     )
     assert offline.status_code == 409 and offline.json()["outcome"] == "not_connected"
+
+    async def silent_known() -> bool:  # the processor has derived its connection
+        return (await csms.api.get("/api/v1/charge-points/CP-SILENT")).status_code == 200
+
     async with raw_connection(csms, "CP-SILENT") as websocket:
         await exchange(websocket, '[2,"b","Heartbeat",{}]')
+        await eventually(silent_known)
         silent = await csms.api.post(
             "/api/v1/charge-points/CP-SILENT/commands/ClearCache", params={"timeout": 0.5}
         )
