@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from chargestream.api import create_api
 from chargestream.app.api_token import with_api_token
 from chargestream.app.backends import create_embedded_event_log, create_embedded_store
+from chargestream.app.controllers import build_controllers
 from chargestream.app.dashboard import start_ui, stop_ui
 from chargestream.app.http import HttpServer
 from chargestream.app.lifecycle import serve_until_signal, settle_garbage_collector
@@ -59,7 +60,12 @@ class EmbeddedCsms:
             self.gateway.call, self.store, timeout=settings.command_timeout
         )
         self.central.send_command = csms_sender(self.commands)
-        self.processor = LogProcessor(self.event_log, self.store, DerivationSettings.of(settings))
+        self.processor = LogProcessor(
+            self.event_log,
+            self.store,
+            DerivationSettings.of(settings),
+            controllers=build_controllers(settings, self.store, csms_sender(self.commands)),
+        )
         self._api = HttpServer(
             create_api(
                 settings,
@@ -85,6 +91,7 @@ class EmbeddedCsms:
         await self.event_log.open()
         if self.settings.run_processors:
             self._tasks.append(asyncio.create_task(self._supervise_processor(), name="processor"))
+            self._tasks.append(asyncio.create_task(self._reconcile(), name="controllers"))
         ocpp_port = await self.gateway.start(tls=pki.tls, tls_port=tls_port)
         api_port = await self._api.start()
         settle_garbage_collector()
@@ -120,6 +127,12 @@ class EmbeddedCsms:
             if time.monotonic() - started >= RESTART_MOST:
                 backoff.reset()
             await backoff.wait()
+
+    async def _reconcile(self) -> None:
+        """The controllers' periodic pass (streams/control.py); each pass guards itself."""
+        while True:
+            await asyncio.sleep(self.settings.control_interval)
+            await self.processor.reconcile()
 
     async def stop(self) -> None:
         """Close charge point sockets, finish the log, stop processors and API.

@@ -7,9 +7,13 @@ import time
 
 from chargestream.api.ops import ops_app
 from chargestream.app.backends import create_stack_store
+from chargestream.app.controllers import build_controllers
 from chargestream.app.http import HttpServer
 from chargestream.app.logs import logging_config
 from chargestream.domain.settings import Settings
+from chargestream.eventlog.kafka_clients import client_config
+from chargestream.gateway.commands import CommandService, csms_sender
+from chargestream.gateway.remote import KafkaDispatch
 from chargestream.sqlite.files import private_directory
 from chargestream.streams.worker import ViewsWorker
 
@@ -21,7 +25,14 @@ def run_worker(settings: Settings) -> int:
     from faust.worker import Worker
 
     private_directory(settings.data_dir / "faust")
-    views = ViewsWorker(settings, create_stack_store(settings))
+    store = create_stack_store(settings)
+    # the controllers' commands go, like the API's, to the node holding the charge point
+    dispatch = KafkaDispatch(client_config(settings), f"worker-{settings.node_id}", store)
+    commands = CommandService(dispatch, store, timeout=settings.command_timeout)
+    controllers = build_controllers(settings, store, csms_sender(commands))
+    views = ViewsWorker(
+        settings, store, controllers, start_commands=dispatch.start if controllers else None
+    )
 
     async def serve_health() -> None:  # Faust's own web server stays off
         health = HttpServer(ops_app(views.health), settings.health_host, settings.health_port)

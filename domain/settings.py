@@ -93,6 +93,7 @@ class Settings:
     run_processors: bool = True  # embedded: derive views in this process (off: gateway only)
     offline_after: int = 600  # seconds without a frame before an Offline alert
     session_refresh: int = 60  # seconds between stored updates of an open session's summary
+    control_interval: float = 5.0  # seconds between the controllers' passes (streams/control.py)
     log_sync: str = "full"  # embedded log: full = fsync per group commit, normal = not
 
     # HTTP API
@@ -159,6 +160,7 @@ class Settings:
             "upload_max_bytes",
             "upload_token_ttl",
             "command_timeout",
+            "control_interval",
             "offline_after",
             "kafka_delivery_timeout",
         )

@@ -35,6 +35,7 @@ from chargestream.eventlog.sqlite import SavedState, SqliteEventLog
 from chargestream.storage.base import Store, StoreUnavailable
 from chargestream.streams import metrics
 from chargestream.streams.backoff import Backoff
+from chargestream.streams.control import Controllers, Observed, owns_everything
 from chargestream.streams.derive import (
     ChargePointDerivation,
     DerivationSettings,
@@ -63,7 +64,9 @@ class LogProcessor:
         tick_interval: float = 10.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         max_cached_states: int = MAX_CACHED_STATES,
+        controllers: Controllers | None = None,
     ) -> None:
+        """``controllers`` see every event this processor follows, never a rebuild's."""
         self._log = event_log
         self._store = store
         self._batch_size = batch_size
@@ -71,6 +74,7 @@ class LogProcessor:
         self._clock = clock
         self._settings = settings
         self._max_cached = max_cached_states
+        self._controllers = controllers or Controllers()
         self._states: OrderedDict[str, ChargePointDerivation] = OrderedDict()  # LRU
         self.position = 0
         self._busy = asyncio.Lock()  # one derivation pass at a time (follow, tick, rebuild)
@@ -111,13 +115,20 @@ class LogProcessor:
     async def process_available(self, progress: Callable[[int], None] | None = None) -> int:
         """Derive every event after the checkpoint; returns how many."""
         async with self._busy:
-            return await self._process_available(progress)
+            return await self._process_available(progress, self._controllers)
 
-    async def _process_available(self, progress: Callable[[int], None] | None) -> int:
+    async def reconcile(self) -> None:
+        """One pass of the controllers (they own every charge point here)."""
+        await self._controllers.reconcile(self._clock(), owns_everything)
+
+    async def _process_available(
+        self, progress: Callable[[int], None] | None, controllers: Controllers
+    ) -> int:
         total = 0
         while batch := await self._log.read(self.position, self._batch_size):
             await self._fetch({logged.event.charge_point_id for logged in batch})
             derived: list[tuple[LoggedEvent, list[DerivedRecord]]] = []
+            observed: list[Observed] = []
             changed: dict[str, ChargePointDerivation] = {}
             for logged in batch:
                 cp = logged.event.charge_point_id
@@ -129,9 +140,13 @@ class LogProcessor:
                     continue
                 if records:
                     derived.append((logged, records))
+                if controllers:
+                    observed.append(Observed(logged, records))
             await self._upsert(derived)  # states move on only once it is stored
             self.position = batch[-1].position
             await self._keep(changed)
+            if observed:
+                await controllers.observe(observed)
             total += len(batch)
             if progress is not None:
                 progress(total)
@@ -179,7 +194,7 @@ class LogProcessor:
             await self._store.clear_derived()
             await self._log.reset_checkpoint(CHECKPOINT)
             await self.load()
-            total = await self._process_available(progress)
+            total = await self._process_available(progress, Controllers())
             await self._tick()
             return total
 

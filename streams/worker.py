@@ -16,16 +16,19 @@ import logging
 import os
 import ssl
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
+from aiokafka.partitioner import murmur2
 
 from chargestream.domain.frames import FrameEvent, LoggedEvent
 from chargestream.domain.records import DerivedRecord
 from chargestream.domain.settings import Settings
 from chargestream.storage.base import StackStore, StoreUnavailable
 from chargestream.streams.backoff import Backoff
+from chargestream.streams.control import Controllers, Observed, Owns
 from chargestream.streams.derive import ChargePointDerivation, DerivationSettings, derive, tick
 from chargestream.streams.watchdog import StallWatch
 
@@ -41,9 +44,20 @@ STALLED_EXIT_CODE = 3
 class ViewsWorker:
     """The Faust app and the store it writes to, built from settings."""
 
-    def __init__(self, settings: Settings, store: StackStore) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: StackStore,
+        controllers: Controllers | None = None,
+        *,
+        start_commands: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """``controllers`` see the events of this worker's partitions, after they are stored;
+        ``start_commands`` starts the command path they send through, before they act."""
         self.settings = settings
         self.store = store
+        self.controllers = controllers or Controllers()
+        self._start_commands = start_commands
         self._store_ready = asyncio.Event()
         self._decoded: dict[bytes, tuple[bytes, ChargePointDerivation]] = {}
         self._derivation = DerivationSettings.of(settings)
@@ -92,10 +106,14 @@ class ViewsWorker:
         self.app.agent(frames, name="derive-views")(self._process)
         self.app.task(self._open_store)
         self.app.timer(TICK_INTERVAL)(self._tick)
+        if self.controllers:
+            self.app.timer(settings.control_interval)(self._reconcile)
 
     async def _open_store(self) -> None:
         await self.store.open()
         await self._refresh_rules()
+        if self._start_commands is not None:
+            await self._start_commands()
         self._store_ready.set()
         log.info("store_open", extra={"fields": {"mode": self.settings.mode.value}})
 
@@ -140,6 +158,7 @@ class ViewsWorker:
         changed: dict[bytes, ChargePointDerivation] = {}
         records: list[DerivedRecord] = []
         logged_events: list[LoggedEvent] = []
+        observed: list[Observed] = []
         for event in events:
             message = event.message
             key = message.key
@@ -149,10 +168,13 @@ class ViewsWorker:
             changed[key], derived = derive(state, logged, self._derivation)
             records.extend(derived)
             logged_events.append(logged)
+            observed.append(Observed(logged, derived))
         await self._write_until_stored(records, logged_events)
         self._save(changed)
         await self._flush_changelog()
         self.processed += len(events)
+        if self.controllers:
+            await self.controllers.observe(observed)
 
     async def _flush_changelog(self) -> None:
         """Wait until Kafka has the states just assigned, before the batch is acknowledged.
@@ -234,6 +256,22 @@ class ViewsWorker:
             log.warning("tick_failed", extra={"fields": {"error": repr(error)}})
             return
         self._save(changed)
+
+    async def _reconcile(self) -> None:
+        """The controllers' pass over the keys hashing to this worker's frames partitions."""
+        if self._store_ready.is_set():
+            await self.controllers.reconcile(datetime.now(UTC), self.owner())
+
+    def owner(self) -> Owns:
+        """Whether a key hashes (murmur2, like the gateway) to a partition assigned here now."""
+        topic = self.settings.frames_topic
+        assigned = {tp.partition for tp in self.app.consumer.assignment() if tp.topic == topic}
+        count = self.app.consumer.topic_partitions(topic) or self.settings.frames_partitions
+
+        def owns(key: str) -> bool:
+            return (murmur2(key.encode()) & 0x7FFFFFFF) % count in assigned
+
+        return owns
 
     async def _check_stalled(self) -> None:
         """Exit when an assigned frames partition has input but no fetch progress.

@@ -1,0 +1,13 @@
+"""The controllers one derivation process runs (streams/control.py), wired to its store
+and to the command path it sends through: the gateway in-process (embedded) or Kafka
+to the node holding the charge point (a stack worker)."""
+
+from __future__ import annotations
+
+from chargestream.domain.settings import Settings
+from chargestream.storage.base import Store
+from chargestream.streams.control import Controllers, SendCommand
+
+
+def build_controllers(settings: Settings, store: Store, send: SendCommand) -> Controllers:
+    return Controllers([])
