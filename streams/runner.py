@@ -12,9 +12,8 @@ the log's file, and in memory only those of connected charge points (at most
 when its charge point's next event comes or its timer (the OFFLINE alert) is due.
 
 An event whose derivation, or the storing of whose records, fails with anything
-but an outage (a bug, a value no record can hold) is logged as
-``derivation_skipped``, counted, and skipped: it never stops the derivation of
-the other events and charge points.
+but an outage is skipped (``streams/skipping.py``): it never stops the derivation
+of the other events and charge points.
 """
 
 from __future__ import annotations
@@ -28,29 +27,25 @@ from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from chargestream.domain.frames import LoggedEvent
 from chargestream.domain.records import DerivedRecord
-from chargestream.eventlog.base import EventLogUnavailable
 from chargestream.eventlog.sqlite import SavedState, SqliteEventLog
-from chargestream.storage.base import Store, StoreUnavailable
-from chargestream.streams import metrics
+from chargestream.storage.base import Store
 from chargestream.streams.backoff import Backoff
 from chargestream.streams.control import Controllers, Observed, owns_everything
 from chargestream.streams.derive import (
     ChargePointDerivation,
     DerivationSettings,
-    derive,
     offline_due,
     tick,
 )
 from chargestream.streams.parse import to_ms
+from chargestream.streams.skipping import OUTAGES, derive_batch, upsert_skipping
 
 log = logging.getLogger("chargestream.streams")
 
 CHECKPOINT = "views"
 MAX_CACHED_STATES = 10_000  # states kept in memory (those of connected charge points)
 TIMERS_PER_TICK = 1000  # states whose timer is due, handled per tick (the rest: next tick)
-OUTAGES = (StoreUnavailable, EventLogUnavailable)
 
 
 class LogProcessor:
@@ -127,45 +122,16 @@ class LogProcessor:
         total = 0
         while batch := await self._log.read(self.position, self._batch_size):
             await self._fetch({logged.event.charge_point_id for logged in batch})
-            derived: list[tuple[LoggedEvent, list[DerivedRecord]]] = []
-            observed: list[Observed] = []
-            changed: dict[str, ChargePointDerivation] = {}
-            for logged in batch:
-                cp = logged.event.charge_point_id
-                state = changed.get(cp) or self._states.get(cp)
-                try:
-                    changed[cp], records = derive(state, logged, self._settings)
-                except Exception as error:  # one poisonous event must not stop the rest
-                    _skipped(logged, error)
-                    continue
-                if records:
-                    derived.append((logged, records))
-                if controllers:
-                    observed.append(Observed(logged, records))
-            await self._upsert(derived)  # states move on only once it is stored
+            changed, derived = derive_batch(batch, self._states.get, self._settings)
+            await upsert_skipping(self._store, derived)  # states move on once it is stored
             self.position = batch[-1].position
             await self._keep(changed)
-            if observed:
-                await controllers.observe(observed)
+            if controllers:
+                await controllers.observe([Observed(*pair) for pair in derived])
             total += len(batch)
             if progress is not None:
                 progress(total)
         return total
-
-    async def _upsert(self, derived: list[tuple[LoggedEvent, list[DerivedRecord]]]) -> None:
-        """Store the records; if the store refuses them, event by event, skipping the bad."""
-        try:
-            await self._store.upsert([record for _, records in derived for record in records])
-        except OUTAGES:
-            raise
-        except Exception:  # which event's records? each alone says
-            for logged, records in derived:
-                try:
-                    await self._store.upsert(records)
-                except OUTAGES:
-                    raise
-                except Exception as error:
-                    _skipped(logged, error)
 
     async def tick(self) -> None:
         """Timers: open Offline alerts for charge points silent too long."""
@@ -233,17 +199,3 @@ class LogProcessor:
     def _saved(self, state: ChargePointDerivation) -> SavedState:
         due = offline_due(state, self._settings)
         return state.charge_point_id, state.to_json(), None if due is None else to_ms(due)
-
-
-def _skipped(logged: LoggedEvent, error: Exception) -> None:
-    metrics.SKIPPED_EVENTS.inc()
-    log.error(
-        "derivation_skipped",
-        extra={
-            "fields": {
-                "cp": logged.event.charge_point_id,
-                "position": logged.position,
-                "error": repr(error)[:200],
-            }
-        },
-    )

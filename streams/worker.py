@@ -27,9 +27,11 @@ from chargestream.domain.frames import FrameEvent, LoggedEvent
 from chargestream.domain.records import DerivedRecord
 from chargestream.domain.settings import Settings
 from chargestream.storage.base import StackStore, StoreUnavailable
+from chargestream.streams import metrics
 from chargestream.streams.backoff import Backoff
 from chargestream.streams.control import Controllers, Observed, Owns
-from chargestream.streams.derive import ChargePointDerivation, DerivationSettings, derive, tick
+from chargestream.streams.derive import ChargePointDerivation, DerivationSettings, tick
+from chargestream.streams.skipping import Derived, derive_batch, upsert_skipping
 from chargestream.streams.watchdog import StallWatch
 
 log = logging.getLogger("chargestream.worker")
@@ -141,9 +143,9 @@ class ViewsWorker:
         self._decoded[key] = (saved, state)
         return state
 
-    def _save(self, changed: dict[bytes, ChargePointDerivation]) -> None:
-        for key, state in changed.items():
-            encoded = state.to_json()
+    def _save(self, changed: dict[str, ChargePointDerivation]) -> None:
+        for charge_point_id, state in changed.items():
+            key, encoded = charge_point_id.encode(), state.to_json()
             self.states[key] = encoded
             self._decoded[key] = (encoded, state)
 
@@ -155,26 +157,18 @@ class ViewsWorker:
 
     async def _apply(self, events: list[Any]) -> None:
         """Derive a batch, store its records, then save and flush the new states."""
-        changed: dict[bytes, ChargePointDerivation] = {}
-        records: list[DerivedRecord] = []
-        logged_events: list[LoggedEvent] = []
-        observed: list[Observed] = []
-        for event in events:
-            message = event.message
-            key = message.key
-            state = changed.get(key) or self._state(key, self.states.get(key))
-            frame = FrameEvent.from_headers(key, message.value, list(message.headers or ()))
-            logged = LoggedEvent(message.offset, frame)
-            changed[key], derived = derive(state, logged, self._derivation)
-            records.extend(derived)
-            logged_events.append(logged)
-            observed.append(Observed(logged, derived))
-        await self._write_until_stored(records, logged_events)
+        logged_events = [logged for event in events if (logged := _logged(event)) is not None]
+        changed, derived = derive_batch(logged_events, self._saved_state, self._derivation)
+        await self._write_until_stored(derived, logged_events)
         self._save(changed)
         await self._flush_changelog()
         self.processed += len(events)
         if self.controllers:
-            await self.controllers.observe(observed)
+            await self.controllers.observe([Observed(*pair) for pair in derived])
+
+    def _saved_state(self, charge_point_id: str) -> ChargePointDerivation | None:
+        key = charge_point_id.encode()
+        return self._state(key, self.states.get(key))
 
     async def _flush_changelog(self) -> None:
         """Wait until Kafka has the states just assigned, before the batch is acknowledged.
@@ -188,9 +182,7 @@ class ViewsWorker:
             await producer.buffer.flush()
         await producer.flush()
 
-    async def _write_until_stored(
-        self, records: list[DerivedRecord], logged_events: list[LoggedEvent]
-    ) -> None:
+    async def _write_until_stored(self, derived: Derived, logged_events: list[LoggedEvent]) -> None:
         """Write a batch's records and frames, retrying until the store takes them.
 
         Every write is an idempotent upsert, so retrying the whole batch is safe; giving
@@ -204,7 +196,8 @@ class ViewsWorker:
             while True:
                 try:
                     await asyncio.gather(
-                        self.store.upsert(records), self.store.record_frames(logged_events)
+                        upsert_skipping(self.store, derived),
+                        self.store.record_frames(logged_events),
                     )
                 except StoreUnavailable as error:
                     failures += 1
@@ -238,14 +231,14 @@ class ViewsWorker:
 
     async def _tick_states(self, now: datetime) -> None:
         records: list[DerivedRecord] = []
-        changed: dict[bytes, ChargePointDerivation] = {}
+        changed: dict[str, ChargePointDerivation] = {}
         for key, saved in list(self.states.items()):
             state = self._state(key, saved)
             if state is None:
                 continue
             state, derived = tick(state, now, self._derivation)
             if derived:
-                changed[key] = state
+                changed[state.charge_point_id] = state
                 records.extend(derived)
         try:
             await self._refresh_rules()
@@ -302,6 +295,19 @@ class ViewsWorker:
             log.error("consumer_stalled", extra={"fields": fields})
             logging.shutdown()
             os._exit(STALLED_EXIT_CODE)
+
+
+def _logged(event: Any) -> LoggedEvent | None:
+    """The frame event a Kafka record carries; None (logged, counted) for one without it."""
+    message = event.message
+    try:
+        frame = FrameEvent.from_headers(message.key, message.value, list(message.headers or ()))
+    except (KeyError, ValueError, AttributeError) as error:  # not written by a gateway
+        metrics.SKIPPED_EVENTS.inc()
+        fields = {"offset": message.offset, "error": repr(error)[:200]}
+        log.error("frame_undecodable", extra={"fields": fields})
+        return None
+    return LoggedEvent(message.offset, frame)
 
 
 def broker_credentials(settings: Settings) -> faust.SASLCredentials | faust.SSLCredentials | None:

@@ -18,7 +18,7 @@ from chargestream.domain.frames import Direction, EventKind, FrameEvent, LoggedE
 from chargestream.domain.records import AlertKind, ChargePointState, DerivedRecord
 from chargestream.eventlog.sqlite import SqliteEventLog
 from chargestream.storage.sqlite import SqliteStore
-from chargestream.streams import metrics, runner
+from chargestream.streams import metrics, skipping
 from chargestream.streams.derive import DerivationSettings, derive
 from chargestream.streams.runner import LogProcessor
 from tests.conftest import eventually
@@ -155,7 +155,7 @@ async def test_an_event_derivation_fails_on_is_skipped_and_the_rest_derived(
             raise RecursionError("a bug, say")
         return derive(state, logged, settings)
 
-    monkeypatch.setattr(runner, "derive", failing)
+    monkeypatch.setattr(skipping, "derive", failing)
     await event_log.append([*status_call("CP-A", 0, 1, 1), *status_call("CP-B", 0, 1, 1)])
     processor = LogProcessor(event_log, store, DerivationSettings())
     await processor.load()
