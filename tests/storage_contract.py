@@ -891,7 +891,7 @@ def charging_profile(profile_id: int) -> ChargingProfile:
         created_at=at(0),
         recurrency_kind=RecurrencyKind.DAILY,
         valid_from=at(1),
-        valid_to=at(86_400),
+        valid_to=at(1440),  # a day later
         duration=7200,
         start_schedule=at(2),
         min_charging_rate=6.0,
