@@ -4,7 +4,8 @@ A profile and its assignment are checked as OCPP describes them, within bounds c
 that no definition grows without limit (docs/operations.md, Charging profiles):
 
 - periods: 1 to ``MAX_PERIODS``; the first starts at 0 and each later one starts later (and,
-  with a duration, before its end); limits from 0 to ``MAX_LIMIT``; 1 to 3 phases;
+  with a duration, before its end); limits (and the minimum charging rate) from 0 to
+  ``MAX_LIMIT`` in steps of 0.1 (the OCPP schema's); 1 to 3 phases;
 - ``Recurring`` needs a recurrency kind and a start schedule, and lasts at most its
   recurrence (a day, a week); only ``Recurring`` has a recurrency kind;
 - ``Relative`` has no start schedule (it starts with charging);
@@ -76,6 +77,11 @@ def check_assignment(
         raise InvalidProfile("; ".join(found))
 
 
+def in_tenths(value: float) -> bool:
+    """A multiple of 0.1, as OCPP's schema wants limits and rates."""
+    return abs(value * 10 - round(value * 10)) < 1e-6
+
+
 def _header_problems(profile: ChargingProfile) -> list[str]:
     found = []
     if not profile.name.strip() or len(profile.name) > MAX_NAME:
@@ -108,8 +114,8 @@ def _schedule_problems(profile: ChargingProfile) -> list[str]:
         if not 1 <= duration <= longest:
             found.append(f"duration must be 1 to {longest} seconds")
     rate = profile.min_charging_rate
-    if rate is not None and not 0 <= rate <= MAX_LIMIT:
-        found.append(f"min_charging_rate must be 0 to {MAX_LIMIT:g}")
+    if rate is not None and not (0 <= rate <= MAX_LIMIT and in_tenths(rate)):
+        found.append(f"min_charging_rate must be 0 to {MAX_LIMIT:g} in steps of 0.1")
     return found
 
 
@@ -127,6 +133,8 @@ def _period_problems(profile: ChargingProfile) -> list[str]:
         found.append("every period starts before the schedule's duration ends")
     if any(not 0 <= period.limit <= MAX_LIMIT for period in periods):
         found.append(f"limits must be 0 to {MAX_LIMIT:g}")
+    if not all(in_tenths(period.limit) for period in periods):
+        found.append("limits are multiples of 0.1")
     if any(p.number_phases is not None and not 1 <= p.number_phases <= 3 for p in periods):
         found.append("number_phases must be 1 to 3")
     return found

@@ -45,7 +45,9 @@ def test_well_formed_profiles_keep_every_rule() -> None:
         ({"start_schedule": None}, "a Recurring profile needs a start_schedule"),
         ({"kind": RELATIVE}, "only a Recurring profile has a recurrency_kind"),
         ({"duration": 86_401}, "duration must be 1 to 86400 seconds"),
-        ({"min_charging_rate": -1.0}, "min_charging_rate must be 0 to 1e+06"),
+        ({"min_charging_rate": -1.0}, "min_charging_rate must be 0 to 1e+06 in steps of 0.1"),
+        ({"min_charging_rate": 6.05}, "min_charging_rate must be 0 to 1e+06 in steps of 0.1"),
+        ({"periods": (SchedulePeriod(0, 1.15),)}, "limits are multiples of 0.1"),
         ({"periods": ()}, f"a schedule has 1 to {MAX_PERIODS} periods"),
         (
             {"periods": tuple(SchedulePeriod(i, 1.0) for i in range(MAX_PERIODS + 1))},
