@@ -162,7 +162,7 @@ async def install(
     return _command_response(record)
 
 
-@router.get("/charge-points/{charge_point_id}/charging-profiles")
+@router.get("/charge-points/{charge_point_id}/charging-profiles", responses=NOT_FOUND)
 async def installed(
     charge_point_id: KnownChargePoint,
     services: Services,
