@@ -24,9 +24,7 @@ def cs_charging_profile(profile: ChargingProfile, transaction_id: int | None) ->
     }
     optional_schedule = {
         "duration": profile.duration,
-        "startSchedule": None
-        if profile.start_schedule is None
-        else ocpp_time(profile.start_schedule),
+        "startSchedule": _time(profile.start_schedule),
         "minChargingRate": profile.min_charging_rate,
     }
     schedule |= {name: value for name, value in optional_schedule.items() if value is not None}
@@ -39,9 +37,7 @@ def cs_charging_profile(profile: ChargingProfile, transaction_id: int | None) ->
     }
     optional = {
         "transactionId": transaction_id,
-        "recurrencyKind": None
-        if profile.recurrency_kind is None
-        else profile.recurrency_kind.value,
+        "recurrencyKind": profile.recurrency_kind and profile.recurrency_kind.value,
         "validFrom": _time(profile.valid_from),
         "validTo": _time(profile.valid_to),
     }
