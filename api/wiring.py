@@ -8,6 +8,7 @@ from chargestream.api.services.alerts import AlertService
 from chargestream.api.services.auth import BearerToken
 from chargestream.api.services.bulk_commands import BulkCommandsService
 from chargestream.api.services.charge_points import ChargePointService
+from chargestream.api.services.charging_profiles import ChargingProfileService
 from chargestream.api.services.commands import CommandsService
 from chargestream.api.services.diagnostics import DiagnosticsService
 from chargestream.api.services.frames import FrameService, RecentFrames
@@ -34,6 +35,7 @@ class ApiServices:
     id_tags: IdTagService
     diagnostics: DiagnosticsService
     reservations: ReservationService
+    charging_profiles: ChargingProfileService
 
     @classmethod
     def create(
@@ -66,4 +68,5 @@ class ApiServices:
             id_tags=IdTagService(store, directory),
             diagnostics=DiagnosticsService(settings, commands),
             reservations=ReservationService(store, commands),
+            charging_profiles=ChargingProfileService(store, commands),
         )

@@ -3,7 +3,8 @@
 Two families: *operator data* (registrations, id tags, alert rules, the
 command log, alert acknowledgements), written through the API and UI, and
 *derived records* (charge point state, status intervals, sessions, meter
-values, alerts, security events, firmware/log transfer statuses, reservations), written
+values, alerts, security events, firmware/log transfer statuses, reservations, installed
+charging profiles), written
 only by the stream processors as idempotent upserts keyed by their natural
 key. Rebuilding the derived records from the event log never touches operator
 data.
@@ -388,6 +389,100 @@ class Reservation:
         return self if status is self.status else replace(self, status=status)
 
 
+# ------------------------------------------------------------ charging profiles
+
+
+class ChargingProfilePurpose(StrEnum):
+    CHARGE_POINT_MAX = "ChargePointMaxProfile"
+    TX_DEFAULT = "TxDefaultProfile"
+    TX = "TxProfile"
+
+
+class ChargingProfileKind(StrEnum):
+    ABSOLUTE = "Absolute"
+    RECURRING = "Recurring"
+    RELATIVE = "Relative"
+
+
+class RecurrencyKind(StrEnum):
+    DAILY = "Daily"
+    WEEKLY = "Weekly"
+
+
+class ChargingRateUnit(StrEnum):
+    AMPERES = "A"
+    WATTS = "W"
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulePeriod:
+    """From ``start_period`` seconds after the schedule's start, at most ``limit`` (A or W)."""
+
+    start_period: int
+    limit: float
+    number_phases: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChargingProfile:
+    """A charging profile the operator defined (operator data), sent with SetChargingProfile.
+
+    ``profile_id`` is its OCPP chargingProfileId, allocated by the store; the schedule's
+    fields are flat here (``unit`` … ``periods``). Rules: domain/charging_profiles.py.
+    """
+
+    KEY: ClassVar[tuple[str, ...]] = ("profile_id",)
+
+    profile_id: int
+    name: str
+    stack_level: int
+    purpose: ChargingProfilePurpose
+    kind: ChargingProfileKind
+    unit: ChargingRateUnit
+    periods: tuple[SchedulePeriod, ...]
+    created_at: datetime
+    recurrency_kind: RecurrencyKind | None = None
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+    duration: int | None = None  # seconds
+    start_schedule: datetime | None = None
+    min_charging_rate: float | None = None
+
+
+class ProfileRemoval(StrEnum):
+    """Why an installed charging profile is no longer installed."""
+
+    REPLACED = "replaced"  # a new profile with its id, or its stack level and purpose
+    CLEARED = "cleared"  # ClearChargingProfile Accepted
+    TRANSACTION_STOPPED = "transaction_stopped"  # a TxProfile's transaction stopped
+
+
+@dataclass(frozen=True, slots=True)
+class InstalledChargingProfile:
+    """A SetChargingProfile the CSMS sent (by anyone) and the charge point Accepted.
+
+    ``profile`` is the csChargingProfiles object as sent. Removal is a new version of the
+    record (``removed_at``), never a delete, so a replay derives the same rows.
+    """
+
+    KEY: ClassVar[tuple[str, ...]] = ("charge_point_id", "connector_id", "charging_profile_id")
+
+    charge_point_id: str
+    connector_id: int
+    charging_profile_id: int
+    stack_level: int
+    purpose: str
+    installed_at: datetime
+    profile: dict[str, Any]
+    transaction_id: int | None = None
+    removed_at: datetime | None = None
+    removed_by: ProfileRemoval | None = None
+
+    @property
+    def installed(self) -> bool:
+        return self.removed_at is None
+
+
 DerivedRecord = (
     ChargePointState
     | StatusInterval
@@ -397,4 +492,5 @@ DerivedRecord = (
     | SecurityEvent
     | TransferStatus
     | Reservation
+    | InstalledChargingProfile
 )

@@ -21,9 +21,11 @@ from chargestream.domain.records import (
     Alert,
     AlertRule,
     ChargePointState,
+    ChargingProfile,
     CommandRecord,
     DerivedRecord,
     IdTag,
+    InstalledChargingProfile,
     MeterValue,
     Registration,
     Reservation,
@@ -130,6 +132,27 @@ class Store(Protocol):
 
         Positive 32-bit integers (OCPP's reservationId is an integer).
         """
+
+    # -- charging profiles
+
+    async def get_charging_profile(self, profile_id: int) -> ChargingProfile | None: ...
+
+    async def charging_profiles(self, limit: int = 1000) -> list[ChargingProfile]:
+        """The defined charging profiles by id."""
+
+    async def put_charging_profile(self, profile: ChargingProfile) -> None: ...
+
+    async def delete_charging_profile(self, profile_id: int) -> bool: ...
+
+    async def allocate_charging_profile_id(self) -> int:
+        """A chargingProfileId never handed out before, by any process sharing the store:
+        1 to 999_999_999 (the ids above are the site load manager's)."""
+
+    async def installed_charging_profiles(
+        self, charge_point_id: str, limit: int = 1000
+    ) -> list[InstalledChargingProfile]:
+        """A charge point's installed charging profiles, and those removed since, by
+        connector and chargingProfileId."""
 
     # -- alerts
 

@@ -64,14 +64,17 @@ from cassandra.query import (
     tuple_factory,
 )
 
+from chargestream.domain.charging_profiles import MAX_PROFILE_ID
 from chargestream.domain.frames import Direction, EventKind, FrameEvent, LoggedEvent, MessageType
 from chargestream.domain.records import (
     Alert,
     AlertRule,
     ChargePointState,
+    ChargingProfile,
     CommandRecord,
     DerivedRecord,
     IdTag,
+    InstalledChargingProfile,
     MeterValue,
     Registration,
     Reservation,
@@ -161,6 +164,7 @@ _TABLE_OF: dict[type, Table] = {
         SECURITY_EVENT_DOCS,
         TRANSFER_STATUSES,
         RESERVATIONS,
+        schema.INSTALLED_PROFILES,
     )
 }
 
@@ -546,6 +550,10 @@ class CassandraStore:
                 *self._security_writes(latest[SecurityEvent].values()),
                 *self._transfer_writes(latest[TransferStatus].values()),
                 *self._reservation_writes(reservations, stored_reservations),
+                *(
+                    _Write(schema.INSTALLED_PROFILES.insert(), schema.INSTALLED_PROFILES.encode(p))
+                    for p in latest[InstalledChargingProfile].values()
+                ),
             ]
         )
 
@@ -800,20 +808,52 @@ class CassandraStore:
 
     async def allocate_reservation_id(self) -> int:
         """One id, by a compare-and-set on its allocator row (reservations are rare)."""
+        return await self._allocate(
+            schema.RESERVATION_ALLOCATOR, schema.MAX_TRANSACTION_ID, "reservation ids"
+        )
+
+    async def _allocate(self, name: str, maximum: int, what: str) -> int:
+        """The next id of the allocator row ``name``, by a compare-and-set on it."""
         expected = 1
         while True:
-            if expected > schema.MAX_TRANSACTION_ID:
-                raise RuntimeError("reservation ids exhausted (all 2**31-1 allocated)")
+            if expected > maximum:
+                raise RuntimeError(f"{what} exhausted (all {maximum} allocated)")
             applied, *current = await self._conditional(
-                schema.ALLOCATOR_ADVANCE, (expected + 1, schema.RESERVATION_ALLOCATOR, expected)
+                schema.ALLOCATOR_ADVANCE, (expected + 1, name, expected)
             )
             if applied:
                 return expected
             if not current or current[0] is None:  # no allocator row yet
-                await self._rows(schema.ALLOCATOR_INIT, (schema.RESERVATION_ALLOCATOR, 1))
+                await self._rows(schema.ALLOCATOR_INIT, (name, 1))
                 expected = 1
             else:
                 expected = current[0]
+
+    # -- charging profiles
+
+    async def get_charging_profile(self, profile_id: int) -> ChargingProfile | None:
+        return await self._get(schema.CHARGING_PROFILES, profile_id)
+
+    async def charging_profiles(self, limit: int = 1000) -> list[ChargingProfile]:
+        return (await self._scan(schema.CHARGING_PROFILES))[:limit]
+
+    async def put_charging_profile(self, profile: ChargingProfile) -> None:
+        await self._put(schema.CHARGING_PROFILES, profile)
+
+    async def delete_charging_profile(self, profile_id: int) -> bool:
+        return await self._delete(schema.CHARGING_PROFILES, profile_id)
+
+    async def allocate_charging_profile_id(self) -> int:
+        """One id, by a compare-and-set on its allocator row (profiles are defined rarely)."""
+        return await self._allocate(
+            schema.PROFILE_ALLOCATOR, MAX_PROFILE_ID, "charging profile ids"
+        )
+
+    async def installed_charging_profiles(
+        self, charge_point_id: str, limit: int = 1000
+    ) -> list[InstalledChargingProfile]:
+        rows = await self._rows(schema.INSTALLED_PROFILES_OF, (charge_point_id, limit))
+        return [schema.INSTALLED_PROFILES.decode(row) for row in rows]
 
     # -- frame archive (stack mode)
 

@@ -32,13 +32,16 @@ from typing import Any, TypedDict, get_args, get_origin, get_type_hints
 
 import orjson
 
+from chargestream.domain.charging_profiles import periods_as_dicts, periods_of
 from chargestream.domain.records import (
     Alert,
     AlertRule,
     ChargePointState,
+    ChargingProfile,
     CommandRecord,
     ConnectorStatus,
     IdTag,
+    InstalledChargingProfile,
     MeterValue,
     Registration,
     Reservation,
@@ -53,6 +56,7 @@ SCHEMA_NAME = "chargestream"  # the key of the schema_version row
 MAX_TRANSACTION_ID = 2**31 - 1
 ALLOCATOR = "transaction_id"  # the key of the id allocator row
 RESERVATION_ALLOCATOR = "reservation_id"  # the key of the reservation id allocator row
+PROFILE_ALLOCATOR = "charging_profile_id"  # the key of the charging profile id allocator row
 # The bucket of listing rows without a time (a session with neither start nor stop):
 # below every real bucket, so such rows come last, and a ``before`` bound skips them
 # as SQL's ``NULL < x`` does.
@@ -489,6 +493,23 @@ RESERVATIONS_BY_CHARGE_POINT = Listing(
 RESERVATIONS_BY_DAY = Listing(
     "reservations_by_day", scope=None, unit="day", index="buckets", **_RESERVATION_ROWS
 )
+# Charging profiles: the definitions (operator data, few: scanned), and the installed ones of
+# a charge point in one partition, by connector and chargingProfileId.
+CHARGING_PROFILES = Table.of(
+    "charging_profiles",
+    ChargingProfile,
+    special=(
+        Column(
+            "periods",
+            "text",
+            lambda periods: json_text(periods_as_dicts(periods)),
+            lambda text: periods_of(orjson.loads(text)),
+        ),
+    ),
+)
+INSTALLED_PROFILES = Table.of(
+    "installed_charging_profiles", InstalledChargingProfile, ("charge_point_id",)
+)
 
 # statements beyond the generic ones
 INTERVAL_INSERT = INTERVALS.insert(" USING TTL ?")
@@ -517,6 +538,7 @@ TRANSACTION_ID_CLAIM = (
 )
 ALLOCATOR_INIT = "INSERT INTO {ks}.id_allocator (name, next_id) VALUES (?, ?) IF NOT EXISTS"
 ALLOCATOR_ADVANCE = "UPDATE {ks}.id_allocator SET next_id = ? WHERE name = ? IF next_id = ?"
+INSTALLED_PROFILES_OF = INSTALLED_PROFILES.select('"charge_point_id" = ? LIMIT ?')
 # Connection registry (stack mode): which live gateway node holds a charge point.
 NODE_ALIVE = "INSERT INTO {ks}.gateway_nodes (node, seen) VALUES (?, ?) USING TTL ?"
 NODE_OF = "SELECT seen FROM {ks}.gateway_nodes WHERE node = ?"
@@ -551,6 +573,8 @@ _TABLES = (
     ALERTS,
     TRANSFER_STATUSES,
     RESERVATIONS,
+    CHARGING_PROFILES,
+    INSTALLED_PROFILES,
 )
 _LISTINGS = (
     COMMANDS_BY_CHARGE_POINT,
@@ -607,6 +631,7 @@ DERIVED_TABLES = (
     RESERVATIONS.name,
     RESERVATIONS_BY_CHARGE_POINT.name,
     RESERVATIONS_BY_DAY.name,
+    INSTALLED_PROFILES.name,
     "buckets",
 )
 TABLES = (
@@ -651,6 +676,12 @@ STATEMENTS = tuple(
             TRANSFER_STATUSES.get,
             RESERVATIONS.insert(),
             RESERVATIONS.get,
+            CHARGING_PROFILES.insert(),
+            CHARGING_PROFILES.get,
+            CHARGING_PROFILES.scan,
+            CHARGING_PROFILES.delete,
+            INSTALLED_PROFILES.insert(),
+            INSTALLED_PROFILES_OF,
             METER_VALUES.insert(),
             INTERVAL_INSERT,
             INTERVALS_FROM,

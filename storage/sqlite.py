@@ -16,13 +16,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from chargestream.domain.charging_profiles import MAX_PROFILE_ID
 from chargestream.domain.records import (
     Alert,
     AlertRule,
     ChargePointState,
+    ChargingProfile,
     CommandRecord,
     DerivedRecord,
     IdTag,
+    InstalledChargingProfile,
     MeterValue,
     Registration,
     Reservation,
@@ -36,10 +39,12 @@ from chargestream.storage.base import StoreUnavailable
 from chargestream.storage.sqlite_schema import (
     ALERT_RULES,
     ALERTS,
+    CHARGING_PROFILES,
     COMMANDS,
     DERIVED,
     DERIVED_TABLES,
     ID_TAGS,
+    INSTALLED_PROFILES,
     INTERVALS,
     METER_VALUES,
     MIGRATIONS,
@@ -411,15 +416,53 @@ class SqliteStore:
         return await self._run(self._allocate_reservation_id)
 
     def _allocate_reservation_id(self) -> int:
+        return self._allocate("reservation_ids", MAX_TRANSACTION_ID, "reservation ids")
+
+    def _allocate(self, table: str, maximum: int, what: str) -> int:
+        """The next id of an AUTOINCREMENT table: never handed out twice, never reused."""
         with write_transaction(self._db):
             cursor = self._db.execute(
-                "INSERT INTO reservation_ids (allocated_at) VALUES (?)",
-                (to_us(datetime.now(UTC)),),
+                f"INSERT INTO {table} (allocated_at) VALUES (?)", (to_us(datetime.now(UTC)),)
             )
-            reservation_id = cursor.lastrowid
-            if reservation_id is None or reservation_id > MAX_TRANSACTION_ID:
-                raise RuntimeError("reservation ids exhausted (all 2**31-1 allocated)")
-            return reservation_id
+            allocated = cursor.lastrowid
+            if allocated is None or allocated > maximum:
+                raise RuntimeError(f"{what} exhausted (all {maximum} allocated)")
+            return allocated
+
+    # -- charging profiles
+
+    async def get_charging_profile(self, profile_id: int) -> ChargingProfile | None:
+        return await self._run(self._get, CHARGING_PROFILES, profile_id)
+
+    async def charging_profiles(self, limit: int = 1000) -> list[ChargingProfile]:
+        return await self._run(self._list, CHARGING_PROFILES, limit)
+
+    async def put_charging_profile(self, profile: ChargingProfile) -> None:
+        await self._run(self._put, CHARGING_PROFILES, profile)
+
+    async def delete_charging_profile(self, profile_id: int) -> bool:
+        return await self._run(self._delete, CHARGING_PROFILES, profile_id)
+
+    async def allocate_charging_profile_id(self) -> int:
+        return await self._run(
+            self._allocate, "charging_profile_ids", MAX_PROFILE_ID, "charging profile ids"
+        )
+
+    async def installed_charging_profiles(
+        self, charge_point_id: str, limit: int = 1000
+    ) -> list[InstalledChargingProfile]:
+        return await self._run(self._installed_profiles, charge_point_id, limit)
+
+    def _installed_profiles(
+        self, charge_point_id: str, limit: int
+    ) -> list[InstalledChargingProfile]:
+        rows = self._fetch(
+            f"SELECT {INSTALLED_PROFILES.select} FROM {INSTALLED_PROFILES.name} "
+            "WHERE charge_point_id = ? ORDER BY connector_id, charging_profile_id LIMIT ?",
+            charge_point_id,
+            limit,
+        )
+        return [INSTALLED_PROFILES.decode(row) for row in rows]
 
     # -- alerts
 

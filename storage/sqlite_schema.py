@@ -23,13 +23,16 @@ from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any, get_args, get_origin, get_type_hints
 
+from chargestream.domain.charging_profiles import periods_as_dicts, periods_of
 from chargestream.domain.records import (
     Alert,
     AlertRule,
     ChargePointState,
+    ChargingProfile,
     CommandRecord,
     ConnectorStatus,
     IdTag,
+    InstalledChargingProfile,
     MeterValue,
     Registration,
     Reservation,
@@ -221,6 +224,14 @@ ALERTS = Table.of("alerts", Alert, exclude=("acknowledged_at", "acknowledged_by"
 SECURITY_EVENTS = Table.of("security_events", SecurityEvent)
 TRANSFER_STATUSES = Table.of("transfer_statuses", TransferStatus)
 RESERVATIONS = Table.of("reservations", Reservation)
+CHARGING_PROFILES = Table.of(
+    "charging_profiles",
+    ChargingProfile,
+    codecs={
+        "periods": (lambda ps: _to_json(periods_as_dicts(ps)), lambda t: periods_of(json.loads(t)))
+    },
+)
+INSTALLED_PROFILES = Table.of("installed_charging_profiles", InstalledChargingProfile)
 
 _DERIVED_TABLES = (
     STATES,
@@ -231,8 +242,9 @@ _DERIVED_TABLES = (
     SECURITY_EVENTS,
     TRANSFER_STATUSES,
     RESERVATIONS,
+    INSTALLED_PROFILES,
 )
-TABLES = (REGISTRATIONS, ID_TAGS, ALERT_RULES, COMMANDS, *_DERIVED_TABLES)
+TABLES = (REGISTRATIONS, ID_TAGS, ALERT_RULES, COMMANDS, CHARGING_PROFILES, *_DERIVED_TABLES)
 DERIVED: dict[type, Table] = {t.record: t for t in _DERIVED_TABLES}
 
 SCHEMA = (
@@ -242,6 +254,9 @@ SCHEMA = (
     # reservation ids: allocated, never reused (operator data, like transaction ids)
     "CREATE TABLE IF NOT EXISTS reservation_ids ("
     "reservation_id INTEGER PRIMARY KEY AUTOINCREMENT, allocated_at INTEGER NOT NULL)",
+    # charging profile ids: allocated, never reused (operator data)
+    "CREATE TABLE IF NOT EXISTS charging_profile_ids ("
+    "profile_id INTEGER PRIMARY KEY AUTOINCREMENT, allocated_at INTEGER NOT NULL)",
     "CREATE INDEX IF NOT EXISTS reservations_by_time "
     "ON reservations (requested_at DESC, reservation_id DESC)",
     "CREATE INDEX IF NOT EXISTS reservations_by_charge_point "

@@ -31,12 +31,23 @@ from chargestream.domain.records import (
     AlertRule,
     ConnectorStatus,
     DerivedRecord,
+    InstalledChargingProfile,
     MeterValue,
+    ProfileRemoval,
     Reservation,
     ReservationStatus,
     SecurityEvent,
     Session,
     StatusInterval,
+)
+from chargestream.streams.charging_profiles import (
+    ProfileKey,
+    cleared_by,
+    ended_with,
+    installed_profile,
+    key_of,
+    removed,
+    replaced_by,
 )
 from chargestream.streams.meter import active_power_w, sampled_values, states_of_charge
 from chargestream.streams.parse import (
@@ -75,6 +86,7 @@ MAX_OPEN_SESSIONS = 16
 MAX_CLOSED_SESSIONS = 4
 MAX_STOPPED = 32  # transaction ids remembered as stopped, beyond the closed sessions
 MAX_RESERVATIONS = 16  # active reservations remembered per charge point
+MAX_INSTALLED_PROFILES = 64  # installed charging profiles remembered per charge point
 SECURITY_ERROR = "SecurityError"
 # CALLs a charge point the CSMS has not accepted may not send even when triggered: a
 # CALLRESULT to one of them shows the CSMS accepts the charge point.
@@ -184,6 +196,9 @@ class _Step:
         self.stopped = dict.fromkeys(state.stopped)
         self.refused = state.refused
         self.reservations = {r.reservation_id: r for r in state.reservations}
+        self.profiles: dict[ProfileKey, InstalledChargingProfile] = {
+            key_of(p): p for p in state.profiles
+        }
         self.records: list[DerivedRecord] = []
 
     def update_registry(self, **changes: Any) -> None:
@@ -263,6 +278,7 @@ class _Step:
             stopped=tuple(self.stopped),
             refused=self.refused,
             reservations=tuple(self.reservations.values()),
+            profiles=tuple(self.profiles.values()),
         )
 
 
@@ -556,6 +572,11 @@ def _stop_transaction(step: _Step, payload: dict[str, Any]) -> None:
     step.stopped[transaction_id] = None
     _bound(step.stopped, MAX_STOPPED)
     step.records.append(session)
+    _remove_profiles(
+        step,
+        ended_with(transaction_id, session.connector_id, step.profiles.values()),
+        ProfileRemoval.TRANSACTION_STOPPED,
+    )
 
 
 def _with_samples(session: Session, values: list[MeterValue]) -> Session:
@@ -746,8 +767,45 @@ def _use_reservation(
         step.records.append(used)
 
 
+# ------------------------------------------------------------------- charging profiles
+
+
+def _set_charging_profile_result(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
+    """An Accepted SetChargingProfile installs the profile, replacing those OCPP says it
+    replaces (the oldest installed forgotten beyond MAX_INSTALLED_PROFILES)."""
+    if get_str(result, "status") != "Accepted":
+        return
+    made = installed_profile(step.cp, orjson.loads(call.payload), step.now)
+    if made is None:
+        return
+    replaced = replaced_by(made, step.profiles.values())
+    others = [old for old in replaced if key_of(old) != key_of(made)]
+    _remove_profiles(step, others, ProfileRemoval.REPLACED)
+    step.profiles.pop(key_of(made), None)
+    step.profiles[key_of(made)] = made
+    _bound(step.profiles, MAX_INSTALLED_PROFILES)
+    step.records.append(made)
+
+
+def _clear_charging_profile_result(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
+    if get_str(result, "status") != "Accepted":
+        return
+    matched = cleared_by(orjson.loads(call.payload), step.profiles.values())
+    _remove_profiles(step, matched, ProfileRemoval.CLEARED)
+
+
+def _remove_profiles(
+    step: _Step, profiles: list[InstalledChargingProfile], why: ProfileRemoval
+) -> None:
+    for profile in profiles:
+        del step.profiles[key_of(profile)]
+        step.records.append(removed(profile, why, step.now))
+
+
 _COMMAND_RESULTS: dict[str, Callable[[_Step, PendingCall, dict[str, Any]], None]] = {
     "ReserveNow": _reserve_now_result,
     "CancelReservation": _cancel_reservation_result,
+    "SetChargingProfile": _set_charging_profile_result,
+    "ClearChargingProfile": _clear_charging_profile_result,
 }
 """CSMS commands derived from their CALLRESULT, by action."""

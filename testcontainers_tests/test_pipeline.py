@@ -35,6 +35,7 @@ from chargestream.storage.cassandra import CassandraStore
 from chargestream.streams.replay import rebuild_from_kafka
 from testcontainers_tests.kafka_frames import frames_of
 from tests.conftest import eventually, free_port
+from tests.integration.gateway.test_charging_profiles import smart_charge_point
 from tests.integration.gateway.test_reservations import reserving_charge_point
 from tests.ocpp_client import charge, charge_point
 
@@ -486,3 +487,38 @@ async def test_a_reservation_is_derived_into_cassandra_and_used(stack: Stack) ->
     await eventually(lambda: listed("used"), timeout=90, interval=0.2)
     stored = (await stack.api.get(f"/api/v1/reservations/{rid}")).json()
     assert stored["transaction_id"] == started.transaction_id
+
+
+async def test_an_installed_charging_profile_is_derived_into_cassandra_and_cleared(
+    stack: Stack,
+) -> None:
+    """A profile defined in Cassandra, SetChargingProfile through the stack API to gateway B,
+    its Accepted through Kafka and the Faust worker into Cassandra; then cleared."""
+    defined = await stack.api.post(
+        "/api/v1/charging-profiles",
+        json={
+            "name": "Stack default",
+            "stack_level": 1,
+            "purpose": "TxDefaultProfile",
+            "kind": "Relative",
+            "unit": "A",
+            "periods": [{"start_period": 0, "limit": 16.0}],
+        },
+    )
+    assert defined.status_code == 201, defined.text
+    profile_id = defined.json()["profile_id"]
+    path = "/api/v1/charge-points/IT-PROFILE/charging-profiles"
+
+    async def installed(expected: list[int]) -> bool:
+        response = await stack.api.get(path)
+        return [p["charging_profile_id"] for p in response.json()] == expected
+
+    async with smart_charge_point(stack.url_b, "IT-PROFILE"):
+        sent = await stack.api.post(path, json={"profile_id": profile_id, "connector_id": 1})
+        assert (sent.status_code, sent.json()["response"]) == (200, {"status": "Accepted"})
+        await eventually(lambda: installed([profile_id]), timeout=90, interval=0.2)
+        cleared = await stack.api.delete(path, params={"profile_id": profile_id})
+        assert cleared.status_code == 200, cleared.text
+        await eventually(lambda: installed([]), timeout=90, interval=0.2)
+    removed = await stack.api.get(path, params={"include_removed": "true"})
+    assert [p["removed_by"] for p in removed.json()] == ["cleared"]

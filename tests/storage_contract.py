@@ -38,15 +38,23 @@ from chargestream.domain.records import (
     AlertKind,
     AlertRule,
     ChargePointState,
+    ChargingProfile,
+    ChargingProfileKind,
+    ChargingProfilePurpose,
+    ChargingRateUnit,
     CommandOutcome,
     CommandRecord,
     ConnectorStatus,
     IdTag,
     IdTagStatus,
+    InstalledChargingProfile,
     MeterValue,
+    ProfileRemoval,
+    RecurrencyKind,
     Registration,
     Reservation,
     ReservationStatus,
+    SchedulePeriod,
     SecurityEvent,
     Session,
     StatusInterval,
@@ -639,6 +647,50 @@ class StoreContract:
         await store.clear_derived()
         assert await store.allocate_reservation_id() not in ids
 
+    # -- charging profiles
+
+    async def test_charging_profile_round_trip_and_delete(self, store: Store) -> None:
+        full, minimal = charging_profile(3), minimal_charging_profile(1)
+        await store.put_charging_profile(full)
+        await store.put_charging_profile(minimal)
+        assert await store.get_charging_profile(3) == full
+        assert await store.get_charging_profile(2) is None
+        assert await store.charging_profiles() == [minimal, full]
+        assert await store.charging_profiles(limit=1) == [minimal]
+        for stored in await store.charging_profiles():
+            assert_utc(stored)
+        assert await store.delete_charging_profile(3) is True
+        assert await store.delete_charging_profile(3) is False
+        assert await store.charging_profiles() == [minimal]
+        await store.clear_derived()
+        assert await store.charging_profiles() == [minimal]  # operator data
+
+    async def test_allocate_charging_profile_id_never_repeats(self, store: Store) -> None:
+        ids = [await store.allocate_charging_profile_id() for _ in range(5)]
+        assert len(set(ids)) == 5
+        assert all(0 < pid <= 999_999_999 for pid in ids)
+        assert await store.allocate_charging_profile_id() not in ids
+
+    async def test_installed_charging_profiles_by_connector_then_id(self, store: Store) -> None:
+        second = installed_profile("CP-1", 1, 5)
+        first = dataclasses.replace(installed_profile("CP-1", 0, 9), transaction_id=None)
+        third = installed_profile("CP-1", 1, 7)
+        await store.upsert([second, first, third, installed_profile("CP-2", 1, 5)])
+        assert await store.installed_charging_profiles("CP-1") == [first, second, third]
+        assert await store.installed_charging_profiles("CP-1", limit=2) == [first, second]
+        assert await store.installed_charging_profiles("CP-3") == []
+        gone = dataclasses.replace(
+            second, removed_at=at(9), removed_by=ProfileRemoval.TRANSACTION_STOPPED
+        )
+        await store.upsert([gone])
+        got = await store.installed_charging_profiles("CP-1")
+        assert got == [first, gone, third]
+        assert got[1].removed_by is ProfileRemoval.TRANSACTION_STOPPED and not got[1].installed
+        for stored in got:
+            assert_utc(stored)
+        await store.clear_derived()
+        assert await store.installed_charging_profiles("CP-1") == []
+
     # -- alerts
 
     async def test_alert_round_trip(self, store: Store) -> None:
@@ -823,4 +875,52 @@ def reservation(reservation_id: int, charge_point_id: str, requested: datetime) 
         status=ReservationStatus.ACTIVE,
         updated_at=requested + timedelta(seconds=1),
         parent_id_tag="PARENT",
+    )
+
+
+def charging_profile(profile_id: int) -> ChargingProfile:
+    """Every field set."""
+    return ChargingProfile(
+        profile_id=profile_id,
+        name="Night — 16 A",
+        stack_level=2,
+        purpose=ChargingProfilePurpose.TX_DEFAULT,
+        kind=ChargingProfileKind.RECURRING,
+        unit=ChargingRateUnit.AMPERES,
+        periods=(SchedulePeriod(0, 16.0, 3), SchedulePeriod(3600, 8.5, 1)),
+        created_at=at(0),
+        recurrency_kind=RecurrencyKind.DAILY,
+        valid_from=at(1),
+        valid_to=at(1440),  # a day later
+        duration=7200,
+        start_schedule=at(2),
+        min_charging_rate=6.0,
+    )
+
+
+def minimal_charging_profile(profile_id: int) -> ChargingProfile:
+    return ChargingProfile(
+        profile_id=profile_id,
+        name="Cap",
+        stack_level=0,
+        purpose=ChargingProfilePurpose.CHARGE_POINT_MAX,
+        kind=ChargingProfileKind.RELATIVE,
+        unit=ChargingRateUnit.WATTS,
+        periods=(SchedulePeriod(0, 11000.0),),
+        created_at=at(0),
+    )
+
+
+def installed_profile(
+    charge_point_id: str, connector_id: int, profile_id: int
+) -> InstalledChargingProfile:
+    return InstalledChargingProfile(
+        charge_point_id=charge_point_id,
+        connector_id=connector_id,
+        charging_profile_id=profile_id,
+        stack_level=1,
+        purpose="TxProfile",
+        installed_at=at(1),
+        profile={"chargingProfileId": profile_id, "stackLevel": 1, "transactionId": 42},
+        transaction_id=42,
     )

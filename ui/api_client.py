@@ -257,6 +257,68 @@ class ApiClient:
         )
         return _command_result("CancelReservation", response)
 
+    # -- charging profiles
+
+    def create_charging_profile(self, profile: dict[str, Any], *, operator: str) -> int:
+        """Define a charging profile (the API's body); its new ``profile_id``."""
+        response = self._checked(
+            "POST", "/api/v1/charging-profiles", json=profile, headers=_sent_by(operator)
+        )
+        return int(response.json()["profile_id"])
+
+    def delete_charging_profile(self, profile_id: int, *, operator: str) -> None:
+        self._checked(
+            "DELETE", f"/api/v1/charging-profiles/{profile_id}", headers=_sent_by(operator)
+        )
+
+    def install_charging_profile(
+        self,
+        charge_point_id: str,
+        profile_id: int,
+        connector_id: int,
+        transaction_id: int | None,
+        *,
+        operator: str,
+    ) -> CommandResult:
+        """Send SetChargingProfile: every outcome is a result; a refusal (an assignment OCPP
+        forbids, an unknown profile) raises."""
+        body = {
+            "profile_id": profile_id,
+            "connector_id": connector_id,
+            "transaction_id": transaction_id,
+        }
+        response = self._request(
+            "POST",
+            f"/api/v1/charge-points/{_seg(charge_point_id)}/charging-profiles",
+            json=body,
+            headers=_sent_by(operator),
+        )
+        return _command_result("SetChargingProfile", response)
+
+    def clear_charging_profile(
+        self, charge_point_id: str, profile_id: int, *, operator: str
+    ) -> CommandResult:
+        """Send ClearChargingProfile for the profile with ``profile_id``."""
+        response = self._request(
+            "DELETE",
+            f"/api/v1/charge-points/{_seg(charge_point_id)}/charging-profiles",
+            params={"profile_id": profile_id},
+            headers=_sent_by(operator),
+        )
+        return _command_result("ClearChargingProfile", response)
+
+    def composite_schedule(
+        self, charge_point_id: str, connector_id: int, duration: int, unit: str, *, operator: str
+    ) -> CommandResult:
+        """Send GetCompositeSchedule; the schedule is the result's response."""
+        response = self._request(
+            "GET",
+            f"/api/v1/charge-points/{_seg(charge_point_id)}/composite-schedule",
+            params={"connector_id": connector_id, "duration": duration, "unit": unit},
+            headers=_sent_by(operator),
+        )
+        return _command_result("GetCompositeSchedule", response)
+
 
 def _command_result(action: str, response: httpx.Response) -> CommandResult:
     """The command record the API answers with: every outcome is a result; API failures raise."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -154,5 +155,34 @@ def comparison_chart(values: pd.DataFrame, measurands: Sequence[str]) -> alt.Cha
             tooltip=["timestamp:T", "series:N", "value:Q", "unit:N"],
         )
         .properties(height=320)
+    )
+    return chart
+
+
+def schedule_frame(
+    periods: Sequence[dict[str, Any]], start: datetime, duration: int | None
+) -> pd.DataFrame:
+    """An OCPP chargingSchedulePeriod list as (time, limit) steps from ``start``; the last
+    limit is repeated at the schedule's end (``duration``), so the chart draws it too."""
+    rows = []
+    for period in periods:
+        offset, limit = period.get("startPeriod"), period.get("limit")
+        if isinstance(offset, int) and isinstance(limit, int | float):
+            rows.append({"time": start + timedelta(seconds=offset), "limit": float(limit)})
+    if rows and duration:
+        rows.append({"time": start + timedelta(seconds=duration), "limit": rows[-1]["limit"]})
+    return pd.DataFrame(rows, columns=["time", "limit"])
+
+
+def schedule_chart(frame: pd.DataFrame, unit: str) -> alt.Chart:
+    """A step chart of a charging schedule's limit over time."""
+    chart: alt.Chart = (
+        alt.Chart(frame)
+        .mark_line(interpolate="step-after", point=True)
+        .encode(
+            x=alt.X("time:T", title="Time"),
+            y=alt.Y("limit:Q", title=f"Limit ({unit})", scale=alt.Scale(zero=True)),
+            tooltip=[alt.Tooltip("time:T", format="%Y-%m-%d %H:%M:%S"), "limit:Q"],
+        )
     )
     return chart

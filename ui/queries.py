@@ -18,8 +18,10 @@ from chargestream.domain.records import (
     Alert,
     AlertRule,
     ChargePointState,
+    ChargingProfile,
     CommandRecord,
     IdTag,
+    InstalledChargingProfile,
     MeterValue,
     Registration,
     Reservation,
@@ -188,3 +190,17 @@ def reservations(settings: Settings, charge_point_id: str | None, limit: int) ->
     """Newest requested first, as stored (``Reservation.as_of`` gives the status now)."""
     db = runner(settings)
     return db.run(db.store.reservations(charge_point_id, limit))
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def charging_profiles(settings: Settings) -> list[ChargingProfile]:
+    """The defined charging profiles by id."""
+    db = runner(settings)
+    return db.run(db.store.charging_profiles())
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def installed_profiles(settings: Settings, charge_point_id: str) -> list[InstalledChargingProfile]:
+    """A charge point's installed charging profiles (and those removed since)."""
+    db = runner(settings)
+    return db.run(db.store.installed_charging_profiles(charge_point_id))

@@ -8,6 +8,7 @@ from chargestream.api.routes import (
     alerts,
     bulk_commands,
     charge_points,
+    charging_profiles,
     commands,
     diagnostics,
     id_tags,
@@ -28,6 +29,7 @@ def v1_router() -> APIRouter:
         id_tags,
         diagnostics,
         reservations,
+        charging_profiles,
     ):
         v1.include_router(resource.router)
     return v1

@@ -1,5 +1,6 @@
 """Charge point detail: live state, status timeline, boot and configuration, sessions,
-security (events, signed firmware and log upload status), diagnostics uploads, frames.
+security (events, signed firmware and log upload status), diagnostics uploads, charging
+profiles (ui/profile_views.py), frames.
 
 Nearly every string here comes from the charge point: Markdown shows it through
 ``text.plain``, tables and ``st.code`` as it is. Reading the configuration is a command
@@ -16,7 +17,7 @@ import streamlit as st
 
 from chargestream.domain.records import ChargePointState, Registration
 from chargestream.domain.settings import Settings
-from chargestream.ui import auth, charts, dataframes, queries, widgets
+from chargestream.ui import auth, charts, dataframes, profile_views, queries, widgets
 from chargestream.ui.api_client import ApiError, CommandResult, api
 from chargestream.ui.data import settings
 from chargestream.ui.roles import Permission
@@ -29,6 +30,7 @@ TABS = [
     "Sessions",
     "Security",
     "Diagnostics",
+    "Charging profiles",
     "Frames",
 ]
 FRAME_LIMITS = [50, 100, 250, 500, 1000]
@@ -50,7 +52,7 @@ def render() -> None:
         return
     st.fragment(run_every=widgets.refresh_interval())(live_state)(config, charge_point_id)
     tabs = st.tabs(TABS, key="tab", bind="query-params")
-    timeline, boot, sessions, security, diagnostics, frames = tabs
+    timeline, boot, sessions, security, diagnostics, profiles, frames = tabs
     if timeline.open:
         with timeline:
             status_timeline(config, charge_point_id)
@@ -66,6 +68,9 @@ def render() -> None:
     if diagnostics.open:
         with diagnostics:
             diagnostics_view(config, charge_point_id)
+    if profiles.open:
+        with profiles:
+            profile_views.installed_view(config, charge_point_id)
     if frames.open:
         with frames:
             frame_inspector(config, charge_point_id)

@@ -36,6 +36,7 @@ async def views(store: Store, charge_point_id: str) -> dict[str, object]:
         "sessions": sessions,
         "meter": [await store.meter_values(s.transaction_id) for s in sessions],
         "alerts": await store.alerts(limit=1000),
+        "charging_profiles": await store.installed_charging_profiles(charge_point_id),
     }
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -16,28 +14,15 @@ from chargestream.api.services.reservations import (
     ocpp_time,
 )
 from chargestream.domain.records import CommandOutcome, ReservationStatus
-from chargestream.domain.settings import Settings
-from chargestream.eventlog.sqlite import SqliteEventLog
 from chargestream.gateway.commands import CommandService
-from chargestream.gateway.directory import Directory
-from chargestream.gateway.handlers import CentralSystem
-from chargestream.gateway.server import Gateway
 from chargestream.storage.sqlite import SqliteStore
 from tests.storage_contract import reservation
 from tests.unit.api.conftest import NOW, fixed_clock
 
 
 @pytest.fixture
-async def service(
-    store: SqliteStore, directory: Directory, tmp_path: Path
-) -> AsyncIterator[ReservationService]:
-    settings = Settings(node_id="unit-node")
-    event_log = SqliteEventLog(tmp_path / "log.db")
-    await event_log.open()
-    gateway = Gateway(settings, event_log, CentralSystem(settings, store, directory), directory)
-    commands = CommandService(gateway.call, store, timeout=1.0, clock=fixed_clock)
-    yield ReservationService(store, commands, clock=fixed_clock)
-    await event_log.close()
+def service(store: SqliteStore, command_service: CommandService) -> ReservationService:
+    return ReservationService(store, command_service, clock=fixed_clock)
 
 
 async def test_an_expiry_not_in_the_future_is_refused_unsent(

@@ -23,6 +23,7 @@ from tests.storage_contract import (
     full_meter_value,
     full_session,
     full_state,
+    installed_profile,
 )
 
 CASSANDRA_TABLES = [
@@ -36,6 +37,8 @@ CASSANDRA_TABLES = [
     cassandra_schema.METER_VALUES,
     cassandra_schema.ALERTS,
     cassandra_schema.TRANSFER_STATUSES,
+    cassandra_schema.CHARGING_PROFILES,
+    cassandra_schema.INSTALLED_PROFILES,
 ]
 DERIVED: list[DerivedRecord] = [
     full_state(),
@@ -45,6 +48,7 @@ DERIVED: list[DerivedRecord] = [
     full_alert(),
     SecurityEvent("CP-1", T0, "ResetOrReboot", T0, True, "info"),
     TransferStatus("CP-1", "log", "Uploaded", T0, 3),
+    installed_profile("CP-1", 1, 5),
 ]
 
 
