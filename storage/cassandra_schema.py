@@ -51,7 +51,7 @@ from chargestream.domain.records import (
     TransferStatus,
 )
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 SCHEMA_NAME = "chargestream"  # the key of the schema_version row
 MAX_TRANSACTION_ID = 2**31 - 1
 ALLOCATOR = "transaction_id"  # the key of the id allocator row
