@@ -39,6 +39,9 @@ from chargestream.domain.records import (
     CommandRecord,
     ConnectorStatus,
     IdTag,
+    LocalListAssignment,
+    LocalListEntry,
+    LocalListState,
     MeterValue,
     Registration,
     Reservation,
@@ -128,6 +131,10 @@ def _decode_connectors(text: str) -> tuple[ConnectorStatus, ...]:
         for item in orjson.loads(text)
     ]
     return tuple(sorted(items, key=lambda c: c.connector_id))
+
+
+def _decode_tags(text: str) -> tuple[str, ...]:
+    return tuple(orjson.loads(text))
 
 
 _CQL_TYPES = {str: "text", int: "bigint", float: "double", bool: "boolean"}
@@ -490,6 +497,16 @@ RESERVATIONS_BY_DAY = Listing(
     "reservations_by_day", scope=None, unit="day", index="buckets", **_RESERVATION_ROWS
 )
 
+# Local authorization lists: the assignment (operator data) and the state by charge point,
+# the entries in one partition per charge point, clustered by id tag.
+LOCAL_LISTS = Table.of(
+    "local_lists",
+    LocalListAssignment,
+    special=(Column("tags", "text", lambda tags: json_text(list(tags)), _decode_tags),),
+)
+LOCAL_LIST_STATES = Table.of("local_list_states", LocalListState)
+LOCAL_LIST_ENTRIES = Table.of("local_list_entries", LocalListEntry, ("charge_point_id",))
+
 # statements beyond the generic ones
 INTERVAL_INSERT = INTERVALS.insert(" USING TTL ?")
 INTERVALS_FROM = INTERVALS.select(
@@ -551,6 +568,9 @@ _TABLES = (
     ALERTS,
     TRANSFER_STATUSES,
     RESERVATIONS,
+    LOCAL_LISTS,
+    LOCAL_LIST_STATES,
+    LOCAL_LIST_ENTRIES,
 )
 _LISTINGS = (
     COMMANDS_BY_CHARGE_POINT,
@@ -607,6 +627,8 @@ DERIVED_TABLES = (
     RESERVATIONS.name,
     RESERVATIONS_BY_CHARGE_POINT.name,
     RESERVATIONS_BY_DAY.name,
+    LOCAL_LIST_STATES.name,
+    LOCAL_LIST_ENTRIES.name,
     "buckets",
 )
 TABLES = (
@@ -651,6 +673,13 @@ STATEMENTS = tuple(
             TRANSFER_STATUSES.get,
             RESERVATIONS.insert(),
             RESERVATIONS.get,
+            LOCAL_LISTS.insert(),
+            LOCAL_LISTS.get,
+            LOCAL_LISTS.scan,
+            LOCAL_LIST_STATES.insert(),
+            LOCAL_LIST_STATES.get,
+            LOCAL_LIST_ENTRIES.insert(),
+            LOCAL_LIST_ENTRIES.get,
             METER_VALUES.insert(),
             INTERVAL_INSERT,
             INTERVALS_FROM,

@@ -30,6 +30,9 @@ from chargestream.domain.records import (
     CommandRecord,
     ConnectorStatus,
     IdTag,
+    LocalListAssignment,
+    LocalListEntry,
+    LocalListState,
     MeterValue,
     Registration,
     Reservation,
@@ -221,6 +224,13 @@ ALERTS = Table.of("alerts", Alert, exclude=("acknowledged_at", "acknowledged_by"
 SECURITY_EVENTS = Table.of("security_events", SecurityEvent)
 TRANSFER_STATUSES = Table.of("transfer_statuses", TransferStatus)
 RESERVATIONS = Table.of("reservations", Reservation)
+LOCAL_LISTS = Table.of(
+    "local_lists",
+    LocalListAssignment,
+    codecs={"tags": (lambda tags: _to_json(list(tags)), lambda text: tuple(json.loads(text)))},
+)
+LOCAL_LIST_STATES = Table.of("local_list_states", LocalListState)
+LOCAL_LIST_ENTRIES = Table.of("local_list_entries", LocalListEntry)
 
 _DERIVED_TABLES = (
     STATES,
@@ -231,8 +241,10 @@ _DERIVED_TABLES = (
     SECURITY_EVENTS,
     TRANSFER_STATUSES,
     RESERVATIONS,
+    LOCAL_LIST_STATES,
+    LOCAL_LIST_ENTRIES,
 )
-TABLES = (REGISTRATIONS, ID_TAGS, ALERT_RULES, COMMANDS, *_DERIVED_TABLES)
+TABLES = (REGISTRATIONS, ID_TAGS, ALERT_RULES, COMMANDS, LOCAL_LISTS, *_DERIVED_TABLES)
 DERIVED: dict[type, Table] = {t.record: t for t in _DERIVED_TABLES}
 
 SCHEMA = (
