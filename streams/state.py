@@ -15,6 +15,7 @@ from chargestream.domain.records import (
     AlertKind,
     ChargePointState,
     ConnectorStatus,
+    LocalListState,
     Reservation,
     ReservationStatus,
     Session,
@@ -70,6 +71,7 @@ class ChargePointDerivation:
     # Pending or Rejected, or its last CALL a SecurityError (no OFFLINE alerts then)
     refused: bool = False
     reservations: tuple[Reservation, ...] = ()  # active ones, oldest first (bounded)
+    local_list: LocalListState | None = None  # what the log shows of its local list
 
     @classmethod
     def new(cls, charge_point_id: str) -> ChargePointDerivation:
@@ -148,6 +150,7 @@ _NESTED: dict[str, Callable[[Any], Any]] = {
         _decode(Reservation, {**item, "status": ReservationStatus(item["status"])})
         for item in items
     ),
+    "local_list": lambda raw: _decode(LocalListState, raw),
     "kind": AlertKind,
     "direction": Direction,
 }

@@ -11,6 +11,7 @@ from chargestream.api.routes import (
     commands,
     diagnostics,
     id_tags,
+    local_lists,
     reservations,
     sessions,
 )
@@ -28,6 +29,7 @@ def v1_router() -> APIRouter:
         id_tags,
         diagnostics,
         reservations,
+        local_lists,
     ):
         v1.include_router(resource.router)
     return v1
