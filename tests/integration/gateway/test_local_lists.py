@@ -169,7 +169,7 @@ async def test_after_a_reconnect_the_version_is_checked_and_the_list_caught_up(
     csms: RunningCsms,
 ) -> None:
     await put_tag(csms, "TAG-R")
-    async with booted(csms.ocpp_url, "CP-L3", ListKeepingChargePoint) as cp:
+    async with booted(csms.ocpp_url, "CP-L3", ListKeepingChargePoint):
         await known(csms, "CP-L3")
         await assign(csms, "CP-L3", {"tags": ["TAG-R"]})
         await in_sync_at(csms, "CP-L3", 10000)
