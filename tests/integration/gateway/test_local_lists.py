@@ -6,7 +6,7 @@ the version checked again after a reconnect."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from ocpp.routing import on
@@ -24,7 +24,7 @@ class ListKeepingChargePoint(TestChargePoint):
 
     __test__ = False
     start_version = 7  # a list of before, unknown to the CSMS
-    start_held: dict[str, dict[str, Any]] = {"OLD": {"status": "Accepted"}}
+    start_held: ClassVar[dict[str, dict[str, Any]]] = {"OLD": {"status": "Accepted"}}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -162,7 +162,7 @@ class EmptiedChargePoint(ListKeepingChargePoint):
 
     __test__ = False
     start_version = 0
-    start_held: dict[str, dict[str, Any]] = {}
+    start_held: ClassVar[dict[str, dict[str, Any]]] = {}
 
 
 async def test_after_a_reconnect_the_version_is_checked_and_the_list_caught_up(
