@@ -3,6 +3,7 @@ answers (and CALLERRORs) show of the list a charge point holds."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -75,10 +76,7 @@ def test_an_accepted_full_then_differential_sets_version_and_entries() -> None:
     assert (state.version, state.last_status, state.last_sent_version) == (10, "Accepted", 10)
     assert on_list(state, entries) == {"A": None, "B": "Blocked", "C": "Accepted"}
     (blocked,) = [e for e in entries if e.id_tag == "B"]
-    assert (blocked.expiry_date, blocked.parent_id_tag) == (
-        at(0).replace(year=2030, month=1, day=1, hour=0, minute=0),
-        "P",
-    )
+    assert (blocked.expiry_date, blocked.parent_id_tag) == (datetime(2030, 1, 1, tzinfo=UTC), "P")
 
 
 def test_a_new_full_replaces_the_entries_of_the_one_before() -> None:
