@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
+import httpx
 import pytest
 from ocpp.routing import on
 from ocpp.v16 import call_result
@@ -86,14 +87,18 @@ async def known(csms: RunningCsms, charge_point_id: str) -> None:
     await eventually(probe)
 
 
-async def in_sync_at(csms: RunningCsms, charge_point_id: str, version: int) -> dict[str, Any]:
+async def in_sync_at(
+    api: httpx.AsyncClient, charge_point_id: str, version: int, timeout: float = 15
+) -> dict[str, Any]:
+    """The list as GET shows it once the charge point confirmed ``version``."""
+
     async def probe() -> dict[str, Any] | None:
-        response = await csms.api.get(f"/api/v1/charge-points/{charge_point_id}/local-list")
+        response = await api.get(f"/api/v1/charge-points/{charge_point_id}/local-list")
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body if body["in_sync"] and body["confirmed_version"] == version else None
 
-    return await eventually(probe, timeout=15)
+    return await eventually(probe, timeout=timeout, interval=0.2)
 
 
 async def assign(csms: RunningCsms, charge_point_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -116,7 +121,7 @@ async def test_a_list_reaches_the_charge_point_in_parts_and_a_blocked_tag_follow
         assert (assigned["mode"], assigned["desired_version"]) == ("tags", 10000)
         assert assigned["tags"] == ["NOPE", "TAG-A", "TAG-B", "TAG-C"]
 
-        shown = await in_sync_at(csms, "CP-L1", 10000)
+        shown = await in_sync_at(csms.api, "CP-L1", 10000)
         assert (shown["send_max_length"], shown["list_max_length"]) == (2, 100)
         assert shown["last_status"] == "Accepted" and shown["problem"] is None
         # the charge point's list of before is unknown: a Full, in two parts of at most 2
@@ -134,13 +139,13 @@ async def test_a_list_reaches_the_charge_point_in_parts_and_a_blocked_tag_follow
 
         await put_tag(csms, "TAG-A", status="Blocked")  # reaches every list holding it
         await put_tag(csms, "TAG-X", status="Blocked")  # held by none: no new version
-        await in_sync_at(csms, "CP-L1", 20000)
+        await in_sync_at(csms.api, "CP-L1", 20000)
         assert cp.sent_lists()[2:] == [("Differential", 20000)]
         assert cp.held["TAG-A"] == {"status": "Blocked"}
 
         deleted = await csms.api.delete("/api/v1/id-tags/TAG-B")
         assert deleted.status_code == 204
-        await in_sync_at(csms, "CP-L1", 30000)
+        await in_sync_at(csms.api, "CP-L1", 30000)
         assert "TAG-B" not in cp.held and cp.version == 30000
 
 
@@ -149,10 +154,10 @@ async def test_a_version_mismatch_is_answered_with_a_full_list(csms: RunningCsms
     async with booted(csms.ocpp_url, "CP-L2", ListKeepingChargePoint) as cp:
         await known(csms, "CP-L2")
         await assign(csms, "CP-L2", {"mode": "all"})
-        await in_sync_at(csms, "CP-L2", 10000)
+        await in_sync_at(csms.api, "CP-L2", 10000)
         cp.mismatch_next = True
         await put_tag(csms, "TAG-2")
-        await in_sync_at(csms, "CP-L2", 20000)
+        await in_sync_at(csms.api, "CP-L2", 20000)
         assert cp.sent_lists() == [("Full", 10000), ("Differential", 20000), ("Full", 20000)]
         assert set(cp.held) == {"TAG-1", "TAG-2"}
 
@@ -172,7 +177,7 @@ async def test_after_a_reconnect_the_version_is_checked_and_the_list_caught_up(
     async with booted(csms.ocpp_url, "CP-L3", ListKeepingChargePoint):
         await known(csms, "CP-L3")
         await assign(csms, "CP-L3", {"tags": ["TAG-R"]})
-        await in_sync_at(csms, "CP-L3", 10000)
+        await in_sync_at(csms.api, "CP-L3", 10000)
     async with booted(csms.ocpp_url, "CP-L3", EmptiedChargePoint) as again:
 
         async def checked() -> bool:
@@ -182,7 +187,7 @@ async def test_after_a_reconnect_the_version_is_checked_and_the_list_caught_up(
         # the empty list (version 0) is known: the missing entry goes as a Differential
         assert again.sent_lists() == [("Differential", 10000)]
         assert again.held == {"TAG-R": {"status": "Accepted"}}
-        await in_sync_at(csms, "CP-L3", 10000)
+        await in_sync_at(csms.api, "CP-L3", 10000)
 
 
 async def test_local_list_requests_are_validated(csms: RunningCsms) -> None:

@@ -37,7 +37,7 @@ async def test_an_operator_assigns_id_tags_and_sees_the_list_in_sync(ui: Running
         button(at, "Set local list").click()
         at = await run(at)
         assert any("version 10000" in t for t in texts(at.success))
-        await in_sync_at(ui, "CP-LL", 10000)
+        await in_sync_at(ui.api, "CP-LL", 10000)
         assert cp.held == {HOSTILE: {"status": "Blocked"}}
     st.cache_data.clear()
     at = await open_page(page("charge_point"), operator="olga", **tab)
