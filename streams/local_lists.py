@@ -75,6 +75,10 @@ class LocalListController:
             if at < expired:
                 del self._sent[charge_point_id]
 
+    async def drain(self) -> None:
+        """Wait until every command posted so far has its outcome."""
+        await self._outbox.drain()
+
     async def _sync(self, assignment: LocalListAssignment, now: datetime, tags: _Tags) -> None:
         cp = assignment.charge_point_id
         if self._outbox.busy(cp):
