@@ -17,6 +17,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from chargestream.domain.frames import EventKind
@@ -38,6 +39,7 @@ from chargestream.streams.local_list_plan import (
     update,
     waiting,
 )
+from chargestream.streams.parse import EPOCH
 
 log = logging.getLogger("chargestream.control.local_lists")
 
@@ -91,7 +93,7 @@ class LocalListController:
         if command is None and state is not None and not waiting(assignment, state, now):
             command = await self._next_update(assignment, state, tags)
         if command is not None:
-            self._post(cp, command, (command, state, registry.connected_since))
+            self._post(cp, command, (command, _moved(state), registry.connected_since))
 
     async def _next_update(
         self, assignment: LocalListAssignment, state: LocalListState, tags: _Tags
@@ -114,6 +116,16 @@ class LocalListController:
             return
         if self._outbox.post(cp, cp, command.action, command.payload):
             self._sent[cp] = (basis, time.monotonic())
+
+
+def _moved(state: LocalListState | None) -> LocalListState | None:
+    """The state without its times: an answer that changed nothing else (a CALLERROR, a
+    Full answered VersionMismatch again) does not count as progress for the debounce."""
+    if state is None:
+        return None
+    return replace(
+        state, updated_at=EPOCH, status_at=None, checked_at=None, lengths_checked_at=None
+    )
 
 
 def _concerns_list(item: Observed) -> bool:

@@ -77,10 +77,15 @@ async def test_the_same_command_is_not_sent_again_before_the_views_move(
         await controller.reconcile(T0, lambda cp: True)
         await controller.drain()
     assert [action for _, action, _ in sent.commands] == ["GetLocalListVersion"]
+    for minute in (1, 2):  # answered with CALLERRORs: only the state's time moves
+        await store.upsert([LocalListState("CP-1", T0.replace(minute=minute))])
+        await controller.reconcile(T0, lambda cp: True)
+        await controller.drain()
+    assert [action for _, action, _ in sent.commands] == ["GetLocalListVersion"] * 2
     await store.upsert([CHECKED])  # the answer is derived: the next step goes at once
     await controller.reconcile(T0, lambda cp: True)
     await controller.drain()
-    assert [action for _, action, _ in sent.commands][1:] == ["SendLocalList"]
+    assert [action for _, action, _ in sent.commands][2:] == ["SendLocalList"]
 
 
 async def test_nothing_is_sent_for_a_list_in_sync_or_unassigned(store: SqliteStore) -> None:
