@@ -30,6 +30,7 @@ from chargestream.domain.records import (
     IdTag,
     LocalListAssignment,
     LocalListEntry,
+    LocalListMode,
     LocalListState,
 )
 from chargestream.streams.local_list_views import LENGTH_KEYS
@@ -64,10 +65,11 @@ def tag_info(status: str, expiry_date: datetime | None, parent_id_tag: str | Non
 def desired_entries(assignment: LocalListAssignment, tags: Iterable[IdTag]) -> dict[str, TagInfo]:
     """The list's content: the id tags it holds with the store's status (a blocked or expired
     tag stays on it with that status, so the charge point refuses it offline too)."""
+    named = None if assignment.mode is LocalListMode.ALL else set(assignment.tags)
     return {
         tag.id_tag: tag_info(tag.status.value, tag.expiry_date, tag.parent_id_tag)
         for tag in tags
-        if assignment.holds(tag.id_tag)
+        if named is None or tag.id_tag in named
     }
 
 
