@@ -21,16 +21,9 @@ def send_list(log: Log, version: int, kind: str, entries: list[Any], status: str
 
 
 def refused(log: Log, action: str, code: str) -> None:
-    message_id = f"csms-{next(log.ids)}"
-    log.add(
-        EventKind.FRAME,
-        orjson.dumps([2, message_id, action, {}]).decode(),
-        1,
-        direction=Direction.OUT,
-        message_type=MessageType.CALL,
-        message_id=message_id,
-        action=action,
-    )
+    """A CSMS command the charge point answered with a CALLERROR ``code``."""
+    command(log, action, {}, None)
+    message_id = log.events[-1].event.message_id
     log.add(
         EventKind.FRAME,
         orjson.dumps([4, message_id, code, "", {}]).decode(),
