@@ -14,6 +14,7 @@ from chargestream.api.services.diagnostics import DiagnosticsService
 from chargestream.api.services.frames import FrameService, RecentFrames
 from chargestream.api.services.health import HealthService, ProcessStatus
 from chargestream.api.services.id_tags import IdTagService
+from chargestream.api.services.local_lists import LocalListService
 from chargestream.api.services.reservations import ReservationService
 from chargestream.api.services.sessions import SessionService
 from chargestream.domain.settings import PREFIX, Settings, SettingsError
@@ -36,6 +37,7 @@ class ApiServices:
     diagnostics: DiagnosticsService
     reservations: ReservationService
     charging_profiles: ChargingProfileService
+    local_lists: LocalListService
 
     @classmethod
     def create(
@@ -56,6 +58,7 @@ class ApiServices:
                 "directory, the Helm chart keeps one in a Secret)"
             )
         charge_points = ChargePointService(store, directory)
+        local_lists = LocalListService(store)
         return cls(
             auth=BearerToken(settings.api_token),
             health=HealthService(settings, store, status),
@@ -65,8 +68,9 @@ class ApiServices:
             commands=CommandsService(commands, store),
             bulk_commands=BulkCommandsService(commands, charge_points),
             alerts=AlertService(store),
-            id_tags=IdTagService(store, directory),
+            id_tags=IdTagService(store, directory, local_lists),
             diagnostics=DiagnosticsService(settings, commands),
             reservations=ReservationService(store, commands),
             charging_profiles=ChargingProfileService(store, commands),
+            local_lists=local_lists,
         )

@@ -483,6 +483,87 @@ class InstalledChargingProfile:
         return self.removed_at is None
 
 
+# ------------------------------------------------------ local authorization lists
+
+
+class LocalListMode(StrEnum):
+    ALL = "all"  # every id tag of the store
+    TAGS = "tags"  # the assignment's ``tags`` (those the store has)
+
+
+MAX_LOCAL_LIST = 10_000  # id tags one list may hold
+LOCAL_LIST_VERSION_STEP = MAX_LOCAL_LIST
+"""How much ``desired_version`` grows per change: room for the intermediate versions of a
+list sent in parts (one per SendLocalList, at most one per id tag)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LocalListAssignment:
+    """Which id tags a charge point's Local Authorization List should hold (operator data).
+
+    ``desired_version`` grows by ``LOCAL_LIST_VERSION_STEP`` whenever the list's content
+    changes (a PUT, or an id tag it holds changed); the content is read from the id-tag
+    store when it is sent.
+    """
+
+    KEY: ClassVar[tuple[str, ...]] = ("charge_point_id",)
+
+    charge_point_id: str
+    mode: LocalListMode
+    desired_version: int
+    updated_at: datetime
+    tags: tuple[str, ...] = ()
+
+    def holds(self, id_tag: str) -> bool:
+        return self.mode is LocalListMode.ALL or id_tag in self.tags
+
+
+@dataclass(frozen=True, slots=True)
+class LocalListState:
+    """What the log shows of a charge point's Local Authorization List (derived).
+
+    ``version``: its list version as last confirmed (an Accepted SendLocalList or a
+    GetLocalListVersion answer). ``generation``: the entries are known, they are the
+    ``LocalListEntry`` rows of this generation (None: not known, the next update is Full).
+    ``last_status``: the last SendLocalList answer (or ``NotSupported`` for a CALLERROR
+    saying so); ``supported`` is False from a NotSupported until a GetLocalListVersion
+    answer other than -1.
+    """
+
+    KEY: ClassVar[tuple[str, ...]] = ("charge_point_id",)
+
+    charge_point_id: str
+    updated_at: datetime
+    version: int | None = None
+    generation: str | None = None
+    supported: bool = True
+    last_status: str | None = None
+    last_sent_version: int | None = None
+    status_at: datetime | None = None
+    checked_at: datetime | None = None  # the last GetLocalListVersion answer
+    send_max_length: int | None = None  # SendLocalListMaxLength, from GetConfiguration
+    list_max_length: int | None = None  # LocalAuthListMaxLength, from GetConfiguration
+    lengths_checked_at: datetime | None = None  # a GetConfiguration asking for them answered
+
+
+@dataclass(frozen=True, slots=True)
+class LocalListEntry:
+    """An id tag of a charge point's list, as an Accepted SendLocalList set it (derived).
+
+    Only the entries of the state's ``generation`` are on the list; ``status`` None: a
+    Differential removed it.
+    """
+
+    KEY: ClassVar[tuple[str, ...]] = ("charge_point_id", "id_tag")
+
+    charge_point_id: str
+    id_tag: str
+    generation: str
+    status: str | None = None
+    expiry_date: datetime | None = None
+    parent_id_tag: str | None = None
+
+
 DerivedRecord = (
     ChargePointState
     | StatusInterval
@@ -493,4 +574,6 @@ DerivedRecord = (
     | TransferStatus
     | Reservation
     | InstalledChargingProfile
+    | LocalListState
+    | LocalListEntry
 )

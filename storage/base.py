@@ -26,6 +26,9 @@ from chargestream.domain.records import (
     DerivedRecord,
     IdTag,
     InstalledChargingProfile,
+    LocalListAssignment,
+    LocalListEntry,
+    LocalListState,
     MeterValue,
     Registration,
     Reservation,
@@ -153,6 +156,20 @@ class Store(Protocol):
     ) -> list[InstalledChargingProfile]:
         """A charge point's installed charging profiles, and those removed since, by
         connector and chargingProfileId."""
+
+    # -- local authorization lists
+
+    async def get_local_list(self, charge_point_id: str) -> LocalListAssignment | None: ...
+
+    async def local_lists(self) -> list[LocalListAssignment]:
+        """Every assignment, ordered by charge point id."""
+
+    async def put_local_list(self, assignment: LocalListAssignment) -> None: ...
+
+    async def local_list_state(self, charge_point_id: str) -> LocalListState | None: ...
+
+    async def local_list_entries(self, charge_point_id: str) -> list[LocalListEntry]:
+        """Every entry row of the charge point (of any generation), ordered by id tag."""
 
     # -- alerts
 

@@ -75,6 +75,9 @@ from chargestream.domain.records import (
     DerivedRecord,
     IdTag,
     InstalledChargingProfile,
+    LocalListAssignment,
+    LocalListEntry,
+    LocalListState,
     MeterValue,
     Registration,
     Reservation,
@@ -93,6 +96,9 @@ from chargestream.storage.cassandra_schema import (
     COMMANDS_BY_DAY,
     ID_TAGS,
     INTERVALS,
+    LOCAL_LIST_ENTRIES,
+    LOCAL_LIST_STATES,
+    LOCAL_LISTS,
     METER_VALUES,
     OPEN_ALERTS,
     REGISTRATIONS,
@@ -165,6 +171,8 @@ _TABLE_OF: dict[type, Table] = {
         TRANSFER_STATUSES,
         RESERVATIONS,
         schema.INSTALLED_PROFILES,
+        LOCAL_LIST_STATES,
+        LOCAL_LIST_ENTRIES,
     )
 }
 
@@ -548,12 +556,14 @@ class CassandraStore:
                 *self._meter_value_writes(latest[MeterValue].values()),
                 *self._alert_writes(latest[Alert].values()),
                 *self._security_writes(latest[SecurityEvent].values()),
-                *self._transfer_writes(latest[TransferStatus].values()),
+                *self._rows_of(TRANSFER_STATUSES, latest[TransferStatus].values()),
                 *self._reservation_writes(reservations, stored_reservations),
                 *(
                     _Write(schema.INSTALLED_PROFILES.insert(), schema.INSTALLED_PROFILES.encode(p))
                     for p in latest[InstalledChargingProfile].values()
                 ),
+                *self._rows_of(LOCAL_LIST_STATES, latest[LocalListState].values()),
+                *self._entry_writes(latest[LocalListEntry].values()),
             ]
         )
 
@@ -648,9 +658,17 @@ class CassandraStore:
                 self._status_ttl,
             )
 
-    def _transfer_writes(self, statuses: Iterable[TransferStatus]) -> Iterator[_Write]:
-        for status in statuses:
-            yield _Write(TRANSFER_STATUSES.insert(), TRANSFER_STATUSES.encode(status))
+    def _entry_writes(self, entries: Iterable[LocalListEntry]) -> Iterator[_Write]:
+        """A list's entries: one partition per charge point, batched."""
+        for entry in entries:
+            partition = (LOCAL_LIST_ENTRIES.name, entry.charge_point_id)
+            yield _Write(LOCAL_LIST_ENTRIES.insert(), LOCAL_LIST_ENTRIES.encode(entry), partition)
+
+    @staticmethod
+    def _rows_of(table: Table, records: Iterable[Any]) -> Iterator[_Write]:
+        """One row per record of a table without listings."""
+        for record in records:
+            yield _Write(table.insert(), table.encode(record))
 
     def _meter_value_writes(self, values: Iterable[MeterValue]) -> Iterator[_Write]:
         loose = schema.METER_VALUES_WITHOUT_TRANSACTION
@@ -933,6 +951,24 @@ class CassandraStore:
         if row is None or await self._first(schema.NODE_OF, (row[0],)) is None:
             return None
         return str(row[0])
+
+    # -- local authorization lists
+
+    async def get_local_list(self, charge_point_id: str) -> LocalListAssignment | None:
+        return await self._get(LOCAL_LISTS, charge_point_id)
+
+    async def local_lists(self) -> list[LocalListAssignment]:
+        return await self._scan(LOCAL_LISTS)
+
+    async def put_local_list(self, assignment: LocalListAssignment) -> None:
+        await self._put(LOCAL_LISTS, assignment)
+
+    async def local_list_state(self, charge_point_id: str) -> LocalListState | None:
+        return await self._get(LOCAL_LIST_STATES, charge_point_id)
+
+    async def local_list_entries(self, charge_point_id: str) -> list[LocalListEntry]:
+        rows = await self._rows(LOCAL_LIST_ENTRIES.get, (charge_point_id,))
+        return [LOCAL_LIST_ENTRIES.decode(row) for row in rows]
 
     # -- alerts
 

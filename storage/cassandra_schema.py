@@ -42,6 +42,9 @@ from chargestream.domain.records import (
     ConnectorStatus,
     IdTag,
     InstalledChargingProfile,
+    LocalListAssignment,
+    LocalListEntry,
+    LocalListState,
     MeterValue,
     Registration,
     Reservation,
@@ -132,6 +135,10 @@ def _decode_connectors(text: str) -> tuple[ConnectorStatus, ...]:
         for item in orjson.loads(text)
     ]
     return tuple(sorted(items, key=lambda c: c.connector_id))
+
+
+def _decode_tags(text: str) -> tuple[str, ...]:
+    return tuple(orjson.loads(text))
 
 
 _CQL_TYPES = {str: "text", int: "bigint", float: "double", bool: "boolean"}
@@ -511,6 +518,16 @@ INSTALLED_PROFILES = Table.of(
     "installed_charging_profiles", InstalledChargingProfile, ("charge_point_id",)
 )
 
+# Local authorization lists: the assignment (operator data) and the state by charge point,
+# the entries in one partition per charge point, clustered by id tag.
+LOCAL_LISTS = Table.of(
+    "local_lists",
+    LocalListAssignment,
+    special=(Column("tags", "text", lambda tags: json_text(list(tags)), _decode_tags),),
+)
+LOCAL_LIST_STATES = Table.of("local_list_states", LocalListState)
+LOCAL_LIST_ENTRIES = Table.of("local_list_entries", LocalListEntry, ("charge_point_id",))
+
 # statements beyond the generic ones
 INTERVAL_INSERT = INTERVALS.insert(" USING TTL ?")
 INTERVALS_FROM = INTERVALS.select(
@@ -575,6 +592,9 @@ _TABLES = (
     RESERVATIONS,
     CHARGING_PROFILES,
     INSTALLED_PROFILES,
+    LOCAL_LISTS,
+    LOCAL_LIST_STATES,
+    LOCAL_LIST_ENTRIES,
 )
 _LISTINGS = (
     COMMANDS_BY_CHARGE_POINT,
@@ -632,6 +652,8 @@ DERIVED_TABLES = (
     RESERVATIONS_BY_CHARGE_POINT.name,
     RESERVATIONS_BY_DAY.name,
     INSTALLED_PROFILES.name,
+    LOCAL_LIST_STATES.name,
+    LOCAL_LIST_ENTRIES.name,
     "buckets",
 )
 TABLES = (
@@ -682,6 +704,13 @@ STATEMENTS = tuple(
             CHARGING_PROFILES.delete,
             INSTALLED_PROFILES.insert(),
             INSTALLED_PROFILES_OF,
+            LOCAL_LISTS.insert(),
+            LOCAL_LISTS.get,
+            LOCAL_LISTS.scan,
+            LOCAL_LIST_STATES.insert(),
+            LOCAL_LIST_STATES.get,
+            LOCAL_LIST_ENTRIES.insert(),
+            LOCAL_LIST_ENTRIES.get,
             METER_VALUES.insert(),
             INTERVAL_INSERT,
             INTERVALS_FROM,

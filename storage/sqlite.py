@@ -26,6 +26,9 @@ from chargestream.domain.records import (
     DerivedRecord,
     IdTag,
     InstalledChargingProfile,
+    LocalListAssignment,
+    LocalListEntry,
+    LocalListState,
     MeterValue,
     Registration,
     Reservation,
@@ -46,6 +49,9 @@ from chargestream.storage.sqlite_schema import (
     ID_TAGS,
     INSTALLED_PROFILES,
     INTERVALS,
+    LOCAL_LIST_ENTRIES,
+    LOCAL_LIST_STATES,
+    LOCAL_LISTS,
     METER_VALUES,
     MIGRATIONS,
     REGISTRATIONS,
@@ -463,6 +469,31 @@ class SqliteStore:
             limit,
         )
         return [INSTALLED_PROFILES.decode(row) for row in rows]
+
+    # -- local authorization lists
+
+    async def get_local_list(self, charge_point_id: str) -> LocalListAssignment | None:
+        return await self._run(self._get, LOCAL_LISTS, charge_point_id)
+
+    async def local_lists(self) -> list[LocalListAssignment]:
+        return await self._run(self._list, LOCAL_LISTS)
+
+    async def put_local_list(self, assignment: LocalListAssignment) -> None:
+        await self._run(self._put, LOCAL_LISTS, assignment)
+
+    async def local_list_state(self, charge_point_id: str) -> LocalListState | None:
+        return await self._run(self._get, LOCAL_LIST_STATES, charge_point_id)
+
+    async def local_list_entries(self, charge_point_id: str) -> list[LocalListEntry]:
+        return await self._run(self._local_list_entries, charge_point_id)
+
+    def _local_list_entries(self, charge_point_id: str) -> list[LocalListEntry]:
+        rows = self._fetch(
+            f"SELECT {LOCAL_LIST_ENTRIES.select} FROM local_list_entries "
+            "WHERE charge_point_id = ? ORDER BY id_tag",
+            charge_point_id,
+        )
+        return [LOCAL_LIST_ENTRIES.decode(row) for row in rows]
 
     # -- alerts
 

@@ -33,6 +33,9 @@ from chargestream.domain.records import (
     ConnectorStatus,
     IdTag,
     InstalledChargingProfile,
+    LocalListAssignment,
+    LocalListEntry,
+    LocalListState,
     MeterValue,
     Registration,
     Reservation,
@@ -232,6 +235,13 @@ CHARGING_PROFILES = Table.of(
     },
 )
 INSTALLED_PROFILES = Table.of("installed_charging_profiles", InstalledChargingProfile)
+LOCAL_LISTS = Table.of(
+    "local_lists",
+    LocalListAssignment,
+    codecs={"tags": (lambda tags: _to_json(list(tags)), lambda text: tuple(json.loads(text)))},
+)
+LOCAL_LIST_STATES = Table.of("local_list_states", LocalListState)
+LOCAL_LIST_ENTRIES = Table.of("local_list_entries", LocalListEntry)
 
 _DERIVED_TABLES = (
     STATES,
@@ -243,8 +253,18 @@ _DERIVED_TABLES = (
     TRANSFER_STATUSES,
     RESERVATIONS,
     INSTALLED_PROFILES,
+    LOCAL_LIST_STATES,
+    LOCAL_LIST_ENTRIES,
 )
-TABLES = (REGISTRATIONS, ID_TAGS, ALERT_RULES, COMMANDS, CHARGING_PROFILES, *_DERIVED_TABLES)
+TABLES = (
+    REGISTRATIONS,
+    ID_TAGS,
+    ALERT_RULES,
+    COMMANDS,
+    CHARGING_PROFILES,
+    LOCAL_LISTS,
+    *_DERIVED_TABLES,
+)
 DERIVED: dict[type, Table] = {t.record: t for t in _DERIVED_TABLES}
 
 SCHEMA = (

@@ -32,6 +32,7 @@ from chargestream.domain.records import (
     ConnectorStatus,
     DerivedRecord,
     InstalledChargingProfile,
+    LocalListState,
     MeterValue,
     ProfileRemoval,
     Reservation,
@@ -48,6 +49,13 @@ from chargestream.streams.charging_profiles import (
     key_of,
     removed,
     replaced_by,
+)
+from chargestream.streams.local_list_views import (
+    asks_lengths,
+    lengths_reported,
+    list_sent,
+    refused,
+    version_reported,
 )
 from chargestream.streams.meter import active_power_w, sampled_values, states_of_charge
 from chargestream.streams.parse import (
@@ -199,6 +207,7 @@ class _Step:
         self.profiles: dict[ProfileKey, InstalledChargingProfile] = {
             key_of(p): p for p in state.profiles
         }
+        self.local_list = state.local_list
         self.records: list[DerivedRecord] = []
 
     def update_registry(self, **changes: Any) -> None:
@@ -279,6 +288,7 @@ class _Step:
             refused=self.refused,
             reservations=tuple(self.reservations.values()),
             profiles=tuple(self.profiles.values()),
+            local_list=self.local_list,
         )
 
 
@@ -379,7 +389,11 @@ def _frame(step: _Step, event: FrameEvent) -> None:
         return
     if frame.message_type is MessageType.CALLRESULT:
         _answered(step, call, frame.payload)
-    elif frame.error_code == SECURITY_ERROR and call.direction is Direction.IN:
+    elif call.direction is Direction.OUT:
+        error_handler = _COMMAND_ERRORS.get(call.action)
+        if error_handler is not None:
+            error_handler(step, call, frame.error_code)
+    elif frame.error_code == SECURITY_ERROR:
         step.refused = True  # the CSMS refused the charge point (not the other way round)
 
 
@@ -802,10 +816,57 @@ def _remove_profiles(
         step.records.append(removed(profile, why, step.now))
 
 
+# ------------------------------------------------------- local authorization lists
+
+
+def _update_local_list(step: _Step, change: Callable[[LocalListState], LocalListState]) -> None:
+    """Apply ``change`` to the charge point's list state, as of now, and emit it."""
+    before = step.local_list or LocalListState(step.cp, step.now)
+    step.local_list = change(replace(before, updated_at=step.now))
+    step.records.append(step.local_list)
+
+
+def _send_local_list_result(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
+    def apply(state: LocalListState) -> LocalListState:
+        state, entries = list_sent(state, orjson.loads(call.payload), result, call.message_id)
+        step.records.extend(entries)
+        return state
+
+    _update_local_list(step, apply)
+
+
+def _get_local_list_version_result(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
+    _update_local_list(step, lambda state: version_reported(state, result, call.message_id))
+
+
+def _get_configuration_result(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
+    if asks_lengths(orjson.loads(call.payload)):
+        _update_local_list(step, lambda state: lengths_reported(state, result))
+
+
+def _local_list_refused(step: _Step, _call: PendingCall, error_code: str) -> None:
+    _update_local_list(step, lambda state: refused(state, error_code))
+
+
+def _lengths_refused(step: _Step, call: PendingCall, _error_code: str) -> None:
+    """A GetConfiguration for the lengths answered with an error: the defaults apply."""
+    _get_configuration_result(step, call, {})
+
+
 _COMMAND_RESULTS: dict[str, Callable[[_Step, PendingCall, dict[str, Any]], None]] = {
     "ReserveNow": _reserve_now_result,
     "CancelReservation": _cancel_reservation_result,
     "SetChargingProfile": _set_charging_profile_result,
     "ClearChargingProfile": _clear_charging_profile_result,
+    "SendLocalList": _send_local_list_result,
+    "GetLocalListVersion": _get_local_list_version_result,
+    "GetConfiguration": _get_configuration_result,
 }
 """CSMS commands derived from their CALLRESULT, by action."""
+
+_COMMAND_ERRORS: dict[str, Callable[[_Step, PendingCall, str], None]] = {
+    "SendLocalList": _local_list_refused,
+    "GetLocalListVersion": _local_list_refused,
+    "GetConfiguration": _lengths_refused,
+}
+"""CSMS commands derived from a CALLERROR answer (its error code), by action."""

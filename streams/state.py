@@ -16,6 +16,7 @@ from chargestream.domain.records import (
     ChargePointState,
     ConnectorStatus,
     InstalledChargingProfile,
+    LocalListState,
     Reservation,
     ReservationStatus,
     Session,
@@ -72,6 +73,7 @@ class ChargePointDerivation:
     refused: bool = False
     reservations: tuple[Reservation, ...] = ()  # active ones, oldest first (bounded)
     profiles: tuple[InstalledChargingProfile, ...] = ()  # installed, oldest first (bounded)
+    local_list: LocalListState | None = None  # what the log shows of its local list
 
     @classmethod
     def new(cls, charge_point_id: str) -> ChargePointDerivation:
@@ -151,6 +153,7 @@ _NESTED: dict[str, Callable[[Any], Any]] = {
         for item in items
     ),
     "profiles": _many(InstalledChargingProfile),
+    "local_list": lambda raw: _decode(LocalListState, raw),
     "kind": AlertKind,
     "direction": Direction,
 }

@@ -36,8 +36,9 @@ from chargestream.streams.replay import rebuild_from_kafka
 from testcontainers_tests.kafka_frames import frames_of
 from tests.conftest import eventually, free_port
 from tests.integration.gateway.test_charging_profiles import smart_charge_point
+from tests.integration.gateway.test_local_lists import ListKeepingChargePoint, in_sync_at
 from tests.integration.gateway.test_reservations import reserving_charge_point
-from tests.ocpp_client import charge, charge_point
+from tests.ocpp_client import booted, charge, charge_point
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -522,3 +523,28 @@ async def test_an_installed_charging_profile_is_derived_into_cassandra_and_clear
         await eventually(lambda: installed([]), timeout=90, interval=0.2)
     removed = await stack.api.get(path, params={"include_removed": "true"})
     assert [p["removed_by"] for p in removed.json()] == ["cleared"]
+
+
+async def test_the_worker_keeps_a_local_list_in_sync(stack: Stack) -> None:
+    """A list assigned through the stack API reaches a charge point on gateway A from the
+    Faust worker's controller (commands over Kafka), Full in parts, then a blocked tag."""
+    for tag, status in (("IT-A", "Accepted"), ("IT-B", "Blocked"), ("IT-C", "Accepted")):
+        put = await stack.api.put(f"/api/v1/id-tags/{tag}", json={"status": status})
+        assert put.status_code == 200, put.text
+    async with booted(stack.url_a, "IT-LIST", ListKeepingChargePoint) as cp:
+
+        async def known() -> bool:
+            return (await stack.api.get("/api/v1/charge-points/IT-LIST")).status_code == 200
+
+        await eventually(known, timeout=90, interval=0.2)
+        assigned = await stack.api.put(
+            "/api/v1/charge-points/IT-LIST/local-list", json={"tags": ["IT-A", "IT-B", "IT-C"]}
+        )
+        assert assigned.status_code == 200, assigned.text
+        await in_sync_at(stack.api, "IT-LIST", 10000, timeout=90)
+        assert cp.sent_lists() == [("Full", 9999), ("Differential", 10000)]
+        assert cp.held["IT-B"] == {"status": "Blocked"}
+        blocked = await stack.api.put("/api/v1/id-tags/IT-A", json={"status": "Blocked"})
+        assert blocked.status_code == 200, blocked.text
+        await in_sync_at(stack.api, "IT-LIST", 20000, timeout=90)
+        assert cp.held["IT-A"] == {"status": "Blocked"}

@@ -48,6 +48,10 @@ from chargestream.domain.records import (
     IdTag,
     IdTagStatus,
     InstalledChargingProfile,
+    LocalListAssignment,
+    LocalListEntry,
+    LocalListMode,
+    LocalListState,
     MeterValue,
     ProfileRemoval,
     RecurrencyKind,
@@ -690,6 +694,52 @@ class StoreContract:
             assert_utc(stored)
         await store.clear_derived()
         assert await store.installed_charging_profiles("CP-1") == []
+
+    # -- local authorization lists
+
+    async def test_local_list_assignments_round_trip_by_charge_point(self, store: Store) -> None:
+        tags = LocalListAssignment("CP-2", LocalListMode.TAGS, 20_000, at(1), ("B", "A"))
+        everything = LocalListAssignment("CP-1", LocalListMode.ALL, 10_000, at(2))
+        await store.put_local_list(tags)
+        await store.put_local_list(everything)
+        assert await store.get_local_list("CP-2") == tags
+        assert await store.get_local_list("CP-3") is None
+        assert await store.local_lists() == [everything, tags]
+        changed = dataclasses.replace(tags, tags=(), desired_version=30_000)
+        await store.put_local_list(changed)
+        assert await store.get_local_list("CP-2") == changed
+        await store.clear_derived()
+        assert await store.local_lists() == [everything, changed]
+
+    async def test_local_list_state_and_entries_are_derived_records(self, store: Store) -> None:
+        state = LocalListState(
+            "CP-1",
+            at(1),
+            version=10_000,
+            generation="m-1",
+            supported=False,
+            last_status="Accepted",
+            last_sent_version=10_000,
+            status_at=at(1),
+            checked_at=at(0),
+            send_max_length=50,
+            list_max_length=500,
+            lengths_checked_at=at(0),
+        )
+        held = LocalListEntry("CP-1", "TAG-B", "m-1", "Blocked", at(9), "PARENT")
+        removed = LocalListEntry("CP-1", "TAG-A", "m-1")
+        other = LocalListEntry("CP-2", "TAG-A", "m-2", "Accepted")
+        await store.upsert([state, LocalListState("CP-2", at(2)), held, removed, other])
+        assert await store.local_list_state("CP-1") == state
+        assert await store.local_list_state("CP-3") is None
+        assert await store.local_list_entries("CP-1") == [removed, held]
+        assert_utc(held)
+        again = dataclasses.replace(removed, generation="m-3", status="Accepted")
+        await store.upsert([again])
+        assert await store.local_list_entries("CP-1") == [again, held]
+        await store.clear_derived()
+        assert await store.local_list_state("CP-1") is None
+        assert await store.local_list_entries("CP-2") == []
 
     # -- alerts
 

@@ -196,6 +196,29 @@ class ApiClient:
             headers=_sent_by(operator),
         )
 
+    def local_list(self, charge_point_id: str) -> dict[str, Any] | None:
+        """The charge point's local list and how far it is (None: none assigned)."""
+        response = self._request("GET", f"/api/v1/charge-points/{_seg(charge_point_id)}/local-list")
+        if response.status_code == 404:
+            return None
+        if response.is_error:
+            raise ApiError(_detail(response), response.status_code)
+        body: dict[str, Any] = response.json()
+        return body
+
+    def put_local_list(
+        self, charge_point_id: str, body: dict[str, Any], *, operator: str
+    ) -> dict[str, Any]:
+        """Assign ``{"mode": "all"}`` or ``{"tags": [...]}``; the CSMS sends it by itself."""
+        response = self._checked(
+            "PUT",
+            f"/api/v1/charge-points/{_seg(charge_point_id)}/local-list",
+            json=body,
+            headers=_sent_by(operator),
+        )
+        result: dict[str, Any] = response.json()
+        return result
+
     def delete_id_tag(self, id_tag: str, *, operator: str) -> None:
         self._checked("DELETE", f"/api/v1/id-tags/{_seg(id_tag)}", headers=_sent_by(operator))
 

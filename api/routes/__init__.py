@@ -12,6 +12,7 @@ from chargestream.api.routes import (
     commands,
     diagnostics,
     id_tags,
+    local_lists,
     reservations,
     sessions,
 )
@@ -30,6 +31,7 @@ def v1_router() -> APIRouter:
         diagnostics,
         reservations,
         charging_profiles,
+        local_lists,
     ):
         v1.include_router(resource.router)
     return v1

@@ -2,6 +2,7 @@
 
 from chargestream.api.schemas import IdTagIn
 from chargestream.api.services.errors import InvalidInput, NotFound
+from chargestream.api.services.local_lists import LocalListService
 from chargestream.domain.records import IdTag
 from chargestream.gateway.directory import Directory
 from chargestream.storage.base import Store
@@ -10,10 +11,17 @@ MAX_ID_TAG_LENGTH = 20  # OCPP 1.6 IdToken is CiString20Type
 
 
 class IdTagService:
-    def __init__(self, store: Store, directory: Directory | None = None) -> None:
-        """``directory``: the gateway's cache in this process, told of every change."""
+    def __init__(
+        self,
+        store: Store,
+        directory: Directory | None = None,
+        local_lists: LocalListService | None = None,
+    ) -> None:
+        """``directory``: the gateway's cache in this process, told of every change;
+        ``local_lists``: told of every change, so the lists holding the tag are sent again."""
         self._store = store
         self._directory = directory
+        self._local_lists = local_lists
 
     async def listing(self, limit: int) -> list[IdTag]:
         return await self._store.list_id_tags(limit)
@@ -29,15 +37,19 @@ class IdTagService:
         if not 0 < len(id_tag) <= MAX_ID_TAG_LENGTH:
             raise InvalidInput(f"an OCPP 1.6 idTag has 1 to {MAX_ID_TAG_LENGTH} characters")
         tag = IdTag(id_tag, definition.status, definition.expiry_date, definition.parent_id_tag)
+        old = await self._store.get_id_tag(id_tag)
         await self._store.put_id_tag(tag)
-        self._forget(id_tag)
+        if old != tag:
+            await self._changed(id_tag)
         return tag
 
     async def delete(self, id_tag: str) -> None:
         if not await self._store.delete_id_tag(id_tag):
             raise NotFound(f"unknown id tag {id_tag!r}")
-        self._forget(id_tag)
+        await self._changed(id_tag)
 
-    def _forget(self, id_tag: str) -> None:
+    async def _changed(self, id_tag: str) -> None:
         if self._directory is not None:
             self._directory.id_tags.invalidate(id_tag)
+        if self._local_lists is not None:
+            await self._local_lists.tag_changed(id_tag)
