@@ -44,11 +44,14 @@ from chargestream.domain.records import (
     Reservation,
     SecurityEvent,
     Session,
+    Site,
+    SiteAllocation,
     StatusInterval,
     TransferStatus,
 )
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6  # 6: sites, site_allocations; Registration's max_current_a, phases (in
+# its JSON document: no ALTER needed, an older document reads them as their defaults)
 SCHEMA_NAME = "chargestream"  # the key of the schema_version row
 MAX_TRANSACTION_ID = 2**31 - 1
 ALLOCATOR = "transaction_id"  # the key of the id allocator row
@@ -490,7 +493,19 @@ RESERVATIONS_BY_DAY = Listing(
     "reservations_by_day", scope=None, unit="day", index="buckets", **_RESERVATION_ROWS
 )
 
+# Sites (operator data) and the site controller's allocations, a partition per site.
+SITES = Table.of(
+    "sites",
+    Site,
+    special=(Column("charge_points", "text", list, tuple),),  # a list in its JSON document
+)
+SITE_ALLOCATIONS = Table.of("site_allocations", SiteAllocation, ("site_id",))
+
 # statements beyond the generic ones
+SITE_ALLOCATION_DELETE = (
+    "DELETE FROM {ks}.site_allocations WHERE site_id = ? AND charge_point_id = ? "
+    "AND connector_id = ?"
+)
 INTERVAL_INSERT = INTERVALS.insert(" USING TTL ?")
 INTERVALS_FROM = INTERVALS.select(
     '"charge_point_id" = ? AND "connector_id" = ? AND "start" >= ? AND "start" < ?'
@@ -551,6 +566,8 @@ _TABLES = (
     ALERTS,
     TRANSFER_STATUSES,
     RESERVATIONS,
+    SITES,
+    SITE_ALLOCATIONS,
 )
 _LISTINGS = (
     COMMANDS_BY_CHARGE_POINT,
@@ -651,6 +668,14 @@ STATEMENTS = tuple(
             TRANSFER_STATUSES.get,
             RESERVATIONS.insert(),
             RESERVATIONS.get,
+            SITES.insert(),
+            SITES.get,
+            SITES.scan,
+            SITES.delete,
+            SITE_ALLOCATIONS.insert(),
+            SITE_ALLOCATIONS.get,
+            SITE_ALLOCATIONS.scan,
+            SITE_ALLOCATION_DELETE,
             METER_VALUES.insert(),
             INTERVAL_INSERT,
             INTERVALS_FROM,

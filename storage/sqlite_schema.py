@@ -35,11 +35,13 @@ from chargestream.domain.records import (
     Reservation,
     SecurityEvent,
     Session,
+    Site,
+    SiteAllocation,
     StatusInterval,
     TransferStatus,
 )
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # A meter value without a transaction is stored with this id, which no OCPP
 # transactionId (an int32) can take; a missing phase, location or context as "".
@@ -221,6 +223,12 @@ ALERTS = Table.of("alerts", Alert, exclude=("acknowledged_at", "acknowledged_by"
 SECURITY_EVENTS = Table.of("security_events", SecurityEvent)
 TRANSFER_STATUSES = Table.of("transfer_statuses", TransferStatus)
 RESERVATIONS = Table.of("reservations", Reservation)
+SITES = Table.of(
+    "sites",
+    Site,
+    codecs={"charge_points": (_to_json, lambda text: tuple(json.loads(text)))},
+)
+SITE_ALLOCATIONS = Table.of("site_allocations", SiteAllocation)
 
 _DERIVED_TABLES = (
     STATES,
@@ -232,7 +240,15 @@ _DERIVED_TABLES = (
     TRANSFER_STATUSES,
     RESERVATIONS,
 )
-TABLES = (REGISTRATIONS, ID_TAGS, ALERT_RULES, COMMANDS, *_DERIVED_TABLES)
+TABLES = (
+    REGISTRATIONS,
+    ID_TAGS,
+    ALERT_RULES,
+    COMMANDS,
+    SITES,
+    SITE_ALLOCATIONS,
+    *_DERIVED_TABLES,
+)
 DERIVED: dict[type, Table] = {t.record: t for t in _DERIVED_TABLES}
 
 SCHEMA = (
@@ -266,6 +282,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     3: ('ALTER TABLE registrations ADD COLUMN "security_profile" INTEGER',),
     4: (),  # security_events, transfer_statuses: new tables, made by SCHEMA
     5: ('ALTER TABLE registrations ADD COLUMN "next_password_hash" TEXT',),
+    6: (  # Registration's connector capacity; sites, site_allocations: new tables
+        'ALTER TABLE registrations ADD COLUMN "max_current_a" REAL',
+        'ALTER TABLE registrations ADD COLUMN "phases" INTEGER',
+    ),
 }
 """What brings a file of the version before each key to that version (SCHEMA makes new files
 and new tables); a version without a key needs nothing."""
