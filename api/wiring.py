@@ -15,6 +15,7 @@ from chargestream.api.services.health import HealthService, ProcessStatus
 from chargestream.api.services.id_tags import IdTagService
 from chargestream.api.services.reservations import ReservationService
 from chargestream.api.services.sessions import SessionService
+from chargestream.api.services.sites import SiteService
 from chargestream.domain.settings import PREFIX, Settings, SettingsError
 from chargestream.gateway.commands import CommandService
 from chargestream.gateway.directory import Directory
@@ -34,6 +35,7 @@ class ApiServices:
     id_tags: IdTagService
     diagnostics: DiagnosticsService
     reservations: ReservationService
+    sites: SiteService
 
     @classmethod
     def create(
@@ -66,4 +68,5 @@ class ApiServices:
             id_tags=IdTagService(store, directory),
             diagnostics=DiagnosticsService(settings, commands),
             reservations=ReservationService(store, commands),
+            sites=SiteService(store),
         )

@@ -7,7 +7,12 @@ from __future__ import annotations
 from chargestream.domain.settings import Settings
 from chargestream.storage.base import Store
 from chargestream.streams.control import Controllers, SendCommand
+from chargestream.streams.sites import SiteController
 
 
 def build_controllers(settings: Settings, store: Store, send: SendCommand) -> Controllers:
-    return Controllers([])
+    return Controllers(
+        [
+            SiteController(store, send),
+        ]
+    )

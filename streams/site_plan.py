@@ -53,9 +53,7 @@ def desired(site: Site, shares: Sequence[Share], now: datetime) -> list[SiteAllo
     """The TxDefaultProfile of each charge point of the site and each session's TxProfile."""
     unit = unit_of(site)
     defaults = [
-        SiteAllocation(
-            site.site_id, cp, 0, DEFAULT_LIMIT, DEFAULT_LIMIT, unit, site.phases, now
-        )
+        SiteAllocation(site.site_id, cp, 0, DEFAULT_LIMIT, DEFAULT_LIMIT, unit, site.phases, now)
         for cp in site.charge_points
     ]
     sessions = [

@@ -13,6 +13,7 @@ from chargestream.api.routes import (
     id_tags,
     reservations,
     sessions,
+    sites,
 )
 
 
@@ -28,6 +29,7 @@ def v1_router() -> APIRouter:
         id_tags,
         diagnostics,
         reservations,
+        sites,
     ):
         v1.include_router(resource.router)
     return v1
