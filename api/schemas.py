@@ -23,11 +23,10 @@ from chargestream.domain.records import (
     IdTagStatus,
     Registration,
     Site,
-    SiteAllocation,
 )
 from chargestream.domain.redaction import redact_frame
 from chargestream.domain.settings import MAX_SECURITY_PROFILE
-from chargestream.domain.site_limits import SiteSession
+from chargestream.streams.sites import SessionView
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -275,9 +274,8 @@ class SiteSessionOut(BaseModel):
     )
 
     @classmethod
-    def build(
-        cls, session: SiteSession, allocation: SiteAllocation | None, measured: float | None
-    ) -> SiteSessionOut:
+    def build(cls, view: SessionView) -> SiteSessionOut:
+        session, allocation = view.session, view.allocation
         return cls(
             charge_point_id=session.charge_point_id,
             connector_id=session.connector_id,
@@ -286,7 +284,7 @@ class SiteSessionOut(BaseModel):
             allocated_w=allocation.limit_w if allocation else None,
             unit=allocation.unit if allocation else None,
             status=allocation.status if allocation else None,
-            measured_power_w=measured,
+            measured_power_w=view.measured_power_w,
         )
 
 

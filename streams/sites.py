@@ -17,7 +17,7 @@ loses nothing the next pass would not redo.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from chargestream.domain.frames import EventKind
@@ -28,12 +28,13 @@ from chargestream.domain.records import (
     Site,
     SiteAllocation,
 )
-from chargestream.domain.site_limits import SiteSession, allocate
+from chargestream.domain.site_limits import SiteSession, allocate, measured_power_w
 from chargestream.storage.base import Store
 from chargestream.streams.control import Observed, Outbox, Owns, SendCommand
 from chargestream.streams.site_plan import Link, Step, desired, plan
 
 SESSION_WINDOW = 20  # a charge point's newest sessions searched for open ones
+METER_WINDOW = 10_000  # a session's meter values searched for its latest power
 _SESSION_EDGES = ("StartTransaction", "StopTransaction")
 
 Clock = Callable[[], datetime]
@@ -184,6 +185,29 @@ async def open_sessions(store: Store, site: Site) -> list[SiteSession]:
                 )
             )
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    """An open session of a site as the API and dashboard show it."""
+
+    session: SiteSession
+    allocation: SiteAllocation | None  # as decided and answered; None: not yet
+    measured_power_w: float | None
+
+
+async def session_views(store: Store, site: Site) -> list[SessionView]:
+    """The site's open sessions with their allocations and latest measured power."""
+    allocations = {
+        (row.charge_point_id, row.connector_id, row.transaction_id): row
+        for row in await store.site_allocations(site.site_id)
+    }
+    views = []
+    for session in await open_sessions(store, site):
+        key = (session.charge_point_id, session.connector_id, session.transaction_id)
+        values = await store.meter_values(session.transaction_id, METER_WINDOW)
+        views.append(SessionView(session, allocations.get(key), measured_power_w(values)))
+    return views
 
 
 def _open_per_connector(newest_first: Sequence[Session]) -> list[Session]:

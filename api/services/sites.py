@@ -11,11 +11,8 @@ from chargestream.api.schemas import SiteIn, SiteOut, SiteSessionOut
 from chargestream.api.services.clock import Clock, utc_now
 from chargestream.api.services.errors import InvalidInput, NotFound
 from chargestream.domain.records import Site
-from chargestream.domain.site_limits import measured_power_w
 from chargestream.storage.base import Store
-from chargestream.streams.sites import open_sessions
-
-METER_WINDOW = 10_000  # a session's meter values searched for its latest power
+from chargestream.streams.sites import session_views
 
 
 class SiteService:
@@ -60,15 +57,5 @@ class SiteService:
             raise NotFound(f"unknown site {site_id!r}")
 
     async def _out(self, site: Site) -> SiteOut:
-        allocations = {
-            (row.charge_point_id, row.connector_id, row.transaction_id): row
-            for row in await self._store.site_allocations(site.site_id)
-        }
-        sessions = []
-        for session in await open_sessions(self._store, site):
-            row = allocations.get(
-                (session.charge_point_id, session.connector_id, session.transaction_id)
-            )
-            values = await self._store.meter_values(session.transaction_id, METER_WINDOW)
-            sessions.append(SiteSessionOut.build(session, row, measured_power_w(values)))
-        return SiteOut.build(site, sessions)
+        views = await session_views(self._store, site)
+        return SiteOut.build(site, [SiteSessionOut.build(view) for view in views])

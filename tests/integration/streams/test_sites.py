@@ -114,9 +114,7 @@ async def test_a_site_limit_is_shared_by_its_sessions_and_holds_as_they_start_an
 
     mark = len(profiles)
     second = await start(b, 60)
-    await eventually(
-        lambda: received(("SITE-A", "TxProfile", 16.0), ("SITE-B", "TxProfile", 16.0))
-    )
+    await eventually(lambda: received(("SITE-A", "TxProfile", 16.0), ("SITE-B", "TxProfile", 16.0)))
     assert limits(profiles[mark:])[:2] == [
         ("SITE-A", "TxProfile", 16.0),  # the decrease first
         ("SITE-B", "TxProfile", 16.0),
@@ -179,7 +177,9 @@ async def test_a_connectors_capacity_caps_its_share_and_the_rest_goes_to_the_oth
 
     async def shares() -> dict[str, tuple[float, float]] | None:
         site = (await csms.api.get("/api/v1/sites/depot")).json()
-        found = {s["charge_point_id"]: (s["allocated_a"], s["allocated_w"]) for s in site["sessions"]}
+        found = {
+            s["charge_point_id"]: (s["allocated_a"], s["allocated_w"]) for s in site["sessions"]
+        }
         return found if found == {"SITE-A": (22.0, 15180.0), "SITE-B": (10.0, 2300.0)} else None
 
     await eventually(shares)
