@@ -6,6 +6,8 @@ Every role sees the sites; setting or removing one needs the role operator or ad
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -164,31 +166,36 @@ def save(config: Settings) -> None:
         "phases": int(state["site_phases"]),
         "min_current_a": float(state["site_min"]),
     }
-    try:
-        operator = auth.authorize(CHANGE)
-        api(config).put_site(site_id, body, operator=operator)
-    except auth.Refused as refusal:
-        widgets.flash("error", f"The site was not saved. {refusal}")
-        return
-    except ApiError as error:
-        widgets.flash("error", f"The site was not saved: {plain(error)}")
+    if not _through_api(
+        "The site was not saved",
+        lambda operator: api(config).put_site(site_id, body, operator=operator),
+    ):
         return
     _forget()
     widgets.flash("success", f"Site {plain(site_id)} saved: its limit is divided at once.")
 
 
 def remove(config: Settings, site_id: str) -> None:
-    try:
-        operator = auth.authorize(CHANGE)
-        api(config).delete_site(site_id, operator=operator)
-    except auth.Refused as refusal:
-        widgets.flash("error", f"The site was not removed. {refusal}")
-        return
-    except ApiError as error:
-        widgets.flash("error", f"The site was not removed: {plain(error)}")
+    if not _through_api(
+        "The site was not removed",
+        lambda operator: api(config).delete_site(site_id, operator=operator),
+    ):
         return
     _forget()
     widgets.flash("success", f"Site {plain(site_id)} removed.")
+
+
+def _through_api(failure: str, change: Callable[[str], None]) -> bool:
+    """Make a change as the signed-in operator; False (and why, flashed) if it failed."""
+    try:
+        change(auth.authorize(CHANGE))
+    except auth.Refused as refusal:
+        widgets.flash("error", f"{failure}. {refusal}")
+        return False
+    except ApiError as error:
+        widgets.flash("error", f"{failure}: {plain(error)}")
+        return False
+    return True
 
 
 def _forget() -> None:
