@@ -86,10 +86,8 @@ class SiteController:
                 await self._balance(site_id)
 
     async def drain(self) -> None:
+        """Wait until the commands posted so far are answered and settled."""
         await self._outbox.drain()
-
-    async def close(self) -> None:
-        await self._outbox.close()
 
     async def _balance(self, site_id: str) -> None:
         """Post the site's next commands, unless some are out (then look again after)."""
