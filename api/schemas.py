@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from chargestream.domain.frames import LoggedEvent
 from chargestream.domain.passwords import MAX_CHARGE_POINT_PASSWORD, MIN_CHARGE_POINT_PASSWORD
@@ -15,15 +22,19 @@ from chargestream.domain.records import (
     CommandRecord,
     IdTagStatus,
     Registration,
+    Site,
 )
 from chargestream.domain.redaction import redact_frame
 from chargestream.domain.settings import MAX_SECURITY_PROFILE
+from chargestream.streams.sites import SessionView
 
 
 def as_utc(moment: datetime) -> datetime:
     """Times without a zone are taken as UTC."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
+
+MAX_CONNECTOR_CURRENT_A = 1000.0
 
 UtcDateTime = Annotated[datetime, AfterValidator(as_utc)]
 
@@ -70,6 +81,16 @@ class ChargePointIn(BaseModel):
         description="OCPP security profile 0-3 the charge point must connect with; "
         "null: the default (CHARGESTREAM_DEFAULT_SECURITY_PROFILE)",
     )
+    max_current_a: float | None = Field(
+        None,
+        gt=0,
+        le=MAX_CONNECTOR_CURRENT_A,
+        description="What one connector can take, in A per phase (site load management "
+        "never gives a session more); null: unknown",
+    )
+    phases: int | None = Field(
+        None, ge=1, le=3, description="The phases a connector charges on; null: the site's"
+    )
 
 
 class ChargePointOut(BaseModel):
@@ -80,6 +101,8 @@ class ChargePointOut(BaseModel):
     has_password: bool = False
     lenient: bool = False
     security_profile: int | None = None  # None: the default profile applies
+    max_current_a: float | None = None  # per connector and phase; None: unknown
+    phases: int | None = None
     state: ChargePointState | None = None
 
     @classmethod
@@ -94,6 +117,8 @@ class ChargePointOut(BaseModel):
             has_password=bool(registration and registration.password_hash),
             lenient=bool(registration and registration.lenient),
             security_profile=registration.security_profile if registration else None,
+            max_current_a=registration.max_current_a if registration else None,
+            phases=registration.phases if registration else None,
             state=state,
         )
 
@@ -195,3 +220,95 @@ class DiagnosticsRequestOut(BaseModel):
     file_id: str = Field(description="The id the uploaded file will be listed under")
     expires_at: datetime = Field(description="The upload location is valid until then")
     command: CommandOut
+
+
+# -- sites (site load management)
+
+MAX_SITE_CHARGE_POINTS = 1000
+ChargePointId = Annotated[
+    str, StringConstraints(min_length=1, max_length=48), AfterValidator(unicode_text)
+]
+
+
+class SiteIn(BaseModel):
+    """PUT /sites/{site}: exactly one of ``max_power_w`` and ``max_current_a``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_power_w: float | None = Field(None, gt=0, le=1e9, description="The site's limit in W")
+    max_current_a: float | None = Field(
+        None, gt=0, le=1e6, description="The site's limit in A per phase"
+    )
+    charge_points: list[ChargePointId] = Field(
+        default_factory=list,
+        max_length=MAX_SITE_CHARGE_POINTS,
+        description="Charge point ids; each in at most one site",
+    )
+    nominal_voltage: float = Field(230.0, gt=0, le=1000, description="V per phase")
+    phases: int = Field(3, ge=1, le=3, description="Phases of a charge point that names none")
+    min_current_a: float = Field(
+        6.0, ge=0, le=MAX_CONNECTOR_CURRENT_A, description="The least a session is given (A)"
+    )
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> SiteIn:
+        if (self.max_power_w is None) == (self.max_current_a is None):
+            raise ValueError("give exactly one of max_power_w and max_current_a")
+        if len(set(self.charge_points)) != len(self.charge_points):
+            raise ValueError("a charge point is named twice")
+        return self
+
+
+class SiteSessionOut(BaseModel):
+    charge_point_id: str
+    connector_id: int
+    transaction_id: int
+    allocated_a: float | None = Field(description="A per phase; null: none decided yet")
+    allocated_w: float | None = None
+    unit: str | None = Field(None, description="The unit sent to the charge point: A or W")
+    status: str | None = Field(
+        None, description="The charge point's answer to the profile (Accepted: in force)"
+    )
+    measured_power_w: float | None = Field(
+        description="The latest Power.Active.Import of the session; null: none reported"
+    )
+
+    @classmethod
+    def build(cls, view: SessionView) -> SiteSessionOut:
+        session, allocation = view.session, view.allocation
+        return cls(
+            charge_point_id=session.charge_point_id,
+            connector_id=session.connector_id,
+            transaction_id=session.transaction_id,
+            allocated_a=allocation.limit_a if allocation else None,
+            allocated_w=allocation.limit_w if allocation else None,
+            unit=allocation.unit if allocation else None,
+            status=allocation.status if allocation else None,
+            measured_power_w=view.measured_power_w,
+        )
+
+
+class SiteOut(BaseModel):
+    site_id: str
+    charge_points: list[str]
+    max_power_w: float | None
+    max_current_a: float | None
+    nominal_voltage: float
+    phases: int
+    min_current_a: float
+    updated_at: datetime
+    sessions: list[SiteSessionOut]
+
+    @classmethod
+    def build(cls, site: Site, sessions: list[SiteSessionOut]) -> SiteOut:
+        return cls(
+            site_id=site.site_id,
+            charge_points=list(site.charge_points),
+            max_power_w=site.max_power_w,
+            max_current_a=site.max_current_a,
+            nominal_voltage=site.nominal_voltage,
+            phases=site.phases,
+            min_current_a=site.min_current_a,
+            updated_at=site.updated_at,
+            sessions=sessions,
+        )

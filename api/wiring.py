@@ -17,6 +17,7 @@ from chargestream.api.services.id_tags import IdTagService
 from chargestream.api.services.local_lists import LocalListService
 from chargestream.api.services.reservations import ReservationService
 from chargestream.api.services.sessions import SessionService
+from chargestream.api.services.sites import SiteService
 from chargestream.domain.settings import PREFIX, Settings, SettingsError
 from chargestream.gateway.commands import CommandService
 from chargestream.gateway.directory import Directory
@@ -38,6 +39,7 @@ class ApiServices:
     reservations: ReservationService
     charging_profiles: ChargingProfileService
     local_lists: LocalListService
+    sites: SiteService
 
     @classmethod
     def create(
@@ -73,4 +75,5 @@ class ApiServices:
             reservations=ReservationService(store, commands),
             charging_profiles=ChargingProfileService(store, commands),
             local_lists=local_lists,
+            sites=SiteService(store),
         )

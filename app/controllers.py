@@ -8,11 +8,13 @@ from chargestream.domain.settings import Settings
 from chargestream.storage.base import Store
 from chargestream.streams.control import Controllers, SendCommand
 from chargestream.streams.local_lists import LocalListController
+from chargestream.streams.sites import SiteController
 
 
 def build_controllers(settings: Settings, store: Store, send: SendCommand) -> Controllers:
     return Controllers(
         [
             LocalListController(store, send),
+            SiteController(store, send),
         ]
     )

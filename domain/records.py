@@ -79,6 +79,10 @@ class Registration:
     # A rotated password the charge point accepted (ChangeConfiguration AuthorizationKey):
     # valid beside password_hash until its first successful connect makes it the password.
     next_password_hash: str | None = None
+    # What one connector can take (site load management, docs/operations.md): its current
+    # per phase and its phases; None = unknown (limited only by the site's share).
+    max_current_a: float | None = None
+    phases: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -562,6 +566,66 @@ class LocalListEntry:
     status: str | None = None
     expiry_date: datetime | None = None
     parent_id_tag: str | None = None
+
+
+# ------------------------------------------------------------------------ sites
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A site's limit, divided among the charging sessions of its charge points.
+
+    Exactly one of ``max_power_w`` and ``max_current_a`` (per phase) is set. Amperes and
+    watts convert at ``nominal_voltage`` per phase times the phases (a charge point's own
+    phases where its registration knows them, else ``phases``). ``min_current_a`` is the
+    least a charging session is given (6 A: IEC 61851's minimum); see docs/operations.md.
+    """
+
+    KEY: ClassVar[tuple[str, ...]] = ("site_id",)
+
+    site_id: str
+    charge_points: tuple[str, ...]
+    updated_at: datetime
+    max_power_w: float | None = None
+    max_current_a: float | None = None
+    nominal_voltage: float = 230.0
+    phases: int = 3
+    min_current_a: float = 6.0
+
+
+@dataclass(frozen=True, slots=True)
+class SiteAllocation:
+    """The limit the site controller decided for a connector, and the charge point's answer.
+
+    For a session (``transaction_id`` set) a TxProfile of ``limit_a`` per phase (or
+    ``limit_w``, in the site's ``unit``); for connector 0 the charge point's TxDefaultProfile
+    (0: a session starts paused until it is given its share). ``status`` is the answer to
+    SetChargingProfile (``Accepted``, ``Rejected``, ``NotSupported``), or the command's
+    outcome when there was none (``not_connected``, ``timed_out``, ...); None while sent.
+    """
+
+    KEY: ClassVar[tuple[str, ...]] = ("site_id", "charge_point_id", "connector_id")
+
+    site_id: str
+    charge_point_id: str
+    connector_id: int
+    limit_a: float
+    limit_w: float
+    unit: str  # "A" or "W": the chargingRateUnit sent
+    phases: int
+    decided_at: datetime
+    transaction_id: int | None = None
+    status: str | None = None
+    answered_at: datetime | None = None
+
+    @property
+    def limit(self) -> float:
+        """The limit in the unit sent."""
+        return self.limit_a if self.unit == "A" else self.limit_w
+
+    @property
+    def confirmed(self) -> bool:
+        return self.status == "Accepted"
 
 
 DerivedRecord = (

@@ -34,6 +34,8 @@ from chargestream.domain.records import (
     Reservation,
     SecurityEvent,
     Session,
+    Site,
+    SiteAllocation,
     StatusInterval,
     TransferStatus,
 )
@@ -195,6 +197,26 @@ class Store(Protocol):
     async def put_id_tag(self, tag: IdTag) -> None: ...
 
     async def delete_id_tag(self, id_tag: str) -> bool: ...
+
+    # -- sites (site load management: operator data, and the controller's allocations)
+
+    async def get_site(self, site_id: str) -> Site | None: ...
+
+    async def list_sites(self) -> list[Site]:
+        """By id."""
+
+    async def put_site(self, site: Site) -> None: ...
+
+    async def delete_site(self, site_id: str) -> bool: ...
+
+    async def site_allocations(self, site_id: str | None = None) -> list[SiteAllocation]:
+        """Of one site (or of all), by site, charge point and connector."""
+
+    async def put_site_allocation(self, allocation: SiteAllocation) -> None:
+        """Insert or replace by (site, charge point, connector)."""
+
+    async def delete_site_allocation(self, allocation: SiteAllocation) -> None:
+        """Remove the row with this allocation's key, if any."""
 
     # -- command log
 

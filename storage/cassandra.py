@@ -83,6 +83,8 @@ from chargestream.domain.records import (
     Reservation,
     SecurityEvent,
     Session,
+    Site,
+    SiteAllocation,
     StatusInterval,
     TransferStatus,
 )
@@ -110,6 +112,9 @@ from chargestream.storage.cassandra_schema import (
     SESSIONS,
     SESSIONS_BY_CHARGE_POINT,
     SESSIONS_BY_DAY,
+    SITE_ALLOCATION_DELETE,
+    SITE_ALLOCATIONS,
+    SITES,
     STATES,
     TRANSFER_STATUSES,
     Listing,
@@ -1019,6 +1024,34 @@ class CassandraStore:
         return await self._delete(ID_TAGS, id_tag)
 
     # -- command log
+
+    # -- sites
+
+    async def get_site(self, site_id: str) -> Site | None:
+        return await self._get(SITES, site_id)
+
+    async def list_sites(self) -> list[Site]:
+        return await self._scan(SITES)
+
+    async def put_site(self, site: Site) -> None:
+        await self._put(SITES, site)
+
+    async def delete_site(self, site_id: str) -> bool:
+        return await self._delete(SITES, site_id)
+
+    async def site_allocations(self, site_id: str | None = None) -> list[SiteAllocation]:
+        if site_id is None:
+            rows = await self._rows(SITE_ALLOCATIONS.scan)
+        else:
+            rows = await self._rows(SITE_ALLOCATIONS.get, (site_id,))
+        records = [SITE_ALLOCATIONS.decode(row) for row in rows]
+        return sorted(records, key=attrgetter(*SiteAllocation.KEY))
+
+    async def put_site_allocation(self, allocation: SiteAllocation) -> None:
+        await self._put(SITE_ALLOCATIONS, allocation)
+
+    async def delete_site_allocation(self, allocation: SiteAllocation) -> None:
+        await self._rows(SITE_ALLOCATION_DELETE, SITE_ALLOCATIONS.key_of(allocation))
 
     async def record_command(self, command: CommandRecord) -> None:
         """The command row and its two listing rows (``requested_at`` never changes)."""

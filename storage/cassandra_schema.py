@@ -50,10 +50,14 @@ from chargestream.domain.records import (
     Reservation,
     SecurityEvent,
     Session,
+    Site,
+    SiteAllocation,
     StatusInterval,
     TransferStatus,
 )
 
+# 6: charging profiles, local lists, sites and site allocations (new tables); Registration's
+# max_current_a, phases (in its JSON document: no ALTER, an older one reads the defaults)
 SCHEMA_VERSION = 6
 SCHEMA_NAME = "chargestream"  # the key of the schema_version row
 MAX_TRANSACTION_ID = 2**31 - 1
@@ -528,7 +532,19 @@ LOCAL_LISTS = Table.of(
 LOCAL_LIST_STATES = Table.of("local_list_states", LocalListState)
 LOCAL_LIST_ENTRIES = Table.of("local_list_entries", LocalListEntry, ("charge_point_id",))
 
+# Sites (operator data) and the site controller's allocations, a partition per site.
+SITES = Table.of(
+    "sites",
+    Site,
+    special=(Column("charge_points", "text", list, tuple),),  # a list in its JSON document
+)
+SITE_ALLOCATIONS = Table.of("site_allocations", SiteAllocation, ("site_id",))
+
 # statements beyond the generic ones
+SITE_ALLOCATION_DELETE = (
+    "DELETE FROM {ks}.site_allocations WHERE site_id = ? AND charge_point_id = ? "
+    "AND connector_id = ?"
+)
 INTERVAL_INSERT = INTERVALS.insert(" USING TTL ?")
 INTERVALS_FROM = INTERVALS.select(
     '"charge_point_id" = ? AND "connector_id" = ? AND "start" >= ? AND "start" < ?'
@@ -595,6 +611,8 @@ _TABLES = (
     LOCAL_LISTS,
     LOCAL_LIST_STATES,
     LOCAL_LIST_ENTRIES,
+    SITES,
+    SITE_ALLOCATIONS,
 )
 _LISTINGS = (
     COMMANDS_BY_CHARGE_POINT,
@@ -711,6 +729,14 @@ STATEMENTS = tuple(
             LOCAL_LIST_STATES.get,
             LOCAL_LIST_ENTRIES.insert(),
             LOCAL_LIST_ENTRIES.get,
+            SITES.insert(),
+            SITES.get,
+            SITES.scan,
+            SITES.delete,
+            SITE_ALLOCATIONS.insert(),
+            SITE_ALLOCATIONS.get,
+            SITE_ALLOCATIONS.scan,
+            SITE_ALLOCATION_DELETE,
             METER_VALUES.insert(),
             INTERVAL_INSERT,
             INTERVALS_FROM,

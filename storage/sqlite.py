@@ -34,6 +34,8 @@ from chargestream.domain.records import (
     Reservation,
     SecurityEvent,
     Session,
+    Site,
+    SiteAllocation,
     StatusInterval,
     TransferStatus,
 )
@@ -60,6 +62,8 @@ from chargestream.storage.sqlite_schema import (
     SCHEMA_VERSION,
     SECURITY_EVENTS,
     SESSIONS,
+    SITE_ALLOCATIONS,
+    SITES,
     STATES,
     TRANSFER_STATUSES,
     Table,
@@ -557,6 +561,45 @@ class SqliteStore:
 
     async def delete_id_tag(self, id_tag: str) -> bool:
         return await self._run(self._delete, ID_TAGS, id_tag)
+
+    # -- sites
+
+    async def get_site(self, site_id: str) -> Site | None:
+        return await self._run(self._get, SITES, site_id)
+
+    async def list_sites(self) -> list[Site]:
+        return await self._run(self._list, SITES)
+
+    async def put_site(self, site: Site) -> None:
+        await self._run(self._put, SITES, site)
+
+    async def delete_site(self, site_id: str) -> bool:
+        return await self._run(self._delete, SITES, site_id)
+
+    async def site_allocations(self, site_id: str | None = None) -> list[SiteAllocation]:
+        return await self._run(self._site_allocations, site_id)
+
+    def _site_allocations(self, site_id: str | None) -> list[SiteAllocation]:
+        where = "WHERE site_id = ?" if site_id is not None else ""
+        rows = self._fetch(
+            f"SELECT {SITE_ALLOCATIONS.select} FROM site_allocations {where} "
+            "ORDER BY site_id, charge_point_id, connector_id",
+            *([site_id] if site_id is not None else []),
+        )
+        return [SITE_ALLOCATIONS.decode(row) for row in rows]
+
+    async def put_site_allocation(self, allocation: SiteAllocation) -> None:
+        await self._run(self._put, SITE_ALLOCATIONS, allocation)
+
+    async def delete_site_allocation(self, allocation: SiteAllocation) -> None:
+        await self._run(
+            self._write,
+            "DELETE FROM site_allocations "
+            "WHERE site_id = ? AND charge_point_id = ? AND connector_id = ?",
+            allocation.site_id,
+            allocation.charge_point_id,
+            allocation.connector_id,
+        )
 
     # -- command log
 

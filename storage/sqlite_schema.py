@@ -41,11 +41,13 @@ from chargestream.domain.records import (
     Reservation,
     SecurityEvent,
     Session,
+    Site,
+    SiteAllocation,
     StatusInterval,
     TransferStatus,
 )
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # A meter value without a transaction is stored with this id, which no OCPP
 # transactionId (an int32) can take; a missing phase, location or context as "".
@@ -242,6 +244,12 @@ LOCAL_LISTS = Table.of(
 )
 LOCAL_LIST_STATES = Table.of("local_list_states", LocalListState)
 LOCAL_LIST_ENTRIES = Table.of("local_list_entries", LocalListEntry)
+SITES = Table.of(
+    "sites",
+    Site,
+    codecs={"charge_points": (_to_json, lambda text: tuple(json.loads(text)))},
+)
+SITE_ALLOCATIONS = Table.of("site_allocations", SiteAllocation)
 
 _DERIVED_TABLES = (
     STATES,
@@ -263,6 +271,8 @@ TABLES = (
     COMMANDS,
     CHARGING_PROFILES,
     LOCAL_LISTS,
+    SITES,
+    SITE_ALLOCATIONS,
     *_DERIVED_TABLES,
 )
 DERIVED: dict[type, Table] = {t.record: t for t in _DERIVED_TABLES}
@@ -301,6 +311,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     3: ('ALTER TABLE registrations ADD COLUMN "security_profile" INTEGER',),
     4: (),  # security_events, transfer_statuses: new tables, made by SCHEMA
     5: ('ALTER TABLE registrations ADD COLUMN "next_password_hash" TEXT',),
+    6: (  # Registration's connector capacity; sites, site_allocations: new tables
+        'ALTER TABLE registrations ADD COLUMN "max_current_a" REAL',
+        'ALTER TABLE registrations ADD COLUMN "phases" INTEGER',
+    ),
 }
 """What brings a file of the version before each key to that version (SCHEMA makes new files
 and new tables); a version without a key needs nothing."""

@@ -38,6 +38,7 @@ from tests.conftest import eventually, free_port
 from tests.integration.gateway.test_charging_profiles import smart_charge_point
 from tests.integration.gateway.test_local_lists import ListKeepingChargePoint, in_sync_at
 from tests.integration.gateway.test_reservations import reserving_charge_point
+from tests.integration.streams.test_sites import SiteChargePoint, limits, start
 from tests.ocpp_client import booted, charge, charge_point
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -548,3 +549,43 @@ async def test_the_worker_keeps_a_local_list_in_sync(stack: Stack) -> None:
         assert blocked.status_code == 200, blocked.text
         await in_sync_at(stack.api, "IT-LIST", 20000, timeout=90)
         assert cp.held["IT-A"] == {"status": "Blocked"}
+
+
+async def test_a_site_limit_is_divided_by_the_worker_owning_the_site(stack: Stack) -> None:
+    """Site load management in the stack: the Faust worker's SiteController owns the site,
+    reads Cassandra and sends the profiles through Kafka to either gateway."""
+    async with (
+        booted(stack.url_a, "IT-SITE-A", SiteChargePoint) as a,
+        booted(stack.url_b, "IT-SITE-B", SiteChargePoint) as b,
+    ):
+        b.profiles = a.profiles
+        for cp in (a, b):
+
+            async def known(cp_id: str = cp.id) -> bool:
+                response = await stack.api.get(f"/api/v1/charge-points/{cp_id}")
+                return response.status_code == 200 and bool(response.json()["state"])
+
+            await eventually(known, timeout=90, interval=0.2)
+        site = {"max_current_a": 32, "charge_points": ["IT-SITE-A", "IT-SITE-B"]}
+        assert (await stack.api.put("/api/v1/sites/it-depot", json=site)).status_code == 200
+
+        async def received(*expected: tuple[str, str, float]) -> bool:
+            return all(item in limits(a.profiles) for item in expected)
+
+        await start(a, 0)
+        await eventually(lambda: received(("IT-SITE-A", "TxProfile", 32.0)), timeout=90)
+        mark = len(a.profiles)
+        await start(b, 60)
+        both = (("IT-SITE-A", "TxProfile", 16.0), ("IT-SITE-B", "TxProfile", 16.0))
+        await eventually(lambda: received(*both), timeout=90)
+        sessions = [s for s in limits(a.profiles[mark:]) if s[1] == "TxProfile"]
+        assert sessions[:2] == list(both)  # the decrease first
+
+        async def shown() -> bool:
+            body = (await stack.api.get("/api/v1/sites/it-depot")).json()
+            return [(s["allocated_a"], s["status"]) for s in body["sessions"]] == [
+                (16.0, "Accepted"),
+                (16.0, "Accepted"),
+            ]
+
+        await eventually(shown, timeout=90, interval=0.2)

@@ -61,6 +61,8 @@ from chargestream.domain.records import (
     SchedulePeriod,
     SecurityEvent,
     Session,
+    Site,
+    SiteAllocation,
     StatusInterval,
     TransferStatus,
 )
@@ -99,6 +101,8 @@ def full_registration(charge_point_id: str = "CP-1") -> Registration:
         created_at=at(ms=123),
         security_profile=3,
         next_password_hash="hmac_sha256$73616c74$6e657874",
+        max_current_a=16.5,
+        phases=1,
     )
 
 
@@ -257,6 +261,50 @@ class StoreContract:
             await store.upsert([ChargePointState("CP-1")])
         with pytest.raises(StoreUnavailable, match="not open"):
             await store.put_id_tag(IdTag("TAG-1"))
+
+    # -- sites
+
+    async def test_sites_round_trip_replace_and_delete(self, store: Store) -> None:
+        full = Site(
+            "depot",
+            ("CP-1", "CP-2"),
+            at(ms=7),
+            max_power_w=22000.5,
+            nominal_voltage=240.0,
+            phases=1,
+            min_current_a=8.0,
+        )
+        minimal = Site("annex", (), at(1), max_current_a=32.0)
+        await store.put_site(full)
+        await store.put_site(minimal)
+        got = await store.get_site("depot")
+        assert got == full
+        assert_utc(got)
+        assert await store.list_sites() == [minimal, full]
+        moved = dataclasses.replace(full, charge_points=("CP-2",))
+        await store.put_site(moved)
+        assert await store.get_site("depot") == moved
+        assert await store.delete_site("annex") is True
+        assert await store.delete_site("annex") is False
+        assert await store.list_sites() == [moved]
+        assert await store.get_site("annex") is None
+
+    async def test_site_allocations_by_site_and_key(self, store: Store) -> None:
+        default, session = site_allocation("s-1", "CP-1", 0), site_allocation("s-1", "CP-1", 1)
+        other = site_allocation("s-2", "CP-9", 2)
+        for row in (session, other, default):
+            await store.put_site_allocation(row)
+        got = await store.site_allocations("s-1")
+        assert got == [default, session]
+        assert_utc(got[1])
+        assert await store.site_allocations() == [default, session, other]
+        answered = dataclasses.replace(default, status="Rejected", answered_at=at(2))
+        await store.put_site_allocation(answered)
+        await store.delete_site_allocation(session)
+        await store.delete_site_allocation(session)  # gone already: nothing happens
+        assert await store.site_allocations("s-1") == [answered]
+        await store.clear_derived()  # operator data and the controller's: kept
+        assert await store.site_allocations("s-2") == [other]
 
     # -- registrations
 
@@ -912,6 +960,22 @@ class StoreContract:
         assert await store.commands() == [cmd]
         assert await store.allocate_transaction_id("start-1") == transaction_id
         assert await store.allocate_transaction_id("start-2") != transaction_id
+
+
+def site_allocation(site_id: str, charge_point_id: str, connector_id: int) -> SiteAllocation:
+    return SiteAllocation(
+        site_id=site_id,
+        charge_point_id=charge_point_id,
+        connector_id=connector_id,
+        limit_a=15.9,
+        limit_w=10971.0,
+        unit="A",
+        phases=3,
+        decided_at=at(ms=5),
+        transaction_id=connector_id or None,
+        status="Accepted" if connector_id else None,
+        answered_at=at(1) if connector_id else None,
+    )
 
 
 def reservation(reservation_id: int, charge_point_id: str, requested: datetime) -> Reservation:

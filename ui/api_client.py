@@ -239,6 +239,14 @@ class ApiClient:
             headers=_sent_by(operator),
         )
 
+    def put_site(self, site_id: str, body: dict[str, Any], *, operator: str) -> None:
+        self._checked(
+            "PUT", f"/api/v1/sites/{_seg(site_id)}", json=body, headers=_sent_by(operator)
+        )
+
+    def delete_site(self, site_id: str, *, operator: str) -> None:
+        self._checked("DELETE", f"/api/v1/sites/{_seg(site_id)}", headers=_sent_by(operator))
+
     # -- reservations
 
     def reserve(

@@ -27,11 +27,13 @@ from chargestream.domain.records import (
     Reservation,
     SecurityEvent,
     Session,
+    Site,
     StatusInterval,
     TransferStatus,
 )
 from chargestream.domain.settings import Settings
 from chargestream.storage.base import Store
+from chargestream.streams.sites import SessionView, session_views
 from chargestream.ui import dataframes
 from chargestream.ui.data import StoreRunner, runner
 
@@ -204,3 +206,21 @@ def installed_profiles(settings: Settings, charge_point_id: str) -> list[Install
     """A charge point's installed charging profiles (and those removed since)."""
     db = runner(settings)
     return db.run(db.store.installed_charging_profiles(charge_point_id))
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def sites(settings: Settings) -> list[Site]:
+    db = runner(settings)
+    return db.run(db.store.list_sites())
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def site_sessions(settings: Settings, site_id: str) -> list[SessionView]:
+    """The site's open sessions with the allocation decided and the power measured."""
+    db = runner(settings)
+    return db.run(_site_sessions(db.store, site_id))
+
+
+async def _site_sessions(store: Store, site_id: str) -> list[SessionView]:
+    site = await store.get_site(site_id)
+    return [] if site is None else await session_views(store, site)

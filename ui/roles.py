@@ -6,7 +6,7 @@ ordered, each allowing what the one below it allows:
 - ``viewer``: reads every page, changes nothing;
 - ``operator``: also sends commands to charge points (remote control, reading a charge
   point's configuration), requests and downloads diagnostics files, changes id tags and
-  acknowledges alerts;
+  site limits and acknowledges alerts;
 - ``admin``: also changes alert rules and anything security related: a charge point's
   security profile and password (rotation, ChangeConfiguration of ``AuthorizationKey``),
   certificates and signed firmware; operators and their passwords are managed with
@@ -39,6 +39,7 @@ class Permission(Enum):
     CHANGE_ID_TAGS = (Role.OPERATOR, "change id tags")
     ACKNOWLEDGE_ALERTS = (Role.OPERATOR, "acknowledge alerts")
     DIAGNOSTICS = (Role.OPERATOR, "request and download diagnostics files")
+    CHANGE_SITES = (Role.OPERATOR, "change site limits")
     CHANGE_ALERT_RULES = (Role.ADMIN, "change alert rules")
     MANAGE_CERTIFICATES = (Role.ADMIN, "manage certificates and signed firmware updates")
     CHANGE_SECURITY_PROFILES = (Role.ADMIN, "change a charge point's security profile")

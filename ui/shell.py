@@ -33,6 +33,7 @@ SECTIONS = {
         (widgets.ID_TAGS, "Id tags", ":material/badge:"),
         (widgets.RESERVATIONS, "Reservations", ":material/event_available:"),
         (widgets.CHARGING_PROFILES, "Charging profiles", ":material/tune:"),
+        (widgets.SITES, "Sites", ":material/electric_meter:"),
     ],
 }
 PAGES = [page for pages in SECTIONS.values() for page in pages]

@@ -15,6 +15,7 @@ from chargestream.api.routes import (
     local_lists,
     reservations,
     sessions,
+    sites,
 )
 
 
@@ -32,6 +33,7 @@ def v1_router() -> APIRouter:
         reservations,
         charging_profiles,
         local_lists,
+        sites,
     ):
         v1.include_router(resource.router)
     return v1

@@ -63,11 +63,9 @@ class ChargePointService:
             location=_given_or(changes.location, current.location),
             lenient=_given_or(changes.lenient, current.lenient),
             password_hash=_password_hash(changes, current.password_hash),
-            security_profile=(
-                changes.security_profile
-                if "security_profile" in changes.model_fields_set  # null: back to the default
-                else current.security_profile
-            ),
+            security_profile=_set_or(changes, "security_profile", current.security_profile),
+            max_current_a=_set_or(changes, "max_current_a", current.max_current_a),
+            phases=_set_or(changes, "phases", current.phases),
             next_password_hash=_next_password_hash(changes, current.next_password_hash),
         )
         await self._store.put_registration(updated)
@@ -108,6 +106,12 @@ class ChargePointService:
 
 def _given_or(given: T | None, current: T) -> T:
     return current if given is None else given
+
+
+def _set_or(changes: ChargePointIn, name: str, current: T) -> T:
+    """The field's new value if the request names it (null too: back to unknown/default)."""
+    value: T = getattr(changes, name)
+    return value if name in changes.model_fields_set else current
 
 
 def _password_hash(changes: ChargePointIn, current: str | None) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -16,6 +17,7 @@ from chargestream.domain.records import (
     Registration,
     SecurityEvent,
     Session,
+    Site,
 )
 from chargestream.storage.base import StoreUnavailable
 from chargestream.storage.sqlite import MAX_TRANSACTION_ID, SqliteStore
@@ -25,6 +27,8 @@ from chargestream.storage.sqlite_schema import (
     SCHEMA,
     SCHEMA_VERSION,
     SECURITY_EVENTS,
+    SITE_ALLOCATIONS,
+    SITES,
     TRANSFER_STATUSES,
     to_us,
 )
@@ -105,8 +109,10 @@ _REGISTRATIONS_V2 = (
 _OLD_TABLES = {COMMANDS.create: _COMMANDS_V1, REGISTRATIONS.create: _REGISTRATIONS_V2}
 
 
+# Registrations as schema version 5 wrote them: before the connector capacity.
+_REGISTRATIONS_V5 = REGISTRATIONS.create.replace(', "max_current_a" REAL, "phases" INTEGER', "")
 # Registrations as schema versions 3 and 4 wrote them: before Registration.next_password_hash.
-_REGISTRATIONS_V4 = REGISTRATIONS.create.replace(', "next_password_hash" TEXT', "")
+_REGISTRATIONS_V4 = _REGISTRATIONS_V5.replace(', "next_password_hash" TEXT', "")
 
 
 async def test_open_migrates_a_version_1_file_keeping_its_command_log_and_registrations(
@@ -148,7 +154,7 @@ async def test_open_migrates_a_version_1_file_keeping_its_command_log_and_regist
         assert (await store.get_registration("CP-1")) == Registration("CP-1", security_profile=2)
     finally:
         await store.close()
-    assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(5,)]
+    assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(6,)]
     reopened = SqliteStore(path)  # a migrated file opens as it is
     await reopened.open()
     try:
@@ -172,7 +178,7 @@ async def test_open_adds_the_security_tables_to_a_version_3_file(tmp_path: Path)
         assert await store.security_events("CP-1") == [event]
     finally:
         await store.close()
-    assert raw(path, "PRAGMA user_version") == [(5,)]
+    assert raw(path, "PRAGMA user_version") == [(6,)]
 
 
 async def test_open_migrates_a_version_4_file_keeping_its_registrations(tmp_path: Path) -> None:
@@ -202,6 +208,32 @@ async def test_open_migrates_a_version_4_file_keeping_its_registrations(tmp_path
         assert await store.get_registration("CP-1") == rotated
     finally:
         await store.close()
+
+
+async def test_open_migrates_a_version_5_file_to_connector_capacity_and_sites(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "store.db"
+    new_tables = (SITES.create, SITE_ALLOCATIONS.create)
+    for statement in SCHEMA:
+        if statement not in new_tables:
+            raw(path, _REGISTRATIONS_V5 if statement == REGISTRATIONS.create else statement)
+    raw(path, "INSERT INTO registrations VALUES ('CP-1', NULL, NULL, 'h', 0, NULL, 2, NULL)")
+    raw(path, "PRAGMA user_version = 5")
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        kept = Registration("CP-1", password_hash="h", security_profile=2)
+        assert await store.get_registration("CP-1") == kept
+        capable = dataclasses.replace(kept, max_current_a=16.0, phases=1)
+        await store.put_registration(capable)
+        assert await store.get_registration("CP-1") == capable
+        site = Site("depot", ("CP-1",), at(1), max_current_a=32.0)
+        await store.put_site(site)
+        assert await store.list_sites() == [site]
+    finally:
+        await store.close()
+    assert raw(path, "PRAGMA user_version") == [(6,)]
 
 
 async def test_open_refuses_a_newer_schema(tmp_path: Path) -> None:
