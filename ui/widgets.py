@@ -199,11 +199,8 @@ def sessions_table(sessions: pd.DataFrame, *, key: str, show_charge_point: bool 
     columns = list(SESSION_COLUMNS)
     if not show_charge_point:
         columns.remove("charge_point_id")
-    event = st.dataframe(
+    event = table(
         sessions,
-        hide_index=True,
-        width="stretch",
-        height=dataframe_height(len(sessions)),
         column_order=columns,
         column_config={
             "transaction_id": st.column_config.NumberColumn("Transaction", format="%d"),
@@ -260,6 +257,13 @@ def window(choice: str, now: datetime) -> tuple[datetime, datetime]:
     amount, unit = choice.split()
     span = timedelta(hours=int(amount)) if unit == "h" else timedelta(days=int(amount))
     return now - span, now
+
+
+def table(data: pd.DataFrame, **options: Any) -> Any:
+    """``st.dataframe`` as every page shows a table: no index, full width, fitted height."""
+    return st.dataframe(
+        data, hide_index=True, width="stretch", height=dataframe_height(len(data)), **options
+    )
 
 
 def dataframe_height(rows: int, most: int = 560) -> int:

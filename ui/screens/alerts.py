@@ -59,11 +59,8 @@ def render() -> None:
 def alert_table(frame: pd.DataFrame, *, key: str, closed: bool) -> list[int]:
     """The alerts; returns the positions of the selected rows."""
     columns = [c for c in COLUMNS if closed or c != "closed_at"]
-    event = st.dataframe(
+    event = widgets.table(
         frame.assign(severity=frame["severity"].map(lambda severity: [severity])),
-        hide_index=True,
-        width="stretch",
-        height=widgets.dataframe_height(len(frame)),
         column_order=columns,
         column_config=COLUMNS,
         on_select="rerun",

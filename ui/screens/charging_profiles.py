@@ -86,11 +86,8 @@ def profile_list(profiles: list[ChargingProfile]) -> None:
     table = pd.DataFrame(rows)
     for column in ("start_schedule", "valid_from", "valid_to"):
         table[column] = pd.to_datetime(table[column], utc=True)
-    st.dataframe(
+    widgets.table(
         table,
-        hide_index=True,
-        width="stretch",
-        height=widgets.dataframe_height(len(table)),
         column_config={
             "profile_id": "Id",
             "name": "Name",

@@ -128,11 +128,8 @@ def filtered(fleet: pd.DataFrame) -> pd.DataFrame:
 
 def table(fleet: pd.DataFrame) -> None:
     tags = sorted({tag for found in fleet["connectors"] for tag in found})
-    event = st.dataframe(
+    event = widgets.table(
         fleet.assign(state=fleet["state"].map(lambda state: [state])),
-        hide_index=True,
-        width="stretch",
-        height=widgets.dataframe_height(len(fleet)),
         column_order=[
             "charge_point_id",
             "name",

@@ -58,11 +58,8 @@ def tag_list(tags: list[IdTag]) -> None:
     if search:
         haystack = frame["id_tag"] + " " + frame["parent_id_tag"].fillna("")
         frame = frame[haystack.str.contains(search, case=False, regex=False)]
-    st.dataframe(
+    widgets.table(
         frame.assign(answered=frame["answered"].map(lambda status: [status])),
-        hide_index=True,
-        width="stretch",
-        height=widgets.dataframe_height(len(frame)),
         column_config={
             "id_tag": "Id tag",
             "status": "Stored status",

@@ -78,11 +78,8 @@ def reservation_list(reservations: list[Reservation]) -> None:
     columns[0].metric("Reservations", f"{len(reservations):,}", border=True)
     columns[1].metric("Active", f"{active:,}", border=True)
     table = frame(reservations)
-    st.dataframe(
+    widgets.table(
         table,
-        hide_index=True,
-        width="stretch",
-        height=widgets.dataframe_height(len(table)),
         column_config={
             "reservation_id": "Id",
             "charge_point_id": "Charge point",

@@ -94,11 +94,8 @@ def site_panel(site: Site, views: list[SessionView]) -> None:
             st.caption("No open sessions.")
             return
         table = frame(views)
-        st.dataframe(
+        widgets.table(
             table,
-            hide_index=True,
-            width="stretch",
-            height=widgets.dataframe_height(len(table)),
             column_config={
                 "charge_point_id": "Charge point",
                 "connector_id": "Connector",
