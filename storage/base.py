@@ -23,6 +23,7 @@ from chargestream.domain.records import (
     ChargePointState,
     CommandRecord,
     DerivedRecord,
+    FirmwareCampaign,
     IdTag,
     MeterValue,
     Registration,
@@ -130,6 +131,16 @@ class Store(Protocol):
 
         Positive 32-bit integers (OCPP's reservationId is an integer).
         """
+
+    # -- firmware campaigns (operator data)
+
+    async def get_firmware_campaign(self, campaign_id: str) -> FirmwareCampaign | None: ...
+
+    async def firmware_campaigns(self) -> list[FirmwareCampaign]:
+        """Every campaign, by id."""
+
+    async def put_firmware_campaign(self, campaign: FirmwareCampaign) -> None:
+        """Insert or replace by campaign_id."""
 
     # -- alerts
 

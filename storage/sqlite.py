@@ -22,6 +22,7 @@ from chargestream.domain.records import (
     ChargePointState,
     CommandRecord,
     DerivedRecord,
+    FirmwareCampaign,
     IdTag,
     MeterValue,
     Registration,
@@ -35,6 +36,7 @@ from chargestream.sqlite.connections import connect, write_transaction
 from chargestream.storage.base import StoreUnavailable
 from chargestream.storage.sqlite_schema import (
     ALERT_RULES,
+    FIRMWARE_CAMPAIGNS,
     ALERTS,
     COMMANDS,
     DERIVED,
@@ -460,6 +462,17 @@ class SqliteStore:
                 by,
             )
             return True
+
+    # -- firmware campaigns
+
+    async def get_firmware_campaign(self, campaign_id: str) -> FirmwareCampaign | None:
+        return await self._run(self._get, FIRMWARE_CAMPAIGNS, campaign_id)
+
+    async def firmware_campaigns(self) -> list[FirmwareCampaign]:
+        return await self._run(self._list, FIRMWARE_CAMPAIGNS)
+
+    async def put_firmware_campaign(self, campaign: FirmwareCampaign) -> None:
+        await self._run(self._put, FIRMWARE_CAMPAIGNS, campaign)
 
     async def list_alert_rules(self) -> list[AlertRule]:
         return await self._run(self._list, ALERT_RULES)

@@ -29,6 +29,7 @@ from chargestream.domain.records import (
     ChargePointState,
     CommandRecord,
     ConnectorStatus,
+    FirmwareCampaign,
     IdTag,
     MeterValue,
     Registration,
@@ -203,6 +204,7 @@ REGISTRATIONS = Table.of("registrations", Registration)
 ID_TAGS = Table.of("id_tags", IdTag)
 ALERT_RULES = Table.of("alert_rules", AlertRule)
 COMMANDS = Table.of("commands", CommandRecord)
+FIRMWARE_CAMPAIGNS = Table.of("firmware_campaigns", FirmwareCampaign)
 STATES = Table.of("charge_point_states", ChargePointState)
 INTERVALS = Table.of("status_intervals", StatusInterval)
 SESSIONS = Table.of("sessions", Session)
@@ -232,7 +234,14 @@ _DERIVED_TABLES = (
     TRANSFER_STATUSES,
     RESERVATIONS,
 )
-TABLES = (REGISTRATIONS, ID_TAGS, ALERT_RULES, COMMANDS, *_DERIVED_TABLES)
+TABLES = (
+    REGISTRATIONS,
+    ID_TAGS,
+    ALERT_RULES,
+    COMMANDS,
+    FIRMWARE_CAMPAIGNS,
+    *_DERIVED_TABLES,
+)
 DERIVED: dict[type, Table] = {t.record: t for t in _DERIVED_TABLES}
 
 SCHEMA = (
