@@ -10,6 +10,7 @@ from chargestream.api.services.bulk_commands import BulkCommandsService
 from chargestream.api.services.charge_points import ChargePointService
 from chargestream.api.services.commands import CommandsService
 from chargestream.api.services.diagnostics import DiagnosticsService
+from chargestream.api.services.firmware_campaigns import FirmwareCampaignService
 from chargestream.api.services.frames import FrameService, RecentFrames
 from chargestream.api.services.health import HealthService, ProcessStatus
 from chargestream.api.services.id_tags import IdTagService
@@ -34,6 +35,7 @@ class ApiServices:
     id_tags: IdTagService
     diagnostics: DiagnosticsService
     reservations: ReservationService
+    firmware_campaigns: FirmwareCampaignService
 
     @classmethod
     def create(
@@ -66,4 +68,5 @@ class ApiServices:
             id_tags=IdTagService(store, directory),
             diagnostics=DiagnosticsService(settings, commands),
             reservations=ReservationService(store, commands),
+            firmware_campaigns=FirmwareCampaignService(settings, store, charge_points),
         )

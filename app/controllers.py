@@ -5,9 +5,15 @@ to the node holding the charge point (a stack worker)."""
 from __future__ import annotations
 
 from chargestream.domain.settings import Settings
+from chargestream.gateway.commands import CsmsSend
 from chargestream.storage.base import Store
-from chargestream.streams.control import Controllers, SendCommand
+from chargestream.streams.control import Controllers
+from chargestream.streams.firmware_campaigns import FirmwareCampaigns
 
 
-def build_controllers(settings: Settings, store: Store, send: SendCommand) -> Controllers:
-    return Controllers([])
+def build_controllers(settings: Settings, store: Store, send: CsmsSend) -> Controllers:
+    return Controllers(
+        [
+            FirmwareCampaigns(store, send),
+        ]
+    )

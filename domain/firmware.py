@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 from chargestream.domain.ocpp_time import ocpp_time
 from chargestream.domain.records import (
@@ -184,3 +185,22 @@ def update_firmware_payload(campaign: FirmwareCampaign) -> dict[str, Any]:
     if campaign.retry_interval is not None:
         payload["retryInterval"] = campaign.retry_interval
     return payload
+
+
+MAX_LOCATION = 512
+LOCATION_SCHEMES = ("http", "https", "ftp", "ftps", "sftp")
+
+
+def location_problem(location: str) -> str | None:
+    """Why ``location`` cannot be a firmware download URL for a charge point, or None."""
+    if len(location) > MAX_LOCATION:
+        return f"longer than {MAX_LOCATION} characters"
+    if any(ch.isspace() or not ch.isprintable() for ch in location):
+        return "contains spaces or control characters"
+    try:
+        parts = urlsplit(location)
+    except ValueError:
+        return "not a URL"
+    if parts.scheme.lower() not in LOCATION_SCHEMES or not parts.hostname:
+        return f"not a URL with a host and one of the schemes {', '.join(LOCATION_SCHEMES)}"
+    return None

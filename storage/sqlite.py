@@ -36,11 +36,11 @@ from chargestream.sqlite.connections import connect, write_transaction
 from chargestream.storage.base import StoreUnavailable
 from chargestream.storage.sqlite_schema import (
     ALERT_RULES,
-    FIRMWARE_CAMPAIGNS,
     ALERTS,
     COMMANDS,
     DERIVED,
     DERIVED_TABLES,
+    FIRMWARE_CAMPAIGNS,
     ID_TAGS,
     INTERVALS,
     METER_VALUES,

@@ -10,6 +10,7 @@ from chargestream.api.routes import (
     charge_points,
     commands,
     diagnostics,
+    firmware_campaigns,
     id_tags,
     reservations,
     sessions,
@@ -28,6 +29,7 @@ def v1_router() -> APIRouter:
         id_tags,
         diagnostics,
         reservations,
+        firmware_campaigns,
     ):
         v1.include_router(resource.router)
     return v1
