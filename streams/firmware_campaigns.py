@@ -141,6 +141,11 @@ class FirmwareCampaigns:
         for charge_point_id in next_wave(campaign, progress, busy):
             outbox.post(charge_point_id, charge_point_id, UPDATE_FIRMWARE, payload)
 
+    async def drain(self) -> None:
+        """Wait until every UpdateFirmware posted so far has its outcome."""
+        for outbox in list(self._outboxes.values()):
+            await outbox.drain()
+
 
 def _sending_as(send: SendAs, sent_by: str) -> SendCommand:
     async def send_as(charge_point_id: str, action: str, payload: dict[str, Any]) -> object:
