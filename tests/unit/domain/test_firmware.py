@@ -45,6 +45,9 @@ def seconds(n: float) -> datetime:
     return T0 + timedelta(seconds=n)
 
 
+AT_10, AT_20, AT_30 = seconds(10), seconds(20), seconds(30)
+
+
 def sent(
     outcome: CommandOutcome | None = CommandOutcome.ANSWERED, at: datetime = T0
 ) -> CommandRecord:
@@ -53,11 +56,11 @@ def sent(
     )
 
 
-def reported(status: str, at: datetime = seconds(10)) -> TransferStatus:
+def reported(status: str, at: datetime = AT_10) -> TransferStatus:
     return TransferStatus("CP-1", "firmware", status, at)
 
 
-def booted(version: str | None, at: datetime = seconds(20)) -> ChargePointState:
+def booted(version: str | None, at: datetime = AT_20) -> ChargePointState:
     return ChargePointState("CP-1", firmware_version=version, last_boot_at=at)
 
 
@@ -65,7 +68,7 @@ def state_of(
     command: CommandRecord | None,
     status: TransferStatus | None = None,
     boot: ChargePointState | None = None,
-    now: datetime = seconds(30),
+    now: datetime = AT_30,
     target: str = "CP-1",
 ) -> TargetProgress:
     return target_progress(CAMPAIGN, TargetView(target, command, status, boot), now)
