@@ -59,6 +59,13 @@ async def campaign_progress(
     return CampaignProgress(campaign, campaign_status(campaign, targets), counts(targets), targets)
 
 
+async def recent_campaigns(store: Store, limit: int, now: datetime) -> list[CampaignProgress]:
+    """The newest ``limit`` campaigns with their progress, newest first (ids sort by
+    creation time)."""
+    newest = (await store.firmware_campaigns())[::-1][:limit]
+    return [await campaign_progress(store, campaign, now) for campaign in newest]
+
+
 async def _progress(
     store: Store, campaign: FirmwareCampaign, now: datetime, known: dict[str, TargetProgress]
 ) -> list[TargetProgress]:

@@ -32,6 +32,7 @@ SECTIONS = {
         (widgets.REMOTE_CONTROL, "Remote control", ":material/settings_remote:"),
         (widgets.ID_TAGS, "Id tags", ":material/badge:"),
         (widgets.RESERVATIONS, "Reservations", ":material/event_available:"),
+        (widgets.FIRMWARE, "Firmware", ":material/system_update:"),
     ],
 }
 PAGES = [page for pages in SECTIONS.values() for page in pages]

@@ -19,7 +19,11 @@ from chargestream.api.services.errors import NotFound
 from chargestream.domain.records import FirmwareCampaign
 from chargestream.domain.settings import Settings
 from chargestream.storage.base import Store
-from chargestream.streams.firmware_campaigns import CampaignProgress, campaign_progress
+from chargestream.streams.firmware_campaigns import (
+    CampaignProgress,
+    campaign_progress,
+    recent_campaigns,
+)
 
 
 @dataclass(frozen=True)
@@ -75,10 +79,7 @@ class FirmwareCampaignService:
         return {state.charge_point_id: state.firmware_version for state in states}
 
     async def listing(self, limit: int) -> list[CampaignProgress]:
-        """The newest ``limit`` campaigns, newest first (ids sort by creation time)."""
-        newest = (await self._store.firmware_campaigns())[::-1][:limit]
-        now = self._clock()
-        return [await campaign_progress(self._store, c, now) for c in newest]
+        return await recent_campaigns(self._store, limit, self._clock())
 
     async def get(self, campaign_id: str) -> CampaignProgress:
         campaign = await self._campaign(campaign_id)
