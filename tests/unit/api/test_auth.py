@@ -70,7 +70,8 @@ async def test_every_api_v1_route_refuses_a_request_without_the_token(
         if path.startswith("/api/v1")
         for method in methods
     ]
-    assert len(operations) == 32  # 24 + three diagnostics routes + bulk + four reservations
+    # 24 + three diagnostics routes + bulk + four reservations + four firmware campaigns
+    assert len(operations) == 36
 
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
