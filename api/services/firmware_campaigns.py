@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from chargestream.api.bulk_schemas import BulkFilter
 from chargestream.api.services.bulk_commands import MAX_SCANNED, resolve_targets
 from chargestream.api.services.charge_points import ChargePointService
 from chargestream.api.services.clock import Clock, utc_now
-from chargestream.api.services.errors import NotFound
+from chargestream.api.services.errors import InvalidInput, NotFound
 from chargestream.domain.records import FirmwareCampaign
 from chargestream.domain.settings import Settings
 from chargestream.storage.base import Store
@@ -24,6 +24,9 @@ from chargestream.streams.firmware_campaigns import (
     campaign_progress,
     recent_campaigns,
 )
+
+EARLIEST_RETRIEVE = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_RETRIEVE = timedelta(days=366)
 
 
 @dataclass(frozen=True)
@@ -52,12 +55,14 @@ class FirmwareCampaignService:
         self._clock = clock
 
     async def create(self, request: CampaignRequest, *, created_by: str) -> CampaignProgress:
-        """The campaign, every target pending; InvalidInput (nothing created) for unknown
-        charge points or too many."""
+        """The campaign, every target pending; InvalidInput (nothing created) for a retrieve
+        date before 2000 or more than a year ahead, unknown charge points or too many."""
+        now = self._clock()
+        if not EARLIEST_RETRIEVE <= request.retrieve_date <= now + LATEST_RETRIEVE:
+            raise InvalidInput("retrieve_date must be after 2000 and at most a year ahead")
         targets = await resolve_targets(
             self._charge_points, request.charge_point_ids, request.filter
         )
-        now = self._clock()
         versions = await self._firmware_versions()
         campaign = FirmwareCampaign(
             campaign_id=f"{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}",

@@ -188,6 +188,16 @@ async def test_refused_campaigns_create_nothing(csms: RunningCsms) -> None:
             {"location": LOCATION, "retrieve_date": now},
             {
                 "location": LOCATION,
+                "retrieve_date": "9999-12-31T00:00:00Z",
+                "charge_points": ["CP-X1"],
+            },
+            {
+                "location": LOCATION,
+                "retrieve_date": "1999-12-31T00:00:00Z",
+                "charge_points": ["CP-X1"],
+            },
+            {
+                "location": LOCATION,
                 "retrieve_date": now,
                 "charge_points": ["CP-X1"],
                 "wave_size": 0,
