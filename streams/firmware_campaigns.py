@@ -107,7 +107,8 @@ class FirmwareCampaigns:
     next pending targets while fewer than ``wave_size`` are in flight.
 
     Memory holds only caches: the targets known to be done and the campaigns known to be
-    over (neither ever changes back), and the commands being sent.
+    over (neither ever changes back), and the commands being sent (an ``Outbox`` per
+    campaign, since each sends as its own ``sent_by``).
     """
 
     def __init__(self, store: Store, send: SendAs) -> None:
@@ -138,7 +139,6 @@ class FirmwareCampaigns:
         if campaign_status(campaign, progress) is CampaignStatus.FINISHED:
             self._over.add(cid)
             self._done.pop(cid, None)
-            self._outboxes.pop(cid, None)
             return
         outbox = self._outboxes.get(cid)
         if outbox is None:
