@@ -4,6 +4,7 @@ a viewer may not."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,7 @@ async def test_an_operator_cancels_and_a_viewer_may_not_start(ui: RunningCsms) -
     async with fleet(ui, "CP-FW2", "CP-FW3"):
         body = {
             "location": LOCATION,
-            "retrieve_date": "2030-01-01T00:00:00Z",
+            "retrieve_date": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
             "charge_points": ["CP-FW2", "CP-FW3"],
             "wave_size": 1,
         }
