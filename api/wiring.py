@@ -11,6 +11,7 @@ from chargestream.api.services.charge_points import ChargePointService
 from chargestream.api.services.charging_profiles import ChargingProfileService
 from chargestream.api.services.commands import CommandsService
 from chargestream.api.services.diagnostics import DiagnosticsService
+from chargestream.api.services.firmware_campaigns import FirmwareCampaignService
 from chargestream.api.services.frames import FrameService, RecentFrames
 from chargestream.api.services.health import HealthService, ProcessStatus
 from chargestream.api.services.id_tags import IdTagService
@@ -40,6 +41,7 @@ class ApiServices:
     charging_profiles: ChargingProfileService
     local_lists: LocalListService
     sites: SiteService
+    firmware_campaigns: FirmwareCampaignService
 
     @classmethod
     def create(
@@ -76,4 +78,5 @@ class ApiServices:
             charging_profiles=ChargingProfileService(store, commands),
             local_lists=local_lists,
             sites=SiteService(store),
+            firmware_campaigns=FirmwareCampaignService(settings, store, charge_points),
         )

@@ -5,16 +5,19 @@ to the node holding the charge point (a stack worker)."""
 from __future__ import annotations
 
 from chargestream.domain.settings import Settings
+from chargestream.gateway.commands import CsmsSend
 from chargestream.storage.base import Store
-from chargestream.streams.control import Controllers, SendCommand
+from chargestream.streams.control import Controllers
+from chargestream.streams.firmware_campaigns import FirmwareCampaigns
 from chargestream.streams.local_lists import LocalListController
 from chargestream.streams.sites import SiteController
 
 
-def build_controllers(settings: Settings, store: Store, send: SendCommand) -> Controllers:
+def build_controllers(settings: Settings, store: Store, send: CsmsSend) -> Controllers:
     return Controllers(
         [
             LocalListController(store, send),
             SiteController(store, send),
+            FirmwareCampaigns(store, send),
         ]
     )

@@ -130,6 +130,37 @@ class CommandRecord:
     sent_by: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class FirmwareCampaign:
+    """UpdateFirmware rolled out to many charge points in waves (docs/operations.md).
+
+    ``targets`` maps each charge point, in sending order, to its firmware version when the
+    campaign was created (None: unknown), so a later boot with another version counts as
+    installed. At most ``wave_size`` targets are in flight at once; one still in flight
+    ``wave_timeout`` seconds after its UpdateFirmware counts as failed. What was sent and how
+    it went is read from the command log and the derived views, never kept here.
+    """
+
+    KEY: ClassVar[tuple[str, ...]] = ("campaign_id",)
+
+    campaign_id: str
+    location: str
+    retrieve_date: datetime
+    wave_size: int
+    wave_timeout: int  # seconds
+    targets: dict[str, str | None]
+    created_at: datetime
+    created_by: str
+    retries: int | None = None
+    retry_interval: int | None = None  # seconds
+    cancelled_at: datetime | None = None  # no further UpdateFirmware once set
+
+    @property
+    def sent_by(self) -> str:
+        """The command log's ``sent_by`` of the campaign's UpdateFirmware commands."""
+        return f"campaign:{self.campaign_id}"
+
+
 # ------------------------------------------------------------- derived records
 
 
@@ -317,8 +348,8 @@ class SecurityEvent:
 
 @dataclass(frozen=True, slots=True)
 class TransferStatus:
-    """The last SignedFirmwareStatusNotification, LogStatusNotification or
-    DiagnosticsStatusNotification of a charge point.
+    """The last FirmwareStatusNotification (or its signed variant), LogStatusNotification
+    or DiagnosticsStatusNotification of a charge point.
 
     ``transfer`` says which: ``firmware``, ``log`` or ``diagnostics``; ``at`` is when the
     CSMS received it.

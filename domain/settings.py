@@ -94,6 +94,8 @@ class Settings:
     offline_after: int = 600  # seconds without a frame before an Offline alert
     session_refresh: int = 60  # seconds between stored updates of an open session's summary
     control_interval: float = 5.0  # seconds between the controllers' passes (streams/control.py)
+    firmware_wave_size: int = 50  # a firmware campaign's targets in flight at once (default)
+    firmware_wave_timeout: int = 7200  # seconds a target may take to install (default)
     log_sync: str = "full"  # embedded log: full = fsync per group commit, normal = not
 
     # HTTP API
@@ -161,6 +163,8 @@ class Settings:
             "upload_token_ttl",
             "command_timeout",
             "control_interval",
+            "firmware_wave_size",
+            "firmware_wave_timeout",
             "offline_after",
             "kafka_delivery_timeout",
         )

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from chargestream.domain.ocpp_time import ocpp_time
 from chargestream.domain.records import ChargingProfile
-from chargestream.gateway.handlers import ocpp_time
 
 
 def cs_charging_profile(profile: ChargingProfile, transaction_id: int | None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -164,11 +164,20 @@ class CommandService:
         return done
 
 
-def csms_sender(service: CommandService) -> Callable[[str, str, dict[str, Any]], Awaitable[object]]:
-    """Send commands the CSMS itself initiates (``sent_by="csms"``), e.g. CertificateSigned."""
+class CsmsSend(Protocol):
+    async def __call__(
+        self, charge_point_id: str, action: str, payload: dict[str, Any], *, sent_by: str = ...
+    ) -> object: ...
 
-    async def send(charge_point_id: str, action: str, payload: dict[str, Any]) -> object:
-        return await service.send(charge_point_id, action, payload, sent_by="csms")
+
+def csms_sender(service: CommandService) -> CsmsSend:
+    """Send commands the CSMS itself initiates (``sent_by="csms"``), e.g. CertificateSigned;
+    a controller may name itself instead (a firmware campaign: ``campaign:<id>``)."""
+
+    async def send(
+        charge_point_id: str, action: str, payload: dict[str, Any], *, sent_by: str = "csms"
+    ) -> object:
+        return await service.send(charge_point_id, action, payload, sent_by=sent_by)
 
     return send
 

@@ -11,9 +11,10 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from chargestream.domain.ocpp_time import ocpp_time
 from chargestream.domain.pki import CsrRejected
 from chargestream.domain.records import IdTag, IdTagStatus, Registration, RegistrationPolicy
 from chargestream.domain.settings import Settings
@@ -62,13 +63,6 @@ def on(action: str) -> Callable[[Handler], Handler]:
 
 def _text(value: Any) -> str | None:
     return value[:64] if isinstance(value, str) else None
-
-
-def ocpp_time(moment: datetime) -> str:
-    """UTC, milliseconds, ending in Z (some chargers reject '+00:00')."""
-    return (
-        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    )
 
 
 def id_tag_info(tag: IdTag | None, now: datetime, accept_unknown: bool) -> Payload:

@@ -24,6 +24,7 @@ from chargestream.domain.records import (
     ChargingProfile,
     CommandRecord,
     DerivedRecord,
+    FirmwareCampaign,
     IdTag,
     InstalledChargingProfile,
     LocalListAssignment,
@@ -172,6 +173,16 @@ class Store(Protocol):
 
     async def local_list_entries(self, charge_point_id: str) -> list[LocalListEntry]:
         """Every entry row of the charge point (of any generation), ordered by id tag."""
+
+    # -- firmware campaigns (operator data)
+
+    async def get_firmware_campaign(self, campaign_id: str) -> FirmwareCampaign | None: ...
+
+    async def firmware_campaigns(self) -> list[FirmwareCampaign]:
+        """Every campaign, by id."""
+
+    async def put_firmware_campaign(self, campaign: FirmwareCampaign) -> None:
+        """Insert or replace by campaign_id."""
 
     # -- alerts
 

@@ -73,6 +73,7 @@ from chargestream.domain.records import (
     ChargingProfile,
     CommandRecord,
     DerivedRecord,
+    FirmwareCampaign,
     IdTag,
     InstalledChargingProfile,
     LocalListAssignment,
@@ -999,6 +1000,17 @@ class CassandraStore:
             return False
         await self._rows(schema.ACK_PUT, (alert_id, to_ms(at), by))
         return True
+
+    # -- firmware campaigns
+
+    async def get_firmware_campaign(self, campaign_id: str) -> FirmwareCampaign | None:
+        return await self._get(schema.FIRMWARE_CAMPAIGNS, campaign_id)
+
+    async def firmware_campaigns(self) -> list[FirmwareCampaign]:
+        return await self._scan(schema.FIRMWARE_CAMPAIGNS)
+
+    async def put_firmware_campaign(self, campaign: FirmwareCampaign) -> None:
+        await self._put(schema.FIRMWARE_CAMPAIGNS, campaign)
 
     async def list_alert_rules(self) -> list[AlertRule]:
         return await self._scan(schema.ALERT_RULES)

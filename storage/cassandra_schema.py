@@ -40,6 +40,7 @@ from chargestream.domain.records import (
     ChargingProfile,
     CommandRecord,
     ConnectorStatus,
+    FirmwareCampaign,
     IdTag,
     InstalledChargingProfile,
     LocalListAssignment,
@@ -420,6 +421,7 @@ REGISTRATIONS = Table.of("registrations", Registration)
 ID_TAGS = Table.of("id_tags", IdTag)
 ALERT_RULES = Table.of("alert_rules", AlertRule)
 COMMANDS = Table.of("commands", CommandRecord)
+FIRMWARE_CAMPAIGNS = Table.of("firmware_campaigns", FirmwareCampaign)
 _COMMAND_ROWS: _Rows = {"time": "requested_at", "id": "command_id", "id_type": "text"}
 COMMANDS_BY_CHARGE_POINT = Listing(
     "commands_by_charge_point",
@@ -598,6 +600,7 @@ _TABLES = (
     ID_TAGS,
     ALERT_RULES,
     COMMANDS,
+    FIRMWARE_CAMPAIGNS,
     STATES,
     INTERVALS,
     SESSIONS,
@@ -704,6 +707,9 @@ STATEMENTS = tuple(
             ALERT_RULES.scan,
             ALERT_RULES.delete,
             COMMANDS.insert(),
+            FIRMWARE_CAMPAIGNS.insert(),
+            FIRMWARE_CAMPAIGNS.get,
+            FIRMWARE_CAMPAIGNS.scan,
             STATES.insert(),
             STATES.get,
             STATES.keys,

@@ -24,6 +24,7 @@ from chargestream.domain.records import (
     ChargingProfile,
     CommandRecord,
     DerivedRecord,
+    FirmwareCampaign,
     IdTag,
     InstalledChargingProfile,
     LocalListAssignment,
@@ -48,6 +49,7 @@ from chargestream.storage.sqlite_schema import (
     COMMANDS,
     DERIVED,
     DERIVED_TABLES,
+    FIRMWARE_CAMPAIGNS,
     ID_TAGS,
     INSTALLED_PROFILES,
     INTERVALS,
@@ -538,6 +540,17 @@ class SqliteStore:
                 by,
             )
             return True
+
+    # -- firmware campaigns
+
+    async def get_firmware_campaign(self, campaign_id: str) -> FirmwareCampaign | None:
+        return await self._run(self._get, FIRMWARE_CAMPAIGNS, campaign_id)
+
+    async def firmware_campaigns(self) -> list[FirmwareCampaign]:
+        return await self._run(self._list, FIRMWARE_CAMPAIGNS)
+
+    async def put_firmware_campaign(self, campaign: FirmwareCampaign) -> None:
+        await self._run(self._put, FIRMWARE_CAMPAIGNS, campaign)
 
     async def list_alert_rules(self) -> list[AlertRule]:
         return await self._run(self._list, ALERT_RULES)

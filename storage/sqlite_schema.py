@@ -31,6 +31,7 @@ from chargestream.domain.records import (
     ChargingProfile,
     CommandRecord,
     ConnectorStatus,
+    FirmwareCampaign,
     IdTag,
     InstalledChargingProfile,
     LocalListAssignment,
@@ -211,6 +212,7 @@ REGISTRATIONS = Table.of("registrations", Registration)
 ID_TAGS = Table.of("id_tags", IdTag)
 ALERT_RULES = Table.of("alert_rules", AlertRule)
 COMMANDS = Table.of("commands", CommandRecord)
+FIRMWARE_CAMPAIGNS = Table.of("firmware_campaigns", FirmwareCampaign)
 STATES = Table.of("charge_point_states", ChargePointState)
 INTERVALS = Table.of("status_intervals", StatusInterval)
 SESSIONS = Table.of("sessions", Session)
@@ -273,6 +275,7 @@ TABLES = (
     LOCAL_LISTS,
     SITES,
     SITE_ALLOCATIONS,
+    FIRMWARE_CAMPAIGNS,
     *_DERIVED_TABLES,
 )
 DERIVED: dict[type, Table] = {t.record: t for t in _DERIVED_TABLES}

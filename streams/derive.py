@@ -707,7 +707,8 @@ def _raise_security_alert(step: _Step, event: SecurityEvent, severity: str) -> N
     )
 
 
-def _signed_firmware_status(step: _Step, payload: dict[str, Any]) -> None:
+def _firmware_status(step: _Step, payload: dict[str, Any]) -> None:
+    """FirmwareStatusNotification or its signed variant: the last one is the firmware's."""
     status = transfer_status(step.cp, FIRMWARE, payload, step.now)
     if status is not None:
         step.records.append(status)
@@ -731,7 +732,8 @@ _REQUESTS: dict[str, Callable[[_Step, dict[str, Any]], None]] = {
     "MeterValues": _meter_values,
     "StopTransaction": _stop_transaction,
     "SecurityEventNotification": _security_event_notification,
-    "SignedFirmwareStatusNotification": _signed_firmware_status,
+    "FirmwareStatusNotification": _firmware_status,
+    "SignedFirmwareStatusNotification": _firmware_status,
     "LogStatusNotification": _log_status,
     "DiagnosticsStatusNotification": _diagnostics_status,
 }

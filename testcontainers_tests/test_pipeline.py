@@ -36,6 +36,7 @@ from chargestream.streams.replay import rebuild_from_kafka
 from testcontainers_tests.kafka_frames import frames_of
 from tests.conftest import eventually, free_port
 from tests.integration.gateway.test_charging_profiles import smart_charge_point
+from tests.integration.gateway.test_firmware_campaigns import FirmwareChargePoint, sent_to
 from tests.integration.gateway.test_local_lists import ListKeepingChargePoint, in_sync_at
 from tests.integration.gateway.test_reservations import reserving_charge_point
 from tests.integration.streams.test_sites import SiteChargePoint, limits, start
@@ -589,3 +590,50 @@ async def test_a_site_limit_is_divided_by_the_worker_owning_the_site(stack: Stac
             ]
 
         await eventually(shown, timeout=90, interval=0.2)
+
+
+async def test_a_firmware_campaign_runs_its_waves_from_the_worker(stack: Stack) -> None:
+    """A campaign over charge points on both gateways, sent by the Faust worker's controller
+    through Kafka, one at a time; progress from Cassandra through the stack API."""
+    async with (
+        booted(stack.url_a, "IT-FW1", FirmwareChargePoint) as first,
+        booted(stack.url_b, "IT-FW2", FirmwareChargePoint) as second,
+    ):
+        for cp in (first, second):
+            await cp.boot("1.0")
+
+        async def known() -> bool:
+            found = [
+                await stack.api.get(f"/api/v1/charge-points/{i}") for i in ("IT-FW1", "IT-FW2")
+            ]
+            return all(r.status_code == 200 and r.json()["state"] for r in found)
+
+        await eventually(known, timeout=90, interval=0.2)
+        made = await stack.api.post(
+            "/api/v1/firmware-campaigns",
+            json={
+                "location": "https://firmware.example/2.0.bin",
+                "retrieve_date": datetime.now(UTC).isoformat(),
+                "charge_points": ["IT-FW1", "IT-FW2"],
+                "wave_size": 1,
+            },
+        )
+        assert made.status_code == 201, made.text
+        cid = made.json()["campaign"]["campaign_id"]
+        await eventually(lambda: sent_to(first), timeout=90, interval=0.2)
+        assert not second.received  # the wave holds one
+        await first.report("Downloading", "Downloaded", "Installing", "Installed")
+        await eventually(lambda: sent_to(second), timeout=90, interval=0.2)
+        await second.boot("2.0")
+
+        async def finished() -> bool:
+            response = await stack.api.get(f"/api/v1/firmware-campaigns/{cid}")
+            return bool(response.json()["status"] == "finished")
+
+        await eventually(finished, timeout=90, interval=0.2)
+    done = (await stack.api.get(f"/api/v1/firmware-campaigns/{cid}")).json()
+    assert done["counts"]["installed"] == 2
+    assert {t["charge_point_id"]: t["firmware_after"] for t in done["targets"]} == {
+        "IT-FW1": None,
+        "IT-FW2": "2.0",
+    }

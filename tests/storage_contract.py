@@ -45,6 +45,7 @@ from chargestream.domain.records import (
     CommandOutcome,
     CommandRecord,
     ConnectorStatus,
+    FirmwareCampaign,
     IdTag,
     IdTagStatus,
     InstalledChargingProfile,
@@ -390,6 +391,39 @@ class StoreContract:
         assert await store.delete_alert_rule("R-1") is True
         assert await store.delete_alert_rule("R-1") is False
         assert await store.list_alert_rules() == []
+
+    # -- firmware campaigns
+
+    async def test_firmware_campaign_round_trip_cancel_and_survives_clear_derived(
+        self, store: Store
+    ) -> None:
+        full = FirmwareCampaign(
+            campaign_id="20240301120000-b",
+            location="https://fw.example/cp-2.0.bin",
+            retrieve_date=at(5, ms=250),
+            wave_size=2,
+            wave_timeout=600,
+            targets={"CP-2": "1.0", "CP-1": None, "CP-3": "0.9"},
+            created_at=at(0, ms=125),
+            created_by="operator:ann",
+            retries=3,
+            retry_interval=60,
+        )
+        minimal = FirmwareCampaign(
+            "20240301115900-a", "ftp://fw.example/x.bin", T0, 50, 7200, {}, T0, "api"
+        )
+        await store.put_firmware_campaign(full)
+        await store.put_firmware_campaign(minimal)
+        assert await store.get_firmware_campaign(full.campaign_id) == full
+        assert await store.get_firmware_campaign("nope") is None
+        found = await store.firmware_campaigns()
+        assert found == [minimal, full]
+        assert list(found[1].targets) == ["CP-2", "CP-1", "CP-3"]  # the sending order
+        assert_utc(found[1])
+        cancelled = dataclasses.replace(full, cancelled_at=at(9))
+        await store.put_firmware_campaign(cancelled)
+        await store.clear_derived()
+        assert await store.firmware_campaigns() == [minimal, cancelled]
 
     # -- command log
 

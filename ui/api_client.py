@@ -350,6 +350,23 @@ class ApiClient:
         )
         return _command_result("GetCompositeSchedule", response)
 
+    # -- firmware campaigns
+
+    def create_firmware_campaign(self, body: dict[str, Any], *, operator: str) -> dict[str, Any]:
+        """POST /firmware-campaigns: the campaign with its progress; a refusal raises."""
+        response = self._checked(
+            "POST", "/api/v1/firmware-campaigns", json=body, headers=_sent_by(operator)
+        )
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def cancel_firmware_campaign(self, campaign_id: str, *, operator: str) -> None:
+        self._checked(
+            "POST",
+            f"/api/v1/firmware-campaigns/{_seg(campaign_id)}/cancel",
+            headers=_sent_by(operator),
+        )
+
 
 def _command_result(action: str, response: httpx.Response) -> CommandResult:
     """The command record the API answers with: every outcome is a result; API failures raise."""

@@ -9,7 +9,7 @@ clear a query's cache after a write that changes it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pandas as pd
 import streamlit as st
@@ -33,6 +33,7 @@ from chargestream.domain.records import (
 )
 from chargestream.domain.settings import Settings
 from chargestream.storage.base import Store
+from chargestream.streams.firmware_campaigns import CampaignProgress, recent_campaigns
 from chargestream.streams.sites import SessionView, session_views
 from chargestream.ui import dataframes
 from chargestream.ui.data import StoreRunner, runner
@@ -185,6 +186,13 @@ def id_tags(settings: Settings) -> list[IdTag]:
 def commands(settings: Settings, charge_point_id: str | None, limit: int) -> list[CommandRecord]:
     db = runner(settings)
     return db.run(db.store.commands(charge_point_id, limit))
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def firmware_campaigns(settings: Settings, limit: int) -> list[CampaignProgress]:
+    """The newest campaigns first, each with every target's progress now."""
+    db = runner(settings)
+    return db.run(recent_campaigns(db.store, limit, datetime.now(UTC)))
 
 
 @st.cache_data(ttl=LIVE, show_spinner=False)

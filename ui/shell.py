@@ -34,6 +34,7 @@ SECTIONS = {
         (widgets.RESERVATIONS, "Reservations", ":material/event_available:"),
         (widgets.CHARGING_PROFILES, "Charging profiles", ":material/tune:"),
         (widgets.SITES, "Sites", ":material/electric_meter:"),
+        (widgets.FIRMWARE, "Firmware", ":material/system_update:"),
     ],
 }
 PAGES = [page for pages in SECTIONS.values() for page in pages]

@@ -11,6 +11,7 @@ from chargestream.api.routes import (
     charging_profiles,
     commands,
     diagnostics,
+    firmware_campaigns,
     id_tags,
     local_lists,
     reservations,
@@ -34,6 +35,7 @@ def v1_router() -> APIRouter:
         charging_profiles,
         local_lists,
         sites,
+        firmware_campaigns,
     ):
         v1.include_router(resource.router)
     return v1

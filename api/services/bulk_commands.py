@@ -56,7 +56,9 @@ class BulkCommandsService:
                 "a charge point password is not sent in bulk: rotate each charge point's"
                 " password (POST /api/v1/charge-points/{id}/rotate-password)"
             )
-        targets = await self._targets(request)
+        targets = await resolve_targets(
+            self._charge_points, request.charge_point_ids, request.filter
+        )
         gate = asyncio.Semaphore(CONCURRENCY)
 
         async def one(charge_point_id: str) -> CommandRecord:
@@ -68,30 +70,30 @@ class BulkCommandsService:
         records = await asyncio.gather(*(one(i) for i in targets))
         return BulkResult(action, list(records))
 
-    async def _targets(self, request: BulkCommandIn) -> list[str]:
-        if request.filter is not None:
-            listing = await self._charge_points.listing(MAX_SCANNED)
-            targets = [cp.charge_point_id for cp in listing if _matches(cp, request.filter)]
-            if len(targets) > MAX_BULK_TARGETS:
-                raise InvalidInput(
-                    f"the filter matches {len(targets)} charge points, more than"
-                    f" {MAX_BULK_TARGETS}: narrow it"
-                )
-            return targets
-        assert request.charge_point_ids is not None  # the schema wants one of the two
-        targets = list(dict.fromkeys(request.charge_point_ids))
-        unknown = await self._unknown(targets)
-        if unknown:
-            shown = ", ".join(repr(i) for i in unknown[:SHOWN_UNKNOWN])
-            more = (
-                f" and {len(unknown) - SHOWN_UNKNOWN} more" if len(unknown) > SHOWN_UNKNOWN else ""
-            )
-            raise InvalidInput(f"unknown charge points: {shown}{more}; nothing was sent")
-        return targets
 
-    async def _unknown(self, ids: Sequence[str]) -> list[str]:
-        known = {cp.charge_point_id for cp in await self._charge_points.listing(MAX_SCANNED)}
-        return [i for i in ids if i not in known]
+async def resolve_targets(
+    charge_points: ChargePointService, ids: Sequence[str] | None, wanted: BulkFilter | None
+) -> list[str]:
+    """The charge points listed (each once, in order) or matched by ``wanted``, whichever is
+    given; InvalidInput for unknown ones or more than MAX_BULK_TARGETS."""
+    if wanted is not None:
+        listing = await charge_points.listing(MAX_SCANNED)
+        targets = [cp.charge_point_id for cp in listing if _matches(cp, wanted)]
+        if len(targets) > MAX_BULK_TARGETS:
+            raise InvalidInput(
+                f"the filter matches {len(targets)} charge points, more than"
+                f" {MAX_BULK_TARGETS}: narrow it"
+            )
+        return targets
+    assert ids is not None  # the schemas want one of the two
+    targets = list(dict.fromkeys(ids))
+    known = {cp.charge_point_id for cp in await charge_points.listing(MAX_SCANNED)}
+    unknown = [i for i in targets if i not in known]
+    if unknown:
+        shown = ", ".join(repr(i) for i in unknown[:SHOWN_UNKNOWN])
+        more = f" and {len(unknown) - SHOWN_UNKNOWN} more" if len(unknown) > SHOWN_UNKNOWN else ""
+        raise InvalidInput(f"unknown charge points: {shown}{more}; nothing was sent")
+    return targets
 
 
 def _matches(charge_point: ChargePointOut, wanted: BulkFilter) -> bool:

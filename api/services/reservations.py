@@ -12,6 +12,7 @@ from typing import Any
 
 from chargestream.api.services.clock import Clock, utc_now
 from chargestream.api.services.errors import InvalidInput, NotFound
+from chargestream.domain.ocpp_time import ocpp_time
 from chargestream.domain.records import (
     RESERVE_NOW_ANSWERS,
     CommandOutcome,
@@ -20,7 +21,6 @@ from chargestream.domain.records import (
     ReservationStatus,
 )
 from chargestream.gateway.commands import CommandService
-from chargestream.gateway.handlers import ocpp_time
 from chargestream.storage.base import Store
 
 FILTER_WINDOW = 1000  # a status filter looks at this many newest reservations

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
+from chargestream.domain.ocpp_time import ocpp_time
 from chargestream.domain.passwords import hash_password
 from chargestream.domain.pki import create_ca
 from chargestream.domain.records import IdTag, IdTagStatus, Registration, Session
-from chargestream.gateway.handlers import CentralSystem, id_tag_info, ocpp_time
+from chargestream.gateway.handlers import CentralSystem, id_tag_info
 from chargestream.gateway.schemas import (
     CENTRAL_SYSTEM_ACTIONS,
     CHARGE_POINT_ACTIONS,
