@@ -9,7 +9,7 @@ from chargestream.api.services.auth import BearerToken
 from chargestream.api.services.bulk_commands import BulkCommandsService
 from chargestream.api.services.charge_points import ChargePointService
 from chargestream.api.services.commands import CommandsService
-from chargestream.api.services.diagnostics import DiagnosticsService
+from chargestream.api.services.diagnostics import DiagnosticsService, FtpListener
 from chargestream.api.services.frames import FrameService, RecentFrames
 from chargestream.api.services.health import HealthService, ProcessStatus
 from chargestream.api.services.id_tags import IdTagService
@@ -45,6 +45,7 @@ class ApiServices:
         recent_frames: RecentFrames | None,
         directory: Directory | None,
         status: ProcessStatus,
+        ftp: FtpListener | None = None,
     ) -> ApiServices:
         """SettingsError without an API token: the API is never served open."""
         if settings.api_token is None:
@@ -64,6 +65,6 @@ class ApiServices:
             bulk_commands=BulkCommandsService(commands, charge_points),
             alerts=AlertService(store),
             id_tags=IdTagService(store, directory),
-            diagnostics=DiagnosticsService(settings, commands),
+            diagnostics=DiagnosticsService(settings, commands, ftp=ftp),
             reservations=ReservationService(store, commands),
         )

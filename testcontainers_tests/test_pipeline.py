@@ -139,6 +139,7 @@ def settings(
         ocpp_port=0,
         ocpp_tls_port=0,  # two gateways in this process: no shared fixed TLS port
         api_port=0,
+        ftp_port=0,  # off: no fixed port in tests
         health_port=0,
         command_timeout=10.0,
         offline_after=5,  # the workers' timer opens Offline alerts within a test
