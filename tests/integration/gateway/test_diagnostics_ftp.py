@@ -74,10 +74,10 @@ async def test_ftp_upload_is_listed_downloadable_and_single_use(
     download = await csms.api.get(f"/api/v1/charge-points/CP-F1/diagnostics/{file_id}")
     assert download.status_code == 200 and download.content == CONTENT
 
-    with pytest.raises(ftplib.error_perm, match="^530"):  # the same credentials, once more
+    with pytest.raises(ftplib.error_perm, match=r"^530"):  # the same credentials, once more
         await asyncio.to_thread(login, location)
     forged = location.replace(f":{parts.password}@", f":{parts.password[:-2]}xx@")
-    with pytest.raises(ftplib.error_perm, match="^530"):
+    with pytest.raises(ftplib.error_perm, match=r"^530"):
         await asyncio.to_thread(login, forged)
 
 
@@ -140,4 +140,3 @@ async def test_ftp_refuses_paths_out_of_its_root_and_other_commands(
     data_dir = csms_settings.data_dir.resolve()
     assert all(p.resolve().is_relative_to(data_dir) for p in data_dir.parent.rglob("*"))
     assert not any(p.name in ("x", "x.log", "passwd") for p in data_dir.parent.rglob("*"))
-
