@@ -201,9 +201,7 @@ class FtpUploads:
     """The FTP listener of one API process (``start``/``stop`` block: run them in a thread)."""
 
     def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
-        assert settings.api_token is not None  # the API does not start without it
         self._settings = settings
-        self._key = upload_key(settings.api_token)
         self._files = DiagnosticsFiles(settings.data_dir / "diagnostics", settings.upload_max_bytes)
         self._clock = clock
         self._stopping = threading.Event()
@@ -215,12 +213,15 @@ class FtpUploads:
         settings = self._settings
         if settings.ftp_port == 0:
             return None
+        assert settings.api_token is not None  # the API does not start without it
         passive = settings.passive_ports()
         handler = type(
             "UploadHandler",
             (_UploadHandler,),
             {
-                "authorizer": _TokenAuthorizer(self._key, self._files, self._clock),
+                "authorizer": _TokenAuthorizer(
+                    upload_key(settings.api_token), self._files, self._clock
+                ),
                 "files": self._files,
                 "clock": staticmethod(self._clock),
                 "passive_ports": None if passive is None else list(passive),
