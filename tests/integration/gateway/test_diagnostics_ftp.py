@@ -50,9 +50,10 @@ def login(location: str) -> ftplib.FTP:
     return ftp
 
 
-def store(location: str, name: str, content: bytes) -> str:
+def store(location: str, name: str, content: bytes, *, passive: bool = True) -> str:
     """STOR ``content`` as ``name`` in a new session; the server's last answer."""
     with login(location) as ftp:
+        ftp.set_pasv(passive)
         return ftp.storbinary(f"STOR {name}", io.BytesIO(content))
 
 
@@ -89,8 +90,8 @@ async def test_ftp_refuses_oversize_files_and_leaves_the_location_usable(
         await asyncio.to_thread(store, location, "big.log", b"x" * (MAX_BYTES + 1))
     assert (await csms.api.get("/api/v1/charge-points/CP-F2/diagnostics")).json() == []
 
-    answer = await asyncio.to_thread(store, location, "small.log", b"small")
-    assert answer.startswith("226")
+    answer = await asyncio.to_thread(store, location, "small.log", b"small", passive=False)
+    assert answer.startswith("226")  # in active mode too
     listing = (await csms.api.get("/api/v1/charge-points/CP-F2/diagnostics")).json()
     assert [(f["file_name"], f["size"]) for f in listing] == [("small.log", 5)]
 
@@ -113,6 +114,7 @@ def hostile_session(location: str) -> dict[str, str]:
             ftp.cwd("/etc")
         except ftplib.error_perm as refused:
             answers["CWD /etc"] = str(refused)
+        answers["CWD /"] = ftp.cwd("/")  # what some clients do first: the root is there
         answers["PWD"] = ftp.pwd()
         answers["STOR ok.log"] = ftp.storbinary("STOR ok.log", io.BytesIO(b"fine"))
         try:
@@ -131,7 +133,8 @@ async def test_ftp_refuses_paths_out_of_its_root_and_other_commands(
         assert answers[command].startswith("500"), (command, answers[command])
     for name in ("../../api-token", "../x", "sub/x.log", "..\\x", "/etc/passwd"):
         assert answers[f"STOR {name}"].startswith("550"), (name, answers[f"STOR {name}"])
-    assert answers["CWD /etc"].startswith("550") and answers["PWD"] == "/"
+    assert answers["CWD /etc"].startswith("550") and answers["CWD /"].startswith("250")
+    assert answers["PWD"] == "/"
     assert answers["STOR ok.log"].startswith("226")
     assert answers["STOR again.log"].startswith("550")  # one file per location
 
