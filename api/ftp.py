@@ -69,17 +69,20 @@ class _UploadFile:
         except TooLarge:
             raise OSError(errno.EFBIG, "the file is larger than the CSMS accepts") from None
 
-    def keep(self, received_at: datetime) -> bool:
-        """Store the file; False if its file id was stored meanwhile."""
+    def keep(self, received_at: datetime) -> str | None:
+        """Store the file; None, or the answer why it was not stored."""
         try:
-            record = self._upload.keep(display_name(posixpath.basename(self.name)), received_at)
+            record = self._upload.keep(display_name(self.name), received_at)
         except AlreadyUploaded:
-            return False
+            return "550 this upload location has been used"
+        except OSError as error:  # the disk: the charge point may try again
+            log.warning("diagnostics_not_stored", extra={"fields": {"error": str(error)}})
+            return "451 the file could not be stored"
         log.info(
             "diagnostics_uploaded",
             extra={"fields": {"charge_point": record.charge_point_id, "protocol": "ftp"}},
         )
-        return True
+        return None
 
     def close(self) -> None:
         self.closed = True
@@ -127,9 +130,10 @@ class _UploadTransfer(DTPHandler):  # type: ignore[misc]
     def close(self) -> None:
         file = self.file_obj
         ended = not self._closed and self.receive and self.transfer_finished
-        if ended and isinstance(file, _UploadFile) and not file.keep(self.cmd_channel.clock()):
+        refused = ended and isinstance(file, _UploadFile) and file.keep(self.cmd_channel.clock())
+        if refused:
             self.transfer_finished = False
-            self._resp = ("550 this upload location has been used", logging.debug)
+            self._resp = (refused, logging.debug)
         super().close()
 
 

@@ -50,6 +50,17 @@ def login(location: str) -> ftplib.FTP:
     return ftp
 
 
+def two_sessions_at_once(location: str) -> tuple[str, str]:
+    """Both log in before either stores: the first file is kept, the second refused."""
+    with login(location) as first, login(location) as second:
+        kept = first.storbinary("STOR diag.tar.gz", io.BytesIO(CONTENT))
+        try:
+            refused = second.storbinary("STOR other.log", io.BytesIO(b"other"))
+        except ftplib.error_perm as error:
+            refused = str(error)
+    return kept, refused
+
+
 def store(location: str, name: str, content: bytes, *, passive: bool = True) -> str:
     """STOR ``content`` as ``name`` in a new session; the server's last answer."""
     with login(location) as ftp:
@@ -65,8 +76,9 @@ async def test_ftp_upload_is_listed_downloadable_and_single_use(
     assert parts.scheme == "ftp" and parts.path == "/"
     assert (parts.hostname, parts.port) == ("127.0.0.1", csms_settings.ftp_port)
 
-    answer = await asyncio.to_thread(store, location, "diag.tar.gz", CONTENT)
-    assert answer.startswith("226")
+    kept, refused = await asyncio.to_thread(two_sessions_at_once, location)
+    assert kept.startswith("226") and refused.startswith("550")
+    assert not list((csms_settings.data_dir / "diagnostics").rglob("*.part"))  # none left
 
     (listed,) = (await csms.api.get("/api/v1/charge-points/CP-F1/diagnostics")).json()
     assert listed["file_id"] == file_id
