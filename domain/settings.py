@@ -210,6 +210,12 @@ class Settings:
             raise SettingsError(f"{PREFIX}FTP_URL={self.ftp_url!r}: use ftp://host[:port]")
         if self.ftp_passive_ports is not None:
             self.passive_ports()  # SettingsError if it is not a range
+        retention = self.diagnostics_retention_days * 86_400
+        if retention and self.upload_token_ttl >= retention:  # a deleted file's token reused
+            raise SettingsError(
+                f"{PREFIX}UPLOAD_TOKEN_TTL={self.upload_token_ttl} must be shorter than "
+                f"{PREFIX}DIAGNOSTICS_RETENTION_DAYS={self.diagnostics_retention_days}"
+            )
 
     def passive_ports(self) -> range | None:
         """FTP_PASSIVE_PORTS as a range of ports (None: any free port)."""

@@ -61,6 +61,7 @@ def test_flags_override_the_environment() -> None:
         ("CHARGESTREAM_FTP_PASSIVE_PORTS", "30000"),
         ("CHARGESTREAM_DIAGNOSTICS_PROTOCOL", "sftp"),
         ("CHARGESTREAM_DIAGNOSTICS_RETENTION_DAYS", "-1"),
+        ("CHARGESTREAM_DIAGNOSTICS_RETENTION_DAYS", "1"),  # not beyond the 24 h upload TTL
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
