@@ -6,10 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime
 
 from chargestream.api.ftp import FtpUploads
+from chargestream.api.services.clock import Clock, utc_now
 from chargestream.domain.settings import Settings
 from chargestream.storage.diagnostics import DiagnosticsFiles
 
@@ -19,12 +18,8 @@ RETENTION_FIRST = 60.0  # seconds after start before the first round
 RETENTION_EVERY = 3600.0  # seconds between rounds
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class DiagnosticsUploads:
-    def __init__(self, settings: Settings, clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
         self.ftp = FtpUploads(settings)
         self._files = DiagnosticsFiles(settings.data_dir / "diagnostics", settings.upload_max_bytes)
         self._days = settings.diagnostics_retention_days
