@@ -68,6 +68,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     CHARGESTREAM_API_HOST=0.0.0.0 \
     CHARGESTREAM_UI_HOST=0.0.0.0 \
     CHARGESTREAM_HEALTH_HOST=0.0.0.0 \
+    CHARGESTREAM_FTP_HOST=0.0.0.0 \
     CHARGESTREAM_DATA_DIR=/var/lib/chargestream
 
 # /app/chargestream: the installed package at a fixed path, for the dashboard's script
@@ -83,8 +84,8 @@ RUN groupadd --system --gid 10001 chargestream \
 WORKDIR /tmp
 USER 10001:10001
 
-# OCPP WebSocket, HTTP API, gateway health and metrics, dashboard
-EXPOSE 9000 9443 8080 8081 8501
+# OCPP WebSocket, HTTP API, gateway health and metrics, dashboard, the API's FTP uploads
+EXPOSE 9000 9443 8080 8081 8501 2121
 
 ENTRYPOINT ["chargestream"]
 CMD ["--help"]

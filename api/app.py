@@ -7,6 +7,7 @@ from chargestream.api.ops import ops_router
 from chargestream.api.routes import v1_router
 from chargestream.api.routes.uploads import uploads_router
 from chargestream.api.security import SecurityHeaders, docs_router
+from chargestream.api.services.diagnostics import FtpListener
 from chargestream.api.services.frames import RecentFrames
 from chargestream.api.services.health import ProcessStatus
 from chargestream.api.wiring import ApiServices
@@ -24,8 +25,10 @@ def create_api(
     recent_frames: RecentFrames | None = None,
     directory: Directory | None = None,
     status: ProcessStatus = dict,
+    ftp: FtpListener | None = None,
 ) -> FastAPI:
-    """The API app; ``directory`` is the gateway's cache when it runs in this process.
+    """The API app; ``directory`` is the gateway's cache when it runs in this process,
+    ``ftp`` the FTP upload server beside it (None: diagnostics upload only over HTTP).
 
     SettingsError if ``settings`` have no API token: /api/v1 is never served open.
     """
@@ -40,7 +43,13 @@ def create_api(
     )
     app.add_middleware(SecurityHeaders)
     services = ApiServices.create(
-        settings, store, commands, recent_frames=recent_frames, directory=directory, status=status
+        settings,
+        store,
+        commands,
+        recent_frames=recent_frames,
+        directory=directory,
+        status=status,
+        ftp=ftp,
     )
     app.state.services = services
     answer_service_errors(app)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -214,6 +214,11 @@ class DiagnosticsRequestIn(BaseModel):
     stop_time: UtcDateTime | None = None
     retries: int | None = Field(None, ge=0, le=100)
     retry_interval: int | None = Field(None, ge=0, le=86_400)
+    protocol: Literal["http", "ftp"] | None = Field(
+        None,
+        description="How the charge point uploads: to the CSMS's HTTP endpoint or its FTP "
+        "server (default: CHARGESTREAM_DIAGNOSTICS_PROTOCOL)",
+    )
 
 
 class DiagnosticsRequestOut(BaseModel):

@@ -10,7 +10,7 @@ from chargestream.api.services.bulk_commands import BulkCommandsService
 from chargestream.api.services.charge_points import ChargePointService
 from chargestream.api.services.charging_profiles import ChargingProfileService
 from chargestream.api.services.commands import CommandsService
-from chargestream.api.services.diagnostics import DiagnosticsService
+from chargestream.api.services.diagnostics import DiagnosticsService, FtpListener
 from chargestream.api.services.firmware_campaigns import FirmwareCampaignService
 from chargestream.api.services.frames import FrameService, RecentFrames
 from chargestream.api.services.health import HealthService, ProcessStatus
@@ -53,6 +53,7 @@ class ApiServices:
         recent_frames: RecentFrames | None,
         directory: Directory | None,
         status: ProcessStatus,
+        ftp: FtpListener | None = None,
     ) -> ApiServices:
         """SettingsError without an API token: the API is never served open."""
         if settings.api_token is None:
@@ -73,7 +74,7 @@ class ApiServices:
             bulk_commands=BulkCommandsService(commands, charge_points),
             alerts=AlertService(store),
             id_tags=IdTagService(store, directory, local_lists),
-            diagnostics=DiagnosticsService(settings, commands),
+            diagnostics=DiagnosticsService(settings, commands, ftp=ftp),
             reservations=ReservationService(store, commands),
             charging_profiles=ChargingProfileService(store, commands),
             local_lists=local_lists,

@@ -19,6 +19,7 @@ from chargestream.app.api_token import with_api_token
 from chargestream.app.backends import create_embedded_event_log, create_embedded_store
 from chargestream.app.controllers import build_controllers
 from chargestream.app.dashboard import start_ui, stop_ui
+from chargestream.app.diagnostics import DiagnosticsUploads
 from chargestream.app.http import HttpServer
 from chargestream.app.lifecycle import serve_until_signal, settle_garbage_collector
 from chargestream.app.pki import with_pki
@@ -46,6 +47,7 @@ class Addresses:
     ocpp_port: int
     api_port: int
     ocpp_tls_port: int | None = None  # the wss:// listener (None: off)
+    ftp_port: int | None = None  # the FTP upload server (None: off)
 
 
 class EmbeddedCsms:
@@ -66,6 +68,7 @@ class EmbeddedCsms:
             DerivationSettings.of(settings),
             controllers=build_controllers(settings, self.store, csms_sender(self.commands)),
         )
+        self.diagnostics = DiagnosticsUploads(settings)
         self._api = HttpServer(
             create_api(
                 settings,
@@ -74,6 +77,7 @@ class EmbeddedCsms:
                 recent_frames=self.event_log.recent_for,
                 directory=self.directory,
                 status=lambda: {"connected": len(self.gateway.connections)},
+                ftp=self.diagnostics.ftp,
             ),
             settings.api_host,
             settings.api_port,
@@ -94,6 +98,7 @@ class EmbeddedCsms:
             self._tasks.append(asyncio.create_task(self._reconcile(), name="controllers"))
         ocpp_port = await self.gateway.start(tls=pki.tls, tls_port=tls_port)
         api_port = await self._api.start()
+        ftp_port = await self.diagnostics.start()
         settle_garbage_collector()
         log.info(
             "started",
@@ -104,11 +109,12 @@ class EmbeddedCsms:
                     "ocpp_tls": self.gateway.tls_port
                     and f"wss://{self.settings.ocpp_host}:{self.gateway.tls_port}/ocpp/{{id}}",
                     "api": f"http://{self.settings.api_host}:{api_port}/api/v1",
+                    "ftp": ftp_port and f"ftp://{self.settings.ftp_host}:{ftp_port}",
                     "data_dir": str(self.settings.data_dir),
                 }
             },
         )
-        return Addresses(ocpp_port, api_port, self.gateway.tls_port)
+        return Addresses(ocpp_port, api_port, self.gateway.tls_port, ftp_port)
 
     async def _supervise_processor(self) -> None:
         """Run the processor until cancelled; if it dies, log it and start it again.
@@ -141,6 +147,7 @@ class EmbeddedCsms:
         """
         await self.gateway.stop()
         await self._api.stop()
+        await self.diagnostics.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)  # they end only cancelled

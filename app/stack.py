@@ -17,6 +17,7 @@ from typing import Any
 from chargestream.api import create_api
 from chargestream.api.ops import ops_app
 from chargestream.app.backends import create_stack_event_log, create_stack_store
+from chargestream.app.diagnostics import DiagnosticsUploads
 from chargestream.app.http import HttpServer
 from chargestream.app.lifecycle import settle_garbage_collector
 from chargestream.app.pki import with_pki
@@ -118,8 +119,15 @@ class StackApi:
             self.store,
         )
         self.commands = CommandService(self.dispatch, self.store, timeout=settings.command_timeout)
+        self.diagnostics = DiagnosticsUploads(settings)
         self._http = HttpServer(
-            create_api(settings, self.store, self.commands, recent_frames=self.store.recent_frames),
+            create_api(
+                settings,
+                self.store,
+                self.commands,
+                recent_frames=self.store.recent_frames,
+                ftp=self.diagnostics.ftp,
+            ),
             settings.api_host,
             settings.api_port,
         )
@@ -129,11 +137,16 @@ class StackApi:
         await self.store.open()
         await self.dispatch.start()
         port = await self._http.start()
-        log.info("started", extra={"fields": {"mode": "stack", "role": "api", "port": port}})
+        ftp_port = await self.diagnostics.start()
+        log.info(
+            "started",
+            extra={"fields": {"mode": "stack", "role": "api", "port": port, "ftp_port": ftp_port}},
+        )
         return port
 
     async def stop(self) -> None:
         await self._http.stop()
+        await self.diagnostics.stop()
         await self.dispatch.stop()
         await self.store.close()
         log.info("stopped", extra={"fields": {"role": "api"}})

@@ -102,3 +102,20 @@ def display_name(raw: str | None) -> str:
     text = unicodedata.normalize("NFC", text).replace("\\", "/").rsplit("/", 1)[-1]
     text = _UNSAFE.sub("_", text).strip().lstrip(".")
     return text[:MAX_FILE_NAME] or DEFAULT_FILE_NAME
+
+
+def ftp_credentials(token: str) -> tuple[str, str]:
+    """A token as FTP user and password (its payload and its MAC): the pair is the token,
+    so FTP credentials are as single-use and expiring as an HTTP upload location."""
+    payload, mac = token.split(".")
+    return payload, mac
+
+
+def token_from_credentials(user: str, password: str) -> str:
+    """The token an FTP login names (checked with ``read_token`` like any other)."""
+    return f"{user}.{password}"
+
+
+def older_than(record: DiagnosticsFile, now: datetime, days: int) -> bool:
+    """Whether retention of ``days`` (0: keep forever) has passed for ``record``."""
+    return days > 0 and (now - record.received_at).total_seconds() > days * 86_400

@@ -8,6 +8,7 @@ import time.
 from __future__ import annotations
 
 import os
+import re
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -35,6 +36,7 @@ LIMITS = (
     "password_checks_waiting",
     "refused_frame_bytes",
     "log_retention_days",
+    "diagnostics_retention_days",
 )
 
 
@@ -108,6 +110,14 @@ class Settings:
     upload_url: str | None = None  # base URL charge points reach it at (default: the caller's)
     upload_max_bytes: int = 52_428_800  # one uploaded file; beyond: 413
     upload_token_ttl: int = 86_400  # seconds a one-time upload location stays valid
+    diagnostics_protocol: str = "http"  # the default of POST …/diagnostics: http or ftp
+    diagnostics_retention_days: int = 30  # uploaded files older than this are deleted (0: keep)
+    # the API's FTP upload server (many charge points upload only by FTP); 0 = no FTP listener
+    ftp_host: str = "127.0.0.1"
+    ftp_port: int = 2121
+    ftp_url: str | None = None  # ftp://host:port charge points reach it at (default: the caller's)
+    ftp_passive_ports: str | None = None  # "first-last" data ports for PASV (default: any)
+    ftp_passive_address: str | None = None  # the IP address PASV answers name (behind NAT)
 
     # stack mode
     kafka_bootstrap: str = "127.0.0.1:9092"
@@ -150,7 +160,7 @@ class Settings:
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, Path(value))
-        ports = ("ocpp_port", "ocpp_tls_port", "api_port", "ui_port", "health_port")
+        ports = ("ocpp_port", "ocpp_tls_port", "api_port", "ui_port", "health_port", "ftp_port")
         for port in (*ports, "cassandra_port"):
             value = getattr(self, port)
             if not 0 <= value <= 65535:
@@ -188,13 +198,42 @@ class Settings:
             )
         if self.log_format not in ("json", "text"):
             raise SettingsError(f"{PREFIX}LOG_FORMAT={self.log_format!r}: use json or text")
-        for host in ("ocpp_host", "api_host", "ui_host", "health_host"):
+        for host in ("ocpp_host", "api_host", "ui_host", "health_host", "ftp_host"):
             if not getattr(self, host).strip():
                 raise SettingsError(f"{PREFIX}{host.upper()} is empty: give an address")
         if self.api_token is not None:
             check_api_token(self.api_token)
         if self.upload_url is not None and not self.upload_url.startswith(("http://", "https://")):
             raise SettingsError(f"{PREFIX}UPLOAD_URL={self.upload_url!r}: use an http(s):// URL")
+        self._check_ftp()
+
+    def _check_ftp(self) -> None:
+        if self.diagnostics_protocol not in ("http", "ftp"):
+            raise SettingsError(
+                f"{PREFIX}DIAGNOSTICS_PROTOCOL={self.diagnostics_protocol!r}: use http or ftp"
+            )
+        if self.ftp_url is not None and not FTP_URL.match(self.ftp_url):
+            raise SettingsError(f"{PREFIX}FTP_URL={self.ftp_url!r}: use ftp://host[:port]")
+        if self.ftp_passive_ports is not None:
+            self.passive_ports()  # SettingsError if it is not a range
+        retention = self.diagnostics_retention_days * 86_400
+        if retention and self.upload_token_ttl >= retention:  # a deleted file's token reused
+            raise SettingsError(
+                f"{PREFIX}UPLOAD_TOKEN_TTL={self.upload_token_ttl} must be shorter than "
+                f"{PREFIX}DIAGNOSTICS_RETENTION_DAYS={self.diagnostics_retention_days}"
+            )
+
+    def passive_ports(self) -> range | None:
+        """FTP_PASSIVE_PORTS as a range of ports (None: any free port)."""
+        if self.ftp_passive_ports is None:
+            return None
+        match = PORT_RANGE.match(self.ftp_passive_ports)
+        if match is None or not 0 < int(match[1]) <= int(match[2]) <= 65535:
+            raise SettingsError(
+                f"{PREFIX}FTP_PASSIVE_PORTS={self.ftp_passive_ports!r}: use first-last, "
+                "e.g. 30000-30009"
+            )
+        return range(int(match[1]), int(match[2]) + 1)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -226,6 +265,8 @@ class Settings:
         return self.data_dir / "api-token"
 
 
+FTP_URL = re.compile(r"^ftp://[^/@\s:]+(:[0-9]{1,5})?/?$")  # no credentials, no path
+PORT_RANGE = re.compile(r"^\s*([0-9]{1,5})\s*-\s*([0-9]{1,5})\s*$")
 _PATHS = ("tls_cert_file", "tls_key_file", "tls_client_ca_file", "ca_cert_file", "ca_key_file")
 MAX_SECURITY_PROFILE = 3  # OCPP 1.6 security: 0 none, 1 Basic, 2 TLS + Basic, 3 client cert
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import orjson
 
-from chargestream.domain.diagnostics import FILE_ID, DiagnosticsFile
+from chargestream.domain.diagnostics import FILE_ID, DiagnosticsFile, older_than
 from chargestream.sqlite.files import FILE_MODE, private_directory
 
 
@@ -161,3 +161,24 @@ class DiagnosticsFiles:
         if record.charge_point_id != charge_point_id or not path.is_file():
             return None
         return record, path
+
+    def delete_older_than(self, now: datetime, days: int) -> int:
+        """Delete the files received more than ``days`` ago (0: none), and temporary files
+        of uploads that never finished as old; returns how many files were deleted."""
+        if days <= 0 or not self._root.is_dir():
+            return 0
+        deleted = 0
+        for directory in self._root.iterdir():
+            if not directory.is_dir() or directory.is_symlink():
+                continue
+            for meta in directory.glob("*.json"):
+                with contextlib.suppress(FileNotFoundError, ValueError, KeyError):
+                    if older_than(_record_from_json(meta.read_bytes()), now, days):
+                        (directory / meta.stem).unlink(missing_ok=True)
+                        meta.unlink()  # last: the file id stays used while its file exists
+                        deleted += 1
+            for part in directory.glob(".*.part"):
+                with contextlib.suppress(FileNotFoundError):
+                    if now.timestamp() - part.stat().st_mtime > days * 86_400:
+                        part.unlink()
+        return deleted

@@ -8,6 +8,7 @@ consumer group and keyspace.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import signal
 import ssl
@@ -36,6 +37,8 @@ from chargestream.streams.replay import rebuild_from_kafka
 from testcontainers_tests.kafka_frames import frames_of
 from tests.conftest import eventually, free_port
 from tests.integration.gateway.test_charging_profiles import smart_charge_point
+from tests.integration.gateway.test_diagnostics import diagnostics_charge_point
+from tests.integration.gateway.test_diagnostics_ftp import store as ftp_store
 from tests.integration.gateway.test_firmware_campaigns import FirmwareChargePoint, sent_to
 from tests.integration.gateway.test_local_lists import ListKeepingChargePoint, in_sync_at
 from tests.integration.gateway.test_reservations import reserving_charge_point
@@ -45,6 +48,7 @@ from tests.ocpp_client import booted, charge, charge_point
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 PARTITIONS = 4
+BULK_ACTION = "ChangeAvailability"
 
 
 @dataclass
@@ -143,6 +147,7 @@ def settings(
         ocpp_port=0,
         ocpp_tls_port=0,  # two gateways in this process: no shared fixed TLS port
         api_port=0,
+        ftp_port=0,  # off: no fixed port in tests
         health_port=0,
         command_timeout=10.0,
         offline_after=5,  # the workers' timer opens Offline alerts within a test
@@ -164,7 +169,7 @@ def worker_logs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 async def stack(settings: Settings, worker_logs: Path) -> AsyncIterator[Stack]:
     gateway_a = StackGateway(replace(settings, node_id="gw-a"))
     gateway_b = StackGateway(replace(settings, node_id="gw-b"))
-    api = StackApi(replace(settings, node_id="api-1"))
+    api = StackApi(replace(settings, node_id="api-1", ftp_port=free_port()))  # FTP uploads too
     port_a = await gateway_a.start()  # creates the keyspace and the topic first
     port_b = await gateway_b.start()
     api_port = await api.start()
@@ -637,3 +642,97 @@ async def test_a_firmware_campaign_runs_its_waves_from_the_worker(stack: Stack) 
         "IT-FW1": None,
         "IT-FW2": "2.0",
     }
+
+
+async def known(api: httpx.AsyncClient, *charge_point_ids: str) -> bool:
+    """The worker has derived them connected (the API answers 404 for one it has not seen)."""
+    for charge_point_id in charge_point_ids:
+        response = await api.get(f"/api/v1/charge-points/{charge_point_id}")
+        state = response.json().get("state") if response.status_code == 200 else None
+        if not (state and state["connected"]):
+            return False
+    return True
+
+
+async def test_diagnostics_through_the_stack_api_are_uploaded_listed_and_downloaded(
+    stack: Stack,
+) -> None:
+    """GetDiagnostics through the stack API over Kafka to gateway A; the charge point uploads
+    to the API over HTTP (and a second file over FTP), both listed and downloadable."""
+    content = b"stack diagnostics \x00\xff\n" * 500
+    async with diagnostics_charge_point(stack.url_a, "IT-DIAG") as cp:
+        await eventually(lambda: known(stack.api, "IT-DIAG"), timeout=90, interval=0.2)
+        locations: dict[str, tuple[str, str]] = {}
+        for protocol in ("http", "ftp"):
+            response = await stack.api.post(
+                "/api/v1/charge-points/IT-DIAG/diagnostics", json={"protocol": protocol}
+            )
+            assert response.status_code == 200, response.text
+            assert response.json()["command"]["response"] == {"fileName": "diag.tar.gz"}
+            locations[protocol] = (response.json()["file_id"], cp.received[-1][1]["location"])
+    http_id, http_location = locations["http"]
+    assert http_location.startswith(str(stack.api.base_url).rstrip("/") + "/uploads/")
+    async with httpx.AsyncClient() as charger:  # no bearer token: the location is enough
+        uploaded = await charger.put(http_location + "stack.log", content=content)
+        assert uploaded.status_code == 201, uploaded.text
+        assert (await charger.put(http_location, content=b"again")).status_code == 409
+    ftp_id, ftp_location = locations["ftp"]
+    answer = await asyncio.to_thread(ftp_store, ftp_location, "stack-ftp.log", b"by ftp")
+    assert answer.startswith("226")
+
+    listed = (await stack.api.get("/api/v1/charge-points/IT-DIAG/diagnostics")).json()
+    assert sorted((f["file_id"], f["file_name"], f["size"]) for f in listed) == sorted(
+        [(http_id, "stack.log", len(content)), (ftp_id, "stack-ftp.log", 6)]
+    )
+    download = await stack.api.get(f"/api/v1/charge-points/IT-DIAG/diagnostics/{http_id}")
+    assert download.status_code == 200 and download.content == content
+    assert download.headers["x-content-sha256"] == hashlib.sha256(content).hexdigest()
+    by_ftp = await stack.api.get(f"/api/v1/charge-points/IT-DIAG/diagnostics/{ftp_id}")
+    assert by_ftp.content == b"by ftp"
+
+
+async def test_a_bulk_command_has_an_outcome_per_charge_point_across_gateways(
+    stack: Stack,
+) -> None:
+    """POST /commands/bulk through the stack API: two charge points on two gateway nodes
+    answer over Kafka, one known but gone is not_connected; each in the command log."""
+    async with charge_point(stack.url_a, "IT-BULK-OFF") as gone:
+        await gone.call(call.BootNotification(charge_point_model="m", charge_point_vendor="v"))
+        await eventually(lambda: known(stack.api, "IT-BULK-OFF"), timeout=90, interval=0.2)
+
+    async def offline() -> bool:
+        state = (await stack.api.get("/api/v1/charge-points/IT-BULK-OFF")).json()["state"]
+        return state is not None and not state["connected"]
+
+    await eventually(offline, timeout=90, interval=0.2)
+    async with (
+        charge_point(stack.url_a, "IT-BULK-A") as on_a,
+        charge_point(stack.url_b, "IT-BULK-B") as on_b,
+    ):
+        for cp in (on_a, on_b):
+            await cp.call(call.BootNotification(charge_point_model="m", charge_point_vendor="v"))
+        await eventually(
+            lambda: known(stack.api, "IT-BULK-A", "IT-BULK-B"), timeout=90, interval=0.2
+        )
+        response = await stack.api.post(
+            "/api/v1/commands/bulk",
+            json={
+                "action": BULK_ACTION,
+                "payload": {"connectorId": 0, "type": "Inoperative"},
+                "charge_point_ids": ["IT-BULK-A", "IT-BULK-OFF", "IT-BULK-B"],
+            },
+            headers={"X-Chargestream-Operator": "ada"},
+        )
+        assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["total"] == 3 and body["outcomes"] == {"answered": 2, "not_connected": 1}
+    assert [(r["charge_point_id"], r["outcome"]) for r in body["results"]] == [
+        ("IT-BULK-A", "answered"),
+        ("IT-BULK-OFF", "not_connected"),
+        ("IT-BULK-B", "answered"),
+    ]
+    assert body["results"][0]["response"] == {"status": "Accepted"}
+    for charge_point_id in ("IT-BULK-A", "IT-BULK-B", "IT-BULK-OFF"):
+        params = {"charge_point_id": charge_point_id}
+        log = (await stack.api.get("/api/v1/commands", params=params)).json()
+        assert [(c["action"], c["sent_by"]) for c in log] == [(BULK_ACTION, "operator:ada")]

@@ -59,6 +59,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "api_token": TEST_API_TOKEN,
         "ocpp_port": 0,
         "ocpp_tls_port": 0,  # off; a test that wants it starts the app with tls_port=0
+        "ftp_port": 0,  # off; a test that wants it gives a free port
         "api_port": 0,
         "node_id": "test-node",
         "log_sync": "normal",

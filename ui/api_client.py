@@ -128,11 +128,14 @@ class ApiClient:
 
     # -- diagnostics uploads
 
-    def request_diagnostics(self, charge_point_id: str, *, operator: str) -> CommandResult:
-        """GetDiagnostics with a one-time upload location of the CSMS."""
+    def request_diagnostics(
+        self, charge_point_id: str, protocol: str, *, operator: str
+    ) -> CommandResult:
+        """GetDiagnostics with a one-time upload location of the CSMS (``http`` or ``ftp``)."""
         response = self._request(
             "POST",
             f"/api/v1/charge-points/{_seg(charge_point_id)}/diagnostics",
+            json={"protocol": protocol},
             headers=_sent_by(operator),
         )
         try:

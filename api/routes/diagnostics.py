@@ -20,6 +20,7 @@ router = APIRouter(tags=["diagnostics"])
         **UNREADABLE_BODY,
         **NOT_FOUND,
         **COMMAND_ERRORS,
+        501: {"description": "FTP was asked for, and this CSMS runs no FTP upload server"},
     },
 )
 async def request_diagnostics(
@@ -30,9 +31,11 @@ async def request_diagnostics(
     body: DiagnosticsRequestIn | None = None,
     timeout: float | None = Query(None, gt=0, le=300),
 ) -> JSONResponse:
-    """Send GetDiagnostics whose `location` is a one-time upload URL of this CSMS
-    (`CHARGESTREAM_UPLOAD_URL`/uploads/<token>/). The file the charge point uploads there is
-    listed under `file_id`. The answer's status follows the command's outcome."""
+    """Send GetDiagnostics whose `location` is a one-time upload location of this CSMS:
+    `CHARGESTREAM_UPLOAD_URL`/uploads/<token>/ for `"protocol": "http"`, or
+    ftp://<user>:<password>@`CHARGESTREAM_FTP_URL`/ for `"ftp"` (501 when no FTP server runs).
+    The file the charge point uploads there is listed under `file_id`. The answer's status
+    follows the command's outcome."""
     options = body.model_dump() if body is not None else {}
     grant, record = await services.diagnostics.request(
         charge_point_id, options, str(request.base_url), timeout, sent_by=sent_by

@@ -84,7 +84,8 @@ async def reservations(
     before: UtcDateTime | None = None,
 ) -> list[Reservation]:
     """Newest requested first; `before` pages by `requested_at`. `status` is the status now
-    (an active reservation past its expiry date is `expired`) and filters the newest 1000."""
+    (an active reservation past its expiry date is `expired`): the newest `limit` with that
+    status, looking through at most 20,000 reservations."""
     return await services.reservations.listing(charge_point_id, status, limit, before)
 
 

@@ -10,16 +10,18 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from chargestream.api.services.clock import Clock, utc_now
-from chargestream.api.services.errors import NotFound
+from chargestream.api.services.errors import NotAvailable, NotFound
 from chargestream.domain.diagnostics import (
     DiagnosticsFile,
     UploadGrant,
     display_name,
+    ftp_credentials,
     mint_token,
     new_grant,
     read_token,
@@ -32,6 +34,12 @@ from chargestream.storage.diagnostics import AlreadyUploaded, DiagnosticsFiles, 
 
 ACTION = "GetDiagnostics"
 MULTIPART_OVERHEAD = 65_536  # a multipart body's headers and other parts, beyond the file
+
+
+class FtpListener(Protocol):
+    """Where the FTP upload server listens (``api.ftp.FtpUploads``); port None: it is off."""
+
+    port: int | None
 
 
 class InvalidUpload(Exception):
@@ -110,11 +118,18 @@ class _FirstFilePart:
 
 class DiagnosticsService:
     def __init__(
-        self, settings: Settings, commands: CommandService, clock: Clock = utc_now
+        self,
+        settings: Settings,
+        commands: CommandService,
+        clock: Clock = utc_now,
+        ftp: FtpListener | None = None,
     ) -> None:
         assert settings.api_token is not None  # ApiServices.create checks it
         self._key = upload_key(settings.api_token)
         self._base = settings.upload_url
+        self._ftp_base = settings.ftp_url
+        self._ftp = ftp
+        self.protocol = settings.diagnostics_protocol
         self._ttl = settings.upload_token_ttl
         self.max_bytes = settings.upload_max_bytes
         self._files = DiagnosticsFiles(settings.data_dir / "diagnostics", self.max_bytes)
@@ -130,11 +145,18 @@ class DiagnosticsService:
         *,
         sent_by: str,
     ) -> tuple[UploadGrant, CommandRecord]:
-        """Send GetDiagnostics with a new one-time location under ``upload_url`` (unset:
-        ``base_url``, where the caller reached this API)."""
+        """Send GetDiagnostics with a new one-time location: over HTTP under ``upload_url``
+        (unset: ``base_url``, where the caller reached this API), over FTP (``options``'
+        ``protocol``, default the setting) at ``ftp_url`` (unset: this host, the FTP port).
+
+        NotAvailable for FTP when this process runs no FTP server."""
         grant = new_grant(charge_point_id, self._clock(), self._ttl)
-        base = (self._base or base_url).rstrip("/")
-        payload: dict[str, Any] = {"location": f"{base}/uploads/{mint_token(self._key, grant)}/"}
+        token = mint_token(self._key, grant)
+        if (options.get("protocol") or self.protocol) == "ftp":
+            location = self._ftp_location(token, base_url)
+        else:
+            location = f"{(self._base or base_url).rstrip('/')}/uploads/{token}/"
+        payload: dict[str, Any] = {"location": location}
         for field, name in (("start_time", "startTime"), ("stop_time", "stopTime")):
             if options.get(field) is not None:
                 payload[name] = _ocpp_time(options[field])
@@ -145,6 +167,17 @@ class DiagnosticsService:
             charge_point_id, ACTION, payload, timeout, sent_by=sent_by
         )
         return grant, record
+
+    def _ftp_location(self, token: str, base_url: str) -> str:
+        port = None if self._ftp is None else self._ftp.port
+        if port is None:
+            raise NotAvailable("this CSMS runs no FTP upload server (CHARGESTREAM_FTP_PORT=0)")
+        user, password = ftp_credentials(token)
+        address = urlsplit(self._ftp_base).netloc if self._ftp_base else None
+        if address is None:
+            host = urlsplit(base_url).hostname or "localhost"
+            address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        return f"ftp://{user}:{password}@{address}/"
 
     async def _grant(self, token: str) -> UploadGrant:
         grant = read_token(self._key, token, self._clock())

@@ -7,7 +7,7 @@ active reservation past its expiry date is answered as expired here, when read.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from chargestream.api.services.clock import Clock, utc_now
@@ -23,7 +23,9 @@ from chargestream.domain.records import (
 from chargestream.gateway.commands import CommandService
 from chargestream.storage.base import Store
 
-FILTER_WINDOW = 1000  # a status filter looks at this many newest reservations
+FILTER_PAGE = 1000  # a status filter reads the store this many reservations at a time
+FILTER_SCAN = 20_000  # and stops after this many (a bounded request however old the match)
+_TICK = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -88,13 +90,29 @@ class ReservationService:
         limit: int,
         before: datetime | None,
     ) -> list[Reservation]:
-        """Newest first, each with its status now; a ``status`` filter looks at the newest
-        FILTER_WINDOW reservations (expiry is not stored, so the store cannot filter)."""
+        """Newest first, each with its status now. A ``status`` filter is applied here
+        (whether one expired is not stored, so the store cannot filter): it reads older pages
+        until ``limit`` match or the data ends, at most FILTER_SCAN reservations."""
         now = self._clock()
-        window = limit if status is None else max(limit, FILTER_WINDOW)
-        found = await self._store.reservations(charge_point_id, window, before)
-        current = [reservation.as_of(now) for reservation in found]
-        return [r for r in current if status is None or r.status is status][:limit]
+        if status is None:
+            found = await self._store.reservations(charge_point_id, limit, before)
+            return [reservation.as_of(now) for reservation in found]
+        matched: list[Reservation] = []
+        seen: set[int] = set()
+        while len(matched) < limit and len(seen) < FILTER_SCAN:
+            page = await self._store.reservations(charge_point_id, FILTER_PAGE, before)
+            fresh = [r for r in page if r.reservation_id not in seen]
+            if not fresh:
+                break
+            seen.update(r.reservation_id for r in fresh)
+            matched += [r for r in (f.as_of(now) for f in fresh) if r.status is status]
+            if len(page) < FILTER_PAGE:
+                break
+            # the next page starts at the oldest time read, again for ties at the boundary;
+            # after a page of one time only, below it (more ties than a page are not reached)
+            oldest = page[-1].requested_at
+            before = oldest + _TICK if page[0].requested_at != oldest else oldest
+        return matched[:limit]
 
     async def get(self, reservation_id: int) -> Reservation:
         reservation = await self._store.get_reservation(reservation_id)

@@ -36,6 +36,7 @@ TABS = [
     "Frames",
 ]
 FRAME_LIMITS = [50, 100, 250, 500, 1000]
+PROTOCOLS = ["http", "ftp"]  # how a charge point uploads diagnostics (POST …/diagnostics)
 SECURITY_EVENTS_SHOWN = 100
 TRANSFERS = {
     "firmware": "Signed firmware update",
@@ -444,14 +445,23 @@ def diagnostics_view(config: Settings, charge_point_id: str) -> None:
     )
     st.caption(
         "Request diagnostics sends GetDiagnostics with a one-time upload location of this"
-        " CSMS; the file the charge point uploads appears below."
+        " CSMS, over HTTP or FTP (for chargers that upload only by FTP; credentials and file"
+        " travel in clear); the file the charge point uploads appears below."
+    )
+    protocol = st.radio(
+        "Upload by",
+        PROTOCOLS,
+        index=PROTOCOLS.index(config.diagnostics_protocol),
+        format_func=str.upper,
+        horizontal=True,
+        key="diagnostics_protocol",
     )
     if st.button(
         "Request diagnostics",
         icon=":material/upload_file:",
         **auth.control(operator, Permission.DIAGNOSTICS),
     ):
-        request_diagnostics(config, charge_point_id)
+        request_diagnostics(config, charge_point_id, protocol)
     auth.explain(operator, Permission.DIAGNOSTICS)
     try:
         files = api(config).diagnostics(charge_point_id)
@@ -493,12 +503,14 @@ def diagnostics_view(config: Settings, charge_point_id: str) -> None:
         )
 
 
-def request_diagnostics(config: Settings, charge_point_id: str) -> None:
+def request_diagnostics(config: Settings, charge_point_id: str, protocol: str) -> None:
     _send_and_show(
         charge_point_id,
         Permission.DIAGNOSTICS,
         "GetDiagnostics was not sent.",
-        lambda operator: api(config).request_diagnostics(charge_point_id, operator=operator),
+        lambda operator: api(config).request_diagnostics(
+            charge_point_id, protocol, operator=operator
+        ),
     )
 
 

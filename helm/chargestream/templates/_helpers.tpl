@@ -88,6 +88,10 @@ ConfigMap's data, and the bootstrap Job's env (a hook runs before the ConfigMap 
   "CHARGESTREAM_DEFAULT_SECURITY_PROFILE" $v.ocpp.defaultSecurityProfile
   "CHARGESTREAM_HEALTH_PORT" $v.ports.health
   "CHARGESTREAM_API_PORT" $v.ports.api
+  "CHARGESTREAM_FTP_HOST" "0.0.0.0"
+  "CHARGESTREAM_FTP_PORT" (ternary $v.ports.ftp 0 $v.api.ftp.enabled)
+  "CHARGESTREAM_FTP_PASSIVE_PORTS" (printf "%v-%v" $v.api.ftp.passivePorts.first $v.api.ftp.passivePorts.last)
+  "CHARGESTREAM_DIAGNOSTICS_RETENTION_DAYS" $v.api.diagnostics.retentionDays
   "CHARGESTREAM_UI_PORT" $v.ports.ui
   "CHARGESTREAM_API_URL" (printf "http://%s:%v" (include "chargestream.componentName" (dict "root" . "component" "api")) $v.api.service.port)
   "CHARGESTREAM_REGISTRATION_POLICY" $v.ocpp.registrationPolicy
@@ -123,6 +127,12 @@ ConfigMap's data, and the bootstrap Job's env (a hook runs before the ConfigMap 
 {{- end }}
 {{- if $v.cassandra.tls.enabled }}
 {{- $_ := set $config "CHARGESTREAM_CASSANDRA_CA_FILE" (include "chargestream.cassandraCaFile" .) }}
+{{- end }}
+{{- if $v.api.ftp.url }}
+{{- $_ := set $config "CHARGESTREAM_FTP_URL" $v.api.ftp.url }}
+{{- end }}
+{{- if $v.api.ftp.passiveAddress }}
+{{- $_ := set $config "CHARGESTREAM_FTP_PASSIVE_ADDRESS" $v.api.ftp.passiveAddress }}
 {{- end }}
 {{- if $v.cassandra.localDc }}
 {{- $_ := set $config "CHARGESTREAM_CASSANDRA_LOCAL_DC" $v.cassandra.localDc }}
@@ -377,6 +387,10 @@ resources:
 {{- end }}
 {{- if and $v.kafka.tls.caSecret (not (include "chargestream.kafkaTls" .)) }}
 {{- fail (printf "kafka.tls.caSecret is set but kafka.securityProtocol is %s: use SSL or SASL_SSL" $v.kafka.securityProtocol) }}
+{{- end }}
+{{- $passive := $v.api.ftp.passivePorts }}
+{{- if or (lt (int $passive.last) (int $passive.first)) (gt (sub (int $passive.last) (int $passive.first)) 99) }}
+{{- fail (printf "api.ftp.passivePorts %v-%v: give first <= last, at most 100 ports" $passive.first $passive.last) }}
 {{- end }}
 {{- if and $v.cassandra.tls.enabled (not $v.cassandra.tls.caSecret) }}
 {{- fail "cassandra.tls.enabled needs cassandra.tls.caSecret" }}

@@ -119,6 +119,7 @@ async def test_chargestream_run_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Pat
         "CHARGESTREAM_DATA_DIR": str(tmp_path),
         "CHARGESTREAM_OCPP_PORT": str(ocpp_port),
         "CHARGESTREAM_API_PORT": str(api_port),
+        "CHARGESTREAM_FTP_PORT": str(free_port()),  # its FTP thread stops with it too
         "CHARGESTREAM_UI_PORT": str(ui_port),
         "CHARGESTREAM_LOG_FORMAT": "json",
     }

@@ -413,6 +413,8 @@ def test_workers_cannot_outnumber_the_frame_partitions(helm: Path) -> None:
         (["ocpp.chargePointPasswords.passwords.CP1=short"], "16 to 40 characters"),
         (["gateway.replica=3"], "'replica' not allowed"),
         (["api.token.value=fifteen-chars-x"], "an API token has at least 16 characters"),
+        (["api.ftp.passivePorts.last=29999"], "api.ftp.passivePorts 30000-29999: give first"),
+        (["api.ftp.passivePorts.last=30100"], "at most 100 ports"),
         (TLS_ON[:1] + TLS_ON[2:], "needs gateway.tls.existingSecret"),
         (TLS_ON[:2], "needs gateway.tls.ca.existingSecret: one CA"),
         (["ocpp.securityProfile=3"], "securityProfile 3 needs gateway.tls.enabled"),
@@ -430,6 +432,32 @@ def test_inconsistent_values_are_refused(helm: Path, values: list[str], message:
 
 
 # ------------------------------------------------------------------ other components
+
+
+def test_the_api_ftp_server_has_its_own_service_with_the_passive_ports(
+    renders: dict[str, list[Manifest]], helm: Path
+) -> None:
+    default = renders["default"]
+    (service,) = find(default, "Service", "api-ftp")
+    assert service["spec"]["sessionAffinity"] == "ClientIP"
+    ports = {p["name"]: (p["port"], p["targetPort"]) for p in service["spec"]["ports"]}
+    assert ports["ftp"] == (2121, "ftp")
+    assert port_number(container(default, "api"), "ftp") == 2121
+    passive = sorted(port for name, (port, _) in ports.items() if name != "ftp")
+    assert passive == list(range(30000, 30010))
+    settings = config(default)
+    assert (settings["CHARGESTREAM_FTP_HOST"], settings["CHARGESTREAM_FTP_PORT"]) == (
+        "0.0.0.0",
+        "2121",
+    )
+    assert settings["CHARGESTREAM_FTP_PASSIVE_PORTS"] == "30000-30009"
+    off = render(helm, set_values=["api.ftp.enabled=false"])
+    assert find(off, "Service", "api-ftp") == [] and config(off)["CHARGESTREAM_FTP_PORT"] == "0"
+    public = render(
+        helm, set_values=["api.ftp.url=ftp://csms.example:21", "api.ftp.passiveAddress=203.0.113.7"]
+    )
+    assert config(public)["CHARGESTREAM_FTP_URL"] == "ftp://csms.example:21"
+    assert config(public)["CHARGESTREAM_FTP_PASSIVE_ADDRESS"] == "203.0.113.7"
 
 
 def test_api_and_ui_probes_use_their_health_endpoints(default: list[Manifest]) -> None:

@@ -63,6 +63,20 @@ async def test_an_operator_requests_and_downloads_diagnostics(ui: RunningCsms) -
     assert [b.label for b in elements_of(at, "download_button")] == ["Download"]
 
 
+async def test_an_operator_chooses_ftp_and_hears_when_the_csms_has_no_ftp_server(
+    ui: RunningCsms,
+) -> None:
+    async with diagnostics_charge_point(ui.ocpp_url, "CP-FTP") as cp:
+        at = await open_page(page("charge_point"), operator="olga", cp="CP-FTP", tab="Diagnostics")
+        (protocol,) = [r for r in at.radio if r.key == "diagnostics_protocol"]
+        assert protocol.value == "http" and protocol.options == ["HTTP", "FTP"]
+        protocol.set_value("ftp")
+        button(at, "Request diagnostics").click()
+        at = await run(at)
+        assert any("no FTP upload server" in t for t in texts(at.error))
+        assert cp.received == []  # nothing was sent
+
+
 async def test_a_viewer_can_neither_request_nor_download(ui: RunningCsms) -> None:
     await ui.app.store.upsert([ChargePointState("CP-V")])
     at = await open_page(page("charge_point"), operator="victor", cp="CP-V", tab="Diagnostics")

@@ -6,16 +6,24 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from chargestream.api.services.diagnostics import (
     DiagnosticsService,
+    FtpListener,
     InvalidUpload,
     MalformedUpload,
     UsedUpload,
 )
-from chargestream.domain.diagnostics import mint_token, read_token, upload_key
+from chargestream.api.services.errors import NotAvailable
+from chargestream.domain.diagnostics import (
+    mint_token,
+    read_token,
+    token_from_credentials,
+    upload_key,
+)
 from chargestream.domain.settings import Settings
 from chargestream.gateway.commands import CommandService
 from chargestream.gateway.connection import Reply
@@ -28,7 +36,20 @@ TOKEN = "unit-api-token-0123456789"
 CONTENT = bytes(range(256)) * 40
 
 
-def service(tmp_path: Path, store: SqliteStore, sent: list[Any], **overrides: Any) -> Any:
+class Listening:
+    """Where an FTP server listens (the service reads only its port)."""
+
+    def __init__(self, port: int | None) -> None:
+        self.port = port
+
+
+def service(
+    tmp_path: Path,
+    store: SqliteStore,
+    sent: list[Any],
+    ftp: FtpListener | None = None,
+    **overrides: Any,
+) -> Any:
     async def deliver(cp: str, action: str, payload: object, timeout: float) -> Reply:
         sent.append((cp, action, payload))
         return Reply(CallResult("m1", {}))
@@ -36,7 +57,8 @@ def service(tmp_path: Path, store: SqliteStore, sent: list[Any], **overrides: An
     settings = Settings(
         node_id="unit", api_token=TOKEN, data_dir=tmp_path, upload_max_bytes=20_000, **overrides
     )
-    return DiagnosticsService(settings, CommandService(deliver, store, timeout=1), fixed_clock)
+    commands = CommandService(deliver, store, timeout=1)
+    return DiagnosticsService(settings, commands, fixed_clock, ftp=ftp)
 
 
 async def chunks(data: bytes, size: int) -> AsyncIterator[bytes]:
@@ -72,6 +94,42 @@ async def test_the_location_carries_a_token_for_the_charge_point(
     assert payload["location"].startswith(prefix) and payload["location"].endswith("/")
     token = payload["location"][len(prefix) : -1]
     assert read_token(upload_key(TOKEN), token, NOW) == grant
+
+
+@pytest.mark.parametrize(
+    ("overrides", "base_url", "address"),
+    [
+        ({}, "http://csms.example:8080/", "csms.example:2121"),
+        ({}, "http://[::1]:8080/", "[::1]:2121"),
+        ({"ftp_url": "ftp://ftp.example:21"}, "http://ignored/", "ftp.example:21"),
+        ({"diagnostics_protocol": "ftp"}, "http://10.0.0.5/", "10.0.0.5:2121"),
+    ],
+)
+async def test_an_ftp_location_carries_the_token_as_user_and_password(
+    tmp_path: Path, store: SqliteStore, overrides: dict[str, Any], base_url: str, address: str
+) -> None:
+    sent: list[Any] = []
+    diagnostics = service(tmp_path, store, sent, Listening(2121), **overrides)
+    options = {} if overrides.get("diagnostics_protocol") else {"protocol": "ftp"}
+    grant, _ = await diagnostics.request("CP-1", options, base_url, None, sent_by="api")
+    ((_, _, payload),) = sent
+    location = urlsplit(payload["location"])
+    assert (location.scheme, location.path) == ("ftp", "/")
+    assert location.netloc.endswith(f"@{address}")
+    assert location.username and location.password
+    token = token_from_credentials(location.username, location.password)
+    assert read_token(upload_key(TOKEN), token, NOW) == grant
+
+
+@pytest.mark.parametrize("ftp", [None, Listening(None)])
+async def test_ftp_without_an_ftp_server_is_not_available(
+    tmp_path: Path, store: SqliteStore, ftp: FtpListener | None
+) -> None:
+    sent: list[Any] = []
+    diagnostics = service(tmp_path, store, sent, ftp)
+    with pytest.raises(NotAvailable, match="no FTP upload server"):
+        await diagnostics.request("CP-1", {"protocol": "ftp"}, "http://x/", None, sent_by="api")
+    assert sent == []  # nothing was sent to the charge point
 
 
 @pytest.mark.parametrize("size", [1, 7, 4096])

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from chargestream.api.services import reservations
 from chargestream.api.services.errors import InvalidInput, NotFound
 from chargestream.api.services.reservations import (
     ReservationRequest,
@@ -74,6 +75,28 @@ async def test_the_listing_reads_expiry_now_and_filters_by_it(
     active = await service.listing("CP-1", ReservationStatus.ACTIVE, 10, None)
     assert [r.reservation_id for r in active] == [1]
     assert (await service.get(2)).status is ReservationStatus.EXPIRED
+
+
+async def test_a_status_filter_pages_past_older_reservations_and_ties(
+    service: ReservationService, store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reservations, "FILTER_PAGE", 3)
+    used = ReservationStatus.USED
+    # newest first: 7 used ones (two pairs with equal times across page boundaries), then
+    # the active ones; the filter must read past the used ones and miss no tie
+    times = [NOW - timedelta(minutes=m) for m in (1, 2, 3, 3, 4, 5, 5, 5, 6, 7, 8)]
+    made = [reservation(i + 1, "CP-1", t) for i, t in enumerate(times)]
+    made[:7] = [dataclasses.replace(r, status=used, transaction_id=1) for r in made[:7]]
+    await store.upsert(made)
+    active = await service.listing("CP-1", ReservationStatus.ACTIVE, 10, None)
+    assert [r.reservation_id for r in active] == [8, 9, 10, 11]
+    assert [r.reservation_id for r in await service.listing(None, used, 3, None)] == [1, 2, 4]
+    all_used = await service.listing(None, used, 100, None)
+    assert sorted(r.reservation_id for r in all_used) == [1, 2, 3, 4, 5, 6, 7]
+    older = await service.listing(None, ReservationStatus.ACTIVE, 2, NOW - timedelta(minutes=5))
+    assert [r.reservation_id for r in older] == [9, 10]
+    monkeypatch.setattr(reservations, "FILTER_SCAN", 5)  # bounded: stops after a page past 5
+    assert await service.listing(None, ReservationStatus.ACTIVE, 10, None) == []
 
 
 async def test_only_an_active_reservation_is_cancelled(

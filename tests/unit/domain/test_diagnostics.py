@@ -8,10 +8,14 @@ import pytest
 
 from chargestream.domain.diagnostics import (
     DEFAULT_FILE_NAME,
+    DiagnosticsFile,
     display_name,
+    ftp_credentials,
     mint_token,
     new_grant,
+    older_than,
     read_token,
+    token_from_credentials,
     upload_key,
 )
 
@@ -56,3 +60,26 @@ def test_grants_differ_and_tokens_of_another_key_or_altered_are_refused() -> Non
 )
 def test_file_names_become_harmless_text(raw: str | None, shown: str) -> None:
     assert display_name(raw) == shown
+
+
+def test_ftp_credentials_are_the_token_and_fit_in_a_url() -> None:
+    grant = new_grant("CP/ü 1", NOW, 60)
+    user, password = ftp_credentials(mint_token(KEY, grant))
+    assert read_token(KEY, token_from_credentials(user, password), NOW) == grant
+    unsafe = set(":@/?#%.") | {" "}
+    assert not unsafe & set(user + password)
+    assert read_token(KEY, token_from_credentials(user, password[:-1] + "A"), NOW) is None
+    assert read_token(KEY, token_from_credentials(user + ".x", password), NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("age", "days", "expired"),
+    [
+        (timedelta(days=30, seconds=1), 30, True),
+        (timedelta(days=30), 30, False),
+        (timedelta(days=400), 0, False),  # 0: kept forever
+    ],
+)
+def test_retention_passes_after_its_days(age: timedelta, days: int, expired: bool) -> None:
+    record = DiagnosticsFile("CP-1", "1" * 32, "a.log", 1, "0" * 64, NOW - age)
+    assert older_than(record, NOW, days) is expired

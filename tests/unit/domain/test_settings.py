@@ -52,6 +52,16 @@ def test_flags_override_the_environment() -> None:
         ("CHARGESTREAM_KAFKA_DELIVERY_TIMEOUT", "0"),
         ("CHARGESTREAM_WORKER_STALL_AFTER", "-1"),
         ("CHARGESTREAM_SESSION_REFRESH", "-1"),
+        ("CHARGESTREAM_FTP_PORT", "65536"),
+        ("CHARGESTREAM_FTP_HOST", " "),
+        ("CHARGESTREAM_FTP_URL", "http://csms.example"),
+        ("CHARGESTREAM_FTP_URL", "ftp://user:secret@csms.example"),
+        ("CHARGESTREAM_FTP_URL", "ftp://csms.example/diagnostics"),
+        ("CHARGESTREAM_FTP_PASSIVE_PORTS", "30010-30000"),
+        ("CHARGESTREAM_FTP_PASSIVE_PORTS", "30000"),
+        ("CHARGESTREAM_DIAGNOSTICS_PROTOCOL", "sftp"),
+        ("CHARGESTREAM_DIAGNOSTICS_RETENTION_DAYS", "-1"),
+        ("CHARGESTREAM_DIAGNOSTICS_RETENTION_DAYS", "1"),  # not beyond the 24 h upload TTL
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
@@ -59,9 +69,23 @@ def test_bad_values_name_the_variable(name: str, value: str) -> None:
         Settings.from_env({name: value})
 
 
+def test_ftp_settings_have_sane_defaults_and_a_passive_port_range() -> None:
+    defaults = Settings()
+    assert (defaults.ftp_port, defaults.diagnostics_protocol) == (2121, "http")
+    assert defaults.diagnostics_retention_days == 30 and defaults.passive_ports() is None
+    settings = Settings.from_env(
+        {
+            "CHARGESTREAM_FTP_PASSIVE_PORTS": "30000 - 30009",
+            "CHARGESTREAM_FTP_URL": "ftp://csms.example:21",
+            "CHARGESTREAM_FTP_PORT": "0",
+        }
+    )
+    assert settings.passive_ports() == range(30000, 30010) and settings.ftp_port == 0
+
+
 def test_every_listener_defaults_to_loopback_and_has_its_own_address() -> None:
     defaults = Settings()
-    hosts = ("ocpp_host", "api_host", "ui_host", "health_host")
+    hosts = ("ocpp_host", "api_host", "ui_host", "health_host", "ftp_host")
     assert {getattr(defaults, host) for host in hosts} == {"127.0.0.1"}
     settings = Settings.from_env(
         {"CHARGESTREAM_OCPP_HOST": "0.0.0.0", "CHARGESTREAM_UI_HOST": "::1"}, api_host="10.0.0.5"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import stat
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,23 @@ def test_too_large_removes_the_part_and_bad_ids_are_refused(tmp_path: Path) -> N
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
     with pytest.raises(ValueError):
         files.start("CP-1", "../../etc")
+
+
+def test_files_older_than_the_retention_are_deleted(tmp_path: Path) -> None:
+    files = DiagnosticsFiles(tmp_path / "diagnostics", 100)
+    for cp, file_id, received in (("CP-1", ID_1, NOW - timedelta(days=31)), ("CP-2", ID_2, NOW)):
+        upload = files.start(cp, file_id)
+        upload.write(b"abc")
+        upload.keep("a.log", received)
+    stale = files.start("CP-1", "3" * 32)  # an upload that never finished, as old
+    stale.write(b"part")
+    (part,) = (tmp_path / "diagnostics").rglob("*.part")
+    old = (NOW - timedelta(days=31)).timestamp()
+    os.utime(part, (old, old))
+    assert files.delete_older_than(NOW, 0) == 0 and files.find("CP-1", ID_1) is not None
+    assert files.delete_older_than(NOW, 30) == 1
+    assert files.find("CP-1", ID_1) is None and not files.uploaded("CP-1", ID_1)
+    assert files.listing("CP-1") == [] and len(files.listing("CP-2")) == 1
+    remaining = {p.name for p in (tmp_path / "diagnostics").rglob("*") if p.is_file()}
+    assert remaining == {ID_2, f"{ID_2}.json"}
+    stale.discard()
