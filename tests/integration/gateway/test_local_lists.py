@@ -148,6 +148,13 @@ async def test_a_list_reaches_the_charge_point_in_parts_and_a_blocked_tag_follow
         await in_sync_at(csms.api, "CP-L1", 30000)
         assert "TAG-B" not in cp.held and cp.version == 30000
 
+    store = csms.app.store
+    before = (await store.local_list_state("CP-L1"), await store.local_list_entries("CP-L1"))
+    assert await csms.app.processor.rebuild() > 0  # replay derives the same list views
+    assert (await store.local_list_state("CP-L1"), await store.local_list_entries("CP-L1")) == (
+        before
+    )
+
 
 async def test_a_version_mismatch_is_answered_with_a_full_list(csms: RunningCsms) -> None:
     await put_tag(csms, "TAG-1")

@@ -93,6 +93,9 @@ async def test_an_accepted_reservation_is_active_then_used_by_a_start_transactio
     by_status = await csms.api.get("/api/v1/reservations", params={"status": "used"})
     assert [r["reservation_id"] for r in by_status.json()] == [rid]
     assert (await csms.api.get(f"/api/v1/reservations/{rid}")).json()["status"] == "used"
+    before = await csms.app.store.reservations("CP-R1", 100)
+    assert await csms.app.processor.rebuild() > 0  # replay derives the same reservations
+    assert await csms.app.store.reservations("CP-R1", 100) == before
 
 
 async def test_an_occupied_answer_is_listed_occupied(csms: RunningCsms) -> None:
