@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
+from chargestream.domain.protocols import OcppVersion
+
 
 class EventKind(StrEnum):
     FRAME = "frame"
@@ -50,6 +52,7 @@ class FrameEvent:
     message_type: MessageType | None = None
     message_id: str | None = None
     action: str | None = None
+    ocpp_version: OcppVersion = OcppVersion.V16  # of the connection (events before: 1.6)
 
     def headers(self) -> list[tuple[str, bytes]]:
         """Metadata as Kafka headers (the value is ``frame``, the key the id)."""
@@ -68,6 +71,8 @@ class FrameEvent:
             pairs.append(("mid", self.message_id))
         if self.action is not None:
             pairs.append(("action", self.action))
+        if self.ocpp_version is not OcppVersion.V16:  # no header: 1.6, as before versions
+            pairs.append(("v", self.ocpp_version.value))
         return [(name, value.encode()) for name, value in pairs]
 
     @classmethod
@@ -85,6 +90,7 @@ class FrameEvent:
             message_type=MessageType(int(meta["mtype"])) if "mtype" in meta else None,
             message_id=meta.get("mid"),
             action=meta.get("action"),
+            ocpp_version=OcppVersion(meta.get("v", OcppVersion.V16)),
         )
 
 

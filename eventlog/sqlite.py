@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from chargestream.domain.frames import Direction, EventKind, FrameEvent, LoggedEvent, MessageType
+from chargestream.domain.protocols import OcppVersion
 from chargestream.eventlog.base import EventLogUnavailable
 from chargestream.sqlite.connections import connect, write_transaction
 
@@ -55,7 +56,8 @@ CREATE TABLE IF NOT EXISTS frames (
     direction TEXT,
     message_type INTEGER,
     message_id TEXT,
-    action TEXT
+    action TEXT,
+    ocpp_version TEXT
 );
 CREATE INDEX IF NOT EXISTS frames_by_cp ON frames (charge_point_id, position);
 CREATE TABLE IF NOT EXISTS checkpoints (
@@ -79,10 +81,10 @@ CREATE INDEX IF NOT EXISTS processor_timers_by_due ON processor_timers (name, du
 
 COLUMNS = (
     "charge_point_id, kind, frame, node, connection_id, sequence, received_us,"
-    " direction, message_type, message_id, action"
+    " direction, message_type, message_id, action, ocpp_version"
 )
-ROWS_PER_INSERT = 100  # 1,100 parameters, well below SQLite's limit
-_ROW = "(?,?,?,?,?,?,?,?,?,?,?)"
+ROWS_PER_INSERT = 100  # 1,200 parameters, well below SQLite's limit
+_ROW = "(?,?,?,?,?,?,?,?,?,?,?,?)"
 _SINGLE_INSERT = f"INSERT INTO frames ({COLUMNS}) VALUES {_ROW}"
 _MULTI_INSERT = f"INSERT INTO frames ({COLUMNS}) VALUES " + ",".join([_ROW] * ROWS_PER_INSERT)
 
@@ -124,6 +126,9 @@ class SqliteEventLog:
         conn = connect(self._path, writer=writer, synchronous=self._sync)
         if writer:
             conn.executescript(SCHEMA)
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(frames)")}
+            if "ocpp_version" not in columns:  # a log written before OCPP 2.0.1: all 1.6
+                conn.execute("ALTER TABLE frames ADD COLUMN ocpp_version TEXT")
         return conn
 
     async def close(self) -> None:
@@ -379,11 +384,12 @@ def _row(event: FrameEvent) -> tuple[object, ...]:
         int(event.message_type) if event.message_type is not None else None,
         event.message_id,
         event.action,
+        None if event.ocpp_version is OcppVersion.V16 else event.ocpp_version.value,
     )
 
 
 def _logged(row: tuple[Any, ...]) -> LoggedEvent:
-    (position, cp, kind, frame, node, conn, seq, ts, direction, mtype, mid, action) = row
+    (position, cp, kind, frame, node, conn, seq, ts, direction, mtype, mid, action, version) = row
     return LoggedEvent(
         position=int(position),
         event=FrameEvent(
@@ -398,5 +404,6 @@ def _logged(row: tuple[Any, ...]) -> LoggedEvent:
             message_type=MessageType(mtype) if mtype is not None else None,
             message_id=mid,
             action=action,
+            ocpp_version=OcppVersion(version or OcppVersion.V16),
         ),
     )

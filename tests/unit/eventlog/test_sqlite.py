@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from chargestream.domain.frames import Direction, EventKind, FrameEvent, MessageType
+from chargestream.domain.protocols import OcppVersion
 from chargestream.eventlog import sqlite as eventlog_sqlite
 from chargestream.eventlog.base import EventLogUnavailable
 from chargestream.eventlog.sqlite import SqliteEventLog
@@ -230,3 +231,35 @@ async def test_states_are_read_by_charge_point_and_timers_by_due_time(tmp_path: 
         assert await log.due("views", 10**12, limit=10) == []
     finally:
         await log.close()
+
+
+async def test_each_event_keeps_its_ocpp_version_and_an_older_log_reads_as_1_6(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "events.db"
+    with closing(sqlite3.connect(path)) as old:  # a log written before OCPP 2.0.1
+        old.executescript(eventlog_sqlite.SCHEMA.replace(",\n    ocpp_version TEXT", ""))
+        old.execute(
+            f"INSERT INTO frames ({eventlog_sqlite.COLUMNS.removesuffix(', ocpp_version')})"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            eventlog_sqlite._row(frame("CP-OLD", 0))[:-1],
+        )
+        old.commit()
+    log = SqliteEventLog(path, sync="normal")
+    await log.open()
+    try:
+        newer = replace(frame("CP-NEW", 0), ocpp_version=OcppVersion.V201)
+        await log.append([newer])
+        events = [logged.event for logged in await log.read(0, limit=10)]
+    finally:
+        await log.close()
+    assert events == [frame("CP-OLD", 0), newer]
+    assert events[0].ocpp_version is OcppVersion.V16
+
+
+@pytest.mark.parametrize("version", list(OcppVersion))
+def test_kafka_headers_carry_the_ocpp_version_only_when_not_1_6(version: OcppVersion) -> None:
+    event = replace(frame("CP-1", 3), ocpp_version=version)
+    headers = event.headers()
+    assert FrameEvent.from_headers(b"CP-1", event.frame.encode(), headers) == event
+    assert ("v" in dict(headers)) is (version is not OcppVersion.V16)
