@@ -659,6 +659,99 @@ class SiteAllocation:
         return self.status == "Accepted"
 
 
+# ------------------------------------------------------------- device model (OCPP 2.0.1)
+
+MAX_DEVICE_VARIABLES = 10_000
+"""Variable attributes the store keeps per charge point; a report beyond it is cut (logged)."""
+MAX_VARIABLE_VALUE = 2500  # OCPP 2.0.1 attributeValue / reported value, characters
+
+
+VariableKey = tuple[str, str, int, int, str, str, str]
+"""A device variable's key after its charge point, as ``DeviceVariable.sort_key`` gives it."""
+
+
+class VariableSource(StrEnum):
+    """The message that last set a device model variable."""
+
+    REPORT = "NotifyReport"
+    GET = "GetVariables"
+    SET = "SetVariables"
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceVariable:
+    """One attribute (Actual, Target, MinSet, MaxSet) of one variable of one component of a
+    charge point's device model (derived, OCPP 2.0.1).
+
+    From an answered NotifyReport (everything it says), or from the answer to a
+    GetVariables (an Accepted value) or SetVariables (the value of an Accepted or
+    RebootRequired set, and that status). An upsert from GetVariables or SetVariables keeps
+    what the stored report said of the variable (``keeping_report_of``). Every text is the
+    charge point's: untrusted, bounded, shown as plain text.
+    """
+
+    KEY: ClassVar[tuple[str, ...]] = (
+        "charge_point_id",
+        "component",
+        "component_instance",
+        "evse_id",
+        "connector_id",
+        "variable",
+        "variable_instance",
+        "attribute_type",
+    )
+
+    charge_point_id: str
+    component: str
+    variable: str
+    updated_at: datetime
+    source: VariableSource
+    component_instance: str | None = None
+    evse_id: int | None = None
+    connector_id: int | None = None
+    variable_instance: str | None = None
+    attribute_type: str = "Actual"
+    value: str | None = None
+    mutability: str | None = None
+    persistent: bool | None = None
+    constant: bool | None = None
+    # dataType, unit, minLimit, maxLimit, valuesList, supportsMonitoring, as reported
+    characteristics: dict[str, Any] | None = None
+    status: str | None = None  # the attributeStatus of the last GetVariables/SetVariables
+    request_id: int | None = None  # of the NotifyReport
+    generated_at: datetime | None = None  # of the NotifyReport
+
+    @property
+    def sort_key(self) -> VariableKey:
+        """The natural key after the charge point, absent parts as the stores keep them
+        ('' and -1): listings are in this order, and page after one."""
+        return (
+            self.component,
+            self.component_instance or "",
+            -1 if self.evse_id is None else self.evse_id,
+            -1 if self.connector_id is None else self.connector_id,
+            self.variable,
+            self.variable_instance or "",
+            self.attribute_type,
+        )
+
+    def keeping_report_of(self, stored: DeviceVariable | None) -> DeviceVariable:
+        """A GetVariables/SetVariables update keeps the stored report's description (and
+        the stored value when it tells none); a report replaces the variable whole."""
+        if stored is None or self.source is VariableSource.REPORT:
+            return self
+        return replace(
+            self,
+            value=stored.value if self.value is None else self.value,
+            mutability=stored.mutability,
+            persistent=stored.persistent,
+            constant=stored.constant,
+            characteristics=stored.characteristics,
+            request_id=stored.request_id,
+            generated_at=stored.generated_at,
+        )
+
+
 DerivedRecord = (
     ChargePointState
     | StatusInterval
@@ -671,4 +764,5 @@ DerivedRecord = (
     | InstalledChargingProfile
     | LocalListState
     | LocalListEntry
+    | DeviceVariable
 )

@@ -24,6 +24,7 @@ from chargestream.domain.records import (
     ChargingProfile,
     CommandRecord,
     DerivedRecord,
+    DeviceVariable,
     FirmwareCampaign,
     IdTag,
     InstalledChargingProfile,
@@ -39,6 +40,7 @@ from chargestream.domain.records import (
     SiteAllocation,
     StatusInterval,
     TransferStatus,
+    VariableKey,
 )
 
 
@@ -173,6 +175,24 @@ class Store(Protocol):
 
     async def local_list_entries(self, charge_point_id: str) -> list[LocalListEntry]:
         """Every entry row of the charge point (of any generation), ordered by id tag."""
+
+    # -- device model (OCPP 2.0.1)
+
+    async def device_variables(
+        self,
+        charge_point_id: str,
+        component: str | None = None,
+        variable: str | None = None,
+        limit: int = 100,
+        after: VariableKey | None = None,
+    ) -> list[DeviceVariable]:
+        """A charge point's device model variables (of the component and variable named,
+        exactly), in ``DeviceVariable.sort_key`` order, the first ``limit`` after ``after``.
+
+        An upsert merges a GetVariables/SetVariables update into the stored variable
+        (``DeviceVariable.keeping_report_of``) and stores a new key only while the charge
+        point has fewer than ``MAX_DEVICE_VARIABLES`` (the rest are skipped and logged).
+        """
 
     # -- firmware campaigns (operator data)
 

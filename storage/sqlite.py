@@ -24,6 +24,7 @@ from chargestream.domain.records import (
     ChargingProfile,
     CommandRecord,
     DerivedRecord,
+    DeviceVariable,
     FirmwareCampaign,
     IdTag,
     InstalledChargingProfile,
@@ -39,9 +40,11 @@ from chargestream.domain.records import (
     SiteAllocation,
     StatusInterval,
     TransferStatus,
+    VariableKey,
 )
 from chargestream.sqlite.connections import connect, write_transaction
 from chargestream.storage.base import StoreUnavailable
+from chargestream.storage.device_model import admitted
 from chargestream.storage.sqlite_schema import (
     ALERT_RULES,
     ALERTS,
@@ -49,6 +52,7 @@ from chargestream.storage.sqlite_schema import (
     COMMANDS,
     DERIVED,
     DERIVED_TABLES,
+    DEVICE_VARIABLES,
     FIRMWARE_CAMPAIGNS,
     ID_TAGS,
     INSTALLED_PROFILES,
@@ -97,6 +101,7 @@ _ALERT_SELECT = (
     "FROM alerts LEFT JOIN alert_acks USING (alert_id)"
 )
 _SESSION_TIME = "COALESCE(start_time, stop_time)"
+_VARIABLE_ORDER = ", ".join(DEVICE_VARIABLES.key[1:])  # the key after the charge point
 
 
 def _alert(row: Sequence[Any]) -> Alert:
@@ -225,6 +230,11 @@ class SqliteStore:
         with write_transaction(self._db):
             if Session in batches:
                 batches[Session] = self._keeping_start(batches[Session])  # type: ignore[arg-type]
+            if DeviceVariable in batches:
+                batches[DeviceVariable] = admitted(  # type: ignore[assignment]
+                    batches[DeviceVariable],  # type: ignore[arg-type]
+                    self._stored_variables,
+                )
             for kind, batch in batches.items():
                 table = DERIVED[kind]
                 self._db.executemany(table.upsert_sql, map(table.encode, batch))
@@ -500,6 +510,50 @@ class SqliteStore:
             charge_point_id,
         )
         return [LOCAL_LIST_ENTRIES.decode(row) for row in rows]
+
+    # -- device model (OCPP 2.0.1)
+
+    async def device_variables(
+        self,
+        charge_point_id: str,
+        component: str | None = None,
+        variable: str | None = None,
+        limit: int = 100,
+        after: VariableKey | None = None,
+    ) -> list[DeviceVariable]:
+        return await self._run(
+            self._device_variables, charge_point_id, component, variable, limit, after
+        )
+
+    def _device_variables(
+        self,
+        charge_point_id: str,
+        component: str | None,
+        variable: str | None,
+        limit: int,
+        after: VariableKey | None,
+    ) -> list[DeviceVariable]:
+        where, params = ["charge_point_id = ?"], list[Any]([charge_point_id])
+        for name, value in (("component", component), ("variable", variable)):
+            if value is not None:
+                where.append(f"{name} = ?")
+                params.append(value)
+        if after is not None:
+            where.append(f"({_VARIABLE_ORDER}) > ({', '.join('?' * len(after))})")
+            params.extend(after)
+        rows = self._fetch(
+            f"SELECT {DEVICE_VARIABLES.select} FROM {DEVICE_VARIABLES.name} "
+            f"WHERE {' AND '.join(where)} ORDER BY {_VARIABLE_ORDER} LIMIT ?",
+            *params,
+            limit,
+        )
+        return [DEVICE_VARIABLES.decode(row) for row in rows]
+
+    def _stored_variables(self, charge_point_id: str) -> dict[VariableKey, DeviceVariable]:
+        return {
+            variable.sort_key: variable
+            for variable in self._device_variables(charge_point_id, None, None, -1, None)
+        }
 
     # -- alerts
 

@@ -31,6 +31,7 @@ from chargestream.domain.records import (
     ChargingProfile,
     CommandRecord,
     ConnectorStatus,
+    DeviceVariable,
     FirmwareCampaign,
     IdTag,
     InstalledChargingProfile,
@@ -252,6 +253,21 @@ SITES = Table.of(
     codecs={"charge_points": (_to_json, lambda text: tuple(json.loads(text)))},
 )
 SITE_ALLOCATIONS = Table.of("site_allocations", SiteAllocation)
+_NUMBER_KEY_PART_CODEC: tuple[Codec, Codec] = (
+    lambda v: -1 if v is None else v,
+    lambda v: None if v == -1 else v,
+)
+_OPTIONAL_BOOL_CODEC: tuple[Codec, Codec] = (lambda v: v, _optional(bool))
+# A charge point's device model (OCPP 2.0.1), absent key parts as '' and -1
+DEVICE_VARIABLES = Table.of(
+    "device_variables",
+    DeviceVariable,
+    codecs={
+        **dict.fromkeys(("component_instance", "variable_instance"), _KEY_PART_CODEC),
+        **dict.fromkeys(("evse_id", "connector_id"), _NUMBER_KEY_PART_CODEC),
+        **dict.fromkeys(("persistent", "constant"), _OPTIONAL_BOOL_CODEC),
+    },
+)
 
 _DERIVED_TABLES = (
     STATES,
@@ -265,6 +281,7 @@ _DERIVED_TABLES = (
     INSTALLED_PROFILES,
     LOCAL_LIST_STATES,
     LOCAL_LIST_ENTRIES,
+    DEVICE_VARIABLES,
 )
 TABLES = (
     REGISTRATIONS,

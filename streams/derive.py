@@ -50,6 +50,7 @@ from chargestream.streams.charging_profiles import (
     removed,
     replaced_by,
 )
+from chargestream.streams.device_model import got, reported, set_
 from chargestream.streams.local_list_views import (
     asks_lengths,
     lengths_reported,
@@ -726,6 +727,21 @@ def _diagnostics_status(step: _Step, payload: dict[str, Any]) -> None:
         step.records.append(status)
 
 
+# ------------------------------------------------------------ device model (OCPP 2.0.1)
+
+
+def _notify_report(step: _Step, payload: dict[str, Any]) -> None:
+    step.records.extend(reported(step.cp, payload, step.now))
+
+
+def _get_variables_result(step: _Step, _call: PendingCall, result: dict[str, Any]) -> None:
+    step.records.extend(got(step.cp, result, step.now))
+
+
+def _set_variables_result(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
+    step.records.extend(set_(step.cp, orjson.loads(call.payload), result, step.now))
+
+
 _REQUESTS: dict[str, Callable[[_Step, dict[str, Any]], None]] = {
     "BootNotification": _boot_notification,
     "StatusNotification": _status_notification,
@@ -736,6 +752,7 @@ _REQUESTS: dict[str, Callable[[_Step, dict[str, Any]], None]] = {
     "SignedFirmwareStatusNotification": _firmware_status,
     "LogStatusNotification": _log_status,
     "DiagnosticsStatusNotification": _diagnostics_status,
+    "NotifyReport": _notify_report,
 }
 _RESULTS: dict[str, Callable[[_Step, PendingCall, dict[str, Any]], None]] = {
     "BootNotification": _boot_notification_result,
@@ -863,6 +880,8 @@ _COMMAND_RESULTS: dict[str, Callable[[_Step, PendingCall, dict[str, Any]], None]
     "SendLocalList": _send_local_list_result,
     "GetLocalListVersion": _get_local_list_version_result,
     "GetConfiguration": _get_configuration_result,
+    "GetVariables": _get_variables_result,
+    "SetVariables": _set_variables_result,
 }
 """CSMS commands derived from their CALLRESULT, by action."""
 

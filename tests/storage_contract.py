@@ -45,6 +45,7 @@ from chargestream.domain.records import (
     CommandOutcome,
     CommandRecord,
     ConnectorStatus,
+    DeviceVariable,
     FirmwareCampaign,
     IdTag,
     IdTagStatus,
@@ -53,6 +54,7 @@ from chargestream.domain.records import (
     LocalListEntry,
     LocalListMode,
     LocalListState,
+    MAX_DEVICE_VARIABLES,
     MeterValue,
     ProfileRemoval,
     RecurrencyKind,
@@ -66,6 +68,7 @@ from chargestream.domain.records import (
     SiteAllocation,
     StatusInterval,
     TransferStatus,
+    VariableSource,
 )
 from chargestream.storage.base import Store, StoreUnavailable
 
@@ -823,6 +826,83 @@ class StoreContract:
         assert await store.local_list_state("CP-1") is None
         assert await store.local_list_entries("CP-2") == []
 
+    # -- device model (OCPP 2.0.1)
+
+    async def test_device_variables_round_trip_sorted_filtered_and_paged(
+        self, store: Store
+    ) -> None:
+        full = device_variable(
+            "EVSE",
+            "AvailabilityState",
+            component_instance="Main",
+            evse_id=1,
+            connector_id=2,
+            variable_instance="Status",
+            attribute_type="Target",
+            value="Available \u00e9",
+            mutability="ReadOnly",
+            persistent=False,
+            constant=True,
+            characteristics={"dataType": "OptionList", "valuesList": "Available,Faulted"},
+            status="Accepted",
+            request_id=7,
+            generated_at=at(0, 5),
+        )
+        plain = device_variable("EVSE", "AvailabilityState")
+        other = device_variable("AlignedDataCtrlr", "Interval", value="900")
+        elsewhere = dataclasses.replace(plain, charge_point_id="CP-2")
+        await store.upsert([full, plain, other, elsewhere])
+        everything = await store.device_variables("CP-1")
+        assert everything == [other, plain, full]
+        assert everything[2].persistent is False and everything[2].constant is True
+        assert everything[1].evse_id is None and everything[1].persistent is None
+        assert_utc(everything[2])
+        assert await store.device_variables("CP-1", component="EVSE") == [plain, full]
+        assert await store.device_variables("CP-1", variable="Interval") == [other]
+        assert await store.device_variables("CP-1", component="evse") == []
+        first = await store.device_variables("CP-1", limit=2)
+        assert first == [other, plain]
+        assert await store.device_variables("CP-1", after=first[-1].sort_key) == [full]
+        assert await store.device_variables("CP-1", after=full.sort_key) == []
+        assert await store.device_variables("CP-3") == []
+        await store.clear_derived()
+        assert await store.device_variables("CP-1") == []
+
+    async def test_a_device_variable_update_keeps_what_its_report_said(self, store: Store) -> None:
+        report = device_variable(
+            "OCPPCommCtrlr",
+            "HeartbeatInterval",
+            value="300",
+            mutability="ReadWrite",
+            persistent=True,
+            characteristics={"dataType": "integer", "unit": "s"},
+            request_id=1,
+            generated_at=at(0),
+        )
+        await store.upsert([report])
+        got = device_variable(
+            "OCPPCommCtrlr", "HeartbeatInterval", at(1), VariableSource.GET, value="60"
+        )
+        failed = dataclasses.replace(got, updated_at=at(2), value=None, status="RebootRequired")
+        await store.upsert([got, failed])
+        (stored,) = await store.device_variables("CP-1")
+        assert stored == dataclasses.replace(
+            report, updated_at=at(2), source=VariableSource.GET, value="60", status="RebootRequired"
+        )
+        await store.upsert([report])  # a report again: the variable as it says, whole
+        assert await store.device_variables("CP-1") == [report]
+
+    async def test_a_charge_point_keeps_at_most_max_device_variables(self, store: Store) -> None:
+        many = [device_variable("C", f"V{n:05}") for n in range(MAX_DEVICE_VARIABLES)]
+        await store.upsert([*many[:-1], many[0], many[-1], device_variable("C", "Z")])
+        await store.upsert([device_variable("A", "A"), device_variable("C", "V00001", value="x")])
+        kept = await store.device_variables("CP-1", limit=MAX_DEVICE_VARIABLES + 2)
+        assert [v.variable for v in kept] == [v.variable for v in many]
+        assert kept[1].value == "x"  # a stored one still changes
+        assert await store.device_variables("CP-2") == []
+        await store.upsert([device_variable("C", "Z", charge_point_id="CP-2")])
+        assert len(await store.device_variables("CP-2")) == 1
+
     # -- alerts
 
     async def test_alert_round_trip(self, store: Store) -> None:
@@ -994,6 +1074,17 @@ class StoreContract:
         assert await store.commands() == [cmd]
         assert await store.allocate_transaction_id("start-1") == transaction_id
         assert await store.allocate_transaction_id("start-2") != transaction_id
+
+
+def device_variable(
+    component: str,
+    variable: str,
+    updated_at: datetime = T0,
+    source: VariableSource = VariableSource.REPORT,
+    charge_point_id: str = "CP-1",
+    **fields: Any,
+) -> DeviceVariable:
+    return DeviceVariable(charge_point_id, component, variable, updated_at, source, **fields)
 
 
 def site_allocation(site_id: str, charge_point_id: str, connector_id: int) -> SiteAllocation:
