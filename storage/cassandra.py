@@ -73,6 +73,7 @@ from chargestream.domain.records import (
     ChargingProfile,
     CommandRecord,
     DerivedRecord,
+    DeviceVariable,
     FirmwareCampaign,
     IdTag,
     InstalledChargingProfile,
@@ -88,6 +89,7 @@ from chargestream.domain.records import (
     SiteAllocation,
     StatusInterval,
     TransferStatus,
+    VariableKey,
 )
 from chargestream.storage import cassandra_schema as schema
 from chargestream.storage.base import StoreUnavailable
@@ -97,6 +99,7 @@ from chargestream.storage.cassandra_schema import (
     COMMANDS,
     COMMANDS_BY_CHARGE_POINT,
     COMMANDS_BY_DAY,
+    DEVICE_VARIABLES,
     ID_TAGS,
     INTERVALS,
     LOCAL_LIST_ENTRIES,
@@ -125,6 +128,7 @@ from chargestream.storage.cassandra_schema import (
     from_time,
     to_ms,
 )
+from chargestream.storage.device_model import admitted
 
 MAX_IN_FLIGHT = 256  # concurrent requests per store
 BATCH_ROWS = 100  # meter values per unlogged (single-partition) batch
@@ -179,6 +183,7 @@ _TABLE_OF: dict[type, Table] = {
         schema.INSTALLED_PROFILES,
         LOCAL_LIST_STATES,
         LOCAL_LIST_ENTRIES,
+        DEVICE_VARIABLES,
     )
 }
 
@@ -194,6 +199,8 @@ def _latest(records: Sequence[DerivedRecord]) -> dict[type, dict[Any, Any]]:
         key = table.key_of(record)
         if isinstance(record, Session):
             record = record.keeping_start_of(same_kind.get(key))
+        elif isinstance(record, DeviceVariable):
+            record = record.keeping_report_of(same_kind.get(key))
         same_kind[key] = record
     return latest
 
@@ -554,6 +561,7 @@ class CassandraStore:
         stored_reservations = await self._stored_reservations(
             [r.reservation_id for r in reservations]
         )
+        variables = await self._admitted(list(latest[DeviceVariable].values()))
         await self._write_all(
             [
                 *self._state_writes(latest[ChargePointState].values()),
@@ -570,8 +578,30 @@ class CassandraStore:
                 ),
                 *self._rows_of(LOCAL_LIST_STATES, latest[LocalListState].values()),
                 *self._entry_writes(latest[LocalListEntry].values()),
+                *(
+                    _Write(
+                        DEVICE_VARIABLES.insert(),
+                        DEVICE_VARIABLES.encode(variable),
+                        (DEVICE_VARIABLES.name, variable.charge_point_id),
+                    )
+                    for variable in variables
+                ),
             ]
         )
+
+    async def _admitted(self, variables: list[DeviceVariable]) -> list[DeviceVariable]:
+        """See ``storage.device_model.admitted``: each charge point's partition is read."""
+        cps = sorted({variable.charge_point_id for variable in variables})
+        partitions = await asyncio.gather(*(self._variables_of(cp) for cp in cps))
+        stored = {
+            cp: {v.sort_key: v for v in found} for cp, found in zip(cps, partitions, strict=True)
+        }
+        return admitted(variables, stored)
+
+    async def _variables_of(self, charge_point_id: str) -> list[DeviceVariable]:
+        """The charge point's variables in key order (its partition's clustering order)."""
+        rows = await self._rows(DEVICE_VARIABLES.get, (charge_point_id,))
+        return [DEVICE_VARIABLES.decode(row) for row in rows]
 
     async def _stored_sessions(self, transaction_ids: list[int]) -> dict[int, Session]:
         found = await asyncio.gather(*(self._get(SESSIONS, tx) for tx in transaction_ids))
@@ -975,6 +1005,26 @@ class CassandraStore:
     async def local_list_entries(self, charge_point_id: str) -> list[LocalListEntry]:
         rows = await self._rows(LOCAL_LIST_ENTRIES.get, (charge_point_id,))
         return [LOCAL_LIST_ENTRIES.decode(row) for row in rows]
+
+    # -- device model (OCPP 2.0.1)
+
+    async def device_variables(
+        self,
+        charge_point_id: str,
+        component: str | None = None,
+        variable: str | None = None,
+        limit: int = 100,
+        after: VariableKey | None = None,
+    ) -> list[DeviceVariable]:
+        """Filtered and paged in the client: the partition is bounded (MAX_DEVICE_VARIABLES)."""
+        found = [
+            v
+            for v in await self._variables_of(charge_point_id)
+            if component in (None, v.component)
+            and variable in (None, v.variable)
+            and (after is None or v.sort_key > after)
+        ]
+        return found[:limit]
 
     # -- alerts
 

@@ -40,6 +40,7 @@ from chargestream.domain.records import (
     ChargingProfile,
     CommandRecord,
     ConnectorStatus,
+    DeviceVariable,
     FirmwareCampaign,
     IdTag,
     InstalledChargingProfile,
@@ -59,7 +60,8 @@ from chargestream.domain.records import (
 
 # 6: charging profiles, local lists, sites and site allocations (new tables); Registration's
 # max_current_a, phases (in its JSON document: no ALTER, an older one reads the defaults)
-SCHEMA_VERSION = 6
+# 7: device_variables (a new table)
+SCHEMA_VERSION = 7
 SCHEMA_NAME = "chargestream"  # the key of the schema_version row
 MAX_TRANSACTION_ID = 2**31 - 1
 ALLOCATOR = "transaction_id"  # the key of the id allocator row
@@ -414,6 +416,13 @@ def _key_part(name: str) -> Column:
     return Column(name, "text", lambda value: value or "", lambda value: value or None)
 
 
+def _number_key_part(name: str) -> Column:
+    """A device variable's EVSE or connector id that may be None: stored as -1."""
+    return Column(
+        name, "bigint", lambda v: -1 if v is None else v, lambda v: None if v == -1 else v
+    )
+
+
 _METER_KEY_PARTS = tuple(_key_part(name) for name in ("phase", "location", "context"))
 
 # operator data
@@ -534,6 +543,24 @@ LOCAL_LISTS = Table.of(
 LOCAL_LIST_STATES = Table.of("local_list_states", LocalListState)
 LOCAL_LIST_ENTRIES = Table.of("local_list_entries", LocalListEntry, ("charge_point_id",))
 
+# A charge point's device model (OCPP 2.0.1) in one partition (at most MAX_DEVICE_VARIABLES
+# rows), clustered by component, ..., variable, ..., attribute type; absent parts '' and -1.
+DEVICE_VARIABLES = Table.of(
+    "device_variables",
+    DeviceVariable,
+    ("charge_point_id",),
+    special=(
+        _key_part("component_instance"),
+        _key_part("variable_instance"),
+        *(
+            Column(
+                name, "bigint", lambda v: -1 if v is None else v, lambda v: None if v == -1 else v
+            )
+            for name in ("evse_id", "connector_id")
+        ),
+    ),
+)
+
 # Sites (operator data) and the site controller's allocations, a partition per site.
 SITES = Table.of(
     "sites",
@@ -616,6 +643,7 @@ _TABLES = (
     LOCAL_LIST_ENTRIES,
     SITES,
     SITE_ALLOCATIONS,
+    DEVICE_VARIABLES,
 )
 _LISTINGS = (
     COMMANDS_BY_CHARGE_POINT,
@@ -675,6 +703,7 @@ DERIVED_TABLES = (
     INSTALLED_PROFILES.name,
     LOCAL_LIST_STATES.name,
     LOCAL_LIST_ENTRIES.name,
+    DEVICE_VARIABLES.name,
     "buckets",
 )
 TABLES = (
@@ -735,6 +764,8 @@ STATEMENTS = tuple(
             LOCAL_LIST_STATES.get,
             LOCAL_LIST_ENTRIES.insert(),
             LOCAL_LIST_ENTRIES.get,
+            DEVICE_VARIABLES.insert(),
+            DEVICE_VARIABLES.get,
             SITES.insert(),
             SITES.get,
             SITES.scan,

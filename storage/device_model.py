@@ -4,7 +4,7 @@ and keep a report's description through later GetVariables/SetVariables updates.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from chargestream.domain.records import MAX_DEVICE_VARIABLES, DeviceVariable, VariableKey
 
@@ -13,20 +13,17 @@ log = logging.getLogger("chargestream.storage")
 
 def admitted(
     incoming: Iterable[DeviceVariable],
-    stored_of: Callable[[str], Mapping[VariableKey, DeviceVariable]],
+    stored: Mapping[str, Mapping[VariableKey, DeviceVariable]],
 ) -> list[DeviceVariable]:
-    """The variables to write: each merged with the stored one of its key, the last of a key
-    in the batch winning; a new key only while its charge point keeps fewer than
-    MAX_DEVICE_VARIABLES (the rest are skipped, and logged)."""
-    stored: dict[str, Mapping[VariableKey, DeviceVariable]] = {}
+    """The variables to write: each merged with the stored one of its key (``stored``: by
+    charge point, every one of the batch's), the last of a key in the batch winning; a new
+    key only while its charge point keeps fewer than MAX_DEVICE_VARIABLES (the rest are
+    skipped, and logged)."""
     written: dict[tuple[str, VariableKey], DeviceVariable] = {}
-    counts: dict[str, int] = {}
+    counts = {cp: len(variables) for cp, variables in stored.items()}
     skipped: dict[str, int] = {}
     for variable in incoming:
         cp, key = variable.charge_point_id, variable.sort_key
-        if cp not in stored:
-            stored[cp] = stored_of(cp)
-            counts[cp] = len(stored[cp])
         earlier = written.get((cp, key)) or stored[cp].get(key)
         if earlier is None:
             if counts[cp] >= MAX_DEVICE_VARIABLES:
@@ -34,9 +31,11 @@ def admitted(
                 continue
             counts[cp] += 1
         written[(cp, key)] = variable.keeping_report_of(earlier)
-    for cp, count in skipped.items():
+    for cp, count in skipped.items():  # MAX_DEVICE_VARIABLES reached
         log.warning(
             "device_model_full",
-            extra={"fields": {"charge_point_id": cp, "skipped": count, "max": MAX_DEVICE_VARIABLES}},
+            extra={
+                "fields": {"charge_point_id": cp, "skipped": count, "max": MAX_DEVICE_VARIABLES}
+            },
         )
     return list(written.values())

@@ -231,10 +231,7 @@ class SqliteStore:
             if Session in batches:
                 batches[Session] = self._keeping_start(batches[Session])  # type: ignore[arg-type]
             if DeviceVariable in batches:
-                batches[DeviceVariable] = admitted(  # type: ignore[assignment]
-                    batches[DeviceVariable],  # type: ignore[arg-type]
-                    self._stored_variables,
-                )
+                batches[DeviceVariable] = self._admitted(batches[DeviceVariable])  # type: ignore[arg-type]
             for kind, batch in batches.items():
                 table = DERIVED[kind]
                 self._db.executemany(table.upsert_sql, map(table.encode, batch))
@@ -549,11 +546,13 @@ class SqliteStore:
         )
         return [DEVICE_VARIABLES.decode(row) for row in rows]
 
-    def _stored_variables(self, charge_point_id: str) -> dict[VariableKey, DeviceVariable]:
-        return {
-            variable.sort_key: variable
-            for variable in self._device_variables(charge_point_id, None, None, -1, None)
+    def _admitted(self, variables: list[DeviceVariable]) -> list[DerivedRecord]:
+        """See ``storage.device_model.admitted``."""
+        stored = {
+            cp: {v.sort_key: v for v in self._device_variables(cp, None, None, -1, None)}
+            for cp in {variable.charge_point_id for variable in variables}
         }
+        return list(admitted(variables, stored))
 
     # -- alerts
 

@@ -202,7 +202,9 @@ def _number(value: Any) -> bool:
     """A finite float or an integer JSON writers take (64-bit)."""
     if isinstance(value, float):
         return math.isfinite(value)
-    return isinstance(value, int) and not isinstance(value, bool) and INT64_MIN <= value <= INT64_MAX
+    return (
+        isinstance(value, int) and not isinstance(value, bool) and INT64_MIN <= value <= INT64_MAX
+    )
 
 
 def _characteristics(raw: Any) -> dict[str, Any] | None:

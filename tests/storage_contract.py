@@ -34,6 +34,7 @@ from typing import Any
 import pytest
 
 from chargestream.domain.records import (
+    MAX_DEVICE_VARIABLES,
     Alert,
     AlertKind,
     AlertRule,
@@ -54,7 +55,6 @@ from chargestream.domain.records import (
     LocalListEntry,
     LocalListMode,
     LocalListState,
-    MAX_DEVICE_VARIABLES,
     MeterValue,
     ProfileRemoval,
     RecurrencyKind,
