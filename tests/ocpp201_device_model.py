@@ -71,8 +71,11 @@ def notify_report(
                     {"type": "Actual", "value": "22000", "mutability": "ReadOnly"},
                     {"type": "Target", "value": "11000"},
                 ],
-                "variableCharacteristics": {"dataType": "decimal", "unit": "W",
-                                            "supportsMonitoring": True},
+                "variableCharacteristics": {
+                    "dataType": "decimal",
+                    "unit": "W",
+                    "supportsMonitoring": True,
+                },
             },
             {
                 "component": {"name": "SecurityCtrlr"},

@@ -21,6 +21,7 @@ from tests.ocpp201_device_model import (
 from tests.unit.streams.test_derive import CP, Log, run
 from tests.unit.streams.test_derive_reservations import command, started_log
 
+NOPE = {"component": {"name": "Nope"}, "variable": {"name": "Nope"}}
 GENERATED = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
 
@@ -103,12 +104,12 @@ def test_set_variables_derives_the_value_set_and_its_status() -> None:
     asked = set_variables(
         {**HEARTBEAT, "attributeValue": "120"},
         {**target, "attributeType": "Target", "attributeValue": "7400"},
-        {"component": {"name": "Nope"}, "variable": {"name": "Nope"}, "attributeValue": "1"},
+        {**NOPE, "attributeValue": "1"},
     )
     answer = set_variables_answer(
         {**HEARTBEAT, "attributeStatus": "Accepted"},
         {**target, "attributeType": "Target", "attributeStatus": "RebootRequired"},
-        {"component": {"name": "Nope"}, "variable": {"name": "Nope"}, "attributeStatus": "Rejected"},
+        {**NOPE, "attributeStatus": "Rejected"},
     )
     command(log, "SetVariables", asked, answer)
     heartbeat, power = variables(log)
