@@ -10,6 +10,7 @@ from chargestream.api.services.bulk_commands import BulkCommandsService
 from chargestream.api.services.charge_points import ChargePointService
 from chargestream.api.services.charging_profiles import ChargingProfileService
 from chargestream.api.services.commands import CommandsService
+from chargestream.api.services.device_model import DeviceModelService
 from chargestream.api.services.diagnostics import DiagnosticsService, FtpListener
 from chargestream.api.services.firmware_campaigns import FirmwareCampaignService
 from chargestream.api.services.frames import FrameService, RecentFrames
@@ -42,6 +43,7 @@ class ApiServices:
     local_lists: LocalListService
     sites: SiteService
     firmware_campaigns: FirmwareCampaignService
+    device_model: DeviceModelService
 
     @classmethod
     def create(
@@ -80,4 +82,5 @@ class ApiServices:
             local_lists=local_lists,
             sites=SiteService(store),
             firmware_campaigns=FirmwareCampaignService(settings, store, charge_points),
+            device_model=DeviceModelService(store),
         )

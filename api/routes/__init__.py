@@ -10,6 +10,7 @@ from chargestream.api.routes import (
     charge_points,
     charging_profiles,
     commands,
+    device_model,
     diagnostics,
     firmware_campaigns,
     id_tags,
@@ -36,6 +37,7 @@ def v1_router() -> APIRouter:
         local_lists,
         sites,
         firmware_campaigns,
+        device_model,
     ):
         v1.include_router(resource.router)
     return v1
