@@ -15,11 +15,13 @@ import pandas as pd
 import streamlit as st
 
 from chargestream.domain.records import (
+    MAX_DEVICE_VARIABLES,
     Alert,
     AlertRule,
     ChargePointState,
     ChargingProfile,
     CommandRecord,
+    DeviceVariable,
     IdTag,
     InstalledChargingProfile,
     MeterValue,
@@ -214,6 +216,13 @@ def installed_profiles(settings: Settings, charge_point_id: str) -> list[Install
     """A charge point's installed charging profiles (and those removed since)."""
     db = runner(settings)
     return db.run(db.store.installed_charging_profiles(charge_point_id))
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def device_variables(settings: Settings, charge_point_id: str) -> list[DeviceVariable]:
+    """A charge point's whole device model (OCPP 2.0.1), by component then variable."""
+    db = runner(settings)
+    return db.run(db.store.device_variables(charge_point_id, limit=MAX_DEVICE_VARIABLES))
 
 
 @st.cache_data(ttl=LIVE, show_spinner=False)

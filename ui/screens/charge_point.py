@@ -1,6 +1,7 @@
 """Charge point detail: live state, status timeline, boot and configuration, sessions,
 security (events, signed firmware and log upload status), diagnostics uploads, charging
-profiles (ui/profile_views.py), the local authorization list (ui/screens/local_list.py), frames.
+profiles (ui/profile_views.py), the local authorization list (ui/screens/local_list.py), the
+OCPP 2.0.1 device model (ui/screens/device_model.py), frames.
 
 Nearly every string here comes from the charge point: Markdown shows it through
 ``text.plain``, tables and ``st.code`` as it is. Reading the configuration is a command
@@ -21,6 +22,7 @@ from chargestream.ui import auth, charts, dataframes, profile_views, queries, wi
 from chargestream.ui.api_client import ApiError, CommandResult, api
 from chargestream.ui.data import settings
 from chargestream.ui.roles import Permission
+from chargestream.ui.screens.device_model import device_model_view
 from chargestream.ui.screens.local_list import local_list_view
 from chargestream.ui.text import plain
 
@@ -33,6 +35,7 @@ TABS = [
     "Diagnostics",
     "Charging profiles",
     "Local list",
+    "Device model",
     "Frames",
 ]
 FRAME_LIMITS = [50, 100, 250, 500, 1000]
@@ -55,7 +58,9 @@ def render() -> None:
         return
     st.fragment(run_every=widgets.refresh_interval())(live_state)(config, charge_point_id)
     tabs = st.tabs(TABS, key="tab", bind="query-params")
-    timeline, boot, sessions, security, diagnostics, profiles, local_list, frames = tabs
+    timeline, boot, sessions, security, diagnostics, profiles, local_list, device_model, frames = (
+        tabs
+    )
     if timeline.open:
         with timeline:
             status_timeline(config, charge_point_id)
@@ -77,6 +82,9 @@ def render() -> None:
     if local_list.open:
         with local_list:
             local_list_view(config, charge_point_id)
+    if device_model.open:
+        with device_model:
+            device_model_view(config, charge_point_id)
     if frames.open:
         with frames:
             frame_inspector(config, charge_point_id)
