@@ -4,7 +4,7 @@ Two families: *operator data* (registrations, id tags, alert rules, the
 command log, alert acknowledgements), written through the API and UI, and
 *derived records* (charge point state, status intervals, sessions, meter
 values, alerts, security events, firmware/log transfer statuses, reservations, installed
-charging profiles), written
+charging profiles, local lists, the OCPP 2.0.1 device model), written
 only by the stream processors as idempotent upserts keyed by their natural
 key. Rebuilding the derived records from the event log never touches operator
 data.
