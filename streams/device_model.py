@@ -185,12 +185,12 @@ def _value(payload: dict[str, Any], field: str) -> str | None:
 def _attribute_type(payload: dict[str, Any], field: str) -> str | None:
     """The attribute type (absent: Actual), None when it is none of the four."""
     value = payload.get(field, "Actual")
-    return value if value in ATTRIBUTE_TYPES else None
+    return value if isinstance(value, str) and value in ATTRIBUTE_TYPES else None
 
 
 def _enum(payload: dict[str, Any], field: str, allowed: frozenset[str]) -> str | None:
     value = payload.get(field)
-    return value if value in allowed else None
+    return value if isinstance(value, str) and value in allowed else None
 
 
 def _bool(payload: dict[str, Any], field: str) -> bool | None:

@@ -120,3 +120,8 @@ async def test_a_notify_report_and_get_variables_answer_are_browsable_in_the_api
     assert (await device_model(csms, after="not-a-cursor")).status_code == 422
     unknown = await csms.api.get("/api/v1/charge-points/CP-NONE/device-model")
     assert unknown.status_code == 404
+
+    store = csms.app.store
+    before = await store.device_variables(CP)
+    assert await csms.app.processor.rebuild() > 0  # a replay derives the same device model
+    assert await store.device_variables(CP) == before

@@ -3,9 +3,14 @@ GetVariables and SetVariables the CSMS sent."""
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
+from chargestream.domain.frames import EventKind
 from chargestream.domain.records import MAX_VARIABLE_VALUE, DeviceVariable, VariableSource
 from chargestream.streams.parse import event_time
 from chargestream.streams.state import ChargePointDerivation
@@ -18,7 +23,7 @@ from tests.ocpp201_device_model import (
     set_variables,
     set_variables_answer,
 )
-from tests.unit.streams.test_derive import CP, Log, run
+from tests.unit.streams.test_derive import CP, SETTINGS, Log, field_paths, run, with_value
 from tests.unit.streams.test_derive_reservations import command, started_log
 
 NOPE = {"component": {"name": "Nope"}, "variable": {"name": "Nope"}}
@@ -165,3 +170,31 @@ def test_a_lenient_charge_points_report_is_read_tolerantly_and_bounded() -> None
     assert (long_value.request_id, long_value.generated_at) == (None, long_value.updated_at)
     assert (no_value.variable, no_value.value, no_value.persistent) == ("W", None, None)
     assert no_value.characteristics == {"unit": "u" * 16}
+
+
+def test_wrong_values_anywhere_in_a_device_model_message_never_raise() -> None:
+    log = started_log()
+    log.call("NotifyReport", notify_report())
+    command(
+        log,
+        "GetVariables",
+        get_variables(HEARTBEAT),
+        get_variables_answer({**HEARTBEAT, "attributeStatus": "Accepted", "attributeValue": "1"}),
+    )
+    command(
+        log,
+        "SetVariables",
+        set_variables({**HEARTBEAT, "attributeValue": "2"}),
+        set_variables_answer({**HEARTBEAT, "attributeStatus": "Accepted"}),
+    )
+    events = log.events
+    bad_values: list[Any] = [None, True, -1, 10**6, 1.5, "", "x", [], {}, [{}]]
+    for index, logged in enumerate(events):
+        if logged.event.kind is not EventKind.FRAME:
+            continue
+        state, _ = run(events[:index])
+        message = orjson.loads(logged.event.frame)
+        for path, bad in itertools.product(field_paths(message), bad_values):
+            frame = orjson.dumps(with_value(message, path, bad)).decode()
+            broken = replace(logged, event=replace(logged.event, frame=frame))
+            run([broken, *events[index + 1 :]], SETTINGS, state)
