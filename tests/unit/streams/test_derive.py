@@ -856,8 +856,12 @@ def with_value(message: Any, path: tuple[Any, ...], value: Any) -> Any:
 
 
 def test_wrong_values_anywhere_in_any_message_never_raise() -> None:
-    events = session_log().events
     bad_values: list[Any] = [None, True, -1, 1.5, "x", [], {}, "2024-13-45T99:00:00Z"]
+    derive_with_every_field_broken(session_log().events, bad_values)
+
+
+def derive_with_every_field_broken(events: list[LoggedEvent], bad_values: list[Any]) -> None:
+    """Derive the log again with each bad value in each place of each frame in turn."""
     for index, logged in enumerate(events):
         if logged.event.kind is not EventKind.FRAME:
             continue

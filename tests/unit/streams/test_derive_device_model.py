@@ -3,14 +3,9 @@ GetVariables and SetVariables the CSMS sent."""
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
-from chargestream.domain.frames import EventKind
 from chargestream.domain.records import MAX_VARIABLE_VALUE, DeviceVariable, VariableSource
 from chargestream.streams.parse import event_time
 from chargestream.streams.state import ChargePointDerivation
@@ -23,7 +18,7 @@ from tests.ocpp201_device_model import (
     set_variables,
     set_variables_answer,
 )
-from tests.unit.streams.test_derive import CP, SETTINGS, Log, field_paths, run, with_value
+from tests.unit.streams.test_derive import CP, Log, derive_with_every_field_broken, run
 from tests.unit.streams.test_derive_reservations import command, started_log
 
 NOPE = {"component": {"name": "Nope"}, "variable": {"name": "Nope"}}
@@ -187,14 +182,5 @@ def test_wrong_values_anywhere_in_a_device_model_message_never_raise() -> None:
         set_variables({**HEARTBEAT, "attributeValue": "2"}),
         set_variables_answer({**HEARTBEAT, "attributeStatus": "Accepted"}),
     )
-    events = log.events
     bad_values: list[Any] = [None, True, -1, 10**6, 1.5, "", "x", [], {}, [{}]]
-    for index, logged in enumerate(events):
-        if logged.event.kind is not EventKind.FRAME:
-            continue
-        state, _ = run(events[:index])
-        message = orjson.loads(logged.event.frame)
-        for path, bad in itertools.product(field_paths(message), bad_values):
-            frame = orjson.dumps(with_value(message, path, bad)).decode()
-            broken = replace(logged, event=replace(logged.event, frame=frame))
-            run([broken, *events[index + 1 :]], SETTINGS, state)
+    derive_with_every_field_broken(log.events, bad_values)
