@@ -246,8 +246,8 @@ class FtpUploads:
 
     def _serve(self, server: FTPServer) -> None:
         try:
-            while not self._stopping.is_set():
-                server.serve_forever(timeout=LOOP_TIMEOUT, blocking=False, handle_exit=False)
+            while not self._stopping.is_set():  # serve_forever would log a start per call
+                server.ioloop.loop(LOOP_TIMEOUT, blocking=False)
         finally:
             server.close_all()
 
