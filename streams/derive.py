@@ -798,16 +798,18 @@ def _status_notification_v201(step: _Step, payload: dict[str, Any]) -> None:
     report = status_report(payload)
     if report is None:
         return
-    evse = report.evse
+    at = parse_time(report.timestamp, step.now)
+    _enter_evse_status(step, report.evse.evse_id, report.evse.connector_id, report.status, at)
+
+
+def _enter_evse_status(
+    step: _Step, evse_id: int, connector_id: int | None, status: str, at: datetime
+) -> None:
+    """An EVSE's status (2.0.1 has no error codes), numbered as a connector in the views."""
     reported = ConnectorStatus(
-        evse.evse_id,
-        report.status,
-        "NoError",
-        step.now,
-        evse_id=evse.evse_id,
-        evse_connector_id=evse.connector_id,
+        evse_id, status, "NoError", at, evse_id=evse_id, evse_connector_id=connector_id
     )
-    _enter_connector_status(step, reported, parse_time(report.timestamp, step.now))
+    _enter_connector_status(step, reported, at)
 
 
 def _meter_values_v201(step: _Step, payload: dict[str, Any]) -> None:
@@ -889,15 +891,8 @@ def _charging_state(step: _Step, event: TransactionEvent, progress: TransactionP
     if current is None or current.status not in TIMELINE_FROM or event.at < current.start:
         return
     known = next((c for c in step.registry.connectors if c.connector_id == evse_id), None)
-    reported = ConnectorStatus(
-        evse_id,
-        event.charging_state,
-        "NoError",
-        event.at,
-        evse_id=evse_id,
-        evse_connector_id=known.evse_connector_id if known else progress.evse_connector_id,
-    )
-    _enter_connector_status(step, reported, event.at)
+    connector_id = known.evse_connector_id if known else progress.evse_connector_id
+    _enter_evse_status(step, evse_id, connector_id, event.charging_state, event.at)
 
 
 _V201_REQUESTS: dict[str, Callable[[_Step, dict[str, Any]], None]] = {
