@@ -346,3 +346,26 @@ def _derive_fleet(events: list[LoggedEvent], *, saved_midway: bool) -> list[Any]
         states[cp], produced = derive(states.get(cp), logged, SETTINGS)
         records.extend(produced)
     return records
+
+
+def test_heartbeats_disconnects_and_the_version_of_the_last_connection() -> None:
+    log = booted()
+    log.call("StatusNotification", status(1, 1, "Available", iso(3)))
+    log.call("Heartbeat", valid("Heartbeat", {}), after=100)
+    assert run(log.events)[0].registry.last_seen == at(103)
+    log.disconnect()
+
+    state, records = run(log.events)
+    offline = [i for i in of_type(records, StatusInterval) if i.status == "Offline"]
+    assert [(i.connector_id, i.evse_id) for i in offline] == [(1, 1)]
+
+    log16 = Log()  # the same charge point back with 1.6 firmware
+    log16.events = [LoggedEvent(len(log.events) + 1, _connected_16())]
+    state, _ = run(log16.events, state=state)
+    assert state.registry.ocpp_version is OcppVersion.V16
+
+
+def _connected_16() -> FrameEvent:
+    return FrameEvent(
+        CP, EventKind.CONNECTED, "{}", "node-a", "conn-9", 0, round(at(200).timestamp() * 10**6)
+    )
