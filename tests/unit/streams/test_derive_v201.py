@@ -369,3 +369,10 @@ def _connected_16() -> FrameEvent:
     return FrameEvent(
         CP, EventKind.CONNECTED, "{}", "node-a", "conn-9", 0, round(at(200).timestamp() * 10**6)
     )
+
+
+def test_a_stations_transaction_id_maps_to_a_fixed_session_id() -> None:
+    """Stored sessions are keyed by it: the mapping may never change."""
+    assert transaction_id("CP-1", "tx-1") == 1_653_142_547_969_519
+    assert transaction_id("CP-2", "tx-1") != transaction_id("CP-1", "tx-1")
+    assert all(FIRST_ID <= transaction_id("CP-1", f"tx-{n}") < END_ID for n in range(1000))
