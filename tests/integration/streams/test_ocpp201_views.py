@@ -75,6 +75,15 @@ async def _folded(csms: RunningCsms, tx: int) -> Any:
     return session if session and session["peak_power_w"] is not None else None
 
 
+async def _views(csms: RunningCsms, tx: int) -> tuple[Any, ...]:
+    store = csms.app.store
+    return (
+        await store.get_session(tx),
+        await store.meter_values(tx),
+        await store.get_charge_point_state(CP),
+    )
+
+
 def iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
@@ -153,6 +162,10 @@ async def test_a_201_charge_point_and_its_session_over_the_api(csms: RunningCsms
         1,
     )
     assert connector["status"] == "Charging"  # the Started event's chargingState
+
+    views = await _views(csms, tx)
+    assert await csms.app.processor.rebuild() > 0  # a replay derives the same views
+    assert await _views(csms, tx) == views
 
 
 async def test_a_mixed_fleet_shows_each_protocol_and_the_evse_status_history(
