@@ -26,6 +26,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from chargestream.domain.protocols import OcppVersion
+
 
 class RegistrationPolicy(StrEnum):
     """What BootNotification answers to a charge point the store does not know."""
@@ -172,6 +174,10 @@ class ConnectorStatus:
     since: datetime
     info: str | None = None
     vendor_error_code: str | None = None
+    # OCPP 2.0.1: ``connector_id`` is the EVSE id (as in every view), these the EVSE and
+    # its connector as the station numbers them; None for 1.6
+    evse_id: int | None = None
+    evse_connector_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +203,7 @@ class ChargePointState:
     last_boot_at: datetime | None = None
     registration_status: str | None = None  # last BootNotification answer
     connectors: tuple[ConnectorStatus, ...] = ()
+    ocpp_version: OcppVersion | None = None  # of its last connection; None: not derived yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +223,7 @@ class StatusInterval:
     end: datetime | None = None
     info: str | None = None
     vendor_error_code: str | None = None
+    evse_id: int | None = None  # OCPP 2.0.1 (``connector_id`` is the EVSE id then)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +250,10 @@ class Session:
     peak_power_w: float | None = None
     soc_start: float | None = None
     soc_end: float | None = None
+    # OCPP 2.0.1: the station's own transaction id (``transaction_id`` is derived from it)
+    # and the EVSE (``connector_id`` is the EVSE id then)
+    station_transaction_id: str | None = None
+    evse_id: int | None = None
 
     @property
     def active(self) -> bool:

@@ -49,7 +49,7 @@ from chargestream.domain.records import (
     TransferStatus,
 )
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 8
 
 # A meter value without a transaction is stored with this id, which no OCPP
 # transactionId (an int32) can take; a missing phase, location or context as "".
@@ -334,6 +334,12 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     6: (  # Registration's connector capacity; sites, site_allocations: new tables
         'ALTER TABLE registrations ADD COLUMN "max_current_a" REAL',
         'ALTER TABLE registrations ADD COLUMN "phases" INTEGER',
+    ),
+    8: (  # OCPP 2.0.1 in the views: the station's transaction id, the EVSE, the version
+        'ALTER TABLE sessions ADD COLUMN "station_transaction_id" TEXT',
+        'ALTER TABLE sessions ADD COLUMN "evse_id" INTEGER',
+        'ALTER TABLE status_intervals ADD COLUMN "evse_id" INTEGER',
+        'ALTER TABLE charge_point_states ADD COLUMN "ocpp_version" TEXT',
     ),
 }
 """What brings a file of the version before each key to that version (SCHEMA makes new files

@@ -25,6 +25,7 @@ import orjson
 
 from chargestream.domain.frames import Direction, EventKind, FrameEvent, LoggedEvent, MessageType
 from chargestream.domain.meter import base_value
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
     Alert,
     AlertKind,
@@ -49,6 +50,20 @@ from chargestream.streams.charging_profiles import (
     key_of,
     removed,
     replaced_by,
+)
+from chargestream.streams.derive_v201 import (
+    CHARGING_STATES,
+    ENDED,
+    TIMELINE_FROM,
+    TransactionEvent,
+    boot_fields,
+    fold_event,
+    fold_sample,
+    meter_values_evse,
+    session_of,
+    status_report,
+    transaction_event,
+    transaction_id,
 )
 from chargestream.streams.device_model import got, reported, set_
 from chargestream.streams.local_list_views import (
@@ -81,7 +96,12 @@ from chargestream.streams.security import (
     security_event,
     transfer_status,
 )
-from chargestream.streams.state import ChargePointDerivation, PendingCall, PublishedSession
+from chargestream.streams.state import (
+    ChargePointDerivation,
+    PendingCall,
+    PublishedSession,
+    TransactionProgress,
+)
 
 if TYPE_CHECKING:
     from chargestream.domain.settings import Settings
@@ -106,6 +126,7 @@ NOT_TRIGGERABLE = frozenset(
         "SecurityEventNotification",
         "StartTransaction",
         "StopTransaction",
+        "TransactionEvent",  # OCPP 2.0.1
     }
 )
 
@@ -141,7 +162,7 @@ def derive(
     state = state or ChargePointDerivation.new(event.charge_point_id)
     if logged.position <= state.position:
         return state, []
-    step = _Step(state, settings, event_time(event.received_us))
+    step = _Step(state, settings, event_time(event.received_us), event.ocpp_version)
     alive = _is_sign_of_life(event, state)
     if alive:
         _check_offline(step, event.kind is EventKind.DISCONNECTED)
@@ -187,11 +208,16 @@ class _Step:
     """A mutable working copy of the state while one event is applied."""
 
     def __init__(
-        self, state: ChargePointDerivation, settings: DerivationSettings, now: datetime
+        self,
+        state: ChargePointDerivation,
+        settings: DerivationSettings,
+        now: datetime,
+        version: OcppVersion = OcppVersion.V16,
     ) -> None:
         self.state = state
         self.settings = settings
         self.now = now
+        self.version = version  # of the event's connection
         self.cp = state.charge_point_id
         self.registry = state.registry
         self.registry_changed = False
@@ -209,6 +235,7 @@ class _Step:
             key_of(p): p for p in state.profiles
         }
         self.local_list = state.local_list
+        self.transactions = {p.transaction_id: p for p in state.transactions}
         self.records: list[DerivedRecord] = []
 
     def update_registry(self, **changes: Any) -> None:
@@ -224,6 +251,7 @@ class _Step:
         start: datetime,
         info: str | None = None,
         vendor_error_code: str | None = None,
+        evse_id: int | None = None,
     ) -> bool:
         """Close the connector's open interval and open one in ``status``; False if already in it.
 
@@ -237,7 +265,7 @@ class _Step:
             start = max(start, current.start + MILLISECOND)
             self.records.append(replace(current, end=start))
         interval = StatusInterval(
-            self.cp, connector_id, start, status, error_code, None, info, vendor_error_code
+            self.cp, connector_id, start, status, error_code, None, info, vendor_error_code, evse_id
         )
         self.intervals[connector_id] = interval
         self.records.append(interval)
@@ -290,6 +318,7 @@ class _Step:
             reservations=tuple(self.reservations.values()),
             profiles=tuple(self.profiles.values()),
             local_list=self.local_list,
+            transactions=tuple(self.transactions.values()),
         )
 
 
@@ -360,7 +389,9 @@ def _check_offline(step: _Step, disconnected: bool) -> None:
 
 def _connected(step: _Step, event: FrameEvent) -> None:
     step.connection_id = event.connection_id
-    step.update_registry(connected=True, connected_since=step.now, node=event.node)
+    step.update_registry(
+        connected=True, connected_since=step.now, node=event.node, ocpp_version=event.ocpp_version
+    )
 
 
 def _disconnected(step: _Step) -> None:
@@ -368,7 +399,8 @@ def _disconnected(step: _Step) -> None:
     step.connection_id = None
     step.update_registry(connected=False)
     for connector_id in sorted(step.intervals):
-        step.enter_status(connector_id, OFFLINE, "NoError", step.now)
+        evse_id = step.intervals[connector_id].evse_id
+        step.enter_status(connector_id, OFFLINE, "NoError", step.now, evse_id=evse_id)
 
 
 # ------------------------------------------------------------------------------ frames
@@ -381,7 +413,7 @@ def _frame(step: _Step, event: FrameEvent) -> None:
     if frame.message_type is MessageType.CALL:
         if event.direction is Direction.IN:
             _request(step, frame)
-        elif frame.action in _COMMAND_RESULTS:
+        elif frame.action in _COMMAND_HANDLERS[step.version][0]:
             _command(step, frame)
         return
     call_direction = Direction.IN if event.direction is Direction.OUT else Direction.OUT
@@ -391,7 +423,7 @@ def _frame(step: _Step, event: FrameEvent) -> None:
     if frame.message_type is MessageType.CALLRESULT:
         _answered(step, call, frame.payload)
     elif call.direction is Direction.OUT:
-        error_handler = _COMMAND_ERRORS.get(call.action)
+        error_handler = _COMMAND_HANDLERS[step.version][1].get(call.action)
         if error_handler is not None:
             error_handler(step, call, frame.error_code)
     elif frame.error_code == SECURITY_ERROR:
@@ -400,7 +432,8 @@ def _frame(step: _Step, event: FrameEvent) -> None:
 
 def _request(step: _Step, frame: Frame) -> None:
     """Remember a charge point's CALL until the log shows its answer."""
-    derived = frame.action in _REQUESTS or frame.action in _RESULTS
+    requests, results = _HANDLERS[step.version]
+    derived = frame.action in requests or frame.action in results
     step.pending.pop((Direction.IN, frame.message_id), None)  # a reused id: the newest
     try:
         payload = orjson.dumps(frame.payload).decode() if derived else ""
@@ -426,20 +459,21 @@ def _command(step: _Step, frame: Frame) -> None:
 def _answered(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
     """The CALL was answered with a CALLRESULT: derive it."""
     if call.direction is Direction.OUT:
-        command_handler = _COMMAND_RESULTS.get(call.action)
+        command_handler = _COMMAND_HANDLERS[step.version][0].get(call.action)
         if command_handler is not None:
             command_handler(step, call, result)
         return
     if call.action in NOT_TRIGGERABLE:
         step.refused = False
-    handler = _REQUESTS.get(call.action)
+    requests, results = _HANDLERS[step.version]
+    handler = requests.get(call.action)
     if handler is not None:
         now, step.now = step.now, call.sent_at  # derived as at the CALL
         try:
             handler(step, orjson.loads(call.payload))
         finally:
             step.now = now
-    result_handler = _RESULTS.get(call.action)
+    result_handler = results.get(call.action)
     if result_handler is not None:
         result_handler(step, call, result)
 
@@ -470,20 +504,28 @@ def _status_notification(step: _Step, payload: dict[str, Any]) -> None:
     status = get_str(payload, "status")
     if connector_id is None or status is None:
         return
-    current = step.intervals.get(connector_id)
-    if current is not None and current.status == OFFLINE:
-        start = step.now  # an outage is measured on our clock, so it ends on ours too
-    else:
-        start = parse_time(payload.get("timestamp"), step.now)
     error_code = get_str(payload, "errorCode") or "NoError"
     info, vendor_code = get_str(payload, "info"), get_str(payload, "vendorErrorCode")
-    if not step.enter_status(connector_id, status, error_code, start, info, vendor_code):
+    reported = ConnectorStatus(connector_id, status, error_code, step.now, info, vendor_code)
+    _enter_connector_status(step, reported, parse_time(payload.get("timestamp"), step.now))
+
+
+def _enter_connector_status(step: _Step, reported: ConnectorStatus, at: datetime) -> None:
+    """A connector's reported status (``since``: unused) as of ``at``: its status
+    interval, its entry in the registry, its FAULTED alert."""
+    connector_id = reported.connector_id
+    current = step.intervals.get(connector_id)
+    # an outage is measured on our clock, so it ends on ours too
+    start = step.now if current is not None and current.status == OFFLINE else at
+    status, error_code, info = reported.status, reported.error_code, reported.info
+    vendor_code, evse_id = reported.vendor_error_code, reported.evse_id
+    if not step.enter_status(
+        connector_id, status, error_code, start, info, vendor_code, evse_id=evse_id
+    ):
         return
     interval = step.intervals[connector_id]
     connectors = {c.connector_id: c for c in step.registry.connectors}
-    connectors[connector_id] = ConnectorStatus(
-        connector_id, status, error_code, interval.start, info, vendor_code
-    )
+    connectors[connector_id] = replace(reported, since=interval.start)
     step.update_registry(connectors=tuple(connectors[c] for c in sorted(connectors)))
     _check_faulted(step, interval)
 
@@ -752,13 +794,142 @@ _REQUESTS: dict[str, Callable[[_Step, dict[str, Any]], None]] = {
     "SignedFirmwareStatusNotification": _firmware_status,
     "LogStatusNotification": _log_status,
     "DiagnosticsStatusNotification": _diagnostics_status,
-    "NotifyReport": _notify_report,
 }
 _RESULTS: dict[str, Callable[[_Step, PendingCall, dict[str, Any]], None]] = {
     "BootNotification": _boot_notification_result,
     "StartTransaction": _start_transaction_result,
     "SignCertificate": _sign_certificate_result,
 }
+
+
+# -------------------------------------------------------------------------- OCPP 2.0.1
+# The 2.0.1 messages of a charge point, read by derive_v201 into the records 1.6 derives.
+
+
+def _boot_notification_v201(step: _Step, payload: dict[str, Any]) -> None:
+    step.update_registry(**boot_fields(payload), last_boot_at=step.now)
+
+
+def _status_notification_v201(step: _Step, payload: dict[str, Any]) -> None:
+    report = status_report(payload)
+    if report is None:
+        return
+    at = parse_time(report.timestamp, step.now)
+    _enter_evse_status(step, report.evse.evse_id, report.evse.connector_id, report.status, at)
+
+
+def _enter_evse_status(
+    step: _Step, evse_id: int, connector_id: int | None, status: str, at: datetime
+) -> None:
+    """An EVSE's status (2.0.1 has no error codes), numbered as a connector in the views."""
+    reported = ConnectorStatus(
+        evse_id, status, "NoError", at, evse_id=evse_id, evse_connector_id=connector_id
+    )
+    _enter_connector_status(step, reported, at)
+
+
+def _meter_values_v201(step: _Step, payload: dict[str, Any]) -> None:
+    """A 2.0.1 MeterValues is outside transactions (theirs come in TransactionEvent)."""
+    evse_id = meter_values_evse(payload)
+    if evse_id is None:
+        return
+    _close_orphaned_thresholds(step)
+    for element in get_list(payload, "meterValue"):
+        values = sampled_values(step.cp, evse_id, None, element, step.now)
+        if values:
+            step.records.extend(values)
+            _check_thresholds(step, evse_id, values)
+
+
+def _transaction_event(step: _Step, payload: dict[str, Any]) -> None:
+    """Fold the event into its transaction's progress and emit the session it shows.
+
+    A transaction ended so long ago that its progress is forgotten gets nothing (the store
+    has its session), as a repeated 1.6 StopTransaction.
+    """
+    event = transaction_event(payload, step.now)
+    if event is None:
+        return
+    tx = transaction_id(step.cp, event.station_transaction_id)
+    progress = step.transactions.pop(tx, None)
+    if progress is None:
+        if tx in step.stopped:
+            return
+        progress = TransactionProgress(tx, event.station_transaction_id)
+    progress = fold_event(progress, event)
+    connector_id = 0 if progress.evse_id is None else progress.evse_id
+    _close_orphaned_thresholds(step)
+    for element in event.meter_values:
+        values = sampled_values(step.cp, connector_id, tx, element, step.now)
+        if values:
+            step.records.extend(values)
+            _check_thresholds(step, connector_id, values)
+            progress = fold_sample(progress, event.event_type, values)
+    step.transactions[tx] = progress
+    _bound(step.transactions, MAX_OPEN_SESSIONS + MAX_CLOSED_SESSIONS)
+    _keep_transaction_session(step, session_of(step.cp, progress), event.event_type == ENDED)
+    _charging_state(step, event, progress)
+
+
+def _keep_transaction_session(step: _Step, session: Session, ended_event: bool) -> None:
+    """An open session as 1.6 keeps one (a change of its summary alone is a refresh); an
+    ended one closed, emitted when it changed or on every Ended (like a repeated Stop)."""
+    tx = session.transaction_id
+    if session.stop_time is None:
+        before = step.sessions.get(tx)
+        summary_only = before is not None and before == replace(
+            session,
+            peak_power_w=before.peak_power_w,
+            soc_start=before.soc_start,
+            soc_end=before.soc_end,
+        )
+        step.keep_session(session, refresh=summary_only)
+        return
+    step.sessions.pop(tx, None)
+    if step.closed.pop(tx, None) == session and not ended_event:
+        step.closed[tx] = session
+        return
+    step.closed[tx] = session
+    _bound(step.closed, MAX_CLOSED_SESSIONS)
+    step.stopped.pop(tx, None)
+    step.stopped[tx] = None
+    _bound(step.stopped, MAX_STOPPED)
+    step.records.append(session)
+
+
+def _charging_state(step: _Step, event: TransactionEvent, progress: TransactionProgress) -> None:
+    """A chargingState on the EVSE's status timeline: while it is Occupied (or charging),
+    from events not older than its current status (so queued events do not rewrite it)."""
+    evse_id = progress.evse_id
+    if evse_id is None or event.charging_state not in CHARGING_STATES:
+        return
+    current = step.intervals.get(evse_id)
+    if current is None or current.status not in TIMELINE_FROM or event.at < current.start:
+        return
+    known = next((c for c in step.registry.connectors if c.connector_id == evse_id), None)
+    connector_id = known.evse_connector_id if known else progress.evse_connector_id
+    _enter_evse_status(step, evse_id, connector_id, event.charging_state, event.at)
+
+
+_V201_REQUESTS: dict[str, Callable[[_Step, dict[str, Any]], None]] = {
+    "BootNotification": _boot_notification_v201,
+    "StatusNotification": _status_notification_v201,
+    "MeterValues": _meter_values_v201,
+    "TransactionEvent": _transaction_event,
+    "SecurityEventNotification": _security_event_notification,
+    "FirmwareStatusNotification": _firmware_status,
+    "LogStatusNotification": _log_status,
+    "NotifyReport": _notify_report,
+}
+_V201_RESULTS: dict[str, Callable[[_Step, PendingCall, dict[str, Any]], None]] = {
+    "BootNotification": _boot_notification_result,
+    "SignCertificate": _sign_certificate_result,
+}
+_HANDLERS = {
+    OcppVersion.V16: (_REQUESTS, _RESULTS),
+    OcppVersion.V201: (_V201_REQUESTS, _V201_RESULTS),
+}
+"""A charge point's CALLs derived once answered (request, result handlers), by version."""
 
 
 # ------------------------------------------------------------------------ reservations
@@ -880,8 +1051,6 @@ _COMMAND_RESULTS: dict[str, Callable[[_Step, PendingCall, dict[str, Any]], None]
     "SendLocalList": _send_local_list_result,
     "GetLocalListVersion": _get_local_list_version_result,
     "GetConfiguration": _get_configuration_result,
-    "GetVariables": _get_variables_result,
-    "SetVariables": _set_variables_result,
 }
 """CSMS commands derived from their CALLRESULT, by action."""
 
@@ -891,3 +1060,14 @@ _COMMAND_ERRORS: dict[str, Callable[[_Step, PendingCall, str], None]] = {
     "GetConfiguration": _lengths_refused,
 }
 """CSMS commands derived from a CALLERROR answer (its error code), by action."""
+
+_V201_COMMAND_RESULTS: dict[str, Callable[[_Step, PendingCall, dict[str, Any]], None]] = {
+    "GetVariables": _get_variables_result,
+    "SetVariables": _set_variables_result,
+}
+_COMMAND_HANDLERS = {
+    OcppVersion.V16: (_COMMAND_RESULTS, _COMMAND_ERRORS),
+    OcppVersion.V201: (_V201_COMMAND_RESULTS, {}),
+}
+"""CSMS commands derived from their answer (result, error handlers), by version: the 1.6
+features reach 2.0.1 charge points with their 2.0.1 messages (ADR 0009)."""

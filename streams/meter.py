@@ -10,11 +10,12 @@ from typing import Any
 
 from chargestream.domain.meter import base_value
 from chargestream.domain.records import MeterValue
-from chargestream.streams.parse import get_list, get_str, parse_time
+from chargestream.streams.parse import get_dict, get_int, get_list, get_str, parse_time
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
 ACTIVE_POWER = "Power.Active.Import"
 SOC = "SoC"
+MAX_MULTIPLIER = 9  # 2.0.1 unitOfMeasure.multiplier: powers of ten a meter plausibly uses
 
 # Spec defaults per measurand family (OCPP 1.6 §7.31 says Wh whatever the measurand, which
 # would mislabel every non-energy value).
@@ -51,7 +52,11 @@ def sampled_values(
     meter_value: Any,
     fallback: datetime,
 ) -> list[MeterValue]:
-    """The numeric sampled values of one ``meterValue`` element, normalized."""
+    """The numeric sampled values of one ``meterValue`` element, normalized.
+
+    Reads both versions: 1.6's ``unit`` and 2.0.1's ``unitOfMeasure`` (unit and a power of
+    ten ``multiplier``, applied to the value).
+    """
     if not isinstance(meter_value, dict):
         return []
     timestamp = parse_time(meter_value.get("timestamp"), fallback)
@@ -60,14 +65,17 @@ def sampled_values(
         if not isinstance(sampled, dict) or (number := _number(sampled.get("value"))) is None:
             continue
         measurand = get_str(sampled, "measurand") or ENERGY_REGISTER
-        unit = get_str(sampled, "unit") or default_unit(measurand)
+        unit_of_measure = get_dict(sampled, "unitOfMeasure")
+        unit = (
+            get_str(sampled, "unit") or get_str(unit_of_measure, "unit") or default_unit(measurand)
+        )
         records.append(
             MeterValue(
                 charge_point_id=charge_point_id,
                 connector_id=connector_id,
                 timestamp=timestamp,
                 measurand=measurand,
-                value=number,
+                value=number * _scale(unit_of_measure),
                 unit=_SPELLING.get(unit, unit),
                 transaction_id=transaction_id,
                 phase=get_str(sampled, "phase"),
@@ -100,8 +108,26 @@ def active_power_w(values: Iterable[MeterValue]) -> float | None:
     return max({**phase_sums, **totals}.values(), default=None)
 
 
+def energy_wh(values: Iterable[MeterValue]) -> float | None:
+    """The energy import register of one sample in Wh (the largest total, no phase)."""
+    readings = [
+        base_value(value)
+        for value in values
+        if value.measurand == ENERGY_REGISTER and value.phase is None
+    ]
+    return max((number for number, unit in readings if unit == "Wh"), default=None)
+
+
 def states_of_charge(values: Iterable[MeterValue]) -> list[float]:
     return [value.value for value in values if value.measurand == SOC]
+
+
+def _scale(unit_of_measure: dict[str, Any]) -> float:
+    """10 ** the 2.0.1 ``multiplier`` (an integer; beyond MAX_MULTIPLIER it is ignored)."""
+    multiplier = get_int(unit_of_measure, "multiplier")
+    if multiplier is None or abs(multiplier) > MAX_MULTIPLIER:
+        return 1.0
+    return 10.0**multiplier
 
 
 def _number(raw: Any) -> float | None:

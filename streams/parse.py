@@ -113,6 +113,11 @@ def get_str(payload: dict[str, Any], name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def get_dict(payload: dict[str, Any], name: str) -> dict[str, Any]:
+    value = payload.get(name)
+    return value if isinstance(value, dict) else {}
+
+
 def get_list(payload: dict[str, Any], name: str) -> list[Any]:
     value = payload.get(name)
     return value if isinstance(value, list) else []

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import orjson
 
 from chargestream.domain.frames import Direction
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
     Alert,
     AlertKind,
@@ -49,6 +50,38 @@ class PublishedSession:
 
 
 @dataclass(frozen=True, slots=True)
+class TransactionProgress:
+    """What an OCPP 2.0.1 transaction's events have shown, folded so that the order they
+    come in (offline-queued, out of order, repeated) does not matter: earliest/lowest or
+    latest/highest wins per field, and the Started and Ended events' own values win over
+    samples. Its session is a function of it (``derive_v201.session_of``)."""
+
+    transaction_id: int
+    station_transaction_id: str
+    evse_id: int | None = None  # from the event with the lowest seqNo naming it
+    evse_connector_id: int | None = None
+    evse_seq: int | None = None
+    id_token: str | None = None  # from the event with the lowest seqNo but Ended carrying one
+    id_token_seq: int | None = None
+    started_at: datetime | None = None  # the Started event's timestamp
+    first_at: datetime | None = None  # the earliest event's timestamp
+    start_wh: float | None = None  # the Started event's register, else the earliest sample's
+    start_wh_at: datetime | None = None
+    start_wh_started: bool = False
+    last_wh: float | None = None  # the latest sample's register
+    last_wh_at: datetime | None = None
+    ended_at: datetime | None = None  # the Ended event's timestamp, reason, token, register
+    stopped_reason: str | None = None
+    stop_id_token: str | None = None
+    ended_wh: float | None = None
+    peak_power_w: float | None = None
+    soc_first: float | None = None
+    soc_first_at: datetime | None = None
+    soc_last: float | None = None
+    soc_last_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ChargePointDerivation:
     """Everything derivation remembers about one charge point; all of it bounded.
 
@@ -74,6 +107,7 @@ class ChargePointDerivation:
     reservations: tuple[Reservation, ...] = ()  # active ones, oldest first (bounded)
     profiles: tuple[InstalledChargingProfile, ...] = ()  # installed, oldest first (bounded)
     local_list: LocalListState | None = None  # what the log shows of its local list
+    transactions: tuple[TransactionProgress, ...] = ()  # OCPP 2.0.1, open and recently ended
 
     @classmethod
     def new(cls, charge_point_id: str) -> ChargePointDerivation:
@@ -154,6 +188,8 @@ _NESTED: dict[str, Callable[[Any], Any]] = {
     ),
     "profiles": _many(InstalledChargingProfile),
     "local_list": lambda raw: _decode(LocalListState, raw),
+    "transactions": _many(TransactionProgress),
+    "ocpp_version": OcppVersion,
     "kind": AlertKind,
     "direction": Direction,
 }

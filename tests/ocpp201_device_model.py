@@ -3,25 +3,9 @@ JSON schema (the ``ocpp`` package's), for the derivation, API and dashboard test
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from importlib import resources
 from typing import Any
 
-import fastjsonschema
-
-
-@cache
-def _validator(name: str) -> Any:
-    text = resources.files("ocpp.v201").joinpath("schemas", f"{name}.json").read_text("utf-8")
-    return fastjsonschema.compile(json.loads(text), use_default=False)  # check, never fill
-
-
-def valid(name: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """``payload``, once the 2.0.1 schema ``name`` (e.g. NotifyReportRequest) accepts it."""
-    _validator(name)(payload)
-    return payload
-
+from tests.ocpp201_frames import valid_as as valid
 
 EVSE_1 = {"name": "EVSE", "evse": {"id": 1}}
 CONNECTOR_1 = {"name": "Connector", "evse": {"id": 1, "connectorId": 1}}

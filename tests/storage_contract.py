@@ -33,6 +33,7 @@ from typing import Any
 
 import pytest
 
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
     MAX_DEVICE_VARIABLES,
     Alert,
@@ -569,6 +570,24 @@ class StoreContract:
         assert_utc(got)
         assert await store.get_session(2) == minimal
         assert await store.get_session(3) is None
+
+    async def test_ocpp_201_fields_round_trip(self, store: Store) -> None:
+        """A 2.0.1 session's station id and EVSE (its id above int32), an EVSE's interval
+        and connector, a charge point's protocol."""
+        session = dataclasses.replace(
+            full_session(transaction_id=2**53 - 1),
+            station_transaction_id="a1b2c3d4-0000-4000-8000-123456789abc",
+            evse_id=1,
+        )
+        interval = dataclasses.replace(full_interval(), evse_id=1)
+        connector = ConnectorStatus(1, "Occupied", "NoError", at(1), evse_id=1, evse_connector_id=2)
+        state = dataclasses.replace(
+            full_state(), connectors=(connector,), ocpp_version=OcppVersion.V201
+        )
+        await store.upsert([session, interval, state])
+        assert await store.get_session(2**53 - 1) == session
+        assert await store.status_history("CP-1", T0, at(1)) == [interval]
+        assert await store.get_charge_point_state("CP-1") == state
 
     async def test_session_replaced_by_key(self, store: Store) -> None:
         started = Session(5, "CP-1", 1, "TAG-1", at(0), 1000)

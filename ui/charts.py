@@ -15,6 +15,8 @@ from chargestream.domain.records import StatusInterval
 STATUS_COLOURS = {
     "Available": "#2e9d4a",
     "Preparing": "#8ec5f2",
+    "Occupied": "#8ec5f2",  # OCPP 2.0.1: in use, not (yet) charging, like Preparing
+    "EVConnected": "#8ec5f2",  # OCPP 2.0.1 chargingState
     "Charging": "#1c64c8",
     "SuspendedEVSE": "#f2a50c",
     "SuspendedEV": "#f7c04a",

@@ -32,6 +32,7 @@ FLEET_COLUMNS = [
     "charge_point_id",
     "name",
     "state",
+    "protocol",
     "last_seen",
     "connectors",
     "vendor",
@@ -45,6 +46,7 @@ FLEET_COLUMNS = [
 
 SESSION_COLUMNS = (
     "transaction_id",
+    "station_transaction_id",
     "charge_point_id",
     "connector_id",
     "id_tag",
@@ -61,6 +63,12 @@ SESSION_COLUMNS = (
 
 def connector_tag(connector_id: int, status: str) -> str:
     return f"{'CP' if connector_id == 0 else connector_id} · {status}"
+
+
+def protocol(state: ChargePointState | None) -> str | None:
+    """ "OCPP 2.0.1": the protocol of the charge point's last connection."""
+    version = state.ocpp_version if state else None
+    return f"OCPP {version.label}" if version else None
 
 
 def fleet_frame(
@@ -83,6 +91,7 @@ def fleet_frame(
                 "charge_point_id": cp,
                 "name": registration.display_name if registration else None,
                 "state": "Online" if connected else "Offline" if state else "Never connected",
+                "protocol": protocol(state),
                 "last_seen": state.last_seen if state else None,
                 "connectors": [connector_tag(c.connector_id, c.status) for c in connectors],
                 "vendor": state.vendor if state else None,
@@ -119,6 +128,7 @@ def sessions_frame(sessions: Sequence[Session], now: datetime | None = None) -> 
         rows.append(
             {
                 "transaction_id": s.transaction_id,
+                "station_transaction_id": s.station_transaction_id,
                 "charge_point_id": s.charge_point_id,
                 "connector_id": s.connector_id,
                 "id_tag": s.id_tag,

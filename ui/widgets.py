@@ -205,6 +205,9 @@ def sessions_table(sessions: pd.DataFrame, *, key: str, show_charge_point: bool 
         column_order=columns,
         column_config={
             "transaction_id": st.column_config.NumberColumn("Transaction", format="%d"),
+            "station_transaction_id": st.column_config.TextColumn(
+                "Station tx", help="The station's own transaction id (OCPP 2.0.1)"
+            ),
             "charge_point_id": "Charge point",
             "connector_id": st.column_config.NumberColumn("Conn.", format="%d"),
             "id_tag": "Id tag",

@@ -113,7 +113,10 @@ def live_state(config: Settings, charge_point_id: str) -> None:
     connectors = pd.DataFrame(
         [
             {
-                "connector": charts.connector_label(c.connector_id),
+                "evse": None if c.evse_id is None else f"EVSE {c.evse_id}",
+                "connector": charts.connector_label(c.connector_id)
+                if c.evse_id is None
+                else f"Connector {c.evse_connector_id or '—'}",
                 "status": [c.status],
                 "error_code": c.error_code,
                 "info": c.info,
@@ -127,7 +130,19 @@ def live_state(config: Settings, charge_point_id: str) -> None:
         connectors,
         hide_index=True,
         width="stretch",
+        column_order=[
+            *(["evse"] if connectors["evse"].notna().any() else []),
+            "connector",
+            "status",
+            "error_code",
+            "info",
+            "vendor_error_code",
+            "since",
+        ],
         column_config={
+            "evse": st.column_config.TextColumn(
+                "EVSE", help="OCPP 2.0.1: the EVSE and, under it, its connector"
+            ),
             "connector": "Connector",
             "status": widgets.tags_column("Status", charts.STATUS_COLOURS),
             "error_code": "Error code",
@@ -268,6 +283,7 @@ def read_configuration(config: Settings, charge_point_id: str) -> None:
 
 def _boot_rows(state: ChargePointState | None) -> pd.DataFrame:
     fields = {
+        "Protocol": dataframes.protocol(state),
         "Vendor": state.vendor if state else None,
         "Model": state.model if state else None,
         "Serial number": state.serial_number if state else None,

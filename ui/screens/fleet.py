@@ -13,7 +13,16 @@ from chargestream.ui import charts, dataframes, queries, widgets
 from chargestream.ui.data import settings
 from chargestream.ui.text import plain
 
-SEARCHED = ["charge_point_id", "name", "location", "vendor", "model", "serial", "firmware"]
+SEARCHED = [
+    "charge_point_id",
+    "name",
+    "location",
+    "vendor",
+    "model",
+    "serial",
+    "firmware",
+    "protocol",
+]
 OPEN_ALERTS = 1000  # counted exactly up to this many
 
 
@@ -134,6 +143,7 @@ def table(fleet: pd.DataFrame) -> None:
             "charge_point_id",
             "name",
             "state",
+            "protocol",
             "connectors",
             "last_seen",
             "vendor",
@@ -146,6 +156,7 @@ def table(fleet: pd.DataFrame) -> None:
             "charge_point_id": st.column_config.TextColumn("Charge point", pinned=True),
             "name": "Name",
             "state": widgets.tags_column("State", widgets.STATE_COLOURS),
+            "protocol": "Protocol",
             "connectors": widgets.tags_column(
                 "Connectors", widgets.connector_colours(tags), help="CP = the charge point itself"
             ),

@@ -110,10 +110,17 @@ def summary(session: Session) -> None:
     state = "running" if session.active else f"stopped ({reason})"
     st.subheader(
         f"Transaction {session.transaction_id} · {plain(session.charge_point_id)}"
-        + (f" connector {session.connector_id}" if session.connector_id is not None else "")
+        + (f" EVSE {session.evse_id}" if session.evse_id is not None else "")
+        + (
+            f" connector {session.connector_id}"
+            if session.connector_id is not None and session.evse_id is None
+            else ""
+        )
     )
+    station = session.station_transaction_id
     st.caption(
-        f"Id tag {plain(session.id_tag or '—')} · {state} · started {_when(session.start_time)}"
+        (f"Station transaction {plain(station)} · " if station else "")
+        + f"Id tag {plain(session.id_tag or '—')} · {state} · started {_when(session.start_time)}"
         f" · stopped {_when(session.stop_time)}"
     )
     columns = st.columns(5)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
     ChargePointState,
     CommandOutcome,
@@ -18,17 +19,21 @@ from chargestream.domain.records import (
     SecurityEvent,
     Session,
     Site,
+    StatusInterval,
 )
 from chargestream.storage.base import StoreUnavailable
 from chargestream.storage.sqlite import MAX_TRANSACTION_ID, SqliteStore
 from chargestream.storage.sqlite_schema import (
     COMMANDS,
+    INTERVALS,
     REGISTRATIONS,
     SCHEMA,
     SCHEMA_VERSION,
     SECURITY_EVENTS,
+    SESSIONS,
     SITE_ALLOCATIONS,
     SITES,
+    STATES,
     TRANSFER_STATUSES,
     to_us,
 )
@@ -106,13 +111,57 @@ _REGISTRATIONS_V2 = (
     '"display_name" TEXT, "location" TEXT, "password_hash" TEXT, "lenient" INTEGER NOT NULL, '
     '"created_at" INTEGER)'
 )
-_OLD_TABLES = {COMMANDS.create: _COMMANDS_V1, REGISTRATIONS.create: _REGISTRATIONS_V2}
+# The derived tables as schema versions before 8 wrote them: before OCPP 2.0.1's columns.
+_BEFORE_V8 = {
+    SESSIONS.create: SESSIONS.create.replace(
+        ', "station_transaction_id" TEXT, "evse_id" INTEGER', ""
+    ),
+    INTERVALS.create: INTERVALS.create.replace(', "evse_id" INTEGER', ""),
+    STATES.create: STATES.create.replace(', "ocpp_version" TEXT', ""),
+}
+_OLD_TABLES = {
+    COMMANDS.create: _COMMANDS_V1,
+    REGISTRATIONS.create: _REGISTRATIONS_V2,
+    **_BEFORE_V8,
+}
 
 
 # Registrations as schema version 5 wrote them: before the connector capacity.
 _REGISTRATIONS_V5 = REGISTRATIONS.create.replace(', "max_current_a" REAL, "phases" INTEGER', "")
 # Registrations as schema versions 3 and 4 wrote them: before Registration.next_password_hash.
 _REGISTRATIONS_V4 = _REGISTRATIONS_V5.replace(', "next_password_hash" TEXT', "")
+
+
+def _old(statement: str, registrations: str) -> str:
+    """A statement of SCHEMA as a file before version 8 had it, with these registrations."""
+    return (
+        registrations if statement == REGISTRATIONS.create else _BEFORE_V8.get(statement, statement)
+    )
+
+
+async def test_open_migrates_a_version_6_file_to_ocpp_201_columns(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    for statement in SCHEMA:
+        raw(path, _BEFORE_V8.get(statement, statement))
+    old_session = full_session()
+    raw(path, "PRAGMA user_version = 6")
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        await store.upsert([old_session])
+        assert await store.get_session(old_session.transaction_id) == old_session
+        new = dataclasses.replace(
+            old_session, transaction_id=2**40, station_transaction_id="tx-1", evse_id=1
+        )
+        state = ChargePointState("CP-9", ocpp_version=OcppVersion.V201)
+        interval = StatusInterval("CP-9", 1, at(1), "Occupied", evse_id=1)
+        await store.upsert([new, state, interval])
+        assert await store.get_session(2**40) == new
+        assert await store.get_charge_point_state("CP-9") == state
+        assert await store.status_history("CP-9", at(0), at(2)) == [interval]
+    finally:
+        await store.close()
+    assert raw(path, "PRAGMA user_version") == [(8,)]
 
 
 async def test_open_migrates_a_version_1_file_keeping_its_command_log_and_registrations(
@@ -154,7 +203,7 @@ async def test_open_migrates_a_version_1_file_keeping_its_command_log_and_regist
         assert (await store.get_registration("CP-1")) == Registration("CP-1", security_profile=2)
     finally:
         await store.close()
-    assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(6,)]
+    assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(8,)]
     reopened = SqliteStore(path)  # a migrated file opens as it is
     await reopened.open()
     try:
@@ -168,7 +217,7 @@ async def test_open_adds_the_security_tables_to_a_version_3_file(tmp_path: Path)
     new_tables = (SECURITY_EVENTS.create, TRANSFER_STATUSES.create)
     for statement in SCHEMA:
         if statement not in new_tables:
-            raw(path, _REGISTRATIONS_V4 if statement == REGISTRATIONS.create else statement)
+            raw(path, _old(statement, _REGISTRATIONS_V4))
     raw(path, "PRAGMA user_version = 3")  # version 5's tables but the two of version 4
     store = SqliteStore(path)
     await store.open()
@@ -178,13 +227,13 @@ async def test_open_adds_the_security_tables_to_a_version_3_file(tmp_path: Path)
         assert await store.security_events("CP-1") == [event]
     finally:
         await store.close()
-    assert raw(path, "PRAGMA user_version") == [(6,)]
+    assert raw(path, "PRAGMA user_version") == [(8,)]
 
 
 async def test_open_migrates_a_version_4_file_keeping_its_registrations(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
     for statement in SCHEMA:
-        raw(path, _REGISTRATIONS_V4 if statement == REGISTRATIONS.create else statement)
+        raw(path, _old(statement, _REGISTRATIONS_V4))
     raw(
         path,
         "INSERT INTO registrations VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -217,7 +266,7 @@ async def test_open_migrates_a_version_5_file_to_connector_capacity_and_sites(
     new_tables = (SITES.create, SITE_ALLOCATIONS.create)
     for statement in SCHEMA:
         if statement not in new_tables:
-            raw(path, _REGISTRATIONS_V5 if statement == REGISTRATIONS.create else statement)
+            raw(path, _old(statement, _REGISTRATIONS_V5))
     raw(path, "INSERT INTO registrations VALUES ('CP-1', NULL, NULL, 'h', 0, NULL, 2, NULL)")
     raw(path, "PRAGMA user_version = 5")
     store = SqliteStore(path)
@@ -233,7 +282,7 @@ async def test_open_migrates_a_version_5_file_to_connector_capacity_and_sites(
         assert await store.list_sites() == [site]
     finally:
         await store.close()
-    assert raw(path, "PRAGMA user_version") == [(6,)]
+    assert raw(path, "PRAGMA user_version") == [(8,)]
 
 
 async def test_open_refuses_a_newer_schema(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import orjson
 import pytest
 
 from chargestream.domain.frames import Direction, EventKind, FrameEvent, LoggedEvent, MessageType
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
     Alert,
     AlertKind,
@@ -589,6 +590,7 @@ def test_boot_notification_fills_the_registry() -> None:
         meter_serial_number="M-1",
         last_boot_at=at(2),
         registration_status="Accepted",
+        ocpp_version=OcppVersion.V16,
     )
     assert of_type(records, ChargePointState)[-1] == state.registry
 

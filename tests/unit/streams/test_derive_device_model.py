@@ -19,10 +19,18 @@ from tests.ocpp201_device_model import (
     set_variables_answer,
 )
 from tests.unit.streams.test_derive import CP, Log, derive_with_every_field_broken, run
-from tests.unit.streams.test_derive_reservations import command, started_log
+from tests.unit.streams.test_derive_reservations import command
+from tests.unit.streams.test_derive_v201 import Log201
 
 NOPE = {"component": {"name": "Nope"}, "variable": {"name": "Nope"}}
 GENERATED = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def started_log() -> Log201:
+    """A charge point connected over OCPP 2.0.1, the only version with a device model."""
+    log = Log201()
+    log.connect()
+    return log
 
 
 def variables(log: Log) -> list[DeviceVariable]:
