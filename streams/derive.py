@@ -87,7 +87,7 @@ from chargestream.streams.parse import (
     to_ms,
     truncate_ms,
 )
-from chargestream.streams.reservations import reservation
+from chargestream.streams.reservations import STATUS_UPDATES, reservation, reservation_v201
 from chargestream.streams.security import (
     DIAGNOSTICS,
     FIRMWARE,
@@ -867,6 +867,7 @@ def _transaction_event(step: _Step, payload: dict[str, Any]) -> None:
             progress = fold_sample(progress, event.event_type, values)
     step.transactions[tx] = progress
     _bound(step.transactions, MAX_OPEN_SESSIONS + MAX_CLOSED_SESSIONS)
+    _use_reservation(step, payload, tx, step.now)
     _keep_transaction_session(step, session_of(step.cp, progress), event.event_type == ENDED)
     _charging_state(step, event, progress)
 
@@ -911,6 +912,17 @@ def _charging_state(step: _Step, event: TransactionEvent, progress: TransactionP
     _enter_evse_status(step, evse_id, connector_id, event.charging_state, event.at)
 
 
+def _reservation_status_update(step: _Step, payload: dict[str, Any]) -> None:
+    """A 2.0.1 station ended an active reservation: it expired, or it was removed."""
+    status = STATUS_UPDATES.get(get_str(payload, "reservationUpdateStatus") or "")
+    reservation_id = get_int(payload, "reservationId")
+    if status is None or reservation_id is None:
+        return
+    held = step.reservations.pop(reservation_id, None)
+    if held is not None:
+        step.records.append(replace(held, status=status, updated_at=step.now))
+
+
 _V201_REQUESTS: dict[str, Callable[[_Step, dict[str, Any]], None]] = {
     "BootNotification": _boot_notification_v201,
     "StatusNotification": _status_notification_v201,
@@ -920,6 +932,7 @@ _V201_REQUESTS: dict[str, Callable[[_Step, dict[str, Any]], None]] = {
     "FirmwareStatusNotification": _firmware_status,
     "LogStatusNotification": _log_status,
     "NotifyReport": _notify_report,
+    "ReservationStatusUpdate": _reservation_status_update,
 }
 _V201_RESULTS: dict[str, Callable[[_Step, PendingCall, dict[str, Any]], None]] = {
     "BootNotification": _boot_notification_result,
@@ -936,9 +949,20 @@ _HANDLERS = {
 
 
 def _reserve_now_result(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
+    _keep_reservation(
+        step, reservation(step.cp, orjson.loads(call.payload), result, call.sent_at, step.now)
+    )
+
+
+def _reserve_now_result_v201(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
+    _keep_reservation(
+        step, reservation_v201(step.cp, orjson.loads(call.payload), result, call.sent_at, step.now)
+    )
+
+
+def _keep_reservation(step: _Step, made: Reservation | None) -> None:
     """A ReserveNow answered: the reservation with the answer's status; an active one is kept
     (the oldest forgotten beyond MAX_RESERVATIONS, expired ones first)."""
-    made = reservation(step.cp, orjson.loads(call.payload), result, call.sent_at, step.now)
     if made is None:
         return
     step.records.append(made)
@@ -961,7 +985,8 @@ def _cancel_reservation_result(step: _Step, call: PendingCall, result: dict[str,
 def _use_reservation(
     step: _Step, request: dict[str, Any], transaction_id: int, at: datetime
 ) -> None:
-    """A StartTransaction naming an active reservation uses it, linked to the session."""
+    """A StartTransaction (or a 2.0.1 TransactionEvent) naming an active reservation uses it,
+    linked to the session."""
     reservation_id = get_int(request, "reservationId")
     held = None if reservation_id is None else step.reservations.pop(reservation_id, None)
     if held is not None:
@@ -1064,6 +1089,8 @@ _COMMAND_ERRORS: dict[str, Callable[[_Step, PendingCall, str], None]] = {
 _V201_COMMAND_RESULTS: dict[str, Callable[[_Step, PendingCall, dict[str, Any]], None]] = {
     "GetVariables": _get_variables_result,
     "SetVariables": _set_variables_result,
+    "ReserveNow": _reserve_now_result_v201,
+    "CancelReservation": _cancel_reservation_result,
 }
 _COMMAND_HANDLERS = {
     OcppVersion.V16: (_COMMAND_RESULTS, _COMMAND_ERRORS),
