@@ -388,9 +388,9 @@ class ReservationStatus(StrEnum):
     OCCUPIED = "occupied"
     FAULTED = "faulted"
     UNAVAILABLE = "unavailable"
-    USED = "used"  # a StartTransaction named it: ``transaction_id`` is the session
-    EXPIRED = "expired"  # active past its expiry date: read so, never stored
-    CANCELLED = "cancelled"  # CancelReservation Accepted
+    USED = "used"  # a StartTransaction (2.0.1: TransactionEvent) named it: ``transaction_id`` is the session
+    EXPIRED = "expired"  # active past its expiry date (read so), or a 2.0.1 station said so
+    CANCELLED = "cancelled"  # CancelReservation Accepted, or a 2.0.1 station Removed it
 
 
 RESERVE_NOW_ANSWERS = {
