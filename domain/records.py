@@ -388,7 +388,7 @@ class ReservationStatus(StrEnum):
     OCCUPIED = "occupied"
     FAULTED = "faulted"
     UNAVAILABLE = "unavailable"
-    USED = "used"  # a StartTransaction (2.0.1: TransactionEvent) named it: ``transaction_id`` is the session
+    USED = "used"  # a StartTransaction or TransactionEvent named it: ``transaction_id``
     EXPIRED = "expired"  # active past its expiry date (read so), or a 2.0.1 station said so
     CANCELLED = "cancelled"  # CancelReservation Accepted, or a 2.0.1 station Removed it
 
