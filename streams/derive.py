@@ -68,9 +68,13 @@ from chargestream.streams.derive_v201 import (
 from chargestream.streams.device_model import got, reported, set_
 from chargestream.streams.local_list_views import (
     asks_lengths,
+    asks_lengths_v201,
+    lengths_got,
     lengths_reported,
     list_sent,
     refused,
+    send_local_list_v201,
+    version_answer_v201,
     version_reported,
 )
 from chargestream.streams.meter import active_power_w, sampled_values, states_of_charge
@@ -776,8 +780,17 @@ def _notify_report(step: _Step, payload: dict[str, Any]) -> None:
     step.records.extend(reported(step.cp, payload, step.now))
 
 
-def _get_variables_result(step: _Step, _call: PendingCall, result: dict[str, Any]) -> None:
-    step.records.extend(got(step.cp, result, step.now))
+def _get_variables_result(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
+    """The device model's values; one asking for the local list's length limit sets it too."""
+    values = got(step.cp, result, step.now)
+    step.records.extend(values)
+    if asks_lengths_v201(orjson.loads(call.payload)):
+        _update_local_list(step, lambda state: lengths_got(state, values))
+
+
+def _get_variables_refused(step: _Step, call: PendingCall, _error_code: str) -> None:
+    """A GetVariables answered with an error: for the local list's limit, the default."""
+    _get_variables_result(step, call, {})
 
 
 def _set_variables_result(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
@@ -1042,8 +1055,18 @@ def _update_local_list(step: _Step, change: Callable[[LocalListState], LocalList
 
 
 def _send_local_list_result(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
+    _local_list_sent(step, call, orjson.loads(call.payload), result)
+
+
+def _send_local_list_result_v201(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
+    _local_list_sent(step, call, send_local_list_v201(orjson.loads(call.payload)), result)
+
+
+def _local_list_sent(
+    step: _Step, call: PendingCall, request: dict[str, Any], result: dict[str, Any]
+) -> None:
     def apply(state: LocalListState) -> LocalListState:
-        state, entries = list_sent(state, orjson.loads(call.payload), result, call.message_id)
+        state, entries = list_sent(state, request, result, call.message_id)
         step.records.extend(entries)
         return state
 
@@ -1052,6 +1075,12 @@ def _send_local_list_result(step: _Step, call: PendingCall, result: dict[str, An
 
 def _get_local_list_version_result(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
     _update_local_list(step, lambda state: version_reported(state, result, call.message_id))
+
+
+def _get_local_list_version_result_v201(
+    step: _Step, call: PendingCall, result: dict[str, Any]
+) -> None:
+    _get_local_list_version_result(step, call, version_answer_v201(result))
 
 
 def _get_configuration_result(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
@@ -1091,10 +1120,17 @@ _V201_COMMAND_RESULTS: dict[str, Callable[[_Step, PendingCall, dict[str, Any]], 
     "SetVariables": _set_variables_result,
     "ReserveNow": _reserve_now_result_v201,
     "CancelReservation": _cancel_reservation_result,
+    "SendLocalList": _send_local_list_result_v201,
+    "GetLocalListVersion": _get_local_list_version_result_v201,
+}
+_V201_COMMAND_ERRORS: dict[str, Callable[[_Step, PendingCall, str], None]] = {
+    "SendLocalList": _local_list_refused,
+    "GetLocalListVersion": _local_list_refused,
+    "GetVariables": _get_variables_refused,
 }
 _COMMAND_HANDLERS = {
     OcppVersion.V16: (_COMMAND_RESULTS, _COMMAND_ERRORS),
-    OcppVersion.V201: (_V201_COMMAND_RESULTS, {}),
+    OcppVersion.V201: (_V201_COMMAND_RESULTS, _V201_COMMAND_ERRORS),
 }
 """CSMS commands derived from their answer (result, error handlers), by version: the 1.6
 features reach 2.0.1 charge points with their 2.0.1 messages (ADR 0009)."""

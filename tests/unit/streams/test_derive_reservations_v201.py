@@ -108,4 +108,3 @@ def test_a_transaction_event_naming_the_reservation_uses_it() -> None:
         transaction_id(CP, "tx-1"),
     )
     assert state.reservations == ()
-
