@@ -58,7 +58,8 @@ from chargestream.domain.records import (
 )
 
 # 6: charging profiles, local lists, sites and site allocations (new tables); Registration's
-# max_current_a, phases (in its JSON document: no ALTER, an older one reads the defaults)
+# max_current_a, phases (in its JSON document: no ALTER, an older one reads the defaults);
+# Registration's ocpp_version lives there too (no DDL, so no new version)
 SCHEMA_VERSION = 6
 SCHEMA_NAME = "chargestream"  # the key of the schema_version row
 MAX_TRANSACTION_ID = 2**31 - 1

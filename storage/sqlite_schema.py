@@ -48,7 +48,7 @@ from chargestream.domain.records import (
     TransferStatus,
 )
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # A meter value without a transaction is stored with this id, which no OCPP
 # transactionId (an int32) can take; a missing phase, location or context as "".
@@ -318,6 +318,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         'ALTER TABLE registrations ADD COLUMN "max_current_a" REAL',
         'ALTER TABLE registrations ADD COLUMN "phases" INTEGER',
     ),
+    7: ('ALTER TABLE registrations ADD COLUMN "ocpp_version" TEXT',),  # a pinned OCPP version
 }
 """What brings a file of the version before each key to that version (SCHEMA makes new files
 and new tables); a version without a key needs nothing."""

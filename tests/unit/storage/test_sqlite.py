@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
     ChargePointState,
     CommandOutcome,
@@ -109,8 +110,10 @@ _REGISTRATIONS_V2 = (
 _OLD_TABLES = {COMMANDS.create: _COMMANDS_V1, REGISTRATIONS.create: _REGISTRATIONS_V2}
 
 
+# Registrations as schema version 6 wrote them: before Registration.ocpp_version.
+_REGISTRATIONS_V6 = REGISTRATIONS.create.replace(', "ocpp_version" TEXT', "")
 # Registrations as schema version 5 wrote them: before the connector capacity.
-_REGISTRATIONS_V5 = REGISTRATIONS.create.replace(', "max_current_a" REAL, "phases" INTEGER', "")
+_REGISTRATIONS_V5 = _REGISTRATIONS_V6.replace(', "max_current_a" REAL, "phases" INTEGER', "")
 # Registrations as schema versions 3 and 4 wrote them: before Registration.next_password_hash.
 _REGISTRATIONS_V4 = _REGISTRATIONS_V5.replace(', "next_password_hash" TEXT', "")
 
@@ -154,7 +157,7 @@ async def test_open_migrates_a_version_1_file_keeping_its_command_log_and_regist
         assert (await store.get_registration("CP-1")) == Registration("CP-1", security_profile=2)
     finally:
         await store.close()
-    assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(6,)]
+    assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(7,)]
     reopened = SqliteStore(path)  # a migrated file opens as it is
     await reopened.open()
     try:
@@ -178,7 +181,7 @@ async def test_open_adds_the_security_tables_to_a_version_3_file(tmp_path: Path)
         assert await store.security_events("CP-1") == [event]
     finally:
         await store.close()
-    assert raw(path, "PRAGMA user_version") == [(6,)]
+    assert raw(path, "PRAGMA user_version") == [(7,)]
 
 
 async def test_open_migrates_a_version_4_file_keeping_its_registrations(tmp_path: Path) -> None:
@@ -233,7 +236,28 @@ async def test_open_migrates_a_version_5_file_to_connector_capacity_and_sites(
         assert await store.list_sites() == [site]
     finally:
         await store.close()
-    assert raw(path, "PRAGMA user_version") == [(6,)]
+    assert raw(path, "PRAGMA user_version") == [(7,)]
+
+
+async def test_open_migrates_a_version_6_file_to_pinned_ocpp_versions(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    for statement in SCHEMA:
+        raw(path, _REGISTRATIONS_V6 if statement == REGISTRATIONS.create else statement)
+    raw(
+        path, "INSERT INTO registrations VALUES ('CP-1', NULL, NULL, NULL, 0, NULL, 2, NULL, 16, 3)"
+    )
+    raw(path, "PRAGMA user_version = 6")
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        kept = Registration("CP-1", security_profile=2, max_current_a=16.0, phases=3)
+        assert await store.get_registration("CP-1") == kept
+        pinned = dataclasses.replace(kept, ocpp_version=OcppVersion.V201)
+        await store.put_registration(pinned)
+        assert await store.get_registration("CP-1") == pinned
+    finally:
+        await store.close()
+    assert raw(path, "PRAGMA user_version") == [(7,)]
 
 
 async def test_open_refuses_a_newer_schema(tmp_path: Path) -> None:
