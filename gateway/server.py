@@ -519,6 +519,11 @@ class Gateway:
                 extra={"fields": {"cp": charge_point_id, "opened": opened, "error": str(error)}},
             )
 
+    def version_of(self, charge_point_id: str) -> OcppVersion | None:
+        """The OCPP version of the charge point's live connection here (None: none)."""
+        connection = self.connections.get(charge_point_id)
+        return connection.version if connection is not None else None
+
     async def call(
         self, charge_point_id: str, action: str, payload: dict[str, Any], timeout: float
     ) -> Reply:
