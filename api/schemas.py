@@ -192,6 +192,7 @@ class FrameOut(BaseModel):
     message_id: str | None
     received_at: datetime
     connection_id: str
+    ocpp_version: OcppVersion  # of the connection (ocpp1.6 for events logged before versions)
     frame: str
 
     @classmethod
@@ -206,6 +207,7 @@ class FrameOut(BaseModel):
             message_id=event.message_id,
             received_at=datetime.fromtimestamp(event.received_us / 1e6, UTC),
             connection_id=event.connection_id,
+            ocpp_version=event.ocpp_version,
             frame=redact_frame(event.frame),  # logged redacted; also frames kept before
         )
 

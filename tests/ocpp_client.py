@@ -188,6 +188,16 @@ async def charging_station(
             yield station
 
 
+async def boot_station(station: TestChargingStation) -> str:
+    """A 2.0.1 BootNotification (PowerUp); the registration status the CSMS answers."""
+    result = await station.call(
+        v201.call.BootNotification(
+            charging_station={"model": "T54", "vendor_name": "ABB"}, reason="PowerUp"
+        )
+    )
+    return str(result.status)
+
+
 Station = TypeVar("Station", bound=ChargePoint | v201.ChargePoint)
 
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -24,7 +25,7 @@ from chargestream.domain.pki import (
 from chargestream.gateway.tls import TLS12_CIPHERS
 from tests.certificates import chain_verifies, make_csr
 from tests.conftest import eventually, make_settings
-from tests.ocpp_client import charge_point
+from tests.ocpp_client import boot_station, charge_point, charging_station
 
 PASSWORD = "s3cret-password-16"
 
@@ -89,9 +90,12 @@ async def boot_status(cp) -> str:
     return str(result.status)
 
 
-async def refused_status(url: str, charge_point_id: str, **options: object) -> int:
+async def refused_status(
+    url: str, charge_point_id: str, client: Any = charge_point, **options: object
+) -> int:
+    """``client``: ``charge_point`` (1.6) or ``charging_station`` (2.0.1)."""
     with pytest.raises(InvalidStatus) as refused:
-        async with charge_point(url, charge_point_id, **options):  # type: ignore[arg-type]
+        async with client(url, charge_point_id, **options):
             pass
     return refused.value.response.status_code
 
@@ -128,6 +132,21 @@ async def test_a_profile_0_charge_point_may_use_either_listener(tls_csms: TlsCsm
         assert await boot_status(cp) == "Accepted"
     async with charge_point(tls_csms.ws_url, "CP-0") as cp:
         assert await boot_status(cp) == "Accepted"
+
+
+async def test_profiles_2_and_3_check_a_201_station_the_same_way(tls_csms: TlsCsms) -> None:
+    await tls_csms.register("CS-2", password=PASSWORD, security_profile=2)
+    tls = tls_csms.client()
+    async with charging_station(tls_csms.wss_url, "CS-2", password=PASSWORD, tls=tls) as station:
+        assert await boot_station(station) == "Accepted"
+    station = charging_station
+    assert await refused_status(tls_csms.ws_url, "CS-2", station, password=PASSWORD) == 403
+    wrong = {"password": "wrong-password-16", "tls": tls_csms.client()}
+    assert await refused_status(tls_csms.wss_url, "CS-2", station, **wrong) == 401
+    await tls_csms.register("CS-3", security_profile=3)
+    async with charging_station(tls_csms.wss_url, "CS-3", tls=tls_csms.client("CS-3")) as station_3:
+        assert await boot_station(station_3) == "Accepted"
+    assert await refused_status(tls_csms.wss_url, "CS-3", station, tls=tls_csms.client()) == 401
 
 
 # -- profile 3
