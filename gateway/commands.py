@@ -93,9 +93,8 @@ class CommandService:
             return await self._finish(
                 record, CommandOutcome.REJECTED, error=str(WrongVersion(action, version))
             )
-        try:
-            validate_request(action, payload, version or versions[0])
-        except SchemaViolation as violation:
+        violation = _violation(action, payload, [version] if version else versions)
+        if violation is not None:
             return await self._finish(
                 record, CommandOutcome.REJECTED, error=f"{violation.error_code}: {violation}"
             )
@@ -206,6 +205,22 @@ def csms_sender(service: CommandService) -> CsmsSend:
         return await service.send(charge_point_id, action, payload, sent_by=sent_by)
 
     return send
+
+
+def _violation(
+    action: str, payload: dict[str, Any], versions: list[OcppVersion]
+) -> SchemaViolation | None:
+    """None if the payload is valid in one of ``versions`` (the charge point's, or those
+    with the action when its version is unknown here), else the first version's violation."""
+    violations = []
+    for version in versions:
+        try:
+            validate_request(action, payload, version)
+        except SchemaViolation as violation:
+            violations.append(violation)
+        else:
+            return None
+    return violations[0]
 
 
 def _unwritable(payload: dict[str, Any]) -> str | None:
