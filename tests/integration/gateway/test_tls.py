@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from ocpp import v201
 from ocpp.v16 import call
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidMessage, InvalidStatus
@@ -279,6 +280,25 @@ async def test_sign_certificate_accepted_then_certificate_signed_chains_to_the_c
     tls_csms.use_certificate(context, chain, key_pem)
     async with charge_point(tls_csms.wss_url, "CP-S", tls=context) as cp:
         assert await boot_status(cp) == "Accepted"
+
+
+async def test_a_201_station_gets_its_csr_signed_by_the_same_ca(tls_csms: TlsCsms) -> None:
+    await tls_csms.register("CS-S", password=PASSWORD, security_profile=2)
+    csr, _ = make_csr("CS-S")
+    tls = tls_csms.client()
+    async with charging_station(tls_csms.wss_url, "CS-S", password=PASSWORD, tls=tls) as station:
+        await boot_station(station)
+        answer = await station.call(
+            v201.call.SignCertificate(csr=csr, certificate_type="ChargingStationCertificate")
+        )
+        assert answer.status == "Accepted"
+
+        async def delivered() -> list:
+            return [p for action, p in station.received if action == "CertificateSigned"]
+
+        (signed,) = await eventually(delivered)
+    leaf = chain_verifies(signed["certificate_chain"], (tls_csms.pki / "ca.pem").read_text())
+    assert leaf.subject.rfc4514_string() == "CN=CS-S"
 
 
 @pytest.mark.parametrize(
