@@ -70,7 +70,7 @@ class CommandService:
         """``sent_by``: who sends it, kept in the command log (see CommandRecord).
 
         An action of another version than the charge point's is REJECTED, unsent."""
-        versions = [v for v, spec in PROTOCOLS.items() if action in spec.csms_actions]
+        versions = versions_with(action)
         if not versions:
             raise UnknownAction(action)
         version = await self.version(charge_point_id)
@@ -93,7 +93,7 @@ class CommandService:
             return await self._finish(
                 record, CommandOutcome.REJECTED, error=str(WrongVersion(action, version))
             )
-        violation = _violation(action, payload, [version] if version else versions)
+        violation = payload_violation(action, payload, [version] if version else versions)
         if violation is not None:
             return await self._finish(
                 record, CommandOutcome.REJECTED, error=f"{violation.error_code}: {violation}"
@@ -207,7 +207,12 @@ def csms_sender(service: CommandService) -> CsmsSend:
     return send
 
 
-def _violation(
+def versions_with(action: str) -> list[OcppVersion]:
+    """The OCPP versions in which the CSMS may send ``action``."""
+    return [version for version, spec in PROTOCOLS.items() if action in spec.csms_actions]
+
+
+def payload_violation(
     action: str, payload: dict[str, Any], versions: list[OcppVersion]
 ) -> SchemaViolation | None:
     """None if the payload is valid in one of ``versions`` (the charge point's, or those

@@ -223,3 +223,35 @@ async def test_a_201_action_is_refused_for_a_16_charge_point(csms: RunningCsms) 
         )
         assert refused_command.status_code == 422
         assert refused_command.json()["error"] == "GetVariables is not an action of OCPP 1.6"
+
+
+async def test_a_bulk_command_to_a_mixed_fleet_checks_each_charge_points_version(
+    csms: RunningCsms,
+) -> None:
+    async with (
+        charging_station(csms.ocpp_url, "CP-MIX-201") as station,
+        charge_point(csms.ocpp_url, "CP-MIX-16"),
+    ):
+        assert await boot_station(station) == "Accepted"
+
+        async def both_known() -> bool:
+            for charge_point_id in ("CP-MIX-201", "CP-MIX-16"):
+                response = await csms.api.get(f"/api/v1/charge-points/{charge_point_id}")
+                if response.status_code != 200:
+                    return False
+            return True
+
+        await eventually(both_known)
+        bulk = await csms.api.post(
+            "/api/v1/commands/bulk",
+            json={
+                "action": "Reset",
+                "payload": {"type": "Immediate"},  # 2.0.1's Reset; 1.6 knows Hard and Soft
+                "charge_point_ids": ["CP-MIX-201", "CP-MIX-16"],
+            },
+        )
+    assert bulk.status_code == 200, bulk.text
+    outcomes = {r["charge_point_id"]: (r["outcome"], r["error"]) for r in bulk.json()["results"]}
+    assert outcomes["CP-MIX-201"] == ("answered", None)
+    assert outcomes["CP-MIX-16"][0] == "rejected"
+    assert outcomes["CP-MIX-16"][1].startswith("PropertyConstraintViolation")
