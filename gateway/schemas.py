@@ -154,7 +154,7 @@ CSMS_ACTIONS_V201 = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
-class Protocol:
+class VersionRules:
     """What one OCPP version names differently: schema files, actions, error codes."""
 
     package: str  # the ``ocpp`` subpackage holding ``schemas/``
@@ -179,7 +179,7 @@ class Protocol:
 
 
 PROTOCOLS = {
-    OcppVersion.V16: Protocol(
+    OcppVersion.V16: VersionRules(
         package="ocpp.v16",
         request_suffix="",
         charge_point_actions=CHARGE_POINT_ACTIONS,
@@ -192,7 +192,7 @@ PROTOCOLS = {
     # OCPP-J 2.0.1 (part 4): RpcFrameworkError when the frame is no valid RPC message,
     # MessageTypeNotSupported for a message type number other than 2, 3, 4. CALLRESULTERROR
     # (type 5) and SEND (6) belong to OCPP 2.1, so a 2.0.1 connection refuses them too.
-    OcppVersion.V201: Protocol(
+    OcppVersion.V201: VersionRules(
         package="ocpp.v201",
         request_suffix="Request",
         charge_point_actions=STATION_ACTIONS_V201,
@@ -205,7 +205,7 @@ PROTOCOLS = {
 }
 
 
-def protocol(version: OcppVersion) -> Protocol:
+def protocol(version: OcppVersion) -> VersionRules:
     return PROTOCOLS[version]
 
 
@@ -218,7 +218,7 @@ class SchemaViolation(ValueError):
         self.description = description
 
 
-# fastjsonschema rule -> OCPP-J error code (1.6 spelling; Protocol.error_code renames)
+# fastjsonschema rule -> OCPP-J error code (1.6 spelling; VersionRules.error_code renames)
 _ERROR_CODES = {
     "required": "OccurenceConstraintViolation",
     "minItems": "OccurenceConstraintViolation",
