@@ -42,6 +42,14 @@ async def refused(csms: RunningCsms, charge_point_id: str, *subprotocols: str) -
     return refusal.value.response.status_code
 
 
+async def known(csms: RunningCsms, *charge_point_ids: str) -> bool:
+    """The CSMS knows them (a command before that is a 404)."""
+    for charge_point_id in charge_point_ids:
+        if (await csms.api.get(f"/api/v1/charge-points/{charge_point_id}")).status_code != 200:
+            return False
+    return True
+
+
 # -- the handshake
 
 
@@ -62,18 +70,20 @@ async def test_the_charge_points_order_of_preference_selects_the_version(
 async def test_every_frame_event_records_its_connections_version(csms: RunningCsms) -> None:
     async with charging_station(csms.ocpp_url, "CP-201") as station:
         assert await boot_station(station) == "Accepted"
-
-    async def logged() -> list[dict[str, Any]]:
-        response = await csms.api.get("/api/v1/charge-points/CP-201/frames")
-        frames: list[dict[str, Any]] = response.json()
-        return frames if len(frames) >= 4 else []  # connected, CALL, CALLRESULT, disconnected
-
-    frames = await eventually(logged)
-    assert {frame["ocpp_version"] for frame in frames} == {"ocpp2.0.1"}
     async with charge_point(csms.ocpp_url, "CP-16"):
         pass
-    sixteen = (await csms.api.get("/api/v1/charge-points/CP-16/frames")).json()
-    assert sixteen and {frame["ocpp_version"] for frame in sixteen} == {"ocpp1.6"}
+    # connected, CALL, CALLRESULT, disconnected; connected, disconnected
+    frames = await eventually(lambda: logged_frames(csms, "CP-201", 4))
+    assert {frame["ocpp_version"] for frame in frames} == {"ocpp2.0.1"}
+    sixteen = await eventually(lambda: logged_frames(csms, "CP-16", 2))
+    assert {frame["ocpp_version"] for frame in sixteen} == {"ocpp1.6"}
+
+
+async def logged_frames(csms: RunningCsms, charge_point_id: str, count: int) -> list[Any]:
+    """Its frames once the log has ``count`` of them (none yet: the CSMS may not know it)."""
+    response = await csms.api.get(f"/api/v1/charge-points/{charge_point_id}/frames")
+    frames: list[Any] = response.json() if response.status_code == 200 else []
+    return frames if len(frames) >= count else []
 
 
 async def test_a_registration_pins_the_version(csms: RunningCsms) -> None:
@@ -184,11 +194,7 @@ async def test_profile_1_basic_auth_for_a_201_station(csms: RunningCsms) -> None
 async def test_commands_to_a_201_station_use_201_actions(csms: RunningCsms) -> None:
     async with charging_station(csms.ocpp_url, "CP-CMD") as station:
         assert await boot_station(station) == "Accepted"
-
-        async def known() -> bool:
-            return (await csms.api.get("/api/v1/charge-points/CP-CMD")).status_code == 200
-
-        await eventually(known)
+        await eventually(lambda: known(csms, "CP-CMD"))
         commands = "/api/v1/charge-points/CP-CMD/commands"
         reset = await csms.api.post(f"{commands}/Reset", json={"type": "Immediate"})
         assert reset.status_code == 200, reset.text
@@ -212,11 +218,7 @@ async def test_commands_to_a_201_station_use_201_actions(csms: RunningCsms) -> N
 
 async def test_a_201_action_is_refused_for_a_16_charge_point(csms: RunningCsms) -> None:
     async with charge_point(csms.ocpp_url, "CP-OLD"):
-
-        async def known() -> bool:
-            return (await csms.api.get("/api/v1/charge-points/CP-OLD")).status_code == 200
-
-        await eventually(known)
+        await eventually(lambda: known(csms, "CP-OLD"))
         refused_command = await csms.api.post(
             "/api/v1/charge-points/CP-OLD/commands/GetVariables",
             json={"getVariableData": [{"component": {"name": "X"}, "variable": {"name": "Y"}}]},
@@ -233,15 +235,7 @@ async def test_a_bulk_command_to_a_mixed_fleet_checks_each_charge_points_version
         charge_point(csms.ocpp_url, "CP-MIX-16"),
     ):
         assert await boot_station(station) == "Accepted"
-
-        async def both_known() -> bool:
-            for charge_point_id in ("CP-MIX-201", "CP-MIX-16"):
-                response = await csms.api.get(f"/api/v1/charge-points/{charge_point_id}")
-                if response.status_code != 200:
-                    return False
-            return True
-
-        await eventually(both_known)
+        await eventually(lambda: known(csms, "CP-MIX-201", "CP-MIX-16"))
         bulk = await csms.api.post(
             "/api/v1/commands/bulk",
             json={
