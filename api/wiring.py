@@ -76,7 +76,7 @@ class ApiServices:
             bulk_commands=BulkCommandsService(commands, charge_points),
             alerts=AlertService(store),
             id_tags=IdTagService(store, directory, local_lists),
-            diagnostics=DiagnosticsService(settings, store, commands, ftp=ftp),
+            diagnostics=DiagnosticsService(settings, commands, ftp=ftp),
             reservations=ReservationService(store, commands),
             charging_profiles=ChargingProfileService(store, commands),
             local_lists=local_lists,

@@ -16,7 +16,6 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from chargestream.api.services.clock import Clock, utc_now
 from chargestream.api.services.errors import NotAvailable, NotFound
-from chargestream.api.services.versions import ocpp_version
 from chargestream.domain.diagnostics import (
     DiagnosticsFile,
     UploadGrant,
@@ -28,10 +27,10 @@ from chargestream.domain.diagnostics import (
     upload_key,
 )
 from chargestream.domain.diagnostics_request import DiagnosticsOptions, diagnostics_command
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import CommandRecord
 from chargestream.domain.settings import Settings
 from chargestream.gateway.commands import CommandService
-from chargestream.storage.base import Store
 from chargestream.storage.diagnostics import AlreadyUploaded, DiagnosticsFiles, TooLarge, Upload
 
 MULTIPART_OVERHEAD = 65_536  # a multipart body's headers and other parts, beyond the file
@@ -122,7 +121,6 @@ class DiagnosticsService:
     def __init__(
         self,
         settings: Settings,
-        store: Store,
         commands: CommandService,
         clock: Clock = utc_now,
         ftp: FtpListener | None = None,
@@ -136,7 +134,6 @@ class DiagnosticsService:
         self._ttl = settings.upload_token_ttl
         self.max_bytes = settings.upload_max_bytes
         self._files = DiagnosticsFiles(settings.data_dir / "diagnostics", self.max_bytes)
-        self._store = store
         self._commands = commands
         self._clock = clock
 
@@ -161,7 +158,7 @@ class DiagnosticsService:
             location = self._ftp_location(token, base_url)
         else:
             location = f"{(self._base or base_url).rstrip('/')}/uploads/{token}/"
-        version = await ocpp_version(self._store, charge_point_id)
+        version = await self._commands.version(charge_point_id) or OcppVersion.V16
         action, payload = diagnostics_command(version, location, grant.file_id, _options(options))
         record = await self._commands.send(
             charge_point_id, action, payload, timeout, sent_by=sent_by

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from chargestream.api.services.clock import Clock, utc_now
 from chargestream.api.services.errors import InvalidInput, NotFound
-from chargestream.api.services.versions import ocpp_version
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
     RESERVE_NOW_ANSWERS,
     CommandOutcome,
@@ -58,7 +58,7 @@ class ReservationService:
             raise InvalidInput("expiry_date must be in the future")
         reservation_id = await self._store.allocate_reservation_id()
         payload = reserve_now(
-            await ocpp_version(self._store, charge_point_id),
+            await self._commands.version(charge_point_id) or OcppVersion.V16,
             reservation_id,
             request.connector_id,
             request.id_tag,

@@ -62,7 +62,7 @@ def service(
         node_id="unit", api_token=TOKEN, data_dir=tmp_path, upload_max_bytes=20_000, **overrides
     )
     commands = CommandService(deliver, store, timeout=1)
-    return DiagnosticsService(settings, store, commands, fixed_clock, ftp=ftp)
+    return DiagnosticsService(settings, commands, fixed_clock, ftp=ftp)
 
 
 async def chunks(data: bytes, size: int) -> AsyncIterator[bytes]:
