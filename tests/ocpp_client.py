@@ -96,9 +96,11 @@ class TestChargePoint(ChargePoint):
 
 
 class TestChargingStation(v201.ChargePoint):
-    """An OCPP 2.0.1 charging station: answers CSMS-initiated calls and remembers them."""
+    """An OCPP 2.0.1 charging station: answers CSMS-initiated calls and remembers them;
+    every variable asked for has the value ``variable_value``."""
 
     __test__ = False
+    variable_value = "300"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -117,7 +119,7 @@ class TestChargingStation(v201.ChargePoint):
             get_variable_result=[
                 {
                     "attributeStatus": "Accepted",
-                    "attributeValue": "300",
+                    "attributeValue": self.variable_value,
                     "component": item["component"],
                     "variable": item["variable"],
                 }

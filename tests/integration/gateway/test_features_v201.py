@@ -34,6 +34,7 @@ class FeatureStation(TestChargingStation):
     and accepts firmware updates and log requests."""
 
     __test__ = False
+    variable_value = "2"  # ItemsPerMessage
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -57,20 +58,10 @@ class FeatureStation(TestChargingStation):
 
     @on(Action.get_variables)
     def on_get_variables(
-        self, get_variable_data: list[dict[str, Any]], **_: Any
+        self, get_variable_data: list[dict[str, Any]], **rest: Any
     ) -> v201.call_result.GetVariables:
         self.received.append(("GetVariables", {"data": get_variable_data}))
-        return v201.call_result.GetVariables(
-            get_variable_result=[
-                {
-                    "attribute_status": "Accepted",
-                    "attribute_value": "2",
-                    "component": item["component"],
-                    "variable": item["variable"],
-                }
-                for item in get_variable_data
-            ]
-        )
+        return super().on_get_variables(get_variable_data, **rest)
 
     @on(Action.send_local_list)
     def on_send_local_list(
