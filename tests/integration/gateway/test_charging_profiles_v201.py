@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from ocpp import v201
 from ocpp.routing import on
@@ -39,10 +39,17 @@ class SmartStation(TestChargingStation):
         return v201.call_result.GetCompositeSchedule(status="Rejected")
 
 
+Smart = TypeVar("Smart", bound=SmartStation)
+
+
 @asynccontextmanager
-async def smart_station(csms: RunningCsms, station_id: str) -> AsyncIterator[SmartStation]:
+async def smart_station(
+    csms: RunningCsms,
+    station_id: str,
+    kind: type[Smart] = SmartStation,  # type: ignore[assignment]
+) -> AsyncIterator[Smart]:
     """A booted 2.0.1 station the CSMS knows as one (so commands go in the 2.0.1 form)."""
-    async with charging_station(csms.ocpp_url, station_id, kind=SmartStation) as station:
+    async with charging_station(csms.ocpp_url, station_id, kind=kind) as station:
         assert await boot_station(station) == "Accepted"
         await eventually(lambda: _known_as_201(csms, station_id))
         yield station
