@@ -202,3 +202,23 @@ async def test_a_2_0_1_charge_point_gets_the_2_0_1_form_with_its_transaction_id(
     await controller.drain()
     cleared = [p for cp, action, p in points.sent if action == "ClearChargingProfile"]
     assert sorted(p["chargingProfileId"] for p in cleared) == [PROFILE_ID_BASE, PROFILE_ID_BASE + 1]
+
+
+async def test_a_2_0_1_transaction_event_that_emits_a_session_rebalances(
+    store: SqliteStore,
+) -> None:
+    points = ChargePoints()
+    controller = SiteController(store, points.send)
+    await a_site_with_one_session(store)
+    await controller.reconcile(T0, owns_everything)
+    await controller.drain()
+    points.sent.clear()
+    session = Session(2**40, "CP-2", connector_id=1, start_time=T0, station_transaction_id="t")
+    await store.upsert([session])
+    event = FrameEvent("CP-2", EventKind.FRAME, "[3]", "n", "c", 1, 0, action="TransactionEvent")
+
+    await controller.observe([Observed(LoggedEvent(1, event), [])])  # no session: nothing
+    assert points.sent == []
+    await controller.observe([Observed(LoggedEvent(2, event), [session])])
+    await controller.drain()
+    assert points.limits() == [("CP-1", 1, 16.0), ("CP-2", 1, 16.0)]
