@@ -85,6 +85,9 @@ class Registration:
     # per phase and its phases; None = unknown (limited only by the site's share).
     max_current_a: float | None = None
     phases: int | None = None
+    # The OCPP version its handshake must select (None: the charge point's own preference
+    # among the versions the gateway serves, docs/protocols.md).
+    ocpp_version: OcppVersion | None = None
 
 
 @dataclass(frozen=True, slots=True)
