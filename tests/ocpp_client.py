@@ -172,9 +172,10 @@ async def charging_station(
     password: str | None = None,
     tls: ssl.SSLContext | None = None,
     subprotocols: tuple[str, ...] = ("ocpp2.0.1",),
+    kind: type[TestChargingStation] = TestChargingStation,
 ) -> AsyncIterator[TestChargingStation]:
     """An OCPP 2.0.1 charging station, like ``charge_point``; ``subprotocols`` in its order
-    of preference (the CSMS must select ocpp2.0.1)."""
+    of preference (the CSMS must select ocpp2.0.1); ``kind`` one with more handlers."""
     headers = basic_auth(charge_point_id, password) if password else None
     async with connect(
         f"{url}/{charge_point_id}",
@@ -183,7 +184,7 @@ async def charging_station(
         ssl=tls,
     ) as websocket:
         assert websocket.subprotocol == "ocpp2.0.1", websocket.subprotocol
-        station = TestChargingStation(charge_point_id, websocket, response_timeout=10)
+        station = kind(charge_point_id, websocket, response_timeout=10)
         async with _running(station):
             yield station
 

@@ -2,9 +2,9 @@
 charge point (SetChargingProfile), clearing (ClearChargingProfile), what is installed (derived
 from the log) and the charge point's composite schedule (GetCompositeSchedule).
 
-Each command goes in the form of the charge point's OCPP version (of its last connection, as
-derived; 1.6 before it ever connected): a 2.0.1 TxProfile names the station's own transaction
-id, read from the session.
+Each command goes in the form of the charge point's OCPP version (as the command path knows
+it: its live connection, its pinned version, its last connection; 1.6 if none says): a 2.0.1
+TxProfile names the station's own transaction id, read from the session.
 
 The store allocates each definition's chargingProfileId (1 to 999_999_999; the site load
 manager uses the ids above). Deleting a definition leaves what is installed as it is.
@@ -146,10 +146,9 @@ class ChargingProfileService:
         )
 
     async def _version(self, charge_point_id: str) -> OcppVersion:
-        """The version of the charge point's last connection (1.6 before it ever connected)."""
-        state = await self._store.get_charge_point_state(charge_point_id)
-        known = None if state is None else state.ocpp_version
-        return known or OcppVersion.V16
+        """The charge point's version as the command path knows it (its live connection,
+        its pin, its last connection; 1.6 if none says)."""
+        return await self._commands.version(charge_point_id) or OcppVersion.V16
 
     async def _transaction(
         self, charge_point_id: str, transaction_id: int, version: OcppVersion

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 from ocpp import v201
 from ocpp.routing import on
@@ -39,16 +39,12 @@ class SmartStation(TestChargingStation):
         return v201.call_result.GetCompositeSchedule(status="Rejected")
 
 
-Smart = TypeVar("Smart", bound=SmartStation)
-
-
 @asynccontextmanager
 async def smart_station(
-    csms: RunningCsms,
-    station_id: str,
-    kind: type[Smart] = SmartStation,  # type: ignore[assignment]
-) -> AsyncIterator[Smart]:
-    """A booted 2.0.1 station the CSMS knows as one (so commands go in the 2.0.1 form)."""
+    csms: RunningCsms, station_id: str, kind: type[SmartStation] = SmartStation
+) -> AsyncIterator[Any]:
+    """A booted 2.0.1 station of ``kind`` the CSMS knows as one (so commands go in the
+    2.0.1 form)."""
     async with charging_station(csms.ocpp_url, station_id, kind=kind) as station:
         assert await boot_station(station) == "Accepted"
         await eventually(lambda: _known_as_201(csms, station_id))
@@ -81,11 +77,9 @@ async def test_a_profile_is_installed_and_cleared_in_the_2_0_1_form(csms: Runnin
     async with smart_station(csms, "CS-P1") as station:
         sent = await install(csms, "CS-P1", profile_id=cap, connector_id=0)
         assert (sent["http"], sent["response"]) == (200, {"status": "Accepted"})
-        assert sent["payload"]["chargingProfile"]["chargingProfilePurpose"] == (
-            "ChargingStationMaxProfile"
-        )
         ((action, payload),) = station.received
         assert (action, payload["evse_id"], payload["id"]) == ("SetChargingProfile", 0, cap)
+        assert payload["charging_profile_purpose"] == "ChargingStationMaxProfile"
         assert payload["charging_schedule"][0]["id"] == cap
         (row,) = await installed_as(csms, "CS-P1", [(0, cap)])
         assert row["purpose"] == "ChargingStationMaxProfile"
@@ -94,19 +88,23 @@ async def test_a_profile_is_installed_and_cleared_in_the_2_0_1_form(csms: Runnin
             "/api/v1/charge-points/CS-P1/charging-profiles",
             params={"connector_id": 0, "purpose": "ChargePointMaxProfile"},
         )
-        assert response.json()["payload"] == {
-            "chargingProfileCriteria": {
-                "evseId": 0,
-                "chargingProfilePurpose": "ChargingStationMaxProfile",
-            }
-        }
+        assert response.json()["response"] == {"status": "Accepted"}
+        assert station.received[-1] == (
+            "ClearChargingProfile",
+            {
+                "charging_profile_criteria": {
+                    "evse_id": 0,
+                    "charging_profile_purpose": "ChargingStationMaxProfile",
+                }
+            },
+        )
         await installed_as(csms, "CS-P1", [])
 
         composite = await csms.api.get(
             "/api/v1/charge-points/CS-P1/composite-schedule",
             params={"connector_id": 1, "duration": 600},
         )
-        assert composite.json()["payload"] == {"evseId": 1, "duration": 600}
+        assert composite.json()["response"] == {"status": "Rejected"}
         assert station.received[-1] == ("GetCompositeSchedule", {"evse_id": 1, "duration": 600})
 
 
