@@ -135,3 +135,19 @@ def test_a_malformed_2_0_1_request_installs_nothing() -> None:
         command(log, "SetChargingProfile", request, {"status": "Accepted"})
     state, records = run(log.events)
     assert stored(records) == {} and state.profiles == ()
+
+
+def test_replay_derives_the_same_2_0_1_installed_profiles() -> None:
+    log = booted()
+    log.call("TransactionEvent", STARTED)
+    install(log, 1, profile(5, purpose="TxProfile", station_transaction_id="tx-1"))
+    install(log, 0, profile(6, purpose="ChargingStationMaxProfile"))
+    clear(log, {"chargingProfileId": 6})
+    log.call("TransactionEvent", ENDED)
+    first_state, first = run(log.events)
+    middle, head = run(log.events[:8])
+    resumed, rest = run(log.events[8:], state=ChargePointDerivation.from_json(middle.to_json()))
+    assert (first_state, first) == run(log.events)
+    assert resumed == first_state
+    assert stored(head + rest) == stored(first)
+    assert not any(row.installed for row in stored(first).values())
