@@ -31,6 +31,7 @@ class SiteSession:
     start_time: datetime | None
     max_current_a: float | None = None
     phases: int | None = None
+    station_transaction_id: str | None = None  # OCPP 2.0.1: the station's own id
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,12 @@ rules: a new profile replaces an installed one with the same chargingProfileId, 
 same stackLevel and purpose on the same connector; an Accepted ClearChargingProfile removes
 those its criteria match (the id alone, else every given one of connectorId, purpose and
 stackLevel; none given: all); a TxProfile goes when its transaction stops.
+
+OCPP 2.0.1 (``*_v201``) has the same rules with its own names: ``evseId`` (an EVSE is
+numbered as a connector in the views), ``chargingProfile.id``, ``chargingProfileId`` or
+``chargingProfileCriteria`` to clear, and the station's string ``transactionId``, kept as
+its session's id (``derive_v201.transaction_id``). Purposes are kept as the charge point
+was sent them (2.0.1's ``ChargingStationMaxProfile``).
 """
 
 from __future__ import annotations
@@ -16,7 +22,14 @@ from datetime import datetime
 from typing import Any
 
 from chargestream.domain.records import InstalledChargingProfile, ProfileRemoval
-from chargestream.streams.parse import get_connector_id, get_int, get_str
+from chargestream.streams.derive_v201 import MAX_STATION_TRANSACTION_ID, transaction_id
+from chargestream.streams.parse import (
+    MAX_CONNECTOR_ID,
+    get_connector_id,
+    get_dict,
+    get_int,
+    get_str,
+)
 
 TX_PROFILE = "TxProfile"
 
@@ -31,14 +44,55 @@ def installed_profile(
     charge_point_id: str, request: dict[str, Any], answered_at: datetime
 ) -> InstalledChargingProfile | None:
     """The profile an Accepted SetChargingProfile installs, or None for one not derivable."""
-    connector_id = get_connector_id(request)
     profile = request.get("csChargingProfiles")
-    if connector_id is None or not isinstance(profile, dict):
+    if not isinstance(profile, dict):
         return None
-    profile_id = get_int(profile, "chargingProfileId")
+    return _installed(
+        charge_point_id,
+        get_connector_id(request),
+        profile,
+        get_int(profile, "chargingProfileId"),
+        get_int(profile, "transactionId"),
+        answered_at,
+    )
+
+
+def installed_profile_v201(
+    charge_point_id: str, request: dict[str, Any], answered_at: datetime
+) -> InstalledChargingProfile | None:
+    """The profile an Accepted 2.0.1 SetChargingProfile installs, or None."""
+    profile = request.get("chargingProfile")
+    if not isinstance(profile, dict):
+        return None
+    station_id = get_str(profile, "transactionId")
+    if station_id is not None and not 0 < len(station_id) <= MAX_STATION_TRANSACTION_ID:
+        return None
+    return _installed(
+        charge_point_id,
+        _evse_id(request, "evseId"),
+        profile,
+        get_int(profile, "id"),
+        None if station_id is None else transaction_id(charge_point_id, station_id),
+        answered_at,
+    )
+
+
+def _evse_id(payload: dict[str, Any], name: str) -> int | None:
+    value = get_int(payload, name)
+    return value if value is not None and 0 <= value <= MAX_CONNECTOR_ID else None
+
+
+def _installed(
+    charge_point_id: str,
+    connector_id: int | None,
+    profile: dict[str, Any],
+    profile_id: int | None,
+    tx: int | None,
+    answered_at: datetime,
+) -> InstalledChargingProfile | None:
     stack_level = get_int(profile, "stackLevel")
     purpose = get_str(profile, "chargingProfilePurpose")
-    if profile_id is None or stack_level is None or purpose is None:
+    if connector_id is None or profile_id is None or stack_level is None or purpose is None:
         return None
     return InstalledChargingProfile(
         charge_point_id=charge_point_id,
@@ -48,7 +102,7 @@ def installed_profile(
         purpose=purpose,
         installed_at=answered_at,
         profile=profile,
-        transaction_id=get_int(profile, "transactionId"),
+        transaction_id=tx,
     )
 
 
@@ -69,14 +123,35 @@ def cleared_by(
     request: dict[str, Any], installed: Iterable[InstalledChargingProfile]
 ) -> list[InstalledChargingProfile]:
     """The installed profiles an Accepted ClearChargingProfile with ``request`` removes."""
-    profile_id = get_int(request, "id")
-    if profile_id is not None:
-        return [p for p in installed if p.charging_profile_id == profile_id]
     criteria = {
         "connector_id": get_int(request, "connectorId"),
         "purpose": get_str(request, "chargingProfilePurpose"),
         "stack_level": get_int(request, "stackLevel"),
     }
+    return _matching(get_int(request, "id"), criteria, installed)
+
+
+def cleared_by_v201(
+    request: dict[str, Any], installed: Iterable[InstalledChargingProfile]
+) -> list[InstalledChargingProfile]:
+    """The installed profiles an Accepted 2.0.1 ClearChargingProfile removes."""
+    given = get_dict(request, "chargingProfileCriteria")
+    criteria = {
+        "connector_id": get_int(given, "evseId"),
+        "purpose": get_str(given, "chargingProfilePurpose"),
+        "stack_level": get_int(given, "stackLevel"),
+    }
+    return _matching(get_int(request, "chargingProfileId"), criteria, installed)
+
+
+def _matching(
+    profile_id: int | None,
+    criteria: dict[str, Any],
+    installed: Iterable[InstalledChargingProfile],
+) -> list[InstalledChargingProfile]:
+    """The profile ``profile_id``, else those matching every criterion given (none: all)."""
+    if profile_id is not None:
+        return [p for p in installed if p.charging_profile_id == profile_id]
     wanted = {name: value for name, value in criteria.items() if value is not None}
     return [p for p in installed if all(getattr(p, n) == v for n, v in wanted.items())]
 

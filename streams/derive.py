@@ -45,8 +45,10 @@ from chargestream.domain.records import (
 from chargestream.streams.charging_profiles import (
     ProfileKey,
     cleared_by,
+    cleared_by_v201,
     ended_with,
     installed_profile,
+    installed_profile_v201,
     key_of,
     removed,
     replaced_by,
@@ -633,11 +635,13 @@ def _stop_transaction(step: _Step, payload: dict[str, Any]) -> None:
     step.stopped[transaction_id] = None
     _bound(step.stopped, MAX_STOPPED)
     step.records.append(session)
-    _remove_profiles(
-        step,
-        ended_with(transaction_id, session.connector_id, step.profiles.values()),
-        ProfileRemoval.TRANSACTION_STOPPED,
-    )
+    _end_tx_profiles(step, session)
+
+
+def _end_tx_profiles(step: _Step, session: Session) -> None:
+    """The TxProfiles of a transaction that stopped (1.6) or ended (2.0.1) go with it."""
+    ended = ended_with(session.transaction_id, session.connector_id, step.profiles.values())
+    _remove_profiles(step, ended, ProfileRemoval.TRANSACTION_STOPPED)
 
 
 def _with_samples(session: Session, values: list[MeterValue]) -> Session:
@@ -909,6 +913,7 @@ def _keep_transaction_session(step: _Step, session: Session, ended_event: bool) 
     step.stopped[tx] = None
     _bound(step.stopped, MAX_STOPPED)
     step.records.append(session)
+    _end_tx_profiles(step, session)
 
 
 def _charging_state(step: _Step, event: TransactionEvent, progress: TransactionProgress) -> None:
@@ -1015,9 +1020,19 @@ def _use_reservation(
 def _set_charging_profile_result(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
     """An Accepted SetChargingProfile installs the profile, replacing those OCPP says it
     replaces (the oldest installed forgotten beyond MAX_INSTALLED_PROFILES)."""
-    if get_str(result, "status") != "Accepted":
-        return
-    made = installed_profile(step.cp, orjson.loads(call.payload), step.now)
+    if get_str(result, "status") == "Accepted":
+        _install_profile(step, installed_profile(step.cp, orjson.loads(call.payload), step.now))
+
+
+def _set_charging_profile_result_v201(
+    step: _Step, call: PendingCall, result: dict[str, Any]
+) -> None:
+    if get_str(result, "status") == "Accepted":
+        request = orjson.loads(call.payload)
+        _install_profile(step, installed_profile_v201(step.cp, request, step.now))
+
+
+def _install_profile(step: _Step, made: InstalledChargingProfile | None) -> None:
     if made is None:
         return
     replaced = replaced_by(made, step.profiles.values())
@@ -1030,10 +1045,17 @@ def _set_charging_profile_result(step: _Step, call: PendingCall, result: dict[st
 
 
 def _clear_charging_profile_result(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
-    if get_str(result, "status") != "Accepted":
-        return
-    matched = cleared_by(orjson.loads(call.payload), step.profiles.values())
-    _remove_profiles(step, matched, ProfileRemoval.CLEARED)
+    if get_str(result, "status") == "Accepted":
+        matched = cleared_by(orjson.loads(call.payload), step.profiles.values())
+        _remove_profiles(step, matched, ProfileRemoval.CLEARED)
+
+
+def _clear_charging_profile_result_v201(
+    step: _Step, call: PendingCall, result: dict[str, Any]
+) -> None:
+    if get_str(result, "status") == "Accepted":
+        matched = cleared_by_v201(orjson.loads(call.payload), step.profiles.values())
+        _remove_profiles(step, matched, ProfileRemoval.CLEARED)
 
 
 def _remove_profiles(
@@ -1122,6 +1144,8 @@ _V201_COMMAND_RESULTS: dict[str, Callable[[_Step, PendingCall, dict[str, Any]], 
     "CancelReservation": _cancel_reservation_result,
     "SendLocalList": _send_local_list_result_v201,
     "GetLocalListVersion": _get_local_list_version_result_v201,
+    "SetChargingProfile": _set_charging_profile_result_v201,
+    "ClearChargingProfile": _clear_charging_profile_result_v201,
 }
 _V201_COMMAND_ERRORS: dict[str, Callable[[_Step, PendingCall, str], None]] = {
     "SendLocalList": _local_list_refused,

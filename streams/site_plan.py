@@ -4,7 +4,9 @@ Pure (no I/O, no clock): ``desired`` turns a site's shares into allocations (one
 per session, a TxDefaultProfile of 0 per charge point), ``plan`` compares them with what
 the charge points confirmed and orders the commands so the site's sum never overshoots:
 every decrease first, then the increases, and no increase while a decrease cannot be
-delivered (its charge point is not connected).
+delivered (its charge point is not connected). Each command is in the form of its charge
+point's OCPP version (``domain/profile_messages.py``): a 2.0.1 TxProfile names the station's
+own transaction id.
 """
 
 from __future__ import annotations
@@ -14,7 +16,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chargestream.domain.records import Site, SiteAllocation
+from chargestream.domain.profile_messages import (
+    ProfileTransaction,
+    clear_charging_profile_in,
+    set_charging_profile_in,
+)
+from chargestream.domain.protocols import OcppVersion
+from chargestream.domain.records import (
+    ChargingProfile,
+    ChargingProfileKind,
+    ChargingProfilePurpose,
+    ChargingRateUnit,
+    SchedulePeriod,
+    Site,
+    SiteAllocation,
+)
 from chargestream.domain.site_limits import Share, unit_of
 
 PROFILE_ID_BASE = 1_000_000_000  # + connector id; below this the profiles library's ids
@@ -26,10 +42,11 @@ Key = tuple[str, int]  # (charge point, connector)
 
 @dataclass(frozen=True, slots=True)
 class Link:
-    """What the registry shows of a charge point: connected, and since when."""
+    """What the registry shows of a charge point: connected, since when, in which version."""
 
     connected: bool
     connected_since: datetime | None = None
+    ocpp_version: OcppVersion = OcppVersion.V16
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +95,15 @@ def plan(
     stored: Iterable[SiteAllocation],
     members: Iterable[str],
     links: Mapping[str, Link],
+    station_ids: Mapping[int, str] | None = None,
 ) -> Plan:
     """The commands that bring the stored (confirmed) allocations to the wanted ones.
 
     ``stored`` are the rows of this site; ``members`` the charge points in it now (a row of
-    a charge point that left gets its profiles cleared).
+    a charge point that left gets its profiles cleared); ``station_ids`` the station's own
+    transaction ids of OCPP 2.0.1 sessions, by session id.
     """
+    messages = _Messages(links, station_ids or {})
     before = {_key(row): row for row in stored}
     wanted_by_key = {_key(row): row for row in wanted}
     decreases: list[Step] = []
@@ -94,9 +114,9 @@ def plan(
         if _holds(row, current, links.get(row.charge_point_id)):
             continue
         if row.limit < _confirmed_limit(row, current, before):
-            decreases.append(_set(row, decrease=True))
+            decreases.append(messages.set(row, decrease=True))
         else:
-            increases.append(_set(row, decrease=False))
+            increases.append(messages.set(row, decrease=False))
     staying = set(members)
     for key, row in before.items():
         if key in wanted_by_key:
@@ -104,7 +124,7 @@ def plan(
         if row.charge_point_id in staying:
             forget.append(row)  # its session ended, and its TxProfile with it
         else:
-            increases.append(Step(row, "ClearChargingProfile", _clear(row), decrease=False))
+            increases.append(messages.clear(row))
     undeliverable = any(not _connected(links, step) for step in decreases)
     sendable = [step for step in decreases if _connected(links, step)]
     if undeliverable:
@@ -155,25 +175,34 @@ def _confirmed_limit(
     return float("inf")
 
 
-def _set(row: SiteAllocation, *, decrease: bool) -> Step:
-    session = row.transaction_id is not None
-    profile: dict[str, Any] = {
-        "chargingProfileId": PROFILE_ID_BASE + row.connector_id,
-        "stackLevel": STACK_LEVEL,
-        "chargingProfilePurpose": "TxProfile" if session else "TxDefaultProfile",
-        "chargingProfileKind": "Relative",
-        "chargingSchedule": {
-            "chargingRateUnit": row.unit,
-            "chargingSchedulePeriod": [
-                {"startPeriod": 0, "limit": row.limit, "numberPhases": row.phases}
-            ],
-        },
-    }
-    if session:
-        profile["transactionId"] = row.transaction_id
-    payload = {"connectorId": row.connector_id, "csChargingProfiles": profile}
-    return Step(row, "SetChargingProfile", payload, decrease)
+@dataclass(frozen=True, slots=True)
+class _Messages:
+    """The site's commands in each charge point's version."""
 
+    links: Mapping[str, Link]
+    station_ids: Mapping[int, str]
 
-def _clear(row: SiteAllocation) -> dict[str, Any]:
-    return {"id": PROFILE_ID_BASE + row.connector_id}
+    def version(self, row: SiteAllocation) -> OcppVersion:
+        link = self.links.get(row.charge_point_id)
+        return OcppVersion.V16 if link is None else link.ocpp_version
+
+    def set(self, row: SiteAllocation, *, decrease: bool) -> Step:
+        """One period from the start: a session's TxProfile, else the TxDefaultProfile."""
+        tx = row.transaction_id
+        profile = ChargingProfile(
+            profile_id=PROFILE_ID_BASE + row.connector_id,
+            name=f"site {row.site_id}",
+            stack_level=STACK_LEVEL,
+            purpose=ChargingProfilePurpose.TX_DEFAULT if tx is None else ChargingProfilePurpose.TX,
+            kind=ChargingProfileKind.RELATIVE,
+            unit=ChargingRateUnit(row.unit),
+            periods=(SchedulePeriod(0, row.limit, row.phases),),
+            created_at=row.decided_at,
+        )
+        transaction = None if tx is None else ProfileTransaction(tx, self.station_ids.get(tx))
+        payload = set_charging_profile_in(self.version(row), profile, row.connector_id, transaction)
+        return Step(row, "SetChargingProfile", payload, decrease)
+
+    def clear(self, row: SiteAllocation) -> Step:
+        payload = clear_charging_profile_in(self.version(row), PROFILE_ID_BASE + row.connector_id)
+        return Step(row, "ClearChargingProfile", payload, decrease=False)

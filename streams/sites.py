@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from chargestream.domain.frames import EventKind
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
     CommandOutcome,
     CommandRecord,
@@ -28,14 +29,16 @@ from chargestream.domain.records import (
     Site,
     SiteAllocation,
 )
-from chargestream.domain.site_limits import SiteSession, allocate, measured_power_w
+from chargestream.domain.site_limits import Share, SiteSession, allocate, measured_power_w
 from chargestream.storage.base import Store
 from chargestream.streams.control import Observed, Outbox, Owns, SendCommand
 from chargestream.streams.site_plan import Link, Step, desired, plan
 
 SESSION_WINDOW = 20  # a charge point's newest sessions searched for open ones
 METER_WINDOW = 10_000  # a session's meter values searched for its latest power
-_SESSION_EDGES = ("StartTransaction", "StopTransaction")
+# a session's start and stop; a 2.0.1 TransactionEvent whenever it emits the session (its
+# start, its end, and a refresh at most every CHARGESTREAM_SESSION_REFRESH seconds)
+_SESSION_EDGES = ("StartTransaction", "StopTransaction", "TransactionEvent")
 
 Clock = Callable[[], datetime]
 
@@ -146,10 +149,11 @@ class SiteController:
         members = site.charge_points if site is not None else ()
         links = await self._links({*members, *(row.charge_point_id for row in stored)})
         wanted: list[SiteAllocation] = []
+        shares: list[Share] = []
         if site is not None:
             shares = allocate(site, await open_sessions(self._store, site))
             wanted = desired(site, shares, self._clock())
-        decided = plan(wanted, stored, members, links)
+        decided = plan(wanted, stored, members, links, _station_ids(shares))
         for row in decided.forget:
             await self._store.delete_site_allocation(row)
         return decided.steps
@@ -159,8 +163,18 @@ class SiteController:
         for cp in charge_points:
             state = await self._store.get_charge_point_state(cp)
             if state is not None:
-                links[cp] = Link(state.connected, state.connected_since)
+                version = state.ocpp_version or OcppVersion.V16
+                links[cp] = Link(state.connected, state.connected_since, version)
         return links
+
+
+def _station_ids(shares: Iterable[Share]) -> dict[int, str]:
+    """The station's own transaction ids of the OCPP 2.0.1 sessions, by session id."""
+    return {
+        share.session.transaction_id: share.session.station_transaction_id
+        for share in shares
+        if share.session.station_transaction_id is not None
+    }
 
 
 async def open_sessions(store: Store, site: Site) -> list[SiteSession]:
@@ -180,6 +194,7 @@ async def open_sessions(store: Store, site: Site) -> list[SiteSession]:
                     session.start_time,
                     registration.max_current_a if registration else None,
                     registration.phases if registration else None,
+                    session.station_transaction_id,
                 )
             )
     return found

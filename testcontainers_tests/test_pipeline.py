@@ -16,9 +16,11 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -38,6 +40,7 @@ from chargestream.streams.replay import rebuild_from_kafka
 from testcontainers_tests.kafka_frames import frames_of
 from tests.conftest import eventually, free_port
 from tests.integration.gateway.test_charging_profiles import smart_charge_point
+from tests.integration.gateway.test_charging_profiles_v201 import SmartStation
 from tests.integration.gateway.test_diagnostics import diagnostics_charge_point
 from tests.integration.gateway.test_diagnostics_ftp import store as ftp_store
 from tests.integration.gateway.test_firmware_campaigns import FirmwareChargePoint, sent_to
@@ -554,6 +557,55 @@ async def test_an_installed_charging_profile_is_derived_into_cassandra_and_clear
         await eventually(lambda: installed([]), timeout=90, interval=0.2)
     removed = await stack.api.get(path, params={"include_removed": "true"})
     assert [p["removed_by"] for p in removed.json()] == ["cleared"]
+
+
+def smart_station_at(url: str, station_id: str) -> AbstractAsyncContextManager[Any]:
+    return charging_station(url, station_id, kind=SmartStation)
+
+
+async def test_a_201_station_gets_a_profile_in_the_201_form_derived_into_cassandra(
+    stack: Stack,
+) -> None:
+    """The stack API knows the station's version from the derived state (it is held by
+    gateway B): SetChargingProfile goes in the 2.0.1 form, its Accepted is derived by the
+    Faust worker into Cassandra; then cleared by chargingProfileId."""
+    defined = await stack.api.post(
+        "/api/v1/charging-profiles",
+        json={
+            "name": "Stack 2.0.1 cap",
+            "stack_level": 0,
+            "purpose": "ChargePointMaxProfile",
+            "kind": "Relative",
+            "unit": "W",
+            "periods": [{"start_period": 0, "limit": 11000.0}],
+        },
+    )
+    assert defined.status_code == 201, defined.text
+    profile_id = defined.json()["profile_id"]
+    path = "/api/v1/charge-points/IT-201-PROFILE/charging-profiles"
+
+    async def known_as_201() -> bool:
+        response = await stack.api.get("/api/v1/charge-points/IT-201-PROFILE")
+        state = response.json().get("state") if response.status_code == 200 else None
+        return bool(state and state["ocpp_version"] == "ocpp2.0.1")
+
+    async def installed(expected: list[tuple[int, str]]) -> bool:
+        response = await stack.api.get(path)
+        found = [(p["charging_profile_id"], p["purpose"]) for p in response.json()]
+        return found == expected
+
+    async with smart_station_at(stack.url_b, "IT-201-PROFILE") as station:
+        assert await boot_station(station) == "Accepted"
+        await eventually(known_as_201, timeout=90, interval=0.2)
+        sent = await stack.api.post(path, json={"profile_id": profile_id, "connector_id": 0})
+        assert (sent.status_code, sent.json()["response"]) == (200, {"status": "Accepted"})
+        assert station.received[-1][1]["charging_profile_purpose"] == "ChargingStationMaxProfile"
+        wanted = [(profile_id, "ChargingStationMaxProfile")]
+        await eventually(lambda: installed(wanted), timeout=90, interval=0.2)
+        cleared = await stack.api.delete(path, params={"profile_id": profile_id})
+        assert cleared.status_code == 200, cleared.text
+        assert station.received[-1] == ("ClearChargingProfile", {"charging_profile_id": profile_id})
+        await eventually(lambda: installed([]), timeout=90, interval=0.2)
 
 
 async def test_the_worker_keeps_a_local_list_in_sync(stack: Stack) -> None:

@@ -1,21 +1,17 @@
 """Forms for the OCPP 2.0.1 device model commands: GetBaseReport, GetReport, GetVariables,
 SetVariables.
 
-Each form turns bounded widgets into a request payload; ``problem`` checks it against the
-action's official 2.0.1 schema before it is sent (the API checks it again against the
-charge point's protocol). Components and variables are written one a line as
+Each form turns bounded widgets into a request payload; ``ocpp_forms.problem`` checks it
+against the action's official 2.0.1 schema before it is sent (the API checks it again
+against the charge point's protocol). Components and variables are written one a line as
 ``Component[/instance][@evse[:connector]], Variable[/instance]``.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from functools import cache
-from importlib import resources
 from typing import Any
 
-import fastjsonschema
 import streamlit as st
 
 from chargestream.ui.ocpp_forms import request_id
@@ -34,21 +30,6 @@ LINE_HELP = (
     "One a line: `Component[/instance][@evse[:connector]], Variable[/instance]`, "
     "e.g. `OCPPCommCtrlr, HeartbeatInterval` or `Connector@1:1, Power/Max`."
 )
-
-
-@cache
-def _validator(action: str) -> Any:
-    schema = resources.files("ocpp.v201").joinpath("schemas", f"{action}Request.json")
-    return fastjsonschema.compile(json.loads(schema.read_text("utf-8")), use_default=False)
-
-
-def problem(action: str, payload: dict[str, Any]) -> str | None:
-    """Why the payload is not a valid 2.0.1 request for ``action``, or None."""
-    try:
-        _validator(action)(payload)
-    except fastjsonschema.JsonSchemaException as violation:
-        return str(violation)
-    return None
 
 
 def component(text: str) -> dict[str, Any] | None:

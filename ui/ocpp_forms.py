@@ -2,17 +2,25 @@
 the local authorization list, smart charging, firmware and diagnostics, data transfer.
 
 Each form turns bounded widgets into a request payload; ``problem`` checks a payload against
-the action's OCPP 1.6 schema before it is sent (the API checks it again).
+the action's schema in the charge point's OCPP version before it is sent (the API checks it
+again): the one check of every dashboard form, 2.0.1's (``ocpp201_forms``,
+``device_model_forms``) too.
 """
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import orjson
 import streamlit as st
 
+from chargestream.domain.profile_messages import (
+    clear_charging_profile_in,
+    get_composite_schedule_in,
+)
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.settings import Settings
 from chargestream.gateway.schemas import SchemaViolation, validate_request
 
@@ -37,10 +45,13 @@ PROFILE_EXAMPLE = """{
 }"""
 
 
-def problem(action: str, payload: dict[str, Any]) -> str | None:
-    """Why the payload is not a valid request for ``action``, or None."""
+def problem(
+    action: str, payload: dict[str, Any], version: OcppVersion = OcppVersion.V16
+) -> str | None:
+    """Why the payload is not a valid ``version`` request for ``action``, or None (checked on
+    a copy: the validator fills in the schema's defaults)."""
     try:
-        validate_request(action, payload)
+        validate_request(action, copy.deepcopy(payload), version)
     except SchemaViolation as violation:
         return str(violation)
     return None
@@ -77,7 +88,7 @@ def retries(payload: dict[str, Any], prefix: str) -> dict[str, Any]:
     return payload
 
 
-def _moment(label: str, key: str, default: datetime) -> datetime:
+def moment(label: str, key: str, default: datetime) -> datetime:
     day_column, time_column = st.columns(2)
     day = day_column.date_input(f"{label} (UTC)", value=default.date(), key=f"{key}_day")
     at = time_column.time_input("at (UTC)", value=default.time(), key=f"{key}_time")
@@ -105,7 +116,7 @@ def reserve_now(config: Settings, charge_point_id: str) -> dict[str, Any]:
     soon = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=30)
     payload: dict[str, Any] = {
         "connectorId": _connector("reserve_connector"),
-        "expiryDate": iso(_moment("Expires on", "reserve_expiry", soon)),
+        "expiryDate": iso(moment("Expires on", "reserve_expiry", soon)),
         "idTag": st.text_input("Id tag", max_chars=MAX_ID_TAG, key="reserve_tag").strip(),
         "reservationId": request_id("reserve_id", "Reservation id"),
     }
@@ -175,42 +186,51 @@ def set_charging_profile(config: Settings, charge_point_id: str) -> dict[str, An
 
 
 def clear_charging_profile(config: Settings, charge_point_id: str) -> dict[str, Any]:
+    return clear_charging_profile_in(OcppVersion.V16, *clear_criteria(PURPOSES, "Connector"))
+
+
+def clear_criteria(
+    purposes: list[str], where: str
+) -> tuple[int | None, int | None, str | None, int | None]:
+    """ClearChargingProfile's widgets: profile id, connector (or EVSE), purpose, stack level."""
     st.caption("Clears the profiles matching every field given; none given clears them all.")
     profile_id = st.number_input(
         "Profile id", min_value=0, max_value=MAX_REQUEST_ID, value=None, key="clear_id"
     )
     connector = st.number_input(
-        "Connector", min_value=0, max_value=1000, value=None, placeholder="any", key="clear_conn"
+        where, min_value=0, max_value=1000, value=None, placeholder="any", key="clear_conn"
     )
-    purpose = st.selectbox("Purpose", PURPOSES, index=None, placeholder="any", key="clear_purpose")
+    purpose = st.selectbox("Purpose", purposes, index=None, placeholder="any", key="clear_purpose")
     level = st.number_input(
         "Stack level", min_value=0, max_value=100, value=None, placeholder="any", key="clear_lvl"
     )
-    payload: dict[str, Any] = {}
-    if profile_id is not None:
-        payload["id"] = int(profile_id)
-    if connector is not None:
-        payload["connectorId"] = int(connector)
-    if purpose is not None:
-        payload["chargingProfilePurpose"] = purpose
-    if level is not None:
-        payload["stackLevel"] = int(level)
-    return payload
+    return (
+        None if profile_id is None else int(profile_id),
+        None if connector is None else int(connector),
+        purpose,
+        None if level is None else int(level),
+    )
 
 
 def get_composite_schedule(config: Settings, charge_point_id: str) -> dict[str, Any]:
-    payload: dict[str, Any] = {
-        "connectorId": _connector("composite_connector"),
-        "duration": int(
-            st.number_input(
-                "Duration (s)", min_value=1, max_value=604_800, value=3600, key="composite_s"
-            )
-        ),
-    }
+    return get_composite_schedule_in(OcppVersion.V16, *composite_schedule_fields("Connector"))
+
+
+def composite_schedule_fields(where: str) -> tuple[int, int, str | None]:
+    """GetCompositeSchedule's widgets: connector (or EVSE), duration, rate unit."""
+    connector = st.number_input(
+        where,
+        min_value=0,
+        max_value=1000,
+        value=0,
+        help="0 = the whole charge point",
+        key="composite_connector",
+    )
+    duration = st.number_input(
+        "Duration (s)", min_value=1, max_value=604_800, value=3600, key="composite_s"
+    )
     unit = st.radio("Rate unit", ["any", "A", "W"], horizontal=True, key="composite_unit")
-    if unit != "any":
-        payload["chargingRateUnit"] = unit
-    return payload
+    return int(connector), int(duration), None if unit == "any" else unit
 
 
 # -- firmware and diagnostics
@@ -221,7 +241,7 @@ def update_firmware(config: Settings, charge_point_id: str) -> dict[str, Any]:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     payload: dict[str, Any] = {
         "location": location.strip(),
-        "retrieveDate": iso(_moment("Retrieve on", "update_retrieve", now)),
+        "retrieveDate": iso(moment("Retrieve on", "update_retrieve", now)),
     }
     return retries(payload, "update")
 
@@ -231,8 +251,8 @@ def get_diagnostics(config: Settings, charge_point_id: str) -> dict[str, Any]:
     payload: dict[str, Any] = {"location": location.strip()}
     if st.toggle("Only a time window", key="diagnostics_window"):
         now = datetime.now(UTC).replace(second=0, microsecond=0)
-        payload["startTime"] = iso(_moment("From", "diagnostics_start", now - timedelta(days=1)))
-        payload["stopTime"] = iso(_moment("To", "diagnostics_stop", now))
+        payload["startTime"] = iso(moment("From", "diagnostics_start", now - timedelta(days=1)))
+        payload["stopTime"] = iso(moment("To", "diagnostics_stop", now))
     return retries(payload, "diagnostics")
 
 

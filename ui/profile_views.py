@@ -121,12 +121,16 @@ def composite_schedule(
 
 
 def draw_schedule(answer: dict[str, object], unit: str) -> None:
-    """The charge point's chargingSchedule as a step chart (nothing drawn without one)."""
-    schedule = answer.get("chargingSchedule")
+    """The charge point's schedule as a step chart (nothing drawn without one): 1.6's
+    ``chargingSchedule`` (its start ``scheduleStart`` beside it), 2.0.1's ``schedule`` (with
+    its ``scheduleStart`` inside)."""
+    schedule = answer.get("chargingSchedule", answer.get("schedule"))
     if not isinstance(schedule, dict):
         return
     periods = schedule.get("chargingSchedulePeriod")
-    start = _start_of(answer.get("scheduleStart"), schedule.get("startSchedule"))
+    start = _start_of(
+        answer.get("scheduleStart"), schedule.get("scheduleStart"), schedule.get("startSchedule")
+    )
     duration = schedule.get("duration")
     frame = charts.schedule_frame(
         periods if isinstance(periods, list) else [],

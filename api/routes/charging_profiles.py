@@ -1,5 +1,5 @@
-"""/api/v1 charging profiles (OCPP 1.6 SmartCharging): define, install on a charge point,
-clear, list what is installed, read the composite schedule."""
+"""/api/v1 charging profiles (OCPP SmartCharging, 1.6 and 2.0.1): define, install on a charge
+point, clear, list what is installed, read the composite schedule."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ router = APIRouter(tags=["charging profiles"])
 ProfileId = Annotated[int, Path(ge=1, le=MAX_PROFILE_ID)]
 ConnectorId = Annotated[int, Field(ge=0, le=MAX_CONNECTOR_ID)]
 Timeout = Annotated[float | None, Query(gt=0, le=300)]
+MAX_SESSION_ID = 2**53 - 1  # OCPP 2.0.1 sessions' ids reach past int32 (ADR 0009)
 
 
 class SchedulePeriodIn(BaseModel):
@@ -102,7 +103,10 @@ class InstallIn(BaseModel):
     profile_id: int = Field(ge=1, le=MAX_PROFILE_ID)
     connector_id: ConnectorId = Field(description="0: the charge point as a whole")
     transaction_id: int | None = Field(
-        None, ge=1, le=2**31 - 1, description="a TxProfile's transaction (required for one)"
+        None,
+        ge=1,
+        le=MAX_SESSION_ID,
+        description="a TxProfile's transaction (required for one): the session's id",
     )
 
 

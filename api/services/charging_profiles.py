@@ -1,6 +1,10 @@
-"""Charging profiles (OCPP 1.6 SmartCharging): the operator's definitions, installing one on a
+"""Charging profiles (OCPP SmartCharging): the operator's definitions, installing one on a
 charge point (SetChargingProfile), clearing (ClearChargingProfile), what is installed (derived
 from the log) and the charge point's composite schedule (GetCompositeSchedule).
+
+Each command goes in the form of the charge point's OCPP version (as the command path knows
+it: its live connection, its pinned version, its last connection; 1.6 if none says): a 2.0.1
+TxProfile names the station's own transaction id, read from the session.
 
 The store allocates each definition's chargingProfileId (1 to 999_999_999; the site load
 manager uses the ids above). Deleting a definition leaves what is installed as it is.
@@ -16,13 +20,19 @@ from typing import Any
 from chargestream.api.services.clock import Clock, utc_now
 from chargestream.api.services.errors import InvalidInput, NotFound
 from chargestream.domain.charging_profiles import InvalidProfile, check, check_assignment
+from chargestream.domain.profile_messages import (
+    ProfileTransaction,
+    clear_charging_profile_in,
+    get_composite_schedule_in,
+    set_charging_profile_in,
+)
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
     ChargingProfile,
     ChargingRateUnit,
     CommandRecord,
     InstalledChargingProfile,
 )
-from chargestream.gateway.charging_profiles import set_charging_profile
 from chargestream.gateway.commands import CommandService
 from chargestream.storage.base import Store
 
@@ -39,14 +49,10 @@ class ClearCriteria:
     purpose: str | None = None
     stack_level: int | None = None
 
-    def payload(self) -> dict[str, Any]:
-        fields = {
-            "id": self.profile_id,
-            "connectorId": self.connector_id,
-            "chargingProfilePurpose": self.purpose,
-            "stackLevel": self.stack_level,
-        }
-        return {name: value for name, value in fields.items() if value is not None}
+    def payload(self, version: OcppVersion = OcppVersion.V16) -> dict[str, Any]:
+        return clear_charging_profile_in(
+            version, self.profile_id, self.connector_id, self.purpose, self.stack_level
+        )
 
 
 class ChargingProfileService:
@@ -93,7 +99,11 @@ class ChargingProfileService:
         OCPP forbids."""
         profile = await self.get(profile_id)
         _checked(check_assignment, profile, connector_id, transaction_id)
-        payload = set_charging_profile(profile, connector_id, transaction_id)
+        version = await self._version(charge_point_id)
+        transaction = None
+        if transaction_id is not None:
+            transaction = await self._transaction(charge_point_id, transaction_id, version)
+        payload = set_charging_profile_in(version, profile, connector_id, transaction)
         return await self._commands.send(
             charge_point_id, "SetChargingProfile", payload, timeout, sent_by=sent_by
         )
@@ -112,8 +122,9 @@ class ChargingProfileService:
         *,
         sent_by: str,
     ) -> CommandRecord:
+        payload = criteria.payload(await self._version(charge_point_id))
         return await self._commands.send(
-            charge_point_id, "ClearChargingProfile", criteria.payload(), timeout, sent_by=sent_by
+            charge_point_id, "ClearChargingProfile", payload, timeout, sent_by=sent_by
         )
 
     async def composite_schedule(
@@ -127,12 +138,35 @@ class ChargingProfileService:
         sent_by: str,
     ) -> CommandRecord:
         """Send GetCompositeSchedule; the charge point's schedule is the command's response."""
-        payload: dict[str, Any] = {"connectorId": connector_id, "duration": duration}
-        if unit is not None:
-            payload["chargingRateUnit"] = unit.value
+        version = await self._version(charge_point_id)
+        unit_name = None if unit is None else unit.value
+        payload = get_composite_schedule_in(version, connector_id, duration, unit_name)
         return await self._commands.send(
             charge_point_id, "GetCompositeSchedule", payload, timeout, sent_by=sent_by
         )
+
+    async def _version(self, charge_point_id: str) -> OcppVersion:
+        """The charge point's version as the command path knows it (its live connection,
+        its pin, its last connection; 1.6 if none says)."""
+        return await self._commands.version(charge_point_id) or OcppVersion.V16
+
+    async def _transaction(
+        self, charge_point_id: str, transaction_id: int, version: OcppVersion
+    ) -> ProfileTransaction:
+        """A TxProfile's transaction; for 2.0.1 with the station's id, from its session
+        (InvalidInput for a transaction of no 2.0.1 session of the charge point)."""
+        if version is not OcppVersion.V201:
+            return ProfileTransaction(transaction_id)
+        session = await self._store.get_session(transaction_id)
+        if (
+            session is None
+            or session.charge_point_id != charge_point_id
+            or session.station_transaction_id is None
+        ):
+            raise InvalidInput(
+                f"transaction {transaction_id} is no OCPP 2.0.1 session of {charge_point_id}"
+            )
+        return ProfileTransaction(transaction_id, session.station_transaction_id)
 
 
 def _checked(rule: Callable[..., None], *args: Any) -> None:

@@ -114,9 +114,20 @@ def install_form(
         st.markdown("#### Install on a charge point")
         st.selectbox("Profile", profiles, format_func=_label, key="install_profile")
         st.text_input("Charge point", key="install_cp")
-        st.number_input("Connector", min_value=0, max_value=100, value=1, key="install_connector")
         st.number_input(
-            "Transaction (TxProfile only)", min_value=1, value=None, key="install_transaction"
+            "Connector",
+            min_value=0,
+            max_value=100,
+            value=1,
+            help="For an OCPP 2.0.1 charge point: the EVSE (0 = the station)",
+            key="install_connector",
+        )
+        st.number_input(
+            "Transaction (TxProfile only)",
+            min_value=1,
+            value=None,
+            help="The session's id as listed (OCPP 2.0.1: the station's own id is sent)",
+            key="install_transaction",
         )
         st.form_submit_button(
             "Install",

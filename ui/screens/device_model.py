@@ -10,9 +10,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import DeviceVariable
 from chargestream.domain.settings import Settings
-from chargestream.ui import auth, device_model_forms, queries, widgets
+from chargestream.ui import auth, device_model_forms, ocpp_forms, queries, widgets
 from chargestream.ui.api_client import ApiError, api
 from chargestream.ui.roles import Permission
 from chargestream.ui.text import plain
@@ -101,7 +102,7 @@ def _commands(config: Settings, charge_point_id: str) -> None:
     with st.container(border=True):
         action = st.selectbox("Command", list(device_model_forms.FORMS), key="device_model_action")
         payload = device_model_forms.FORMS[action]()
-        problem = device_model_forms.problem(action, payload)
+        problem = ocpp_forms.problem(action, payload, OcppVersion.V201)
         if problem is not None:
             st.caption(f":material/error: Not a valid {action} request yet: {plain(problem)}")
         if st.button(

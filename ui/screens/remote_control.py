@@ -1,6 +1,10 @@
 """Remote control: OCPP commands to one charge point, its answer, and the command log; or
 one command to several charge points (POST /api/v1/commands/bulk) with each one's outcome.
 
+The forms offered are those of the charge point's OCPP version (of its last connection;
+1.6 before it ever connected); the bulk form sends one version's command to the charge
+points of that version.
+
 Every role sees the log; sending needs the role operator or admin (checked again when sent),
 the certificate and signed firmware commands the role admin. Text inputs are bounded to the
 schema's lengths; the API validates every payload against the action's schema again.
@@ -17,9 +21,18 @@ import pandas as pd
 import streamlit as st
 
 from chargestream.domain.passwords import MAX_CHARGE_POINT_PASSWORD, MIN_CHARGE_POINT_PASSWORD
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.redaction import is_secret_key
 from chargestream.domain.settings import Settings
-from chargestream.ui import auth, dataframes, ocpp_forms, queries, widgets
+from chargestream.ui import (
+    auth,
+    dataframes,
+    device_model_forms,
+    ocpp201_forms,
+    ocpp_forms,
+    queries,
+    widgets,
+)
 from chargestream.ui.api_client import ApiError, CommandResult, api
 from chargestream.ui.data import settings
 from chargestream.ui.ocpp_forms import MAX_URL
@@ -87,7 +100,8 @@ RESULT_KEY = "last_command"
 BULK_KEY = "last_bulk"
 MAX_BULK = 1000  # what POST /api/v1/commands/bulk takes
 BULK_CHUNK = 20  # the API's commands in flight: a chunk takes at most one command timeout
-ONE_ONLY = frozenset({"RemoteStopTransaction"})  # a transaction id is one charge point's
+# a transaction id is one charge point's
+ONE_ONLY = frozenset({"RemoteStopTransaction", "RequestStopTransaction"})
 LOG_SIZE = 100
 
 
@@ -115,11 +129,16 @@ def render() -> None:
     _, state = queries.charge_point(config, charge_point_id)
     if not (state and state.connected):
         st.caption(f":material/link_off: {plain(charge_point_id)} is not connected right now.")
+    version = (state.ocpp_version if state else None) or OcppVersion.V16
+    forms = FORMS_BY_VERSION[version]
     form, log = st.columns([2, 3], gap="large")
     with form, st.container(border=True):
-        action = st.selectbox("Command", list(FORMS), key="action", bind="query-params")
-        payload = FORMS[action](config, charge_point_id)
-        form_problem(action, payload)
+        st.caption(f"OCPP {version.label} commands")
+        action = st.selectbox(
+            "Command", list(forms), key=_keyed("action", version), bind="query-params"
+        )
+        payload = forms[action](config, charge_point_id)
+        form_problem(action, payload, version)
         needed = permission(action, payload)
         if st.button(
             f"Send {action}",
@@ -134,9 +153,9 @@ def render() -> None:
         st.fragment(run_every=widgets.refresh_interval())(command_log)(config, charge_point_id)
 
 
-def form_problem(action: str, payload: dict[str, Any]) -> None:
+def form_problem(action: str, payload: dict[str, Any], version: OcppVersion) -> None:
     """What the action's schema says against the payload, before it is sent."""
-    problem = ocpp_forms.problem(action, payload)
+    problem = ocpp_forms.problem(action, payload, version)
     if problem is not None:
         st.caption(f":material/error: Not a valid {action} request yet: {plain(problem)}")
 
@@ -230,20 +249,34 @@ def command_log(config: Settings, charge_point_id: str) -> None:
 
 
 def bulk_control(config: Settings, fleet: pd.DataFrame, operator: auth.SignedIn | None) -> None:
-    connected = fleet.loc[fleet["connected"], "charge_point_id"].tolist()
     with st.container(border=True):
+        label = st.radio(
+            "OCPP version",
+            [v.label for v in OcppVersion],
+            horizontal=True,
+            key="bulk_version",
+            help="One command goes to the charge points of one version (of their last connection)",
+        )
+        version = next(v for v in OcppVersion if v.label == label)
+        of_version = fleet[
+            fleet["protocol"].fillna(f"OCPP {OcppVersion.V16.label}") == f"OCPP {label}"
+        ]
+        connected = of_version.loc[of_version["connected"], "charge_point_id"].tolist()
         if st.checkbox(f"Every connected charge point ({len(connected)})", key="bulk_connected"):
             targets = connected[:MAX_BULK]
         else:
             targets = st.multiselect(
                 "Charge points",
-                fleet["charge_point_id"].tolist(),
+                of_version["charge_point_id"].tolist(),
                 max_selections=MAX_BULK,
-                key="bulk_ids",
+                key=_keyed("bulk_ids", version),
             )
-        action = st.selectbox("Command", [a for a in FORMS if a not in ONE_ONLY], key="bulk_action")
-        payload = FORMS[action](config, "")
-        form_problem(action, payload)
+        forms = FORMS_BY_VERSION[version]
+        action = st.selectbox(
+            "Command", [a for a in forms if a not in ONE_ONLY], key=_keyed("bulk_action", version)
+        )
+        payload = forms[action](config, "")
+        form_problem(action, payload, version)
         needed = permission(action, payload)
         allowed = auth.control(operator, needed)
         if st.button(
@@ -529,6 +562,44 @@ FORMS: dict[str, Callable[[Settings, str], dict[str, Any]]] = {
     "GetDiagnostics": ocpp_forms.get_diagnostics,
     "DataTransfer": ocpp_forms.data_transfer,
 }
+
+
+def _device_model(form: Callable[[], dict[str, Any]]) -> Callable[[Settings, str], dict[str, Any]]:
+    """A device model form (ui/device_model_forms.py) as a remote-control form."""
+    return lambda config, charge_point_id: form()
+
+
+FORMS_V201: dict[str, Callable[[Settings, str], dict[str, Any]]] = {
+    "RequestStartTransaction": ocpp201_forms.request_start,
+    "RequestStopTransaction": ocpp201_forms.request_stop,
+    "Reset": ocpp201_forms.reset,
+    "UnlockConnector": ocpp201_forms.unlock_connector,
+    "ChangeAvailability": ocpp201_forms.change_availability,
+    "TriggerMessage": ocpp201_forms.trigger_message,
+    "ClearCache": clear_cache,
+    "GetVariables": _device_model(device_model_forms.get_variables),
+    "SetVariables": _device_model(device_model_forms.set_variables),
+    "GetBaseReport": _device_model(device_model_forms.get_base_report),
+    "GetReport": _device_model(device_model_forms.get_report),
+    "SetChargingProfile": ocpp201_forms.set_charging_profile,
+    "ClearChargingProfile": ocpp201_forms.clear_charging_profile,
+    "GetCompositeSchedule": ocpp201_forms.get_composite_schedule,
+    "UpdateFirmware": ocpp201_forms.update_firmware,
+    "GetLog": get_log,
+    "GetLocalListVersion": ocpp_forms.get_local_list_version,
+    "CancelReservation": ocpp_forms.cancel_reservation,
+    "CertificateSigned": ocpp_forms.certificate_signed,
+    "DataTransfer": ocpp_forms.data_transfer,
+}
+"""The 2.0.1 forms: 2.0.1's own where its request differs from 1.6's, 1.6's where it does
+not (ClearCache, GetLog, DataTransfer, ...)."""
+
+FORMS_BY_VERSION = {OcppVersion.V16: FORMS, OcppVersion.V201: FORMS_V201}
+
+
+def _keyed(key: str, version: OcppVersion) -> str:
+    """A widget's key per version (the 1.6 one as it always was), so each keeps its choice."""
+    return key if version is OcppVersion.V16 else f"{key}_v201"
 
 
 render()

@@ -13,7 +13,14 @@ from chargestream.api.services.charging_profiles import (
     ProfileBuilder,
 )
 from chargestream.api.services.errors import InvalidInput, NotFound
-from chargestream.domain.records import ChargingProfile, CommandOutcome
+from chargestream.domain.protocols import OcppVersion
+from chargestream.domain.records import (
+    ChargePointState,
+    ChargingProfile,
+    ChargingProfilePurpose,
+    CommandOutcome,
+    Session,
+)
 from chargestream.gateway.commands import CommandService
 from chargestream.storage.sqlite import SqliteStore
 from tests.storage_contract import charging_profile, minimal_charging_profile
@@ -68,3 +75,29 @@ def test_clear_criteria_send_only_what_is_given() -> None:
         "chargingProfilePurpose": "TxProfile",
         "stackLevel": 0,
     }
+
+
+def test_clear_criteria_in_the_2_0_1_form() -> None:
+    assert ClearCriteria(None, 1, "TxProfile").payload(OcppVersion.V201) == {
+        "chargingProfileCriteria": {"evseId": 1, "chargingProfilePurpose": "TxProfile"}
+    }
+
+
+async def test_a_2_0_1_charge_point_gets_the_2_0_1_form_with_the_station_transaction_id(
+    service: ChargingProfileService, store: SqliteStore
+) -> None:
+    await store.upsert([ChargePointState("CS-1", ocpp_version=OcppVersion.V201)])
+    tx = await service.create(
+        building(
+            dataclasses.replace(minimal_charging_profile(0), purpose=ChargingProfilePurpose.TX)
+        )
+    )
+    with pytest.raises(InvalidInput, match=r"no OCPP 2\.0\.1 session of CS-1"):
+        await service.install("CS-1", tx.profile_id, 1, 2**40, None, sent_by="api")
+    session = Session(2**40, "CS-1", 1, station_transaction_id="tx-9", evse_id=1)
+    await store.upsert([session])
+    record = await service.install("CS-1", tx.profile_id, 1, 2**40, None, sent_by="api")
+    assert record.payload["evseId"] == 1
+    assert record.payload["chargingProfile"]["transactionId"] == "tx-9"
+    composite = await service.composite_schedule("CS-1", 1, 60, None, None, sent_by="api")
+    assert composite.payload == {"evseId": 1, "duration": 60}

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chargestream.domain.frames import EventKind, FrameEvent, LoggedEvent
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
     ChargePointState,
     CommandOutcome,
@@ -19,6 +20,7 @@ from chargestream.storage.sqlite import SqliteStore
 from chargestream.streams.control import Observed, owns_everything
 from chargestream.streams.site_plan import PROFILE_ID_BASE
 from chargestream.streams.sites import SiteController, answer_of
+from tests.ocpp201_frames import valid
 from tests.unit.streams.test_runner import store
 
 __all__ = ["store"]  # fixture
@@ -158,3 +160,65 @@ def test_the_answer_is_the_charge_points_status_or_the_outcome() -> None:
         "not_connected",
         "error",
     )
+
+
+async def test_a_2_0_1_charge_point_gets_the_2_0_1_form_with_its_transaction_id(
+    store: SqliteStore,
+) -> None:
+    points = ChargePoints()
+    controller = SiteController(store, points.send)
+    await store.put_site(Site("mixed", ("CP-1", "CS-2"), T0, max_current_a=32.0))
+    await store.upsert(
+        [
+            ChargePointState("CP-1", connected=True, connected_since=T0),
+            ChargePointState(
+                "CS-2", connected=True, connected_since=T0, ocpp_version=OcppVersion.V201
+            ),
+            Session(1, "CP-1", connector_id=1, start_time=T0),
+            Session(
+                2**40,
+                "CS-2",
+                connector_id=1,
+                start_time=T0 + timedelta(minutes=1),
+                station_transaction_id="tx-7",
+                evse_id=1,
+            ),
+        ]
+    )
+    await controller.reconcile(T0, owns_everything)
+    await controller.drain()
+
+    sent = {(cp, p.get("connectorId", p.get("evseId"))): p for cp, _, p in points.sent}
+    assert sent["CP-1", 1]["csChargingProfiles"]["transactionId"] == 1
+    tx_profile = valid("SetChargingProfile", sent["CS-2", 1])["chargingProfile"]
+    assert tx_profile["transactionId"] == "tx-7"
+    assert tx_profile["chargingSchedule"][0]["chargingSchedulePeriod"][0]["limit"] == 16.0
+    default = valid("SetChargingProfile", sent["CS-2", 0])["chargingProfile"]
+    assert default["chargingProfilePurpose"] == "TxDefaultProfile"
+
+    await store.put_site(Site("mixed", ("CP-1",), T0, max_current_a=32.0))  # CS-2 leaves
+    points.sent.clear()
+    await controller.reconcile(T0, owns_everything)
+    await controller.drain()
+    cleared = [p for cp, action, p in points.sent if action == "ClearChargingProfile"]
+    assert sorted(p["chargingProfileId"] for p in cleared) == [PROFILE_ID_BASE, PROFILE_ID_BASE + 1]
+
+
+async def test_a_2_0_1_transaction_event_that_emits_a_session_rebalances(
+    store: SqliteStore,
+) -> None:
+    points = ChargePoints()
+    controller = SiteController(store, points.send)
+    await a_site_with_one_session(store)
+    await controller.reconcile(T0, owns_everything)
+    await controller.drain()
+    points.sent.clear()
+    session = Session(2**40, "CP-2", connector_id=1, start_time=T0, station_transaction_id="t")
+    await store.upsert([session])
+    event = FrameEvent("CP-2", EventKind.FRAME, "[3]", "n", "c", 1, 0, action="TransactionEvent")
+
+    await controller.observe([Observed(LoggedEvent(1, event), [])])  # no session: nothing
+    assert points.sent == []
+    await controller.observe([Observed(LoggedEvent(2, event), [session])])
+    await controller.drain()
+    assert points.limits() == [("CP-1", 1, 16.0), ("CP-2", 1, 16.0)]

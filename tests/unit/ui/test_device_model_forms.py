@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from chargestream.ui.device_model_forms import component, pairs, problem, variable
+import functools
+from typing import Any
+
+from chargestream.domain.protocols import OcppVersion
+from chargestream.ui import ocpp_forms
+from chargestream.ui.device_model_forms import component, pairs, variable
+
+problem: Any = functools.partial(ocpp_forms.problem, version=OcppVersion.V201)
 
 
 def test_a_component_line_names_instance_evse_and_connector() -> None:
