@@ -36,6 +36,7 @@ from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.settings import Settings
 from chargestream.storage.base import Store
 from chargestream.storage.cassandra import CassandraStore
+from chargestream.streams.derive_v201 import transaction_id as session_id_of
 from chargestream.streams.replay import rebuild_from_kafka
 from testcontainers_tests.kafka_frames import frames_of
 from tests.conftest import eventually, free_port
@@ -47,7 +48,15 @@ from tests.integration.gateway.test_firmware_campaigns import FirmwareChargePoin
 from tests.integration.gateway.test_local_lists import ListKeepingChargePoint, in_sync_at
 from tests.integration.gateway.test_reservations import reserving_charge_point
 from tests.integration.streams.test_sites import SiteChargePoint, limits, start
-from tests.ocpp_client import boot_station, booted, charge, charge_point, charging_station
+from tests.ocpp201_frames import boot, sample, transaction_event
+from tests.ocpp_client import (
+    boot_station,
+    booted,
+    charge,
+    charge_point,
+    charging_station,
+    raw_station,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -305,6 +314,67 @@ async def test_a_201_station_is_logged_with_its_version_and_commanded_across_gat
     events = await asyncio.to_thread(frames_of, stack.settings, "IT-201")
     assert events and {e.ocpp_version for e in events} == {OcppVersion.V201}
     assert "RemoteStartTransaction" not in {e.action for e in events}  # never sent
+
+
+async def test_a_mixed_fleet_derives_one_session_model_through_kafka_and_cassandra(
+    stack: Stack,
+) -> None:
+    """A 1.6 session on gateway A and a 2.0.1 one on gateway B, whose TransactionEvents the
+    station queued offline and sends out of order: both sessions in Cassandra, alike."""
+    legacy = await charge(stack.url_a, "IT-MIX-16", [30, 35])
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=20)
+
+    def at(minutes: int) -> str:
+        return (start + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
+
+    queued = [
+        transaction_event(
+            "Ended",
+            "q-1",
+            2,
+            at(10),
+            stopped_reason="Local",
+            offline=True,
+            samples=(sample(at(10), wh=9000),),
+        ),
+        transaction_event(
+            "Started",
+            "q-1",
+            0,
+            at(0),
+            evse=(1, 1),
+            id_token="TOKEN-Q",
+            offline=True,
+            samples=(sample(at(0), wh=1000),),
+        ),
+        transaction_event(
+            "Updated",
+            "q-1",
+            1,
+            at(5),
+            offline=True,
+            samples=(sample(at(5), wh=5000, watts=11000),),
+        ),
+    ]
+    async with raw_station(stack.url_b, "IT-MIX-201") as station:
+        await station.call("BootNotification", boot())
+        for payload in queued:
+            await station.call("TransactionEvent", payload)
+    first = await finished_session(stack.api, legacy)
+    path = f"/api/v1/sessions/{session_id_of('IT-MIX-201', 'q-1')}"
+
+    async def folded() -> Any:  # its last event, the sample with the power, derived too
+        response = await stack.api.get(path)
+        return response.status_code == 200 and response.json()["peak_power_w"] and response.json()
+
+    second = await eventually(folded, timeout=90, interval=0.2)
+    assert (first["station_transaction_id"], first["energy_kwh"]) == (None, 2.0)
+    assert (second["station_transaction_id"], second["id_tag"]) == ("q-1", "TOKEN-Q")
+    assert (second["meter_start"], second["meter_stop"], second["energy_kwh"]) == (1000, 9000, 8.0)
+    assert (second["evse_id"], second["peak_power_w"], second["stop_reason"]) == (1, 11000, "Local")
+    listing = (await stack.api.get("/api/v1/charge-points")).json()
+    versions = {cp["charge_point_id"]: cp["state"]["ocpp_version"] for cp in listing if cp["state"]}
+    assert (versions["IT-MIX-16"], versions["IT-MIX-201"]) == ("ocpp1.6", "ocpp2.0.1")
 
 
 async def test_a_resent_start_transaction_gets_the_same_id(stack: Stack) -> None:

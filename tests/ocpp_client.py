@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import orjson
 from ocpp import v201
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
 from ocpp.v201.enums import Action as Action201
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 
 
 class TestChargePoint(ChargePoint):
@@ -288,3 +290,26 @@ async def charge(url: str, charge_point_id: str, temperatures: list[float], star
             )
         )
         return started.transaction_id
+
+
+class RawStation:
+    """One 2.0.1 connection that sends CALLs as frames and waits for each answer: a test
+    sends exactly the payloads it built (a station's offline queue, out of order)."""
+
+    def __init__(self, websocket: ClientConnection) -> None:
+        self.websocket = websocket
+        self.ids = itertools.count(1)
+
+    async def call(self, action: str, payload: dict[str, Any]) -> Any:
+        message_id = str(next(self.ids))
+        await self.websocket.send(orjson.dumps([2, message_id, action, payload]).decode())
+        answer = orjson.loads(await self.websocket.recv())
+        assert answer[:2] == [3, message_id], answer  # a CALLRESULT, not a CALLERROR
+        return answer[2]
+
+
+@asynccontextmanager
+async def raw_station(url: str, charge_point_id: str) -> AsyncIterator[RawStation]:
+    async with connect(f"{url}/{charge_point_id}", subprotocols=["ocpp2.0.1"]) as websocket:  # type: ignore[list-item]
+        assert websocket.subprotocol == "ocpp2.0.1"
+        yield RawStation(websocket)

@@ -1,49 +1,22 @@
 """OCPP 2.0.1 views end to end: a charging station speaking 2.0.1 frames over a real
 WebSocket to the embedded CSMS's gateway, derived by its runner, read over HTTP.
 
-The station sends raw frames (``RawStation``) so a test can queue TransactionEvents the way a
-station does while offline and send them out of order after reconnecting.
+The station sends raw frames (``tests/ocpp_client.py`` ``raw_station``) so a test can queue
+TransactionEvents the way a station does while offline and send them out of order after
+reconnecting.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import orjson
-from websockets.asyncio.client import ClientConnection, connect
 
 from chargestream.streams.derive_v201 import transaction_id
 from tests.conftest import RunningCsms, eventually
 from tests.ocpp201_frames import boot, sample, status, transaction_event
-from tests.ocpp_client import TestChargePoint, booted
+from tests.ocpp_client import TestChargePoint, booted, raw_station
 
 CP = "EVSE-201"
-
-
-class RawStation:
-    """One 2.0.1 connection that sends CALLs as frames and waits for each answer."""
-
-    def __init__(self, websocket: ClientConnection) -> None:
-        self.websocket = websocket
-        self.ids = itertools.count(1)
-
-    async def call(self, action: str, payload: dict[str, Any]) -> Any:
-        message_id = str(next(self.ids))
-        await self.websocket.send(orjson.dumps([2, message_id, action, payload]).decode())
-        answer = orjson.loads(await self.websocket.recv())
-        assert answer[:2] == [3, message_id], answer  # a CALLRESULT, not a CALLERROR
-        return answer[2]
-
-
-@asynccontextmanager
-async def raw_station(url: str, charge_point_id: str = CP) -> AsyncIterator[RawStation]:
-    async with connect(f"{url}/{charge_point_id}", subprotocols=["ocpp2.0.1"]) as websocket:  # type: ignore[list-item]
-        assert websocket.subprotocol == "ocpp2.0.1"
-        yield RawStation(websocket)
 
 
 async def _folded(csms: RunningCsms, tx: int) -> Any:
@@ -102,7 +75,7 @@ async def test_a_201_charge_point_and_its_session_over_the_api(csms: RunningCsms
             offline=True,
         ),
     ]
-    async with raw_station(csms.ocpp_url) as station:  # back online: boot, then its queue
+    async with raw_station(csms.ocpp_url, CP) as station:  # back online: boot, then its queue
         booted_as = await station.call("BootNotification", boot(serialNumber="S-1"))
         assert booted_as["status"] == "Accepted"
         await station.call("StatusNotification", status(1, 1, "Occupied", iso(start)))
@@ -163,7 +136,7 @@ async def test_a_mixed_fleet_shows_each_protocol_and_the_evse_status_history(
 ) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     async with (
-        raw_station(csms.ocpp_url) as station,
+        raw_station(csms.ocpp_url, CP) as station,
         booted(csms.ocpp_url, "CP-16", TestChargePoint),
     ):
         await station.call("BootNotification", boot())
