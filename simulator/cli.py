@@ -66,6 +66,19 @@ def protocol_percent(text: str) -> int:
     raise argparse.ArgumentTypeError(f"{text!r}: use 1.6, 2.0.1, mix or mix:PERCENT (0-100)")
 
 
+def add_protocol_option(parser: argparse.ArgumentParser) -> None:
+    """--protocol, into ``v201_percent``: for ``simulate`` and the benchmarks."""
+    parser.add_argument(
+        "--protocol",
+        type=protocol_percent,
+        default=0,
+        dest="v201_percent",
+        metavar="1.6|2.0.1|mix[:PCT]",
+        help="the charge points' OCPP version; mix:30 makes 30 %% of them 2.0.1 (mix alone:"
+        " half), spread evenly over the ids (default 1.6)",
+    )
+
+
 def _id_tags(text: str) -> tuple[str, ...]:
     return tuple(tag.strip() for tag in text.split(",") if tag.strip())
 
@@ -80,15 +93,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="number of charge points (default %(default)s)",
     )
-    add(
-        "--protocol",
-        type=protocol_percent,
-        default=defaults.v201_percent,
-        dest="v201_percent",
-        metavar="1.6|2.0.1|mix[:PCT]",
-        help="the OCPP version of the charge points; mix:30 makes 30 %% of them 2.0.1"
-        " (mix alone: half), spread evenly over the ids (default 1.6)",
-    )
+    add_protocol_option(parser)
     add(
         "--url", default=defaults.url, help="CSMS base URL; /{id} is appended (default %(default)s)"
     )

@@ -127,13 +127,15 @@ class ChargePointV201(ChargePoint):
         info: dict[str, Any],
         meter_value: list[dict[str, Any]],
     ) -> Call:
-        """The session's next TransactionEvent (seqNo counts per transaction from 0)."""
+        """The session's next TransactionEvent (seqNo counts per transaction from 0). Every
+        event names the EVSE, so the CSMS knows it whichever event it gets first."""
         payload: dict[str, Any] = {
             "eventType": event_type,
             "timestamp": timestamp(),
             "triggerReason": trigger,
             "seqNo": session.seq_no,
             "transactionInfo": {"transactionId": session.transaction_id, **info},
+            "evse": {"id": session.connector_id, "connectorId": 1},
         }
         session.seq_no += 1
         if meter_value:
@@ -151,7 +153,6 @@ class ChargePointV201(ChargePoint):
             session, "Started", trigger, info, _register(session.meter_start, "Transaction.Begin")
         )
         call.payload["timestamp"] = session.start_timestamp
-        call.payload["evse"] = {"id": connector.id, "connectorId": 1}
         call.payload["idToken"] = _id_token(session)
         return call
 
