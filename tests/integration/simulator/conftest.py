@@ -12,7 +12,7 @@ from tests.integration.simulator.fake_csms import SUBPROTOCOLS, FakeCsms
 
 
 @pytest.fixture
-async def csms() -> AsyncIterator[tuple[FakeCsms, str]]:
+async def fake_csms() -> AsyncIterator[tuple[FakeCsms, str]]:
     fake = FakeCsms()
     offered = [Subprotocol(name) for name in SUBPROTOCOLS]
     async with serve(fake.handler, "127.0.0.1", 0, subprotocols=offered) as server:

@@ -17,8 +17,8 @@ from chargestream.simulator.ocpp_keys import MEASURANDS
 from tests.integration.simulator.fake_csms import FakeCsms, fleet, ledger, quick, until
 
 
-async def test_sessions_follow_ocpp(csms: tuple[FakeCsms, str], tmp_path: Path) -> None:
-    fake, url = csms
+async def test_sessions_follow_ocpp(fake_csms: tuple[FakeCsms, str], tmp_path: Path) -> None:
+    fake, url = fake_csms
     config = quick(url, tmp_path)
     async with fleet(config) as stats:
         entries = await until(lambda: ledger(config))
@@ -85,8 +85,8 @@ async def test_sessions_follow_ocpp(csms: tuple[FakeCsms, str], tmp_path: Path) 
     assert all(stamp.endswith("Z") and len(stamp) == 24 for stamp in stamps)
 
 
-async def test_answers_csms_commands(csms: tuple[FakeCsms, str], tmp_path: Path) -> None:
-    fake, url = csms
+async def test_answers_csms_commands(fake_csms: tuple[FakeCsms, str], tmp_path: Path) -> None:
+    fake, url = fake_csms
     cp = "SIM-00001"
     config = quick(url, tmp_path, stations=1, idle_seconds=(1000.0, 1000.0))
     async with fleet(config) as stats:
@@ -158,9 +158,9 @@ async def test_answers_csms_commands(csms: tuple[FakeCsms, str], tmp_path: Path)
 
 
 async def test_unanswered_stop_is_resent_after_reconnect(
-    csms: tuple[FakeCsms, str], tmp_path: Path
+    fake_csms: tuple[FakeCsms, str], tmp_path: Path
 ) -> None:
-    fake, url = csms
+    fake, url = fake_csms
     cp = "SIM-00001"
     fake.drop_on_stop.add(cp)
     config = quick(url, tmp_path, stations=1, session_minutes=(0.03, 0.03))
@@ -177,9 +177,9 @@ async def test_unanswered_stop_is_resent_after_reconnect(
 
 
 async def test_a_stop_answered_with_a_callerror_is_sent_again(
-    csms: tuple[FakeCsms, str], tmp_path: Path
+    fake_csms: tuple[FakeCsms, str], tmp_path: Path
 ) -> None:
-    fake, url = csms
+    fake, url = fake_csms
     cp = "SIM-00001"
     fake.error_on_stop.add(cp)
     config = replace(
@@ -195,9 +195,9 @@ async def test_a_stop_answered_with_a_callerror_is_sent_again(
 
 
 async def test_basic_auth_source_address_and_pending_boot(
-    csms: tuple[FakeCsms, str], tmp_path: Path
+    fake_csms: tuple[FakeCsms, str], tmp_path: Path
 ) -> None:
-    fake, url = csms
+    fake, url = fake_csms
     fake.pending_boots = 1
     config = quick(url, tmp_path, stations=1, password="s3cret", source_addresses=("127.0.0.2",))
     async with fleet(config):
@@ -207,8 +207,8 @@ async def test_basic_auth_source_address_and_pending_boot(
     assert fake.handshakes == [("SIM-00001", f"Basic {credentials}", "127.0.0.2")]
 
 
-async def test_processes_share_the_fleet(csms: tuple[FakeCsms, str], tmp_path: Path) -> None:
-    fake, url = csms
+async def test_processes_share_the_fleet(fake_csms: tuple[FakeCsms, str], tmp_path: Path) -> None:
+    fake, url = fake_csms
     config = quick(url, tmp_path, stations=3, duration=1.5, ledger_file=None)
     stats = await asyncio.to_thread(run_processes, config, 2, log_level="WARNING")
     assert stats.stations == 3

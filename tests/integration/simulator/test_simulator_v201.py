@@ -35,9 +35,9 @@ def evse_statuses(fake: FakeCsms, cp: str, evse: int) -> list[str]:
 
 
 async def test_a_v201_session_is_a_sequence_of_transaction_events(
-    csms: tuple[FakeCsms, str], tmp_path: Path
+    fake_csms: tuple[FakeCsms, str], tmp_path: Path
 ) -> None:
-    fake, url = csms
+    fake, url = fake_csms
     config = quick(url, tmp_path, stations=2, v201_percent=100)
     async with fleet(config) as stats:
         entries = await until(lambda: ledger(config))
@@ -74,9 +74,9 @@ async def test_a_v201_session_is_a_sequence_of_transaction_events(
 
 
 async def test_transaction_events_made_offline_are_queued_and_sent_on_reconnect(
-    csms: tuple[FakeCsms, str], tmp_path: Path
+    fake_csms: tuple[FakeCsms, str], tmp_path: Path
 ) -> None:
-    fake, url = csms
+    fake, url = fake_csms
     config = quick(
         url,
         tmp_path,
@@ -108,8 +108,10 @@ async def test_transaction_events_made_offline_are_queued_and_sent_on_reconnect(
     assert boots[1] < first_offline  # sent after the next accepted BootNotification
 
 
-async def test_v201_stations_answer_commands(csms: tuple[FakeCsms, str], tmp_path: Path) -> None:
-    fake, url = csms
+async def test_v201_stations_answer_commands(
+    fake_csms: tuple[FakeCsms, str], tmp_path: Path
+) -> None:
+    fake, url = fake_csms
     config = quick(url, tmp_path, stations=1, v201_percent=100, idle_seconds=(1000.0, 1000.0))
     async with fleet(config) as stats:
         await until(lambda: len(fake.payloads("StatusNotification", CP)) >= 1)
@@ -196,9 +198,9 @@ async def test_v201_stations_answer_commands(csms: tuple[FakeCsms, str], tmp_pat
 
 
 async def test_a_mixed_fleet_speaks_both_versions(
-    csms: tuple[FakeCsms, str], tmp_path: Path
+    fake_csms: tuple[FakeCsms, str], tmp_path: Path
 ) -> None:
-    fake, url = csms
+    fake, url = fake_csms
     config = quick(url, tmp_path, stations=4, v201_percent=50)
     async with fleet(config) as stats:
         await until(lambda: {e["ocppVersion"] for e in ledger(config)} == {"1.6", "2.0.1"})
