@@ -6,7 +6,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from benchmarks import pipeline, study
-from benchmarks.reconcile import _differences, session_id
+from benchmarks.reconcile import (
+    MeterFrame,
+    StopFrame,
+    _differences,
+    _transaction_event,
+    session_id,
+)
 from chargestream.streams.derive_v201 import transaction_id
 
 
@@ -49,3 +55,19 @@ def test_a_v201_ledger_line_is_found_under_the_session_id_the_csms_derives() -> 
     assert _differences(entry, stored | {"station_transaction_id": "other"}) == [
         "station_transaction_id"
     ]
+
+
+def test_a_v201_stations_transaction_events_are_read_as_meter_and_stop_frames() -> None:
+    sample = {"timestamp": "2026-01-01T00:00:01.000Z", "sampledValue": [{"value": 1}] * 7}
+    event = {
+        "eventType": "Ended",
+        "transactionInfo": {"transactionId": "4f2a"},
+        "evse": {"id": 2, "connectorId": 1},
+        "meterValue": [sample],
+    }
+    meters: list[MeterFrame] = []
+    stops: list[StopFrame] = []
+    _transaction_event("SIM-00002", event, 5, meters, stops)
+    session = transaction_id("SIM-00002", "4f2a")
+    assert meters == [MeterFrame("SIM-00002", session, 2, 1767225601000, 7, 5)]
+    assert stops == [StopFrame("SIM-00002", session, 5)]
