@@ -5,7 +5,8 @@ MeterValues) → Finishing (StopTransaction) → Available, with faults, resets
 and CSMS commands in between. Everything the charge point wants to say goes
 into ``outbox`` as a ``Call``; its ``Station`` sends the calls one at a time
 and reports the answers back. Nothing here waits or does I/O except the
-ledger line written when a StopTransaction is answered.
+ledger line written when a StopTransaction is answered. ``ChargePointV201``
+(``v201.py``) is the same charge point saying it all in OCPP 2.0.1.
 """
 
 from __future__ import annotations
@@ -162,7 +163,7 @@ class ChargePoint:
         }
         return Call("StartTransaction", payload, session)
 
-    def stop_call(self, connector: Connector, session: Session) -> Call:
+    def stop_call(self, session: Session) -> Call:
         payload = {
             "meterStop": session.meter_stop,
             "timestamp": session.stop_timestamp,
@@ -358,7 +359,7 @@ class ChargePoint:
         session.meter_stop = int(connector.register_wh)
         session.stop_timestamp = timestamp()
         session.stop_reason = reason
-        self.enqueue(self.stop_call(connector, session))
+        self.enqueue(self.stop_call(session))
         connector.session = None
         self.set_status(connector, "Finishing")
         connector.due_at = now + min(self.rng.uniform(2, 10), self._config.idle_seconds[1])

@@ -62,10 +62,14 @@ def sampled_values(values: list[dict[str, str]]) -> list[dict[str, Any]]:
 
 
 def _register(wh: int, context: str) -> list[dict[str, Any]]:
-    sampled = {"value": wh, "context": context, "measurand": _REGISTER}
-    return [
-        {"timestamp": timestamp(), "sampledValue": [{**sampled, "unitOfMeasure": {"unit": "Wh"}}]}
-    ]
+    """A ``meterValue`` of just the energy register."""
+    value = {
+        "value": wh,
+        "context": context,
+        "measurand": _REGISTER,
+        "unitOfMeasure": {"unit": "Wh"},
+    }
+    return [{"timestamp": timestamp(), "sampledValue": [value]}]
 
 
 class ChargePointV201(ChargePoint):
@@ -156,7 +160,7 @@ class ChargePointV201(ChargePoint):
         call.payload["idToken"] = _id_token(session)
         return call
 
-    def stop_call(self, connector: Connector, session: Session) -> Call:
+    def stop_call(self, session: Session) -> Call:
         reason = session.stop_reason
         call = self.transaction_event(
             session,

@@ -157,6 +157,20 @@ def quick(url: str, tmp_path: Path, **overrides: Any) -> FleetConfig:
     return FleetConfig(**{**values, **overrides})
 
 
+def offline_prone(url: str, tmp_path: Path) -> FleetConfig:
+    """One 2.0.1 station with sessions of about 5 s sampled every 0.2 s: a session overlaps
+    any connection outage of a few seconds, with several events made meanwhile."""
+    return quick(
+        url,
+        tmp_path,
+        stations=1,
+        v201_percent=100,
+        meter_interval=0.2,
+        session_minutes=(0.08, 0.08),
+        idle_seconds=(0.1, 0.1),
+    )
+
+
 @asynccontextmanager
 async def fleet(config: FleetConfig) -> AsyncIterator[FleetStats]:
     """The fleet runs while inside; leaving stops it and waits until it is done."""

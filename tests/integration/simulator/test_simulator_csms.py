@@ -18,7 +18,7 @@ from benchmarks.reconcile import SessionCounts, read_ledger, reconcile_sessions
 from chargestream.domain.settings import Settings
 from chargestream.simulator import FleetConfig
 from tests.conftest import RunningCsms, eventually, make_settings
-from tests.integration.simulator.fake_csms import fleet, ledger, quick, until
+from tests.integration.simulator.fake_csms import fleet, ledger, offline_prone, quick, until
 
 
 @pytest.fixture
@@ -122,15 +122,7 @@ async def test_transaction_events_queued_offline_derive_the_session(
     csms: RunningCsms, cutter: tuple[Cutter, str], tmp_path: Path
 ) -> None:
     relay, url = cutter
-    config = quick(
-        url,
-        tmp_path,
-        stations=1,
-        v201_percent=100,
-        meter_interval=0.2,
-        session_minutes=(0.08, 0.08),
-        idle_seconds=(0.1, 0.1),
-    )
+    config = offline_prone(url, tmp_path)
     async with fleet(config) as stats:
         await eventually(lambda: logged_events(csms, "SIM-00001"))  # a transaction began
         relay.cut()

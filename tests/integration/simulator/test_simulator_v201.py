@@ -6,7 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.integration.simulator.fake_csms import FakeCsms, fleet, ledger, quick, until
+from tests.integration.simulator.fake_csms import (
+    FakeCsms,
+    fleet,
+    ledger,
+    offline_prone,
+    quick,
+    until,
+)
 
 CP = "SIM-00001"
 
@@ -77,15 +84,7 @@ async def test_transaction_events_made_offline_are_queued_and_sent_on_reconnect(
     fake_csms: tuple[FakeCsms, str], tmp_path: Path
 ) -> None:
     fake, url = fake_csms
-    config = quick(
-        url,
-        tmp_path,
-        stations=1,
-        v201_percent=100,
-        meter_interval=0.2,
-        session_minutes=(0.08, 0.08),
-        idle_seconds=(0.1, 0.1),
-    )
+    config = offline_prone(url, tmp_path)
     async with fleet(config) as stats:
         (started, *_) = await until(lambda: fake.payloads("TransactionEvent", CP))
         transaction = started["transactionInfo"]["transactionId"]
