@@ -29,7 +29,7 @@ class BulkCommandIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    action: Name = Field(description="an OCPP 1.6 central system action, e.g. ClearCache")
+    action: Name = Field(description="a CSMS action of OCPP 1.6 or 2.0.1, e.g. ClearCache")
     payload: dict[str, Any] = Field(
         default_factory=dict, description="the request payload, validated once for all"
     )

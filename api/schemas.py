@@ -16,6 +16,7 @@ from pydantic import (
 
 from chargestream.domain.frames import LoggedEvent
 from chargestream.domain.passwords import MAX_CHARGE_POINT_PASSWORD, MIN_CHARGE_POINT_PASSWORD
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
     ChargePointState,
     CommandOutcome,
@@ -91,6 +92,11 @@ class ChargePointIn(BaseModel):
     phases: int | None = Field(
         None, ge=1, le=3, description="The phases a connector charges on; null: the site's"
     )
+    ocpp_version: OcppVersion | None = Field(
+        None,
+        description="The OCPP version its handshake must select (ocpp1.6 or ocpp2.0.1); "
+        "null: the charge point's own preference",
+    )
 
 
 class ChargePointOut(BaseModel):
@@ -103,6 +109,7 @@ class ChargePointOut(BaseModel):
     security_profile: int | None = None  # None: the default profile applies
     max_current_a: float | None = None  # per connector and phase; None: unknown
     phases: int | None = None
+    ocpp_version: OcppVersion | None = None  # pinned; None: the charge point's preference
     state: ChargePointState | None = None
 
     @classmethod
@@ -119,6 +126,7 @@ class ChargePointOut(BaseModel):
             security_profile=registration.security_profile if registration else None,
             max_current_a=registration.max_current_a if registration else None,
             phases=registration.phases if registration else None,
+            ocpp_version=registration.ocpp_version if registration else None,
             state=state,
         )
 
@@ -184,6 +192,7 @@ class FrameOut(BaseModel):
     message_id: str | None
     received_at: datetime
     connection_id: str
+    ocpp_version: OcppVersion  # of the connection (ocpp1.6 for events logged before versions)
     frame: str
 
     @classmethod
@@ -198,6 +207,7 @@ class FrameOut(BaseModel):
             message_id=event.message_id,
             received_at=datetime.fromtimestamp(event.received_us / 1e6, UTC),
             connection_id=event.connection_id,
+            ocpp_version=event.ocpp_version,
             frame=redact_frame(event.frame),  # logged redacted; also frames kept before
         )
 

@@ -59,7 +59,10 @@ class EmbeddedCsms:
         self.central = CentralSystem(settings, self.store, self.directory)
         self.gateway = Gateway(settings, self.event_log, self.central, self.directory)
         self.commands = CommandService(
-            self.gateway.call, self.store, timeout=settings.command_timeout
+            self.gateway.call,
+            self.store,
+            timeout=settings.command_timeout,
+            version_of=self.gateway.version_of,
         )
         self.central.send_command = csms_sender(self.commands)
         self.processor = LogProcessor(

@@ -50,7 +50,12 @@ class StackGateway:
             settings, self.event_log, self.central, directory, registry=self.store
         )
         # CertificateSigned goes to a charge point connected here: no Kafka round trip
-        local = CommandService(self.gateway.call, self.store, timeout=settings.command_timeout)
+        local = CommandService(
+            self.gateway.call,
+            self.store,
+            timeout=settings.command_timeout,
+            version_of=self.gateway.version_of,
+        )
         self.central.send_command = csms_sender(local)
         self.listener = CommandListener(
             client_config(settings), settings.node_id, self.gateway.call

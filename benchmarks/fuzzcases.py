@@ -1029,7 +1029,7 @@ class HandshakeFuzzer:
 
     def _subprotocol(self, rng: random.Random) -> tuple[bytes, frozenset[int], bool]:
         protocols = rng.choice(
-            (None, "", "ocpp2.0.1", "OCPP1.6", "ocpp1.5", "ocpp1.6j", ",,,", "x" * 5000, "é")
+            (None, "", "ocpp2.1", "OCPP1.6", "ocpp1.5", "ocpp1.6j", ",,,", "x" * 5000, "é")
         )
         return handshake("/ocpp/FUZZ-HS-0", protocols=protocols), REFUSALS, False
 

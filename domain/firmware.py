@@ -8,6 +8,7 @@ boot (docs/operations.md, Firmware campaigns).
 
 from __future__ import annotations
 
+import zlib
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from chargestream.domain.ocpp_time import ocpp_time
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
     ChargePointState,
     CommandOutcome,
@@ -50,8 +52,17 @@ _PROGRESS = {
     "Installed": TargetState.INSTALLED,
     "DownloadFailed": TargetState.FAILED,
     "InstallationFailed": TargetState.FAILED,
+    # OCPP 2.0.1 (and the 1.6 signed firmware) report finer steps
+    "DownloadScheduled": TargetState.SENT,
+    "DownloadPaused": TargetState.DOWNLOADING,
+    "SignatureVerified": TargetState.DOWNLOADED,
+    "InstallScheduled": TargetState.DOWNLOADED,
+    "InstallRebooting": TargetState.INSTALLING,
+    "InvalidSignature": TargetState.FAILED,
+    "InstallVerificationFailed": TargetState.FAILED,
 }
-"""FirmwareStatusNotification statuses that move a target (Idle does not)."""
+"""FirmwareStatusNotification statuses that move a target (Idle does not), of both
+versions: 2.0.1 adds its scheduled, paused, signature and rebooting steps."""
 
 
 class CampaignStatus(StrEnum):
@@ -174,17 +185,31 @@ def campaign_status(
     return CampaignStatus.RUNNING
 
 
-def update_firmware_payload(campaign: FirmwareCampaign) -> dict[str, Any]:
-    """The UpdateFirmware request every target of the campaign gets."""
-    payload: dict[str, Any] = {
-        "location": campaign.location,
-        "retrieveDate": ocpp_time(campaign.retrieve_date),
-    }
+def update_firmware_payload(
+    campaign: FirmwareCampaign, version: OcppVersion = OcppVersion.V16
+) -> dict[str, Any]:
+    """The UpdateFirmware request every target of the campaign gets, in ``version``'s
+    shape: 2.0.1 nests the location and date in ``firmware`` and needs a ``requestId``
+    (the campaign's, so its targets' FirmwareStatusNotifications name it)."""
+    retrieve = ocpp_time(campaign.retrieve_date)
+    payload: dict[str, Any]
+    if version is OcppVersion.V201:
+        payload = {
+            "requestId": campaign_request_id(campaign.campaign_id),
+            "firmware": {"location": campaign.location, "retrieveDateTime": retrieve},
+        }
+    else:
+        payload = {"location": campaign.location, "retrieveDate": retrieve}
     if campaign.retries is not None:
         payload["retries"] = campaign.retries
     if campaign.retry_interval is not None:
         payload["retryInterval"] = campaign.retry_interval
     return payload
+
+
+def campaign_request_id(campaign_id: str) -> int:
+    """A campaign's 2.0.1 requestId: stable (a restart sends the same), a positive int32."""
+    return zlib.crc32(campaign_id.encode()) & 0x7FFFFFFF
 
 
 MAX_LOCATION = 512

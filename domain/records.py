@@ -85,6 +85,9 @@ class Registration:
     # per phase and its phases; None = unknown (limited only by the site's share).
     max_current_a: float | None = None
     phases: int | None = None
+    # The OCPP version its handshake must select (None: the charge point's own preference
+    # among the versions the gateway serves, docs/protocols.md).
+    ocpp_version: OcppVersion | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,9 +391,9 @@ class ReservationStatus(StrEnum):
     OCCUPIED = "occupied"
     FAULTED = "faulted"
     UNAVAILABLE = "unavailable"
-    USED = "used"  # a StartTransaction named it: ``transaction_id`` is the session
-    EXPIRED = "expired"  # active past its expiry date: read so, never stored
-    CANCELLED = "cancelled"  # CancelReservation Accepted
+    USED = "used"  # a StartTransaction or TransactionEvent named it: ``transaction_id``
+    EXPIRED = "expired"  # active past its expiry date (read so), or a 2.0.1 station said so
+    CANCELLED = "cancelled"  # CancelReservation Accepted, or a 2.0.1 station Removed it
 
 
 RESERVE_NOW_ANSWERS = {

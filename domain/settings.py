@@ -16,6 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import RegistrationPolicy
 
 PREFIX = "CHARGESTREAM_"
@@ -72,6 +73,8 @@ class Settings:
 
     # OCPP behaviour
     registration_policy: RegistrationPolicy = RegistrationPolicy.ACCEPT
+    # WebSocket subprotocols the gateway offers; a charge point's own preference picks one
+    ocpp_versions: str = "ocpp2.0.1,ocpp1.6"
     heartbeat_interval: int = 300  # seconds, sent in BootNotification.conf
     max_frame_bytes: int = 65536  # larger frames are answered with a CALLERROR
     lenient: bool = False  # default for charge points without their own switch
@@ -206,6 +209,22 @@ class Settings:
         if self.upload_url is not None and not self.upload_url.startswith(("http://", "https://")):
             raise SettingsError(f"{PREFIX}UPLOAD_URL={self.upload_url!r}: use an http(s):// URL")
         self._check_ftp()
+        self.served_versions  # noqa: B018 -- refuses an unknown version at start-up
+
+    @property
+    def served_versions(self) -> tuple[OcppVersion, ...]:
+        """``ocpp_versions`` as versions (SettingsError for an unknown or empty list)."""
+        names = [name.strip() for name in self.ocpp_versions.split(",") if name.strip()]
+        known = ", ".join(version.value for version in OcppVersion)
+        try:
+            versions = tuple(dict.fromkeys(OcppVersion(name) for name in names))
+        except ValueError:
+            raise SettingsError(
+                f"{PREFIX}OCPP_VERSIONS={self.ocpp_versions!r}: use some of {known}"
+            ) from None
+        if not versions:
+            raise SettingsError(f"{PREFIX}OCPP_VERSIONS is empty: use some of {known}")
+        return versions
 
     def _check_ftp(self) -> None:
         if self.diagnostics_protocol not in ("http", "ftp"):

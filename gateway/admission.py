@@ -37,6 +37,12 @@ TRIGGERED_ACTIONS = {
     "StatusNotification": "StatusNotification",
     "LogStatusNotification": "LogStatusNotification",
     "SignChargePointCertificate": "SignCertificate",
+    # OCPP 2.0.1 TriggerMessage
+    "SignChargingStationCertificate": "SignCertificate",
+    "SignV2GCertificate": "SignCertificate",
+    "SignCombinedCertificate": "SignCertificate",
+    "TransactionEvent": "TransactionEvent",
+    "PublishFirmwareStatusNotification": "PublishFirmwareStatusNotification",
 }
 TRIGGER_COMMANDS = frozenset({"TriggerMessage", "ExtendedTriggerMessage"})
 # Without a connectorId, these are answered once per connector (at most this many).
@@ -72,7 +78,8 @@ class Admission:
         action = triggered_action(command, payload)
         if action is None:
             return None
-        allowance = 1 if "connectorId" in payload else MESSAGES_PER_TRIGGER.get(action, 1)
+        one = "connectorId" in payload or "evse" in payload  # 2.0.1 names an EVSE
+        allowance = 1 if one else MESSAGES_PER_TRIGGER.get(action, 1)
         allowance = min(allowance, MAX_OUTSTANDING - sum(self._outstanding.values()))
         if allowance <= 0:
             return None

@@ -1,6 +1,9 @@
 """Operator commands: a CALL from the CSMS to one charge point, with one outcome.
 
-Every command is validated against its OCPP 1.6 schema before it is sent,
+Every command is validated against the schema of the charge point's OCPP version (its live
+connection's, else the version its registration pins, else that of its last connection as
+derived, else any version that has the action; the gateway checks the live connection
+again) before it is sent,
 recorded in the command log when requested and again with its outcome, and
 ends in exactly one ``CommandOutcome``: also when the dispatch fails in a way
 nobody foresaw (``error``) or the request is cancelled while it waits. The log keeps
@@ -20,21 +23,24 @@ from typing import Any, Protocol
 
 import orjson
 
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import CommandOutcome, CommandRecord
 from chargestream.domain.redaction import redact_payload
 from chargestream.gateway import metrics, ocppj
-from chargestream.gateway.connection import ConnectionLost, NotConnected, Reply
+from chargestream.gateway.connection import ConnectionLost, NotConnected, Reply, WrongVersion
 from chargestream.gateway.rotation import new_password, password_problem
-from chargestream.gateway.schemas import CENTRAL_SYSTEM_ACTIONS, SchemaViolation, validate_request
+from chargestream.gateway.schemas import PROTOCOLS, SchemaViolation, validate_request
 from chargestream.storage.base import Store
 
 log = logging.getLogger("chargestream.commands")
 
 Dispatch = Callable[[str, str, dict[str, Any], float], Awaitable[Reply]]
+# the OCPP version of a charge point's live connection here (None: not connected here)
+VersionOf = Callable[[str], OcppVersion | None]
 
 
 class UnknownAction(ValueError):
-    """Not an action the central system can send in OCPP 1.6."""
+    """Not an action the central system can send in any OCPP version it speaks."""
 
 
 class CommandService:
@@ -45,8 +51,10 @@ class CommandService:
         *,
         timeout: float,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        version_of: VersionOf = lambda charge_point_id: None,
     ) -> None:
         self._dispatch = dispatch
+        self._version_of = version_of
         self._store = store
         self._timeout = timeout
         self._clock = clock
@@ -60,9 +68,13 @@ class CommandService:
         *,
         sent_by: str | None = None,
     ) -> CommandRecord:
-        """``sent_by``: who sends it, kept in the command log (see CommandRecord)."""
-        if action not in CENTRAL_SYSTEM_ACTIONS:
+        """``sent_by``: who sends it, kept in the command log (see CommandRecord).
+
+        An action of another version than the charge point's is REJECTED, unsent."""
+        versions = versions_with(action)
+        if not versions:
             raise UnknownAction(action)
+        version = await self.version(charge_point_id)
         record = CommandRecord(
             command_id=uuid.uuid4().hex,
             charge_point_id=charge_point_id,
@@ -78,9 +90,12 @@ class CommandService:
                 CommandOutcome.REJECTED,
                 error=f"FormationViolation: not writable as OCPP-J JSON ({unwritable})",
             )
-        try:
-            validate_request(action, payload)
-        except SchemaViolation as violation:
+        if version is not None and version not in versions:
+            return await self._finish(
+                record, CommandOutcome.REJECTED, error=str(WrongVersion(action, version))
+            )
+        violation = payload_violation(action, payload, [version] if version else versions)
+        if violation is not None:
             return await self._finish(
                 record, CommandOutcome.REJECTED, error=f"{violation.error_code}: {violation}"
             )
@@ -96,6 +111,8 @@ class CommandService:
             reply = await self._dispatch(charge_point_id, action, payload, timeout or self._timeout)
         except NotConnected:
             return await self._finish(record, CommandOutcome.NOT_CONNECTED, error="not connected")
+        except WrongVersion as wrong:  # it reconnected with another version: nothing sent
+            return await self._finish(record, CommandOutcome.REJECTED, error=str(wrong))
         except ConnectionLost:
             return await self._finish(
                 record,
@@ -130,6 +147,19 @@ class CommandService:
             )
         response = reply.message.payload if isinstance(reply.message.payload, dict) else {}
         return await self._finish(record, CommandOutcome.ANSWERED, response=response)
+
+    async def version(self, charge_point_id: str) -> OcppVersion | None:
+        """The charge point's OCPP version: of its live connection here, else the one its
+        registration pins, else the one of its last connection as derived; None: unknown
+        (a gateway elsewhere checks)."""
+        live = self._version_of(charge_point_id)
+        if live is not None:
+            return live
+        registration = await self._store.get_registration(charge_point_id)
+        if registration is not None and registration.ocpp_version is not None:
+            return registration.ocpp_version
+        state = await self._store.get_charge_point_state(charge_point_id)
+        return state.ocpp_version if state is not None else None
 
     async def _finish(
         self,
@@ -180,6 +210,27 @@ def csms_sender(service: CommandService) -> CsmsSend:
         return await service.send(charge_point_id, action, payload, sent_by=sent_by)
 
     return send
+
+
+def versions_with(action: str) -> list[OcppVersion]:
+    """The OCPP versions in which the CSMS may send ``action``."""
+    return [version for version, spec in PROTOCOLS.items() if action in spec.csms_actions]
+
+
+def payload_violation(
+    action: str, payload: dict[str, Any], versions: list[OcppVersion]
+) -> SchemaViolation | None:
+    """None if the payload is valid in one of ``versions`` (the charge point's, or those
+    with the action when its version is unknown here), else the first version's violation."""
+    violations = []
+    for version in versions:
+        try:
+            validate_request(action, payload, version)
+        except SchemaViolation as violation:
+            violations.append(violation)
+        else:
+            return None
+    return violations[0]
 
 
 def _unwritable(payload: dict[str, Any]) -> str | None:

@@ -27,6 +27,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from chargestream.domain.frames import Direction, EventKind, FrameEvent, MessageType
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.redaction import redact_frame
 from chargestream.eventlog.base import EventLog, EventLogUnavailable
 from chargestream.gateway import metrics, ocppj
@@ -40,7 +41,7 @@ from chargestream.gateway.dispatch import (
 )
 from chargestream.gateway.handlers import CallContext, CentralSystem
 from chargestream.gateway.limits import TokenBucket
-from chargestream.gateway.schemas import ALL_ACTIONS
+from chargestream.gateway.schemas import protocol
 
 log = logging.getLogger("chargestream.gateway")
 
@@ -54,6 +55,16 @@ class NotConnected(RuntimeError):
 
 class ConnectionLost(RuntimeError):
     """The CALL was sent, then the connection closed before the charge point answered."""
+
+
+class WrongVersion(ValueError):
+    """The CSMS cannot send this action in the OCPP version of the charge point's connection:
+    nothing was sent."""
+
+    def __init__(self, action: str, version: OcppVersion) -> None:
+        super().__init__(f"{action} is not an action of OCPP {version.label}")
+        self.action = action
+        self.version = version
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +87,14 @@ class Connection:
         max_frame_bytes: int,
         calls_per_second: int = 0,
         refused_frame_bytes: int = 1024,
+        version: OcppVersion = OcppVersion.V16,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.charge_point_id = charge_point_id
         self.connection_id = uuid.uuid4().hex[:16]
+        self.version = version  # chosen at the handshake; every event records it
+        self._protocol = protocol(version)
         self.websocket = websocket
         self._log = event_log
         self._central = central
@@ -126,6 +140,7 @@ class Connection:
             message_type=message_type,
             message_id=message_id,
             action=action,
+            ocpp_version=self.version,
         )
         self._sequence += 1
         return event
@@ -174,7 +189,12 @@ class Connection:
 
     async def _receive(self, text: str, raw: bytes | None = None) -> bool:
         """Handle one frame (``raw``: its bytes if it was binary); True if answered."""
-        message = read_frame(text, binary=raw is not None, max_frame_bytes=self._max_frame_bytes)
+        message = read_frame(
+            text,
+            binary=raw is not None,
+            max_frame_bytes=self._max_frame_bytes,
+            version=self.version,
+        )
         if isinstance(message, ocppj.Call):
             await self._receive_call(text, message)
             return True
@@ -184,7 +204,7 @@ class Connection:
         return await self._receive_fault(text, message, raw)
 
     async def _receive_call(self, text: str, call: ocppj.Call) -> None:
-        known = call.action in ALL_ACTIONS
+        known = call.action in self._protocol.all_actions
         metrics.calls(call.action if known else "other").inc()
         wait = self._calls.take(self._monotonic())
         context = CallContext(self.charge_point_id, self._clock())
@@ -193,7 +213,12 @@ class Connection:
             self._log_rate_limited(call)
         else:
             answer = await answer_call(
-                self._central, call, context, lenient=self._lenient, admission=self.admission
+                self._central,
+                call,
+                context,
+                lenient=self._lenient,
+                admission=self.admission,
+                version=self.version,
             )
         if wait > 0 or _is_refusal(answer):
             text = stored_copy(text, self._refused_frame_bytes)
@@ -291,11 +316,14 @@ class Connection:
     async def call(self, action: str, payload: dict[str, Any], timeout: float) -> Reply:
         """Send a CALL and wait for its answer.
 
-        Raises NotConnected if it was not sent, ConnectionLost if it was sent and the
+        Raises WrongVersion if ``action`` is not one the CSMS sends in the connection's
+        version, NotConnected if it was not sent, ConnectionLost if it was sent and the
         connection closed before the answer, TimeoutError if no answer came in time.
         A TriggerMessage lets a charge point that is not yet accepted send what it asks for
         (``Admission``) unless the charge point does not accept it.
         """
+        if action not in self._protocol.csms_actions:
+            raise WrongVersion(action, self.version)
         if self.disconnect_recorded:
             raise NotConnected(self.charge_point_id)
         message_id = str(uuid.uuid4())

@@ -10,10 +10,15 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from chargestream.gateway import metrics, ocppj
+from chargestream.domain.protocols import OcppVersion
+from chargestream.gateway import (
+    handlers_v201,  # noqa: F401 -- registers the 2.0.1 handlers
+    metrics,
+    ocppj,
+)
 from chargestream.gateway.admission import ALWAYS_ADMITTED, Admission
 from chargestream.gateway.handlers import CallContext, CentralSystem
-from chargestream.gateway.schemas import CENTRAL_SYSTEM_ACTIONS, SchemaViolation, validate_request
+from chargestream.gateway.schemas import SchemaViolation, protocol, validate_request
 from chargestream.storage.base import StoreUnavailable
 
 log = logging.getLogger("chargestream.gateway")
@@ -24,21 +29,23 @@ TRUNCATED_MARK = "\u2026[truncated by chargestream: "
 
 
 def read_frame(
-    text: str, *, binary: bool, max_frame_bytes: int
+    text: str, *, binary: bool, max_frame_bytes: int, version: OcppVersion = OcppVersion.V16
 ) -> ocppj.Message | ocppj.ProtocolFault:
-    """The message a frame holds, or why it cannot be one (binary, too large, malformed)."""
+    """The message a frame holds, or why it cannot be one (binary, too large, malformed),
+    with the error codes of the connection's ``version``."""
+    spec = protocol(version)
     if binary:
         return ocppj.ProtocolFault(
-            ocppj.guess_message_id(text), "FormationViolation", "OCPP-J uses text frames"
+            ocppj.guess_message_id(text), spec.framing_error, "OCPP-J uses text frames"
         )
     # a character is at most 4 bytes: encode only a text that may be too large
     if len(text) > max_frame_bytes // 4 and len(text.encode()) > max_frame_bytes:
         return ocppj.ProtocolFault(
             ocppj.guess_message_id(text),
-            "FormationViolation",
+            spec.format_violation,
             f"frame exceeds the limit of {max_frame_bytes} bytes",
         )
-    return ocppj.parse(text)
+    return ocppj.parse(text, version)
 
 
 def stored_copy(text: str, limit: int, raw: bytes | None = None) -> str:
@@ -61,7 +68,7 @@ def stored_copy(text: str, limit: int, raw: bytes | None = None) -> str:
 
 def rate_limited(call: ocppj.Call, charge_point_id: str, per_second: int, wait: float) -> str:
     """The answer to a CALL beyond the connection's rate (the charge point may retry it)."""
-    return _error(
+    return _refusal(
         charge_point_id,
         call,
         RATE_LIMITED,
@@ -77,33 +84,38 @@ async def answer_call(
     *,
     lenient: bool,
     admission: Admission | None = None,
+    version: OcppVersion = OcppVersion.V16,
 ) -> str:
     """The CALLRESULT or CALLERROR frame that answers ``call``.
 
     A charge point the CSMS has not accepted gets a ``SecurityError`` for everything but
     what ``admission`` admits (BootNotification; while Pending, what the CSMS triggered).
     Schema violations are answered with their OCPP-J error code, unless the charge point
-    is lenient: then they are counted and logged, and the handler answers.
+    is lenient: then they are counted and logged, and the handler answers. Handlers, schemas
+    and error codes are those of the connection's ``version``.
     """
     cp = context.charge_point_id
+    spec = protocol(version)
+
+    def _error(code: str, description: str) -> str:
+        return _refusal(cp, call, spec.error_code(code), description)
+
     if call.action not in ALWAYS_ADMITTED:
         try:
             standing = await central.standing(cp)
         except StoreUnavailable:
-            return _error(cp, call, "InternalError", "the CSMS cannot check the registration")
+            return _error("InternalError", "the CSMS cannot check the registration")
         if not (admission or Admission()).admits(standing, call.action):
-            return _error(
-                cp, call, SECURITY_ERROR, f"charge point not accepted (registration {standing})"
-            )
-    if not central.handles(call.action):
-        if call.action in CENTRAL_SYSTEM_ACTIONS:
-            return _error(cp, call, "NotSupported", f"{call.action} is sent by the CSMS")
-        return _error(cp, call, "NotImplemented", f"unknown action {call.action!r}")
+            return _error(SECURITY_ERROR, f"charge point not accepted (registration {standing})")
+    if not central.handles(call.action, version):
+        if call.action in spec.csms_actions:
+            return _error("NotSupported", f"{call.action} is sent by the CSMS")
+        return _error("NotImplemented", f"unknown action {call.action!r}")
     try:
-        validate_request(call.action, call.payload)
+        validate_request(call.action, call.payload, version)
     except SchemaViolation as violation:
         if not lenient or not isinstance(call.payload, dict):
-            return _error(cp, call, violation.error_code, violation.description)
+            return _error(violation.error_code, violation.description)
         metrics.SCHEMA_DEVIATIONS.labels(call.action).inc()
         log.warning(
             "schema_deviation_accepted",
@@ -117,16 +129,16 @@ async def answer_call(
             },
         )
     try:
-        payload = await central.handle(call.action, context, call.payload)
+        payload = await central.handle(call.action, context, call.payload, version)
     except (KeyError, TypeError, ValueError) as error:
-        return _error(cp, call, "FormationViolation", f"payload not usable: {error}")
+        return _error("FormationViolation", f"payload not usable: {error}")
     except Exception:  # a handler's bug must cost one CALL, not the connection
         log.exception("handler_failed", extra={"fields": {"cp": cp, "action": call.action}})
-        return _error(cp, call, "InternalError", "the CSMS failed to process the CALL")
+        return _error("InternalError", "the CSMS failed to process the CALL")
     return ocppj.call_result(call.message_id, payload)
 
 
-def _error(cp: str, call: ocppj.Call, code: str, description: str, *, quiet: bool = False) -> str:
+def _refusal(cp: str, call: ocppj.Call, code: str, description: str, *, quiet: bool = False) -> str:
     """A CALLERROR, counted; logged unless ``quiet`` (the caller logs it its own way)."""
     metrics.CALL_ERRORS.labels(code).inc()
     if not quiet:

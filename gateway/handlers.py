@@ -16,6 +16,7 @@ from typing import Any
 
 from chargestream.domain.ocpp_time import ocpp_time
 from chargestream.domain.pki import CsrRejected
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import IdTag, IdTagStatus, Registration, RegistrationPolicy
 from chargestream.domain.settings import Settings
 from chargestream.gateway import metrics
@@ -43,7 +44,7 @@ class CallContext:
 
 
 Handler = Callable[["CentralSystem", CallContext, Payload], Awaitable[Payload]]
-_ROUTES: dict[str, Handler] = {}
+_ROUTES: dict[tuple[str, OcppVersion], Handler] = {}
 REMEMBERED_STOPS = 10_000  # per process: (cp, transactionId) of the last answered stops
 # One CSR a charge point may have checked and signed per this many seconds (per process):
 # signing costs CPU, and a charger asks again only when its certificate nears its end.
@@ -51,11 +52,12 @@ CSR_INTERVAL = timedelta(seconds=60)
 REMEMBERED_SIGNINGS = 10_000  # per process: the charge points whose last CSR is remembered
 
 
-def on(action: str) -> Callable[[Handler], Handler]:
-    """Route CALLs of ``action`` to the decorated handler."""
+def on(action: str, version: OcppVersion = OcppVersion.V16) -> Callable[[Handler], Handler]:
+    """Route CALLs of ``action`` on connections of ``version`` to the decorated handler
+    (2.0.1 handlers: gateway/handlers_v201.py)."""
 
     def register(handler: Handler) -> Handler:
-        _ROUTES[action] = handler
+        _ROUTES[(action, version)] = handler
         return handler
 
     return register
@@ -88,7 +90,8 @@ async def _deliver_certificate(send: CommandSender, charge_point_id: str, chain:
 
 
 class CentralSystem:
-    """The charge-point-initiated half of OCPP 1.6, as the CSMS answers it."""
+    """The charge-point-initiated half of OCPP, as the CSMS answers it (1.6 here, 2.0.1 in
+    gateway/handlers_v201.py; the rules both follow are methods here)."""
 
     def __init__(
         self,
@@ -107,15 +110,35 @@ class CentralSystem:
         self._stops: OrderedDict[tuple[str, int], tuple[str | None, str | None]] = OrderedDict()
         self._csr_checked: OrderedDict[str, datetime] = OrderedDict()  # cp -> its last CSR
 
-    def handles(self, action: str) -> bool:
-        return action in _ROUTES
+    def handles(self, action: str, version: OcppVersion = OcppVersion.V16) -> bool:
+        return (action, version) in _ROUTES
 
-    async def handle(self, action: str, context: CallContext, payload: Payload) -> Payload:
-        return await _ROUTES[action](self, context, payload)
+    async def handle(
+        self,
+        action: str,
+        context: CallContext,
+        payload: Payload,
+        version: OcppVersion = OcppVersion.V16,
+    ) -> Payload:
+        return await _ROUTES[(action, version)](self, context, payload)
+
+    async def id_tag(self, id_tag: str) -> IdTag | None:
+        """The id tag (1.6) or id token (2.0.1) as the directory knows it."""
+        return await self.directory.id_tag(id_tag)
 
     async def _id_tag_info(self, id_tag: str, now: datetime) -> Payload:
-        tag = await self.directory.id_tag(id_tag)
-        return id_tag_info(tag, now, self.settings.accept_unknown_id_tags)
+        return id_tag_info(await self.id_tag(id_tag), now, self.settings.accept_unknown_id_tags)
+
+    async def id_tag_info_if_known(
+        self, cp: str, info: Callable[[], Awaitable[Payload]]
+    ) -> Payload | None:
+        """``info()``, or None when the store cannot be asked: the end of a transaction is
+        answered whatever the store says (the charge point would retry a failed CALL)."""
+        try:
+            return await info()
+        except StoreUnavailable as error:
+            log.warning("id_tag_lookup_failed", extra={"fields": {"cp": cp, "error": repr(error)}})
+            return None
 
     # -- Core profile
 
@@ -184,14 +207,10 @@ class CentralSystem:
         await self._check_duplicate_stop(context.charge_point_id, payload)
         if "idTag" not in payload:
             return {}
-        try:
-            return {"idTagInfo": await self._id_tag_info(payload["idTag"], context.now)}
-        except StoreUnavailable as error:
-            log.warning(
-                "id_tag_lookup_failed",
-                extra={"fields": {"cp": context.charge_point_id, "error": repr(error)}},
-            )
-            return {}
+        info = await self.id_tag_info_if_known(
+            context.charge_point_id, lambda: self._id_tag_info(payload["idTag"], context.now)
+        )
+        return {} if info is None else {"idTagInfo": info}
 
     async def _check_duplicate_stop(self, cp: str, payload: Payload) -> None:
         transaction_id = payload.get("transactionId")

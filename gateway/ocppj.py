@@ -14,6 +14,8 @@ from typing import Any
 import orjson
 
 from chargestream.domain.frames import MessageType
+from chargestream.domain.protocols import OcppVersion
+from chargestream.gateway.schemas import protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,19 +65,22 @@ def guess_message_id(text: str) -> str | None:
     return match.group(1) if match else None
 
 
-def parse(text: str) -> Message | ProtocolFault:
+def parse(text: str, version: OcppVersion = OcppVersion.V16) -> Message | ProtocolFault:
+    """The message ``text`` holds, or the fault to answer with ``version``'s error codes."""
+    spec = protocol(version)
+    framing = spec.framing_error
     try:
         frame = orjson.loads(text)
     except orjson.JSONDecodeError:
-        return ProtocolFault(guess_message_id(text), "FormationViolation", "frame is not JSON")
+        return ProtocolFault(guess_message_id(text), framing, "frame is not JSON")
     if not isinstance(frame, list) or len(frame) < 3:
-        return ProtocolFault(None, "FormationViolation", "frame must be a JSON array")
+        return ProtocolFault(None, framing, "frame must be a JSON array")
     message_type, message_id = frame[0], frame[1]
     if not isinstance(message_id, str) or not 0 < len(message_id) <= 36:
-        return ProtocolFault(None, "FormationViolation", "message id must be a string (1-36)")
+        return ProtocolFault(None, framing, "message id must be a string (1-36)")
     if message_type == MessageType.CALL and len(frame) == 4:
         if not isinstance(frame[2], str):
-            return ProtocolFault(message_id, "FormationViolation", "action must be a string")
+            return ProtocolFault(message_id, framing, "action must be a string")
         return Call(message_id, frame[2], frame[3])
     if message_type == MessageType.CALLRESULT and len(frame) == 3:
         return CallResult(message_id, frame[2])
@@ -83,10 +88,12 @@ def parse(text: str) -> Message | ProtocolFault:
         details = frame[4] if len(frame) == 5 else {}
         return CallError(message_id, str(frame[2]), str(frame[3]), details)
     if message_type not in (MessageType.CALL, MessageType.CALLRESULT, MessageType.CALLERROR):
-        return ProtocolFault(message_id, "ProtocolError", f"unknown message type {message_type!r}")
+        return ProtocolFault(
+            message_id, spec.unknown_message_type, f"unknown message type {message_type!r}"
+        )
     return ProtocolFault(
         message_id,
-        "FormationViolation",
+        framing,
         "wrong number of frame elements",
         answer=message_type == MessageType.CALL,
     )

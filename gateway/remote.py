@@ -37,7 +37,7 @@ from chargestream.eventlog.kafka_clients import (
     producer_config,
 )
 from chargestream.gateway import ocppj
-from chargestream.gateway.connection import ConnectionLost, NotConnected, Reply
+from chargestream.gateway.connection import ConnectionLost, NotConnected, Reply, WrongVersion
 from chargestream.storage.base import ConnectionRegistry
 
 log = logging.getLogger("chargestream.commands")
@@ -134,6 +134,9 @@ class CommandListener:
             answer = CommandReply(request.command_id, ReplyKind.NOT_CONNECTED)
         except ConnectionLost:
             answer = CommandReply(request.command_id, ReplyKind.CONNECTION_LOST)
+        except WrongVersion as wrong:  # not sent: the charge point speaks another version
+            failure = CallFailure("NotSupported", str(wrong), {})
+            answer = CommandReply(request.command_id, ReplyKind.ERROR, failure=failure)
         except TimeoutError:
             return  # the requester times out by itself
         except Exception:  # the requester times out; the node says why

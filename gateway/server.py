@@ -3,12 +3,14 @@
 Two listeners share one handler: plain ``ws://`` and, with certificates, ``wss://``
 (gateway/tls.py). Every check happens before the upgrade, cheapest first: an address that
 failed to authenticate too often (429), too many new connections from one address (429),
-path and subprotocol (404, 400), the gateway full (503), then the charge point's security
-profile (gateway/security.py: TLS required 403, client certificate 401/403, Basic auth
-401). The password hash is checked last, in a small thread pool, never on the event loop,
-and a verified password is remembered, so a reconnect storm pays it once per charge point
-and process. A charge point with a rotated password (``gateway/rotation.py``) has two: the
-current and the next; the first connect with the next makes it the only one.
+path and subprotocol (404, 400: no OCPP version in common, gateway/negotiation.py), the
+gateway full (503), then a version the registration pins (400), then the charge point's
+security profile (gateway/security.py: TLS required 403, client certificate 401/403, Basic
+auth 401); the same checks for every OCPP version. The password hash is checked last, in a
+small thread pool, never on the event loop, and a verified password is remembered, so a
+reconnect storm pays it once per charge point and process. A charge point with a rotated
+password (``gateway/rotation.py``) has two: the current and the next; the first connect
+with the next makes it the only one.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import random
 import ssl
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from typing import Any
@@ -31,9 +33,11 @@ from urllib.parse import unquote
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
 
 from chargestream.domain.frames import EventKind
 from chargestream.domain.passwords import iterations, verify_basic_password
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import Registration
 from chargestream.domain.settings import Settings
 from chargestream.eventlog.base import EventLog, EventLogUnavailable
@@ -42,13 +46,13 @@ from chargestream.gateway.connection import Connection, NotConnected, Reply
 from chargestream.gateway.directory import Directory
 from chargestream.gateway.handlers import CentralSystem
 from chargestream.gateway.limits import FailureWindow, RatePerKey, address_key, retry_after
+from chargestream.gateway.negotiation import choose_version, offered
 from chargestream.gateway.security import Password, Refusal, admit, profile_of
 from chargestream.gateway.tls import TlsFiles, peer_common_name, server_context
 from chargestream.storage.base import ConnectionRegistry, StoreUnavailable
 
 log = logging.getLogger("chargestream.gateway")
 
-SUBPROTOCOL = "ocpp1.6"
 PATH_PREFIX = "/ocpp/"
 MAX_ID_LENGTH = 48
 # Frames above max_frame_bytes get a CALLERROR; above this hard limit the
@@ -108,6 +112,10 @@ class Gateway:
         self._servers: list[Server] = []  # the plain listener, then the TLS one
         self.tls_port: int | None = None  # the TLS listener's bound port, once started
         self._closing: set[asyncio.Task[None]] = set()
+        # the version each handshake in progress selected (process_request decides it)
+        self._selected: weakref.WeakKeyDictionary[ServerConnection, OcppVersion] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def start(
         self,
@@ -144,7 +152,8 @@ class Gateway:
             self._serve_connection,
             host,
             port,
-            subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
+            subprotocols=[Subprotocol(v.value) for v in self.settings.served_versions],
+            select_subprotocol=self._select_subprotocol,
             process_request=self._check_handshake,
             compression=None,
             max_size=self.settings.max_frame_bytes * HARD_LIMIT_FACTOR,
@@ -197,14 +206,12 @@ class Gateway:
         charge_point_id = _charge_point_id(request.path)
         if charge_point_id is None:
             return self._refuse(connection, HTTPStatus.NOT_FOUND, "path", "use /ocpp/{id}\n")
-        offered = {
-            protocol.strip()
-            for header in request.headers.get_all("Sec-WebSocket-Protocol")
-            for protocol in header.split(",")
-        }
-        if SUBPROTOCOL not in offered:
+        protocols = offered(request.headers.get_all("Sec-WebSocket-Protocol"))
+        served = self.settings.served_versions
+        if choose_version(protocols, served) is None:
+            names = " or ".join(version.value for version in served)
             return self._refuse(
-                connection, HTTPStatus.BAD_REQUEST, "subprotocol", "subprotocol ocpp1.6 required\n"
+                connection, HTTPStatus.BAD_REQUEST, "subprotocol", f"subprotocol {names} required\n"
             )
         if self._full(charge_point_id):
             return self._refuse_for(
@@ -214,13 +221,40 @@ class Gateway:
                 random.uniform(*CAPACITY_RETRY),
                 source,
             )
-        return await self._check_security(connection, request, charge_point_id, source)
+        return await self._check_security(connection, request, charge_point_id, source, protocols)
+
+    def _select_subprotocol(
+        self, connection: ServerConnection, subprotocols: Sequence[Subprotocol]
+    ) -> Subprotocol | None:
+        """The version the handshake's checks selected (the charge point's preference)."""
+        version = self._selected.pop(connection, None) or choose_version(
+            list(subprotocols), self.settings.served_versions
+        )
+        return None if version is None else Subprotocol(version.value)
 
     async def _check_security(
-        self, connection: ServerConnection, request: Request, charge_point_id: str, source: str
+        self,
+        connection: ServerConnection,
+        request: Request,
+        charge_point_id: str,
+        source: str,
+        protocols: list[str],
     ) -> Response | None:
-        """The charge point's security profile (gateway/security.py); None to upgrade."""
+        """A pinned version, then the charge point's security profile (gateway/security.py);
+        None to upgrade."""
         registration = await self._directory.registration(charge_point_id)
+        pinned = registration.ocpp_version if registration is not None else None
+        version = choose_version(protocols, self.settings.served_versions, pinned)
+        if version is None:
+            return self._refuse(
+                connection,
+                HTTPStatus.BAD_REQUEST,
+                "subprotocol_pinned",
+                f"subprotocol {pinned} required for this charge point\n",
+                source=source,
+                cp=charge_point_id,
+            )
+        self._selected[connection] = version
         ssl_object = connection.transport.get_extra_info("ssl_object")
         profile = profile_of(registration, self.settings.default_security_profile)
         hashes = _password_hashes(registration) if registration is not None else ()
@@ -419,6 +453,7 @@ class Gateway:
             websocket,
             self._log,
             self._central,
+            version=OcppVersion(websocket.subprotocol or OcppVersion.V16),
             node=self.settings.node_id,
             lenient=registration.lenient if registration else self.settings.lenient,
             max_frame_bytes=self.settings.max_frame_bytes,
@@ -483,6 +518,11 @@ class Gateway:
                 "registry_update_failed",
                 extra={"fields": {"cp": charge_point_id, "opened": opened, "error": str(error)}},
             )
+
+    def version_of(self, charge_point_id: str) -> OcppVersion | None:
+        """The OCPP version of the charge point's live connection here (None: none)."""
+        connection = self.connections.get(charge_point_id)
+        return connection.version if connection is not None else None
 
     async def call(
         self, charge_point_id: str, action: str, payload: dict[str, Any], timeout: float

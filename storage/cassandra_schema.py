@@ -60,7 +60,7 @@ from chargestream.domain.records import (
 
 # 6: charging profiles, local lists, sites and site allocations (new tables); Registration's
 # max_current_a, phases (in its JSON document: no ALTER, an older one reads the defaults)
-# 7: device_variables (a new table)
+# 7: device_variables (a new table); Registration.ocpp_version lives in its JSON document
 SCHEMA_VERSION = 7
 SCHEMA_NAME = "chargestream"  # the key of the schema_version row
 MAX_TRANSACTION_ID = 2**31 - 1

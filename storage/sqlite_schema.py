@@ -335,6 +335,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         'ALTER TABLE registrations ADD COLUMN "max_current_a" REAL',
         'ALTER TABLE registrations ADD COLUMN "phases" INTEGER',
     ),
+    7: ('ALTER TABLE registrations ADD COLUMN "ocpp_version" TEXT',),  # a pinned OCPP version
     8: (  # OCPP 2.0.1 in the views: the station's transaction id, the EVSE, the version
         'ALTER TABLE sessions ADD COLUMN "station_transaction_id" TEXT',
         'ALTER TABLE sessions ADD COLUMN "evse_id" INTEGER',

@@ -68,9 +68,13 @@ from chargestream.streams.derive_v201 import (
 from chargestream.streams.device_model import got, reported, set_
 from chargestream.streams.local_list_views import (
     asks_lengths,
+    asks_lengths_v201,
+    lengths_got,
     lengths_reported,
     list_sent,
     refused,
+    send_local_list_v201,
+    version_answer_v201,
     version_reported,
 )
 from chargestream.streams.meter import active_power_w, sampled_values, states_of_charge
@@ -87,7 +91,7 @@ from chargestream.streams.parse import (
     to_ms,
     truncate_ms,
 )
-from chargestream.streams.reservations import reservation
+from chargestream.streams.reservations import STATUS_UPDATES, reservation, reservation_v201
 from chargestream.streams.security import (
     DIAGNOSTICS,
     FIRMWARE,
@@ -776,8 +780,17 @@ def _notify_report(step: _Step, payload: dict[str, Any]) -> None:
     step.records.extend(reported(step.cp, payload, step.now))
 
 
-def _get_variables_result(step: _Step, _call: PendingCall, result: dict[str, Any]) -> None:
-    step.records.extend(got(step.cp, result, step.now))
+def _get_variables_result(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
+    """The device model's values; one asking for the local list's length limit sets it too."""
+    values = got(step.cp, result, step.now)
+    step.records.extend(values)
+    if asks_lengths_v201(orjson.loads(call.payload)):
+        _update_local_list(step, lambda state: lengths_got(state, values))
+
+
+def _get_variables_refused(step: _Step, call: PendingCall, _error_code: str) -> None:
+    """A GetVariables answered with an error: for the local list's limit, the default."""
+    _get_variables_result(step, call, {})
 
 
 def _set_variables_result(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
@@ -867,6 +880,7 @@ def _transaction_event(step: _Step, payload: dict[str, Any]) -> None:
             progress = fold_sample(progress, event.event_type, values)
     step.transactions[tx] = progress
     _bound(step.transactions, MAX_OPEN_SESSIONS + MAX_CLOSED_SESSIONS)
+    _use_reservation(step, payload, tx, step.now)
     _keep_transaction_session(step, session_of(step.cp, progress), event.event_type == ENDED)
     _charging_state(step, event, progress)
 
@@ -911,6 +925,17 @@ def _charging_state(step: _Step, event: TransactionEvent, progress: TransactionP
     _enter_evse_status(step, evse_id, connector_id, event.charging_state, event.at)
 
 
+def _reservation_status_update(step: _Step, payload: dict[str, Any]) -> None:
+    """A 2.0.1 station ended an active reservation: it expired, or it was removed."""
+    status = STATUS_UPDATES.get(get_str(payload, "reservationUpdateStatus") or "")
+    reservation_id = get_int(payload, "reservationId")
+    if status is None or reservation_id is None:
+        return
+    held = step.reservations.pop(reservation_id, None)
+    if held is not None:
+        step.records.append(replace(held, status=status, updated_at=step.now))
+
+
 _V201_REQUESTS: dict[str, Callable[[_Step, dict[str, Any]], None]] = {
     "BootNotification": _boot_notification_v201,
     "StatusNotification": _status_notification_v201,
@@ -920,6 +945,7 @@ _V201_REQUESTS: dict[str, Callable[[_Step, dict[str, Any]], None]] = {
     "FirmwareStatusNotification": _firmware_status,
     "LogStatusNotification": _log_status,
     "NotifyReport": _notify_report,
+    "ReservationStatusUpdate": _reservation_status_update,
 }
 _V201_RESULTS: dict[str, Callable[[_Step, PendingCall, dict[str, Any]], None]] = {
     "BootNotification": _boot_notification_result,
@@ -936,9 +962,20 @@ _HANDLERS = {
 
 
 def _reserve_now_result(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
+    _keep_reservation(
+        step, reservation(step.cp, orjson.loads(call.payload), result, call.sent_at, step.now)
+    )
+
+
+def _reserve_now_result_v201(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
+    _keep_reservation(
+        step, reservation_v201(step.cp, orjson.loads(call.payload), result, call.sent_at, step.now)
+    )
+
+
+def _keep_reservation(step: _Step, made: Reservation | None) -> None:
     """A ReserveNow answered: the reservation with the answer's status; an active one is kept
     (the oldest forgotten beyond MAX_RESERVATIONS, expired ones first)."""
-    made = reservation(step.cp, orjson.loads(call.payload), result, call.sent_at, step.now)
     if made is None:
         return
     step.records.append(made)
@@ -961,7 +998,8 @@ def _cancel_reservation_result(step: _Step, call: PendingCall, result: dict[str,
 def _use_reservation(
     step: _Step, request: dict[str, Any], transaction_id: int, at: datetime
 ) -> None:
-    """A StartTransaction naming an active reservation uses it, linked to the session."""
+    """A StartTransaction (or a 2.0.1 TransactionEvent) naming an active reservation uses it,
+    linked to the session."""
     reservation_id = get_int(request, "reservationId")
     held = None if reservation_id is None else step.reservations.pop(reservation_id, None)
     if held is not None:
@@ -1017,8 +1055,18 @@ def _update_local_list(step: _Step, change: Callable[[LocalListState], LocalList
 
 
 def _send_local_list_result(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
+    _local_list_sent(step, call, orjson.loads(call.payload), result)
+
+
+def _send_local_list_result_v201(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
+    _local_list_sent(step, call, send_local_list_v201(orjson.loads(call.payload)), result)
+
+
+def _local_list_sent(
+    step: _Step, call: PendingCall, request: dict[str, Any], result: dict[str, Any]
+) -> None:
     def apply(state: LocalListState) -> LocalListState:
-        state, entries = list_sent(state, orjson.loads(call.payload), result, call.message_id)
+        state, entries = list_sent(state, request, result, call.message_id)
         step.records.extend(entries)
         return state
 
@@ -1027,6 +1075,12 @@ def _send_local_list_result(step: _Step, call: PendingCall, result: dict[str, An
 
 def _get_local_list_version_result(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
     _update_local_list(step, lambda state: version_reported(state, result, call.message_id))
+
+
+def _get_local_list_version_result_v201(
+    step: _Step, call: PendingCall, result: dict[str, Any]
+) -> None:
+    _get_local_list_version_result(step, call, version_answer_v201(result))
 
 
 def _get_configuration_result(step: _Step, call: PendingCall, result: dict[str, Any]) -> None:
@@ -1064,10 +1118,19 @@ _COMMAND_ERRORS: dict[str, Callable[[_Step, PendingCall, str], None]] = {
 _V201_COMMAND_RESULTS: dict[str, Callable[[_Step, PendingCall, dict[str, Any]], None]] = {
     "GetVariables": _get_variables_result,
     "SetVariables": _set_variables_result,
+    "ReserveNow": _reserve_now_result_v201,
+    "CancelReservation": _cancel_reservation_result,
+    "SendLocalList": _send_local_list_result_v201,
+    "GetLocalListVersion": _get_local_list_version_result_v201,
+}
+_V201_COMMAND_ERRORS: dict[str, Callable[[_Step, PendingCall, str], None]] = {
+    "SendLocalList": _local_list_refused,
+    "GetLocalListVersion": _local_list_refused,
+    "GetVariables": _get_variables_refused,
 }
 _COMMAND_HANDLERS = {
     OcppVersion.V16: (_COMMAND_RESULTS, _COMMAND_ERRORS),
-    OcppVersion.V201: (_V201_COMMAND_RESULTS, {}),
+    OcppVersion.V201: (_V201_COMMAND_RESULTS, _V201_COMMAND_ERRORS),
 }
 """CSMS commands derived from their answer (result, error handlers), by version: the 1.6
 features reach 2.0.1 charge points with their 2.0.1 messages (ADR 0009)."""

@@ -26,6 +26,7 @@ from chargestream.domain.firmware import (
     target_progress,
     update_firmware_payload,
 )
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import FirmwareCampaign
 from chargestream.storage.base import Store
 from chargestream.streams.control import Observed, Outbox, Owns, SendCommand
@@ -144,8 +145,10 @@ class FirmwareCampaigns:
         if outbox is None:
             outbox = self._outboxes[cid] = Outbox(_sending_as(self._send, campaign.sent_by))
         busy = {cp for cp in campaign.targets if outbox.busy(cp)}
-        payload = update_firmware_payload(campaign)
         for charge_point_id in next_wave(campaign, progress, busy):
+            state = await self._store.get_charge_point_state(charge_point_id)
+            version = (state and state.ocpp_version) or OcppVersion.V16
+            payload = update_firmware_payload(campaign, version)
             outbox.post(charge_point_id, charge_point_id, UPDATE_FIRMWARE, payload)
 
     async def drain(self) -> None:

@@ -16,6 +16,12 @@ parts resumes where it stopped after any restart.
   a Full (no version rule) or a Differential with the first part, then Differentials, each
   confirmed before the next. ``LOCAL_LIST_VERSION_STEP`` leaves room for every part.
 - A list longer than LocalAuthListMaxLength is not sent (``problem`` says why).
+- An OCPP 2.0.1 charge point gets the same steps in 2.0.1 messages: SendLocalList with
+  ``versionNumber`` and entries of ``idToken``/``idTokenInfo`` (the tags as Central tokens,
+  the parent as ``groupIdToken``), and its entries per message asked with GetVariables
+  (LocalAuthListCtrlr ItemsPerMessage). 2.0.1 reports no maximum list length on request
+  (the Entries variable's maxLimit comes only in a NotifyReport): a list beyond it is
+  answered Failed.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from chargestream.domain.id_tokens import id_token
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
     MAX_LOCAL_LIST,
     IdTag,
@@ -33,7 +41,7 @@ from chargestream.domain.records import (
     LocalListMode,
     LocalListState,
 )
-from chargestream.streams.local_list_views import LENGTH_KEYS
+from chargestream.streams.local_list_views import ITEMS_PER_MESSAGE, LENGTH_KEYS, LIST_CONTROLLER
 
 DEFAULT_SEND_LENGTH = 250  # entries per SendLocalList when the charge point does not say
 RETRY_AFTER = timedelta(seconds=60)  # after a Failed answer, before sending again
@@ -50,6 +58,15 @@ class Command:
 
 CHECK_VERSION = Command("GetLocalListVersion", {})
 ASK_LENGTHS = Command("GetConfiguration", {"key": list(LENGTH_KEYS)})
+ASK_LENGTHS_V201 = Command(
+    "GetVariables",
+    {
+        "getVariableData": [
+            {"component": {"name": LIST_CONTROLLER}, "variable": {"name": ITEMS_PER_MESSAGE}}
+        ]
+    },
+)
+_ASK_LENGTHS = {OcppVersion.V16: ASK_LENGTHS, OcppVersion.V201: ASK_LENGTHS_V201}
 
 
 def tag_info(status: str, expiry_date: datetime | None, parent_id_tag: str | None) -> TagInfo:
@@ -86,14 +103,19 @@ def confirmed_entries(
     }
 
 
-def check(state: LocalListState | None, connected_since: datetime | None) -> Command | None:
-    """A question to ask before any update: the version once per connection, the lengths once."""
+def check(
+    state: LocalListState | None,
+    connected_since: datetime | None,
+    version: OcppVersion = OcppVersion.V16,
+) -> Command | None:
+    """A question to ask before any update: the version once per connection, the lengths once
+    (in ``version``, the charge point's)."""
     if state is None or state.checked_at is None:
         return CHECK_VERSION
     if connected_since is not None and state.checked_at < connected_since:
         return CHECK_VERSION
     if state.supported and state.lengths_checked_at is None:
-        return ASK_LENGTHS
+        return _ASK_LENGTHS[version]
     return None
 
 
@@ -125,16 +147,18 @@ def update(
     desired: Mapping[str, TagInfo],
     confirmed: Mapping[str, TagInfo] | None,
     state: LocalListState,
+    version: OcppVersion = OcppVersion.V16,
 ) -> Command:
-    """The next SendLocalList: the first part of a Differential, else of a Full."""
+    """The next SendLocalList (in ``version``): the first part of a Differential, else of
+    a Full."""
     size = state.send_max_length or DEFAULT_SEND_LENGTH
     if confirmed is not None and state.version is not None:
         changes = _changes(desired, confirmed)
         first_version = desired_version - _parts(len(changes), size) + 1
         if first_version > state.version:
-            return _send("Differential", first_version, changes[:size])
+            return _send("Differential", first_version, changes[:size], version)
     full = [{"idTag": tag, "idTagInfo": desired[tag]} for tag in sorted(desired)]
-    return _send("Full", desired_version - _parts(len(full), size) + 1, full[:size])
+    return _send("Full", desired_version - _parts(len(full), size) + 1, full[:size], version)
 
 
 def _changes(
@@ -153,8 +177,33 @@ def _parts(entries: int, size: int) -> int:
     return max(1, -(-entries // size))
 
 
-def _send(update_type: str, version: int, entries: list[dict[str, Any]]) -> Command:
-    return Command(
-        "SendLocalList",
-        {"listVersion": version, "updateType": update_type, "localAuthorizationList": entries},
-    )
+def _send(
+    update_type: str, list_version: int, entries: list[dict[str, Any]], version: OcppVersion
+) -> Command:
+    if version is OcppVersion.V201:
+        payload = {
+            "versionNumber": list_version,
+            "updateType": update_type,
+            "localAuthorizationList": [_entry_v201(entry) for entry in entries],
+        }
+    else:
+        payload = {
+            "listVersion": list_version,
+            "updateType": update_type,
+            "localAuthorizationList": entries,
+        }
+    return Command("SendLocalList", payload)
+
+
+def _entry_v201(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry in 2.0.1 names; without ``idTagInfo`` (removed) without ``idTokenInfo``."""
+    made: dict[str, Any] = {"idToken": id_token(entry["idTag"])}
+    info: TagInfo | None = entry.get("idTagInfo")
+    if info is not None:
+        token_info: dict[str, Any] = {"status": info["status"]}
+        if "expiryDate" in info:
+            token_info["cacheExpiryDateTime"] = info["expiryDate"]
+        if "parentIdTag" in info:
+            token_info["groupIdToken"] = id_token(info["parentIdTag"])
+        made["idTokenInfo"] = token_info
+    return made

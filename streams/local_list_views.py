@@ -6,6 +6,10 @@ Differential updates or removes them), a Failed or VersionMismatch makes the ent
 unknown (the next update is Full), a GetLocalListVersion answer says the version (-1: no
 local list), a GetConfiguration answer the two length limits. A CALLERROR NotImplemented or
 NotSupported to either list command says the charge point has no local list.
+
+An OCPP 2.0.1 charge point's answers say the same in 2.0.1 names (``versionNumber``,
+``idToken``, ``idTokenInfo``); ``*_v201`` read them as their 1.6 counterparts. Its length
+limit is the device model's LocalAuthListCtrlr ItemsPerMessage (asked with GetVariables).
 """
 
 from __future__ import annotations
@@ -13,8 +17,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from chargestream.domain.records import MAX_LOCAL_LIST, LocalListEntry, LocalListState
-from chargestream.streams.parse import EARLIEST, get_int, get_list, get_str, parse_time
+from chargestream.domain.records import (
+    MAX_LOCAL_LIST,
+    DeviceVariable,
+    LocalListEntry,
+    LocalListState,
+)
+from chargestream.streams.parse import EARLIEST, get_dict, get_int, get_list, get_str, parse_time
 
 SEND_MAX_LENGTH = "SendLocalListMaxLength"
 LIST_MAX_LENGTH = "LocalAuthListMaxLength"
@@ -24,6 +33,8 @@ UNKNOWN_ENTRIES = frozenset({"Failed", "VersionMismatch"})
 UNSUPPORTED_ERRORS = frozenset({"NotImplemented", NOT_SUPPORTED})
 SEND_LIST_ANSWERS = frozenset({"Accepted", *UNKNOWN_ENTRIES, NOT_SUPPORTED})
 MAX_ID_TAG = 20  # OCPP 1.6 IdToken
+LIST_CONTROLLER = "LocalAuthListCtrlr"  # the 2.0.1 device model's component
+ITEMS_PER_MESSAGE = "ItemsPerMessage"  # its variable: entries per SendLocalList
 
 
 def list_sent(
@@ -118,3 +129,58 @@ def refused(state: LocalListState, error_code: str) -> LocalListState:
     if error_code not in UNSUPPORTED_ERRORS:
         return state
     return replace(state, supported=False, last_status=NOT_SUPPORTED, status_at=state.updated_at)
+
+
+def send_local_list_v201(request: dict[str, Any]) -> dict[str, Any]:
+    """A 2.0.1 SendLocalList request as 1.6 writes it, for ``list_sent``."""
+    items = get_list(request, "localAuthorizationList")[:MAX_LOCAL_LIST]
+    return {
+        "listVersion": request.get("versionNumber"),
+        "updateType": request.get("updateType"),
+        "localAuthorizationList": [_item_v16(item) for item in items if isinstance(item, dict)],
+    }
+
+
+def _item_v16(item: dict[str, Any]) -> dict[str, Any]:
+    legacy: dict[str, Any] = {"idTag": get_str(get_dict(item, "idToken"), "idToken")}
+    info = item.get("idTokenInfo")
+    if isinstance(info, dict):
+        legacy["idTagInfo"] = {
+            "status": info.get("status"),
+            "expiryDate": info.get("cacheExpiryDateTime"),
+            "parentIdTag": get_str(get_dict(info, "groupIdToken"), "idToken"),
+        }
+    return legacy
+
+
+def version_answer_v201(answer: dict[str, Any]) -> dict[str, Any]:
+    """A 2.0.1 GetLocalListVersion answer as 1.6 writes it, for ``version_reported``."""
+    return {"listVersion": answer.get("versionNumber")}
+
+
+def asks_lengths_v201(request: dict[str, Any]) -> bool:
+    """A GetVariables asking for the LocalAuthListCtrlr's ItemsPerMessage."""
+    return any(
+        get_str(get_dict(item, "component"), "name") == LIST_CONTROLLER
+        and get_str(get_dict(item, "variable"), "name") == ITEMS_PER_MESSAGE
+        for item in get_list(request, "getVariableData")
+        if isinstance(item, dict)
+    )
+
+
+def lengths_got(state: LocalListState, values: list[DeviceVariable]) -> LocalListState:
+    """The accepted GetVariables values: ItemsPerMessage is the entries per SendLocalList."""
+    items = next(
+        (
+            v.value
+            for v in values
+            if (v.component, v.variable, v.attribute_type)
+            == (LIST_CONTROLLER, ITEMS_PER_MESSAGE, "Actual")
+        ),
+        None,
+    )
+    return replace(
+        state,
+        send_max_length=_length(items, state.send_max_length),
+        lengths_checked_at=state.updated_at,
+    )

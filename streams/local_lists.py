@@ -21,6 +21,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from chargestream.domain.frames import EventKind
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
     MAX_LOCAL_LIST,
     IdTag,
@@ -89,14 +90,19 @@ class LocalListController:
         if registry is None or not registry.connected:
             return
         state = await self._store.local_list_state(cp)
-        command = check(state, registry.connected_since)
+        version = registry.ocpp_version or OcppVersion.V16
+        command = check(state, registry.connected_since, version)
         if command is None and state is not None and not waiting(assignment, state, now):
-            command = await self._next_update(assignment, state, tags)
+            command = await self._next_update(assignment, state, tags, version)
         if command is not None:
             self._post(cp, command, (command, _moved(state), registry.connected_since))
 
     async def _next_update(
-        self, assignment: LocalListAssignment, state: LocalListState, tags: _Tags
+        self,
+        assignment: LocalListAssignment,
+        state: LocalListState,
+        tags: _Tags,
+        version: OcppVersion,
     ) -> Command | None:
         desired = desired_entries(assignment, await tags.of(assignment))
         why_not = problem(desired, state)
@@ -108,7 +114,7 @@ class LocalListController:
         if state.generation is not None:
             entries = await self._store.local_list_entries(assignment.charge_point_id)
             confirmed = confirmed_entries(state, entries)
-        return update(assignment.desired_version, desired, confirmed, state)
+        return update(assignment.desired_version, desired, confirmed, state, version)
 
     def _post(self, cp: str, command: Command, basis: object) -> None:
         sent = self._sent.get(cp)

@@ -30,6 +30,7 @@ from websockets.exceptions import InvalidStatus
 
 from chargestream.app.stack import StackApi, StackGateway
 from chargestream.domain.frames import Direction, EventKind
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.settings import Settings
 from chargestream.storage.base import Store
 from chargestream.storage.cassandra import CassandraStore
@@ -43,7 +44,7 @@ from tests.integration.gateway.test_firmware_campaigns import FirmwareChargePoin
 from tests.integration.gateway.test_local_lists import ListKeepingChargePoint, in_sync_at
 from tests.integration.gateway.test_reservations import reserving_charge_point
 from tests.integration.streams.test_sites import SiteChargePoint, limits, start
-from tests.ocpp_client import booted, charge, charge_point
+from tests.ocpp_client import boot_station, booted, charge, charge_point, charging_station
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -278,6 +279,29 @@ async def test_frames_are_in_kafka_in_order_with_their_metadata(stack: Stack) ->
     assert [e.direction for e in frames] == [Direction.IN, Direction.OUT] * 5
     assert all(e.action == "Heartbeat" for e in frames)
     assert all(e.received_us > 1.7e15 for e in frames)
+
+
+async def test_a_201_station_is_logged_with_its_version_and_commanded_across_gateways(
+    stack: Stack,
+) -> None:
+    commands = "/api/v1/charge-points/IT-201/commands"
+    async with charging_station(stack.url_b, "IT-201") as station:
+        assert await boot_station(station) == "Accepted"
+        wanted = {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}
+        variables = await stack.api.post(
+            f"{commands}/GetVariables", json={"getVariableData": [wanted]}
+        )
+        assert variables.status_code == 200, variables.text
+        assert variables.json()["response"]["getVariableResult"][0]["attributeValue"] == "300"
+        # the API does not know the version (unpinned, held elsewhere): the gateway refuses it
+        legacy = await stack.api.post(f"{commands}/RemoteStartTransaction", json={"idTag": "T"})
+        assert legacy.status_code == 502, legacy.text
+        assert legacy.json()["error"] == (
+            "NotSupported: RemoteStartTransaction is not an action of OCPP 2.0.1"
+        )
+    events = await asyncio.to_thread(frames_of, stack.settings, "IT-201")
+    assert events and {e.ocpp_version for e in events} == {OcppVersion.V201}
+    assert "RemoteStartTransaction" not in {e.action for e in events}  # never sent
 
 
 async def test_a_resent_start_transaction_gets_the_same_id(stack: Stack) -> None:

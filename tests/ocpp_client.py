@@ -1,7 +1,8 @@
 """A test charge point: the ``ocpp`` library's ChargePoint over a real WebSocket.
 
 It validates every message against the OCPP 1.6 schemas on both sides, so a
-CSMS answer that breaks the spec fails the test.
+CSMS answer that breaks the spec fails the test. ``charging_station`` is the same for
+OCPP 2.0.1 (the library's ``ocpp.v201`` ChargePoint and schemas).
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from ocpp import v201
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
+from ocpp.v201.enums import Action as Action201
 from websockets.asyncio.client import connect
 
 
@@ -92,6 +95,51 @@ class TestChargePoint(ChargePoint):
         return call_result.TriggerMessage(status="Accepted")
 
 
+class TestChargingStation(v201.ChargePoint):
+    """An OCPP 2.0.1 charging station: answers CSMS-initiated calls and remembers them;
+    every variable asked for has the value ``variable_value``."""
+
+    __test__ = False
+    variable_value = "300"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.received: list[tuple[str, dict[str, Any]]] = []
+
+    @on(Action201.reset)
+    def on_reset(self, type: str, **_: Any) -> v201.call_result.Reset:
+        self.received.append(("Reset", {"type": type}))
+        return v201.call_result.Reset(status="Accepted")
+
+    @on(Action201.get_variables)
+    def on_get_variables(
+        self, get_variable_data: list[dict[str, Any]], **_: Any
+    ) -> v201.call_result.GetVariables:
+        return v201.call_result.GetVariables(
+            get_variable_result=[
+                {
+                    "attributeStatus": "Accepted",
+                    "attributeValue": self.variable_value,
+                    "component": item["component"],
+                    "variable": item["variable"],
+                }
+                for item in get_variable_data
+            ]
+        )
+
+    @on(Action201.trigger_message)
+    def on_trigger(self, requested_message: str, **_: Any) -> v201.call_result.TriggerMessage:
+        self.received.append(("TriggerMessage", {"requested_message": requested_message}))
+        return v201.call_result.TriggerMessage(status="Accepted")
+
+    @on(Action201.certificate_signed)
+    def on_certificate_signed(
+        self, certificate_chain: str, **_: Any
+    ) -> v201.call_result.CertificateSigned:
+        self.received.append(("CertificateSigned", {"certificate_chain": certificate_chain}))
+        return v201.call_result.CertificateSigned(status="Accepted")
+
+
 def basic_auth(charge_point_id: str, password: str) -> dict[str, str]:
     token = base64.b64encode(f"{charge_point_id}:{password}".encode()).decode()
     return {"Authorization": f"Basic {token}"}
@@ -114,12 +162,60 @@ async def charge_point(
         ssl=tls,
     ) as websocket:
         cp = TestChargePoint(charge_point_id, websocket, response_timeout=10)
-        task = asyncio.create_task(cp.start())
-        try:
+        async with _running(cp):
             yield cp
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+
+
+StationKind = TypeVar("StationKind", bound=TestChargingStation)
+
+
+@asynccontextmanager
+async def charging_station(
+    url: str,
+    charge_point_id: str,
+    *,
+    password: str | None = None,
+    tls: ssl.SSLContext | None = None,
+    subprotocols: tuple[str, ...] = ("ocpp2.0.1",),
+    kind: type[StationKind] = TestChargingStation,  # type: ignore[assignment]
+) -> AsyncIterator[StationKind]:
+    """An OCPP 2.0.1 charging station, like ``charge_point``; ``subprotocols`` in its order
+    of preference (the CSMS must select ocpp2.0.1); ``kind``: one with its own handlers."""
+    headers = basic_auth(charge_point_id, password) if password else None
+    async with connect(
+        f"{url}/{charge_point_id}",
+        subprotocols=list(subprotocols),  # type: ignore[arg-type]
+        additional_headers=headers,
+        ssl=tls,
+    ) as websocket:
+        assert websocket.subprotocol == "ocpp2.0.1", websocket.subprotocol
+        station = kind(charge_point_id, websocket, response_timeout=10)
+        async with _running(station):
+            yield station
+
+
+async def boot_station(station: TestChargingStation) -> str:
+    """A 2.0.1 BootNotification (PowerUp); the registration status the CSMS answers."""
+    result = await station.call(
+        v201.call.BootNotification(
+            charging_station={"model": "T54", "vendor_name": "ABB"}, reason="PowerUp"
+        )
+    )
+    return str(result.status)
+
+
+Station = TypeVar("Station", bound=ChargePoint | v201.ChargePoint)
+
+
+@asynccontextmanager
+async def _running(station: Station) -> AsyncIterator[Station]:
+    """``station`` answering the CSMS until the block ends."""
+    task = asyncio.create_task(station.start())
+    try:
+        yield station
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
 
 Kind = TypeVar("Kind", bound=ChargePoint)

@@ -108,6 +108,7 @@ def full_registration(charge_point_id: str = "CP-1") -> Registration:
         next_password_hash="hmac_sha256$73616c74$6e657874",
         max_current_a=16.5,
         phases=1,
+        ocpp_version=OcppVersion.V201,
     )
 
 

@@ -146,7 +146,7 @@ class ApiClient:
         if not isinstance(command, dict) or "outcome" not in command:
             raise ApiError(_detail(response), response.status_code)
         return CommandResult(
-            action="GetDiagnostics",
+            action=str(command.get("action", "GetDiagnostics")),  # 2.0.1: GetLog
             outcome=command["outcome"],
             response=command.get("response"),
             error=command.get("error"),

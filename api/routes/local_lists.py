@@ -48,7 +48,9 @@ class LocalListOut(BaseModel):
     last_status: str | None = Field(description="its last answer to SendLocalList")
     status_at: datetime | None
     checked_at: datetime | None = Field(description="its last GetLocalListVersion answer")
-    send_max_length: int | None = Field(description="SendLocalListMaxLength it reported")
+    send_max_length: int | None = Field(
+        description="SendLocalListMaxLength it reported (OCPP 2.0.1: ItemsPerMessage)"
+    )
     list_max_length: int | None = Field(description="LocalAuthListMaxLength it reported")
     problem: str | None = Field(description="why the list cannot be sent, if it cannot")
 

@@ -14,8 +14,7 @@ from chargestream.api.services.charge_points import ChargePointService
 from chargestream.api.services.errors import InvalidInput
 from chargestream.domain.records import CommandRecord
 from chargestream.domain.redaction import is_secret_key
-from chargestream.gateway.commands import CommandService
-from chargestream.gateway.schemas import CENTRAL_SYSTEM_ACTIONS, SchemaViolation, validate_request
+from chargestream.gateway.commands import CommandService, payload_violation, versions_with
 
 CONCURRENCY = 20  # commands in flight at once per bulk request
 # how many charge points a filter looks at: beyond it a filter could miss some
@@ -42,15 +41,16 @@ class BulkCommandsService:
         self, request: BulkCommandIn, timeout: float | None, *, sent_by: str
     ) -> BulkResult:
         """Every target's command record, in the order of the targets; InvalidInput (nothing
-        sent) for an unknown action, a payload its schema refuses, a charge point password,
+        sent) for an unknown action, a payload no version's schema of it accepts (a charge
+        point of another version gets its own ``rejected`` outcome), a charge point password,
         unknown charge points or more than MAX_BULK_TARGETS targets."""
         action, payload = request.action, request.payload
-        if action not in CENTRAL_SYSTEM_ACTIONS:
-            raise InvalidInput(f"{action!r} is not an OCPP 1.6 central system action")
-        try:
-            validate_request(action, payload)
-        except SchemaViolation as violation:
-            raise InvalidInput(f"payload invalid for {action}: {violation}") from None
+        versions = versions_with(action)
+        if not versions:
+            raise InvalidInput(f"{action!r} is not a CSMS action of OCPP 1.6 or 2.0.1")
+        violation = payload_violation(action, payload, versions)
+        if violation is not None:
+            raise InvalidInput(f"payload invalid for {action}: {violation}")
         if is_secret_key(payload.get("key")):
             raise InvalidInput(
                 "a charge point password is not sent in bulk: rotate each charge point's"

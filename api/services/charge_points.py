@@ -66,6 +66,7 @@ class ChargePointService:
             security_profile=_set_or(changes, "security_profile", current.security_profile),
             max_current_a=_set_or(changes, "max_current_a", current.max_current_a),
             phases=_set_or(changes, "phases", current.phases),
+            ocpp_version=_set_or(changes, "ocpp_version", current.ocpp_version),
             next_password_hash=_next_password_hash(changes, current.next_password_hash),
         )
         await self._store.put_registration(updated)

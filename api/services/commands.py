@@ -24,13 +24,14 @@ class CommandsService:
         *,
         sent_by: str,
     ) -> CommandRecord:
-        """The command with its outcome; NotFound if OCPP 1.6 has no such central system action."""
+        """The command with its outcome (REJECTED for an action of another OCPP version than
+        the charge point's); NotFound if no OCPP version has such a CSMS action."""
         try:
             return await self._commands.send(
                 charge_point_id, action, payload, timeout, sent_by=sent_by
             )
         except UnknownAction:
-            raise NotFound(f"{action!r} is not an OCPP 1.6 central system action") from None
+            raise NotFound(f"{action!r} is not a CSMS action of OCPP 1.6 or 2.0.1") from None
 
     async def rotate_password(
         self, charge_point_id: str, timeout: float | None, *, sent_by: str

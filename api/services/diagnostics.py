@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -27,12 +26,13 @@ from chargestream.domain.diagnostics import (
     read_token,
     upload_key,
 )
+from chargestream.domain.diagnostics_request import DiagnosticsOptions, diagnostics_command
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import CommandRecord
 from chargestream.domain.settings import Settings
 from chargestream.gateway.commands import CommandService
 from chargestream.storage.diagnostics import AlreadyUploaded, DiagnosticsFiles, TooLarge, Upload
 
-ACTION = "GetDiagnostics"
 MULTIPART_OVERHEAD = 65_536  # a multipart body's headers and other parts, beyond the file
 
 
@@ -54,8 +54,9 @@ class MalformedUpload(Exception):
     """A multipart body without a file part (400)."""
 
 
-def _ocpp_time(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+def _options(options: dict[str, Any]) -> DiagnosticsOptions:
+    fields = ("start_time", "stop_time", "retries", "retry_interval")
+    return DiagnosticsOptions(**{name: options.get(name) for name in fields})
 
 
 class _FirstFilePart:
@@ -145,9 +146,10 @@ class DiagnosticsService:
         *,
         sent_by: str,
     ) -> tuple[UploadGrant, CommandRecord]:
-        """Send GetDiagnostics with a new one-time location: over HTTP under ``upload_url``
-        (unset: ``base_url``, where the caller reached this API), over FTP (``options``'
-        ``protocol``, default the setting) at ``ftp_url`` (unset: this host, the FTP port).
+        """Send GetDiagnostics (to a 2.0.1 charge point GetLog) with a new one-time location:
+        over HTTP under ``upload_url`` (unset: ``base_url``, where the caller reached this
+        API), over FTP (``options``' ``protocol``, default the setting) at ``ftp_url``
+        (unset: this host, the FTP port).
 
         NotAvailable for FTP when this process runs no FTP server."""
         grant = new_grant(charge_point_id, self._clock(), self._ttl)
@@ -156,15 +158,10 @@ class DiagnosticsService:
             location = self._ftp_location(token, base_url)
         else:
             location = f"{(self._base or base_url).rstrip('/')}/uploads/{token}/"
-        payload: dict[str, Any] = {"location": location}
-        for field, name in (("start_time", "startTime"), ("stop_time", "stopTime")):
-            if options.get(field) is not None:
-                payload[name] = _ocpp_time(options[field])
-        for field, name in (("retries", "retries"), ("retry_interval", "retryInterval")):
-            if options.get(field) is not None:
-                payload[name] = options[field]
+        version = await self._commands.version(charge_point_id) or OcppVersion.V16
+        action, payload = diagnostics_command(version, location, grant.file_id, _options(options))
         record = await self._commands.send(
-            charge_point_id, ACTION, payload, timeout, sent_by=sent_by
+            charge_point_id, action, payload, timeout, sent_by=sent_by
         )
         return grant, record
 

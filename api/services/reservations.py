@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from chargestream.api.services.clock import Clock, utc_now
 from chargestream.api.services.errors import InvalidInput, NotFound
-from chargestream.domain.ocpp_time import ocpp_time
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
     RESERVE_NOW_ANSWERS,
     CommandOutcome,
@@ -22,6 +21,7 @@ from chargestream.domain.records import (
 )
 from chargestream.gateway.commands import CommandService
 from chargestream.storage.base import Store
+from chargestream.streams.reservations import reserve_now
 
 FILTER_PAGE = 1000  # a status filter reads the store this many reservations at a time
 FILTER_SCAN = 20_000  # and stops after this many (a bounded request however old the match)
@@ -50,20 +50,21 @@ class ReservationService:
         *,
         sent_by: str,
     ) -> tuple[Reservation, CommandRecord]:
-        """Send ReserveNow; the reservation as the answer makes it (``requested`` without
-        one) and the command. InvalidInput for an expiry date not in the future."""
+        """Send ReserveNow (in the charge point's OCPP version); the reservation as the
+        answer makes it (``requested`` without one) and the command. InvalidInput for an
+        expiry date not in the future."""
         now = self._clock()
         if request.expiry_date <= now:
             raise InvalidInput("expiry_date must be in the future")
         reservation_id = await self._store.allocate_reservation_id()
-        payload: dict[str, Any] = {
-            "connectorId": request.connector_id,
-            "expiryDate": ocpp_time(request.expiry_date),
-            "idTag": request.id_tag,
-            "reservationId": reservation_id,
-        }
-        if request.parent_id_tag is not None:
-            payload["parentIdTag"] = request.parent_id_tag
+        payload = reserve_now(
+            await self._commands.version(charge_point_id) or OcppVersion.V16,
+            reservation_id,
+            request.connector_id,
+            request.id_tag,
+            request.expiry_date,
+            request.parent_id_tag,
+        )
         record = await self._commands.send(
             charge_point_id, "ReserveNow", payload, timeout, sent_by=sent_by
         )

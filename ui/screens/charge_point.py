@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pandas as pd
 import streamlit as st
 
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import ChargePointState, Registration
 from chargestream.domain.settings import Settings
 from chargestream.ui import auth, charts, dataframes, profile_views, queries, widgets
@@ -456,11 +457,14 @@ def security_view(config: Settings, charge_point_id: str) -> None:
 
 
 def diagnostics_view(config: Settings, charge_point_id: str) -> None:
-    """Request a diagnostics upload, the last DiagnosticsStatusNotification, the files
-    (operators download them; the file names are the charge point's text)."""
+    """Request a diagnostics upload, the last DiagnosticsStatusNotification (2.0.1:
+    LogStatusNotification), the files (operators download them; the file names are the
+    charge point's text)."""
     operator = auth.signed_in(config)
     statuses = {s.transfer: s for s in queries.transfer_statuses(config, charge_point_id)}
-    last = statuses.get("diagnostics")
+    _, state = queries.charge_point(config, charge_point_id)
+    v201 = state is not None and state.ocpp_version is OcppVersion.V201
+    last = statuses.get("log" if v201 else "diagnostics")
     st.metric(
         "Last diagnostics status",
         last.status if last else "None reported",
@@ -468,7 +472,8 @@ def diagnostics_view(config: Settings, charge_point_id: str) -> None:
         border=True,
     )
     st.caption(
-        "Request diagnostics sends GetDiagnostics with a one-time upload location of this"
+        "Request diagnostics sends GetDiagnostics (to an OCPP 2.0.1 charge point GetLog)"
+        " with a one-time upload location of this"
         " CSMS, over HTTP or FTP (for chargers that upload only by FTP; credentials and file"
         " travel in clear); the file the charge point uploads appears below."
     )
@@ -531,7 +536,7 @@ def request_diagnostics(config: Settings, charge_point_id: str, protocol: str) -
     _send_and_show(
         charge_point_id,
         Permission.DIAGNOSTICS,
-        "GetDiagnostics was not sent.",
+        "The diagnostics request was not sent.",
         lambda operator: api(config).request_diagnostics(
             charge_point_id, protocol, operator=operator
         ),

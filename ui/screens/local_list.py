@@ -53,8 +53,9 @@ def _progress(shown: dict[str, Any]) -> None:
         "Last SendLocalList answer": shown["last_status"] or "",
         "Answered at": shown["status_at"] or "",
         "Version checked at": shown["checked_at"] or "",
-        "SendLocalListMaxLength": _number(shown["send_max_length"]),
-        "LocalAuthListMaxLength": _number(shown["list_max_length"]),
+        # 1.6 SendLocalListMaxLength, 2.0.1 ItemsPerMessage; 1.6 LocalAuthListMaxLength
+        "Entries per SendLocalList": _number(shown["send_max_length"]),
+        "List capacity": _number(shown["list_max_length"]),
     }
     st.dataframe(
         pd.DataFrame({"Field": list(details), "Value": [str(v) for v in details.values()]}),

@@ -101,7 +101,10 @@ async def test_a_filter_selects_the_connected_charge_points(csms: RunningCsms) -
         ({"action": "ClearCache", "charge_point_ids": ["CP-A"], "filter": {}}, "either"),
         ({"action": "ClearCache", "filter": {"colour": "red"}}, "Extra inputs"),
         ({"action": "ClearCache", "charge_point_ids": ["x" * 49]}, "at most 48"),
-        ({"action": "Frobnicate", "charge_point_ids": ["CP-A"]}, "not an OCPP 1.6"),
+        (
+            {"action": "Frobnicate", "charge_point_ids": ["CP-A"]},
+            "not a CSMS action of OCPP 1.6 or 2.0.1",
+        ),
         (
             {"action": "Reset", "payload": {"type": "Hard-ish"}, "charge_point_ids": ["CP-A"]},
             "Reset",

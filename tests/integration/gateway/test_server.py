@@ -313,7 +313,7 @@ async def test_charge_point_with_password_must_authenticate(csms: RunningCsms) -
 
 async def test_wrong_subprotocol_and_path_are_refused_at_the_handshake(csms: RunningCsms) -> None:
     with pytest.raises(InvalidStatus) as refused:
-        async with connect(csms.url("CP-1"), subprotocols=["ocpp2.0.1"]):
+        async with connect(csms.url("CP-1"), subprotocols=["ocpp2.1"]):
             pass
     assert refused.value.response.status_code == 400
     with pytest.raises(InvalidStatus) as refused:

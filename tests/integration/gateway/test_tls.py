@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from ocpp import v201
 from ocpp.v16 import call
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidMessage, InvalidStatus
@@ -24,7 +26,7 @@ from chargestream.domain.pki import (
 from chargestream.gateway.tls import TLS12_CIPHERS
 from tests.certificates import chain_verifies, make_csr
 from tests.conftest import eventually, make_settings
-from tests.ocpp_client import charge_point
+from tests.ocpp_client import boot_station, charge_point, charging_station
 
 PASSWORD = "s3cret-password-16"
 
@@ -89,9 +91,12 @@ async def boot_status(cp) -> str:
     return str(result.status)
 
 
-async def refused_status(url: str, charge_point_id: str, **options: object) -> int:
+async def refused_status(
+    url: str, charge_point_id: str, client: Any = charge_point, **options: object
+) -> int:
+    """``client``: ``charge_point`` (1.6) or ``charging_station`` (2.0.1)."""
     with pytest.raises(InvalidStatus) as refused:
-        async with charge_point(url, charge_point_id, **options):  # type: ignore[arg-type]
+        async with client(url, charge_point_id, **options):
             pass
     return refused.value.response.status_code
 
@@ -128,6 +133,21 @@ async def test_a_profile_0_charge_point_may_use_either_listener(tls_csms: TlsCsm
         assert await boot_status(cp) == "Accepted"
     async with charge_point(tls_csms.ws_url, "CP-0") as cp:
         assert await boot_status(cp) == "Accepted"
+
+
+async def test_profiles_2_and_3_check_a_201_station_the_same_way(tls_csms: TlsCsms) -> None:
+    await tls_csms.register("CS-2", password=PASSWORD, security_profile=2)
+    tls = tls_csms.client()
+    async with charging_station(tls_csms.wss_url, "CS-2", password=PASSWORD, tls=tls) as station:
+        assert await boot_station(station) == "Accepted"
+    station = charging_station
+    assert await refused_status(tls_csms.ws_url, "CS-2", station, password=PASSWORD) == 403
+    wrong = {"password": "wrong-password-16", "tls": tls_csms.client()}
+    assert await refused_status(tls_csms.wss_url, "CS-2", station, **wrong) == 401
+    await tls_csms.register("CS-3", security_profile=3)
+    async with charging_station(tls_csms.wss_url, "CS-3", tls=tls_csms.client("CS-3")) as station_3:
+        assert await boot_station(station_3) == "Accepted"
+    assert await refused_status(tls_csms.wss_url, "CS-3", station, tls=tls_csms.client()) == 401
 
 
 # -- profile 3
@@ -260,6 +280,25 @@ async def test_sign_certificate_accepted_then_certificate_signed_chains_to_the_c
     tls_csms.use_certificate(context, chain, key_pem)
     async with charge_point(tls_csms.wss_url, "CP-S", tls=context) as cp:
         assert await boot_status(cp) == "Accepted"
+
+
+async def test_a_201_station_gets_its_csr_signed_by_the_same_ca(tls_csms: TlsCsms) -> None:
+    await tls_csms.register("CS-S", password=PASSWORD, security_profile=2)
+    csr, _ = make_csr("CS-S")
+    tls = tls_csms.client()
+    async with charging_station(tls_csms.wss_url, "CS-S", password=PASSWORD, tls=tls) as station:
+        await boot_station(station)
+        answer = await station.call(
+            v201.call.SignCertificate(csr=csr, certificate_type="ChargingStationCertificate")
+        )
+        assert answer.status == "Accepted"
+
+        async def delivered() -> list:
+            return [p for action, p in station.received if action == "CertificateSigned"]
+
+        (signed,) = await eventually(delivered)
+    leaf = chain_verifies(signed["certificate_chain"], (tls_csms.pki / "ca.pem").read_text())
+    assert leaf.subject.rfc4514_string() == "CN=CS-S"
 
 
 @pytest.mark.parametrize(

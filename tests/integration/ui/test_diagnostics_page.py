@@ -1,7 +1,8 @@
 """The charge point page's Diagnostics tab under AppTest against a real embedded CSMS and a
 real WebSocket charge point: an operator requests an upload, the file the charge point
 uploads is listed with its name as text and offered for download, the last status shown;
-a viewer sees the files but can neither request nor download."""
+a viewer sees the files but can neither request nor download; an OCPP 2.0.1 station is
+asked with GetLog and its LogStatusNotification shown."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from typing import Any
 
 import httpx
 import streamlit as st
+from ocpp import v201
 from ocpp.v16 import call
 
 from chargestream.domain.records import ChargePointState
 from tests.conftest import RunningCsms, eventually
 from tests.integration.gateway.test_diagnostics import diagnostics_charge_point
+from tests.integration.gateway.test_features_v201 import station
 from tests.integration.ui import test_pages
 from tests.integration.ui.test_pages import (
     button,
@@ -83,3 +86,25 @@ async def test_a_viewer_can_neither_request_nor_download(ui: RunningCsms) -> Non
     assert button(at, "Request diagnostics").disabled
     assert any("diagnostics" in note for note in locked(at))
     assert elements_of(at, "download_button") == []
+
+
+async def test_a_201_station_is_asked_by_get_log_and_its_log_status_shown(ui: RunningCsms) -> None:
+    async with station(ui, "CS-DIAG") as cs:
+        tab = {"cp": "CS-DIAG", "tab": "Diagnostics"}
+        at = await open_page(page("charge_point"), operator="olga", **tab)
+        button(at, "Request diagnostics").click()
+        at = await run(at)
+        assert any("GetLog" in t for t in texts(at.success))
+        (asked,) = cs.sent("GetLog")
+        await cs.call(
+            v201.call.LogStatusNotification(status="Uploaded", request_id=asked["request_id"])
+        )
+
+        async def log_status() -> list[Any]:
+            statuses = await ui.app.store.transfer_statuses("CS-DIAG")
+            return [s for s in statuses if s.transfer == "log"]
+
+        await eventually(log_status)
+    st.cache_data.clear()
+    at = await open_page(page("charge_point"), operator="olga", **tab)
+    assert metrics(at)["Last diagnostics status"] == "Uploaded"

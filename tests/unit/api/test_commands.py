@@ -36,7 +36,7 @@ async def test_an_unknown_action_is_not_found_and_not_logged(
     commands: CommandsService,
 ) -> None:
     with pytest.raises(
-        NotFound, match=re.escape("'Frobnicate' is not an OCPP 1.6 central system action")
+        NotFound, match=re.escape("'Frobnicate' is not a CSMS action of OCPP 1.6 or 2.0.1")
     ):
         await commands.send("CP-1", "Frobnicate", {}, None, sent_by="api")
     assert await commands.log(None, limit=10) == []

@@ -24,12 +24,16 @@ from chargestream.domain.diagnostics import (
     token_from_credentials,
     upload_key,
 )
+from chargestream.domain.diagnostics_request import log_request_id
+from chargestream.domain.protocols import OcppVersion
+from chargestream.domain.records import ChargePointState
 from chargestream.domain.settings import Settings
 from chargestream.gateway.commands import CommandService
 from chargestream.gateway.connection import Reply
 from chargestream.gateway.ocppj import CallResult
 from chargestream.storage.diagnostics import TooLarge
 from chargestream.storage.sqlite import SqliteStore
+from tests.ocpp201_frames import valid
 from tests.unit.api.conftest import NOW, fixed_clock
 
 TOKEN = "unit-api-token-0123456789"
@@ -94,6 +98,31 @@ async def test_the_location_carries_a_token_for_the_charge_point(
     assert payload["location"].startswith(prefix) and payload["location"].endswith("/")
     token = payload["location"][len(prefix) : -1]
     assert read_token(upload_key(TOKEN), token, NOW) == grant
+
+
+async def test_a_201_charge_point_gets_get_log_with_the_same_location(
+    tmp_path: Path, store: SqliteStore
+) -> None:
+    await store.upsert([ChargePointState("CP-1", ocpp_version=OcppVersion.V201)])
+    sent: list[Any] = []
+    diagnostics = service(tmp_path, store, sent, upload_url="https://csms.example/")
+    options = {"retries": 3, "retry_interval": 60, "start_time": NOW, "stop_time": NOW}
+    grant, _ = await diagnostics.request("CP-1", options, "http://ignored", None, sent_by="api")
+    ((_, action, payload),) = sent
+    assert action == "GetLog"
+    assert valid("GetLog", payload) == {
+        "logType": "DiagnosticsLog",
+        "requestId": log_request_id(grant.file_id),
+        "log": {
+            "remoteLocation": payload["log"]["remoteLocation"],
+            "oldestTimestamp": "2026-11-27T10:00:00Z",
+            "latestTimestamp": "2026-11-27T10:00:00Z",
+        },
+        "retries": 3,
+        "retryInterval": 60,
+    }
+    token = payload["log"]["remoteLocation"].removeprefix("https://csms.example/uploads/")
+    assert read_token(upload_key(TOKEN), token.rstrip("/"), NOW) == grant
 
 
 @pytest.mark.parametrize(

@@ -12,11 +12,13 @@ from chargestream.api.services.errors import InvalidInput, NotFound
 from chargestream.api.services.reservations import (
     ReservationRequest,
     ReservationService,
-    ocpp_time,
 )
-from chargestream.domain.records import CommandOutcome, ReservationStatus
+from chargestream.domain.ocpp_time import ocpp_time
+from chargestream.domain.protocols import OcppVersion
+from chargestream.domain.records import ChargePointState, CommandOutcome, ReservationStatus
 from chargestream.gateway.commands import CommandService
 from chargestream.storage.sqlite import SqliteStore
+from tests.ocpp201_frames import valid
 from tests.storage_contract import reservation
 from tests.unit.api.conftest import NOW, fixed_clock
 
@@ -53,6 +55,24 @@ async def test_an_unsent_reserve_now_is_requested_with_its_command(
     again, _ = await service.reserve("CP-1", request, None, sent_by="api")
     assert again.reservation_id != made.reservation_id
     assert await store.get_reservation(made.reservation_id) is None  # nothing derived
+
+
+async def test_a_201_charge_point_gets_the_201_reserve_now(
+    service: ReservationService, store: SqliteStore
+) -> None:
+    await store.upsert([ChargePointState("CP-1", ocpp_version=OcppVersion.V201)])
+    request = ReservationRequest(2, "TAG", NOW + timedelta(hours=1), "PARENT")
+    made, record = await service.reserve("CP-1", request, None, sent_by="api")
+    assert valid("ReserveNow", record.payload) == {
+        "id": made.reservation_id,
+        "expiryDateTime": "2026-11-27T11:00:00.000Z",
+        "idToken": {"idToken": "TAG", "type": "Central"},
+        "evseId": 2,
+        "groupIdToken": {"idToken": "PARENT", "type": "Central"},
+    }
+    whole_station = ReservationRequest(0, "TAG", NOW + timedelta(hours=1))
+    _, record = await service.reserve("CP-1", whole_station, None, sent_by="api")
+    assert "evseId" not in valid("ReserveNow", record.payload)
 
 
 async def test_the_listing_reads_expiry_now_and_filters_by_it(

@@ -13,6 +13,7 @@ from chargestream.domain.firmware import (
     TargetProgress,
     TargetState,
     TargetView,
+    campaign_request_id,
     campaign_status,
     counts,
     location_problem,
@@ -20,6 +21,7 @@ from chargestream.domain.firmware import (
     target_progress,
     update_firmware_payload,
 )
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
     ChargePointState,
     CommandOutcome,
@@ -27,6 +29,7 @@ from chargestream.domain.records import (
     FirmwareCampaign,
     TransferStatus,
 )
+from tests.ocpp201_frames import valid
 
 T0 = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
 CAMPAIGN = FirmwareCampaign(
@@ -93,6 +96,13 @@ def test_a_target_without_the_campaigns_command_is_pending() -> None:
         ("Installed", TargetState.INSTALLED),
         ("DownloadFailed", TargetState.FAILED),
         ("InstallationFailed", TargetState.FAILED),
+        ("DownloadScheduled", TargetState.SENT),
+        ("DownloadPaused", TargetState.DOWNLOADING),
+        ("SignatureVerified", TargetState.DOWNLOADED),
+        ("InstallScheduled", TargetState.DOWNLOADED),
+        ("InstallRebooting", TargetState.INSTALLING),
+        ("InvalidSignature", TargetState.FAILED),
+        ("InstallVerificationFailed", TargetState.FAILED),
     ],
 )
 def test_the_firmware_status_after_the_command_moves_the_target(
@@ -204,6 +214,22 @@ def test_the_update_firmware_payload() -> None:
     retrying = replace(CAMPAIGN, retries=3, retry_interval=60)
     assert update_firmware_payload(retrying)["retries"] == 3
     assert update_firmware_payload(retrying)["retryInterval"] == 60
+
+
+def test_the_update_firmware_payload_for_ocpp_201() -> None:
+    retrying = replace(CAMPAIGN, retries=3, retry_interval=60)
+    payload = valid("UpdateFirmware", update_firmware_payload(retrying, OcppVersion.V201))
+    assert payload == {
+        "requestId": campaign_request_id(CAMPAIGN.campaign_id),
+        "firmware": {
+            "location": "https://fw.example/2.0.bin",
+            "retrieveDateTime": "2026-12-07T01:00:00.000Z",
+        },
+        "retries": 3,
+        "retryInterval": 60,
+    }
+    assert 0 <= campaign_request_id("c") == campaign_request_id("c") < 2**31
+    assert campaign_request_id("c") != campaign_request_id("d")
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import RegistrationPolicy
 from chargestream.domain.settings import Mode, Settings, SettingsError
 
@@ -137,3 +138,12 @@ def test_every_setting_is_documented() -> None:
         f.name for f in fields(Settings) if f"`CHARGESTREAM_{f.name.upper()}`" not in documented
     ]
     assert missing == []
+
+
+def test_ocpp_versions_are_served_in_the_order_given_and_checked() -> None:
+    assert Settings().served_versions == (OcppVersion.V201, OcppVersion.V16)
+    only = Settings.from_env({"CHARGESTREAM_OCPP_VERSIONS": " ocpp1.6 "})
+    assert only.served_versions == (OcppVersion.V16,)
+    for wrong in ("ocpp2.1", "", " , "):
+        with pytest.raises(SettingsError, match="OCPP_VERSIONS"):
+            Settings(ocpp_versions=wrong)

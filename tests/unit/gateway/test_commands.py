@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import CommandOutcome, CommandRecord, Registration
 from chargestream.eventlog.base import EventLogUnavailable
 from chargestream.gateway.commands import CommandService, UnknownAction
-from chargestream.gateway.connection import ConnectionLost, NotConnected, Reply
+from chargestream.gateway.connection import ConnectionLost, NotConnected, Reply, WrongVersion
 from chargestream.gateway.ocppj import CallError, CallResult
 from chargestream.storage.sqlite import SqliteStore
 
@@ -364,3 +365,47 @@ async def test_the_password_of_a_charge_point_not_registered_is_not_sent(
 
     assert done.outcome is CommandOutcome.REJECTED and charge_point.calls == []
     assert done.error == "register the charge point before setting its password"
+
+
+# -- the charge point's OCPP version
+
+GET_VARIABLES = {"getVariableData": [{"component": {"name": "X"}, "variable": {"name": "Y"}}]}
+
+
+async def test_an_action_of_another_version_is_rejected_unsent(store: SqliteStore) -> None:
+    charge_point = ChargePoint(accepted)
+    live = CommandService(
+        charge_point.dispatch,
+        store,
+        timeout=30.0,
+        clock=Ticking(),
+        version_of=lambda charge_point_id: OcppVersion.V201,
+    )
+    record = await live.send("CP-1", "RemoteStartTransaction", {"idTag": "TAG1"})
+    assert record.outcome is CommandOutcome.REJECTED
+    assert record.error == "RemoteStartTransaction is not an action of OCPP 2.0.1"
+    wrong_shape = await live.send("CP-1", "Reset", {"type": "Hard"})  # the 1.6 payload
+    assert wrong_shape.outcome is CommandOutcome.REJECTED
+    assert (await live.send("CP-1", "Reset", {"type": "Immediate"})).outcome is (
+        CommandOutcome.ANSWERED
+    )
+    assert [call[1] for call in charge_point.calls] == ["Reset"]
+
+
+async def test_without_a_live_connection_the_pinned_version_decides(store: SqliteStore) -> None:
+    charge_point = ChargePoint(accepted)
+    commands = service(charge_point, store)
+    await store.put_registration(Registration("CP-1", ocpp_version=OcppVersion.V16))
+    record = await commands.send("CP-1", "GetVariables", GET_VARIABLES)
+    assert record.error == "GetVariables is not an action of OCPP 1.6"
+    with pytest.raises(UnknownAction):
+        await commands.send("CP-1", "TransactionEvent", {})  # the station sends it, not the CSMS
+    unpinned = await commands.send("CP-2", "Reset", {"type": "Immediate"})  # 2.0.1's shape
+    assert unpinned.outcome is CommandOutcome.ANSWERED
+
+
+async def test_the_gateway_refusing_the_version_is_a_rejection(store: SqliteStore) -> None:
+    refusing = ChargePoint(lambda action, payload: WrongVersion(action, OcppVersion.V16))
+    record = await service(refusing, store).send("CP-1", "GetVariables", GET_VARIABLES)
+    assert record.outcome is CommandOutcome.REJECTED
+    assert record.error == "GetVariables is not an action of OCPP 1.6"

@@ -126,8 +126,10 @@ _OLD_TABLES = {
 }
 
 
+# Registrations as schema version 6 wrote them: before Registration.ocpp_version.
+_REGISTRATIONS_V6 = REGISTRATIONS.create.replace(', "ocpp_version" TEXT', "")
 # Registrations as schema version 5 wrote them: before the connector capacity.
-_REGISTRATIONS_V5 = REGISTRATIONS.create.replace(', "max_current_a" REAL, "phases" INTEGER', "")
+_REGISTRATIONS_V5 = _REGISTRATIONS_V6.replace(', "max_current_a" REAL, "phases" INTEGER', "")
 # Registrations as schema versions 3 and 4 wrote them: before Registration.next_password_hash.
 _REGISTRATIONS_V4 = _REGISTRATIONS_V5.replace(', "next_password_hash" TEXT', "")
 
@@ -142,7 +144,7 @@ def _old(statement: str, registrations: str) -> str:
 async def test_open_migrates_a_version_6_file_to_ocpp_201_columns(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
     for statement in SCHEMA:
-        raw(path, _BEFORE_V8.get(statement, statement))
+        raw(path, _old(statement, _REGISTRATIONS_V6))
     old_session = full_session()
     raw(path, "PRAGMA user_version = 6")
     store = SqliteStore(path)
@@ -280,6 +282,27 @@ async def test_open_migrates_a_version_5_file_to_connector_capacity_and_sites(
         site = Site("depot", ("CP-1",), at(1), max_current_a=32.0)
         await store.put_site(site)
         assert await store.list_sites() == [site]
+    finally:
+        await store.close()
+    assert raw(path, "PRAGMA user_version") == [(8,)]
+
+
+async def test_open_migrates_a_version_6_file_to_pinned_ocpp_versions(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    for statement in SCHEMA:
+        raw(path, _old(statement, _REGISTRATIONS_V6))
+    raw(
+        path, "INSERT INTO registrations VALUES ('CP-1', NULL, NULL, NULL, 0, NULL, 2, NULL, 16, 3)"
+    )
+    raw(path, "PRAGMA user_version = 6")
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        kept = Registration("CP-1", security_profile=2, max_current_a=16.0, phases=3)
+        assert await store.get_registration("CP-1") == kept
+        pinned = dataclasses.replace(kept, ocpp_version=OcppVersion.V201)
+        await store.put_registration(pinned)
+        assert await store.get_registration("CP-1") == pinned
     finally:
         await store.close()
     assert raw(path, "PRAGMA user_version") == [(8,)]

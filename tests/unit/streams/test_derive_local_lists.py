@@ -20,9 +20,9 @@ def send_list(log: Log, version: int, kind: str, entries: list[Any], status: str
     command(log, "SendLocalList", payload, None if status is None else {"status": status})
 
 
-def refused(log: Log, action: str, code: str) -> None:
+def refused(log: Log, action: str, code: str, payload: dict[str, Any] | None = None) -> None:
     """A CSMS command the charge point answered with a CALLERROR ``code``."""
-    command(log, action, {}, None)
+    command(log, action, payload or {}, None)
     message_id = log.events[-1].event.message_id
     log.add(
         EventKind.FRAME,

@@ -7,7 +7,9 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
+    ChargePointState,
     CommandOutcome,
     CommandRecord,
     FirmwareCampaign,
@@ -15,6 +17,7 @@ from chargestream.domain.records import (
 )
 from chargestream.storage.sqlite import SqliteStore
 from chargestream.streams.firmware_campaigns import FirmwareCampaigns, campaign_key
+from tests.ocpp201_frames import valid
 
 T0 = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
 CAMPAIGN = FirmwareCampaign(
@@ -107,3 +110,16 @@ async def test_only_the_owner_and_only_a_running_campaign_sends(store: SqliteSto
     assert seen == [campaign_key("c1"), campaign_key("c2")]
     await controller.drain()
     assert "CP-9" not in [cp for cp, *_ in send.sent]
+
+
+async def test_a_201_charge_point_gets_the_201_update_firmware(store: SqliteStore) -> None:
+    await store.upsert([ChargePointState("CP-2", ocpp_version=OcppVersion.V201)])
+    await store.put_firmware_campaign(CAMPAIGN)
+    send = Sender(store)
+    await one_pass(FirmwareCampaigns(store, send))
+    payloads = {cp: payload for cp, _, payload, _ in send.sent}
+    assert "retrieveDate" in payloads["CP-1"]
+    assert valid("UpdateFirmware", payloads["CP-2"])["firmware"] == {
+        "location": "https://fw.example/2.0.bin",
+        "retrieveDateTime": "2026-12-07T01:00:00.000Z",
+    }

@@ -3,9 +3,11 @@ syncs (assigned, connected, owned), the question it asks first, the debounce."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
     ChargePointState,
     IdTag,
@@ -15,6 +17,7 @@ from chargestream.domain.records import (
 )
 from chargestream.storage.sqlite import SqliteStore
 from chargestream.streams.local_lists import LocalListController
+from tests.ocpp201_frames import valid
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 CHECKED = LocalListState(
@@ -99,3 +102,30 @@ async def test_nothing_is_sent_for_a_list_in_sync_or_unassigned(store: SqliteSto
     await controller.reconcile(T0, lambda cp: True)
     await controller.drain()
     assert sent.commands == []
+
+
+async def test_a_201_charge_point_is_asked_and_sent_in_201_messages(store: SqliteStore) -> None:
+    await seed(store, "CP-1")
+    await store.upsert(
+        [
+            ChargePointState(
+                "CP-1", connected=True, connected_since=T0, ocpp_version=OcppVersion.V201
+            ),
+            replace(CHECKED, lengths_checked_at=None),
+        ]
+    )
+    sent = Sent()
+    controller = LocalListController(store, sent, clock=lambda: T0)
+    await controller.reconcile(T0, lambda cp: True)
+    await controller.drain()
+    await store.upsert([CHECKED])
+    await controller.reconcile(T0, lambda cp: True)
+    await controller.drain()
+    assert [action for _, action, _ in sent.commands] == ["GetVariables", "SendLocalList"]
+    assert valid("SendLocalList", sent.commands[1][2]) == {
+        "versionNumber": 10_000,
+        "updateType": "Differential",
+        "localAuthorizationList": [
+            {"idToken": {"idToken": "A", "type": "Central"}, "idTokenInfo": {"status": "Accepted"}}
+        ],
+    }
