@@ -237,9 +237,12 @@ def test_command_line_options() -> None:
             "127.0.0.2-127.0.0.4,127.0.0.9",
             "--id-tags",
             "A, B",
+            "--protocol",
+            "mix:30",
         ]
     )
     config = fleet_config(args)
+    assert config.v201_percent == 30
     assert config.ramp_up == 2.0
     assert config.session_minutes == (2.0, 4.0)
     assert config.source_addresses == ("127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.9")
