@@ -60,6 +60,7 @@ from chargestream.services import ServiceSet
 from chargestream.services.cassandra import CASSANDRA_VERSION
 from chargestream.services.kafka import KAFKA_VERSION
 from chargestream.simulator import FleetConfig, FleetStats, run_processes
+from chargestream.simulator.cli import add_protocol_option
 
 RESULTS = Path("docs/benchmarks/pipeline.json")
 SAMPLE_EVERY = 5.0  # seconds
@@ -109,6 +110,7 @@ class Plan:
     quick: bool
     session_minutes: tuple[float, float] = SESSION_MINUTES  # a charging session's length
     idle_seconds: tuple[float, float] = IDLE_SECONDS  # between two sessions
+    v201_percent: int = 0  # of the charge points, how many in a hundred speak OCPP 2.0.1
 
     @property
     def warmup(self) -> float:
@@ -212,6 +214,7 @@ def _fleet(plan: Plan, config: StackConfig) -> FleetConfig:
     return FleetConfig(
         url=config.ocpp_url,
         stations=plan.stations,
+        v201_percent=plan.v201_percent,
         meter_interval=plan.meter_interval,
         duration=plan.warmup + plan.hold + plan.profile + TAIL,
         ramp_up=plan.ramp_up,
@@ -457,6 +460,7 @@ def _summarize(
         "workers": plan.workers,
         "meter_interval": plan.meter_interval,
         "quick": plan.quick,
+        "v201_percent": plan.v201_percent,
         "ramp_up_s": plan.ramp_up,
         "settle_s": plan.settle,
         "hold_s": plan.hold,
@@ -679,7 +683,8 @@ def merge(output: Path, rows: list[dict[str, Any]], info: dict[str, Any]) -> dic
     report = orjson.loads(output.read_bytes()) if output.exists() else {"runs": []}
 
     def key(row: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(row[k] for k in ("stations", "gateways", "workers", "meter_interval", "quick"))
+        fields = ("stations", "gateways", "workers", "meter_interval", "quick")
+        return (*(row[k] for k in fields), row.get("v201_percent", 0))
 
     fresh = {key(row) for row in rows}
     kept = [row for row in report["runs"] if key(row) not in fresh]
@@ -752,7 +757,12 @@ def _delays(run: dict[str, Any]) -> dict[str, float | None]:
 
 
 def _name(run: dict[str, Any]) -> str:
-    return f"{run['stations']:,}" + (" (quick)" if run["quick"] else "")
+    mixed = run.get("v201_percent", 0)
+    return (
+        f"{run['stations']:,}"
+        + (f" ({mixed} % 2.0.1)" if mixed else "")
+        + (" (quick)" if run["quick"] else "")
+    )
 
 
 def _n(value: float | None) -> str:
@@ -783,6 +793,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--ramp-up", type=float, help="seconds to connect the fleet (default stations/150)")
     add("--settle", type=float, default=60.0, help="seconds after the ramp-up (60)")
     add("--quick", action="store_true", help="a 2-minute smoke run with 1,000 stations")
+    add_protocol_option(parser)
     add("--gateways", type=int, default=1, help="gateway processes (1)")
     add("--workers", type=int, default=1, help="Faust workers (1)")
     add("--profile", type=float, default=0.0, help="py-spy seconds after the hold (0: off)")
@@ -817,6 +828,7 @@ def plans(args: argparse.Namespace) -> list[Plan]:
             profile=args.profile,
             drain_timeout=args.drain_timeout,
             quick=args.quick,
+            v201_percent=args.v201_percent,
         )
         for n in sizes
     ]

@@ -2,8 +2,11 @@
 
 - Sessions: every transaction in the simulator's ledger must be served by the API exactly
   once, with the ledger's charge point, connector, meters, energy and times, and every
-  charge point's listing must hold no other completed session and no session twice.
-- Frames: for a sample of charge points, the MeterValues and StopTransaction CALLs are read
+  charge point's listing must hold no other completed session and no session twice. A
+  2.0.1 transaction (a string id the station chose) is looked up by the session id the CSMS
+  derives from it (``session_id``).
+- Frames: for a sample of charge points, the MeterValues and StopTransaction CALLs (2.0.1:
+  the TransactionEvents, with the Ended one as the stop) are read
   back from Kafka (with the gateway's receive time, header ``ts``) and matched with their
   Cassandra rows: the sampled values each frame carried against the rows stored, and
   ``WRITETIME`` (the worker's client timestamp, µs) minus the receive time as the delay
@@ -26,6 +29,8 @@ import orjson
 from cassandra.cluster import Cluster
 from cassandra.concurrent import execute_concurrent_with_args
 from confluent_kafka import Consumer, Message, TopicPartition
+
+from chargestream.streams.derive_v201 import transaction_id
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 API_CONCURRENCY = 32
@@ -84,6 +89,14 @@ def read_ledger(path: Path) -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in path.read_bytes().splitlines() if line]
 
 
+def session_id(entry: dict[str, Any]) -> int:
+    """The API's id of a ledger line's session: the 1.6 transactionId the CSMS allocated, or
+    the id it derives from a 2.0.1 station's own transaction id."""
+    if entry.get("ocppVersion") == "2.0.1":
+        return transaction_id(entry["station"], entry["transactionId"])
+    return int(entry["transactionId"])
+
+
 def _differences(entry: dict[str, Any], stored: dict[str, Any]) -> list[str]:
     expected = {
         "charge_point_id": entry["station"],
@@ -92,6 +105,8 @@ def _differences(entry: dict[str, Any], stored: dict[str, Any]) -> list[str]:
         "meter_stop": entry["meterStop"],
         "stop_reason": entry["stopReason"],
     }
+    if entry.get("ocppVersion") == "2.0.1":
+        expected["station_transaction_id"] = entry["transactionId"]
     wrong = [name for name, value in expected.items() if stored.get(name) != value]
     energy = stored.get("energy_kwh")
     if energy is None or abs(energy - entry["energyWh"] / 1000) > 1e-9:
@@ -125,7 +140,7 @@ async def reconcile_sessions(
     ``headers``: what each request carries (the API token).
     """
     counts = SessionCounts(ledger=len(ledger))
-    by_id = {entry["transactionId"]: entry for entry in ledger}
+    by_id = {session_id(entry): entry for entry in ledger}
     counts.doubled += len(ledger) - len(by_id)
     async with httpx.AsyncClient(base_url=api_url, headers=headers, timeout=60) as client:
         stored = await _get_all(client, [f"/api/v1/sessions/{tx}" for tx in by_id])
@@ -240,11 +255,15 @@ def _calls(
 def read_frames(
     bootstrap: str, topic: str, station_ids: list[str]
 ) -> tuple[list[MeterFrame], list[StopFrame]]:
-    """The sampled charge points' MeterValues and StopTransaction CALLs with a transaction."""
+    """The sampled charge points' MeterValues and StopTransaction CALLs with a transaction
+    (2.0.1: TransactionEvents, Ended as the stop)."""
     meters: list[MeterFrame] = []
     stops: list[StopFrame] = []
     for cp, headers, frame in _calls(bootstrap, topic, {s.encode() for s in station_ids}):
         action, payload, received = frame[2], frame[3], int(headers["ts"])
+        if action == "TransactionEvent":
+            _transaction_event(cp, payload, received, meters, stops)
+            continue
         transaction = payload.get("transactionId")
         if transaction is None:
             continue
@@ -263,6 +282,30 @@ def read_frames(
                 for element in payload["meterValue"]
             )
     return meters, stops
+
+
+def _transaction_event(
+    cp: str,
+    payload: dict[str, Any],
+    received: int,
+    meters: list[MeterFrame],
+    stops: list[StopFrame],
+) -> None:
+    """A simulated 2.0.1 station's TransactionEvent (each names its EVSE)."""
+    transaction = transaction_id(cp, payload["transactionInfo"]["transactionId"])
+    if payload["eventType"] == "Ended":
+        stops.append(StopFrame(cp, transaction, received))
+    meters.extend(
+        MeterFrame(
+            cp,
+            transaction,
+            payload["evse"]["id"],
+            millis(element["timestamp"]),
+            len(element["sampledValue"]),
+            received,
+        )
+        for element in payload.get("meterValue", ())
+    )
 
 
 # -- rows in Cassandra

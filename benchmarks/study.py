@@ -44,6 +44,7 @@ from benchmarks.pipeline import (
     verdict,
 )
 from chargestream.services import ServiceSet
+from chargestream.simulator.cli import add_protocol_option
 
 ALL_STEPS = (10, 20, 40, 80, 160, 1_000, 5_000, 10_000, 20_000)
 CALL_P99_MS = 50.0  # CALL -> CALLRESULT, as the charge points see it
@@ -73,6 +74,7 @@ class Mode:
     long_hold: float  # seconds, steps from 1,000 up
     drain_timeout: float
     scale_out: int | None  # charge points for the 2-gateway/2-worker run; None: highest held
+    v201_percent: int = 0  # of the charge points, how many in a hundred speak OCPP 2.0.1
 
     def hold_for(self, stations: int) -> float:
         return self.long_hold if stations >= 1_000 else self.hold
@@ -94,6 +96,7 @@ def step_plan(mode: Mode, stations: int, gateways: int = 1, workers: int = 1) ->
         profile=0.0,
         drain_timeout=mode.drain_timeout,
         quick=mode.name == "quick",
+        v201_percent=mode.v201_percent,
     )
 
 
@@ -483,6 +486,7 @@ def _mode(args: argparse.Namespace) -> Mode:
         mode = replace(mode, hold=args.hold, long_hold=args.hold)
     if args.settle is not None:
         mode = replace(mode, settle=args.settle)
+    mode = replace(mode, v201_percent=args.v201_percent)
     if args.scale_out is not None:
         mode = replace(mode, scale_out=args.scale_out)
     return mode
@@ -543,6 +547,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="charge points for the 2-gateway/2-worker run (quick: 1000; full: the highest"
         " step held; 0: none)",
     )
+    add_protocol_option(parser)
     add("--output-dir", type=Path, default=OUTPUT_DIR, help=f"results (default {OUTPUT_DIR})")
     add("--services-dir", default=".services-bench", help="Kafka/Cassandra files")
     add("--kafka-port", type=int, default=29092)

@@ -5,7 +5,8 @@ MeterValues) → Finishing (StopTransaction) → Available, with faults, resets
 and CSMS commands in between. Everything the charge point wants to say goes
 into ``outbox`` as a ``Call``; its ``Station`` sends the calls one at a time
 and reports the answers back. Nothing here waits or does I/O except the
-ledger line written when a StopTransaction is answered.
+ledger line written when a StopTransaction is answered. ``ChargePointV201``
+(``v201.py``) is the same charge point saying it all in OCPP 2.0.1.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from chargestream.simulator.rng import Rng
 from chargestream.simulator.session import NEVER, Connector, Session, timestamp
 from chargestream.simulator.stats import FleetStats
 
-_TRANSACTION_ACTIONS = frozenset({"StartTransaction", "StopTransaction", "MeterValues"})
+_TRANSACTION_ACTIONS = frozenset(
+    {"StartTransaction", "StopTransaction", "MeterValues", "TransactionEvent"}
+)
 _QUEUED_OFFLINE = frozenset({"StartTransaction", "StopTransaction"})
 _FAULT_CODES = (
     "ConnectorLockFailure",
@@ -68,6 +71,12 @@ def _seconds(value: float) -> str:
 
 
 class ChargePoint:
+    """An OCPP 1.6 charge point; ``ChargePointV201`` overrides what 2.0.1 says differently."""
+
+    version = "1.6"
+    subprotocol = "ocpp1.6"
+    queued_offline = _QUEUED_OFFLINE  # the actions still queued while offline
+
     __slots__ = (
         "_config",
         "_fault_at",
@@ -121,8 +130,8 @@ class ChargePoint:
     # ---------------------------------------------------------------- outbox
 
     def enqueue(self, call: Call) -> None:
-        """Queue a CALL; offline, only StartTransaction and StopTransaction are kept."""
-        if self.online or call.action in _QUEUED_OFFLINE:
+        """Queue a CALL; offline, only transaction messages (``queued_offline``) are kept."""
+        if self.online or call.action in self.queued_offline:
             self.outbox.append(call)
 
     def boot_call(self) -> Call:
@@ -136,6 +145,41 @@ class ChargePoint:
             "timestamp": timestamp(),
         }
         return Call("StatusNotification", payload)
+
+    def all_status_calls(self) -> list[Call]:
+        """What the charge point reports once booted: itself and every connector."""
+        statuses = [self.status_call(0, self.status)]
+        return statuses + [self.status_call(c.id, c.status, c.error_code) for c in self.connectors]
+
+    def authorize_call(self, session: Session) -> Call:
+        return Call("Authorize", {"idTag": session.id_tag}, session)
+
+    def start_call(self, connector: Connector, session: Session) -> Call:
+        payload = {
+            "connectorId": connector.id,
+            "idTag": session.id_tag,
+            "meterStart": session.meter_start,
+            "timestamp": session.start_timestamp,
+        }
+        return Call("StartTransaction", payload, session)
+
+    def stop_call(self, session: Session) -> Call:
+        payload = {
+            "meterStop": session.meter_stop,
+            "timestamp": session.stop_timestamp,
+            "reason": session.stop_reason,
+            "idTag": session.id_tag,
+        }  # transactionId is added when sent: StartTransaction may still be unanswered
+        return Call("StopTransaction", payload, session)
+
+    def meter_call(self, connector: Connector, context: str) -> Call:
+        payload = {
+            "connectorId": connector.id,
+            "meterValue": [
+                {"timestamp": timestamp(), "sampledValue": connector.sampled_values(context)}
+            ],
+        }
+        return Call("MeterValues", payload, connector.charging_session)
 
     def set_status(self, connector: Connector, status: str, error_code: str = "NoError") -> None:
         connector.status = status
@@ -182,9 +226,9 @@ class ChargePoint:
         if self.online:  # a BootNotification the CSMS triggered
             return False
         self.online = True
-        statuses = [self.status_call(0, self.status)]
-        statuses += [self.status_call(c.id, c.status, c.error_code) for c in self.connectors]
-        self.outbox.extendleft(reversed(statuses))  # before queued transaction messages
+        self.outbox.extendleft(
+            reversed(self.all_status_calls())
+        )  # before queued transaction messages
         idle_high = self._config.idle_seconds[1]
         for connector in self.connectors:
             if connector.status == "Available" and connector.due_at == NEVER:
@@ -287,15 +331,26 @@ class ChargePoint:
     def accepts_sessions(self) -> bool:
         return self.online and not self.reset_type and not self._stopping
 
-    def begin_session(self, connector: Connector, id_tag: str, now: float, *, remote: bool) -> None:
+    def begin_session(
+        self,
+        connector: Connector,
+        id_tag: str,
+        now: float,
+        *,
+        remote: bool,
+        token_type: str = "ISO14443",
+        remote_start_id: int | None = None,
+    ) -> None:
         """A car plugs in; a remote start skips Authorize unless AuthorizeRemoteTxRequests."""
         connector.session = session = Session(connector.id, id_tag, self.model, self.rng)
+        session.token_type = token_type
+        session.remote_start_id = remote_start_id
         connector.due_at = NEVER
         self.set_status(connector, "Preparing")
         if remote and self.setting("AuthorizeRemoteTxRequests").lower() != "true":
             self._start_transaction(connector, now)
         else:
-            self.enqueue(Call("Authorize", {"idTag": id_tag}, session))
+            self.enqueue(self.authorize_call(session))
 
     def stop_session(self, connector: Connector, reason: str, now: float) -> None:
         session = connector.session
@@ -304,13 +359,7 @@ class ChargePoint:
         session.meter_stop = int(connector.register_wh)
         session.stop_timestamp = timestamp()
         session.stop_reason = reason
-        payload = {
-            "meterStop": session.meter_stop,
-            "timestamp": session.stop_timestamp,
-            "reason": reason,
-            "idTag": session.id_tag,
-        }  # transactionId is added when sent: StartTransaction may still be unanswered
-        self.enqueue(Call("StopTransaction", payload, session))
+        self.enqueue(self.stop_call(session))
         connector.session = None
         self.set_status(connector, "Finishing")
         connector.due_at = now + min(self.rng.uniform(2, 10), self._config.idle_seconds[1])
@@ -328,13 +377,7 @@ class ChargePoint:
 
     def meter(self, connector: Connector, now: float, context: str) -> None:
         connector.advance(now, self.rng)
-        payload = {
-            "connectorId": connector.id,
-            "meterValue": [
-                {"timestamp": timestamp(), "sampledValue": connector.sampled_values(context)}
-            ],
-        }
-        self.enqueue(Call("MeterValues", payload, connector.charging_session))
+        self.enqueue(self.meter_call(connector, context))
 
     def _idle_time(self) -> float:
         return self.rng.uniform(*self._config.idle_seconds)
@@ -380,13 +423,7 @@ class ChargePoint:
         session.meter_start = int(connector.register_wh)
         session.start_timestamp = timestamp()
         session.ends_at = now + 60 * self.rng.uniform(*self._config.session_minutes)
-        payload = {
-            "connectorId": connector.id,
-            "idTag": session.id_tag,
-            "meterStart": session.meter_start,
-            "timestamp": session.start_timestamp,
-        }
-        self.enqueue(Call("StartTransaction", payload, session))
+        self.enqueue(self.start_call(connector, session))
         self.set_status(connector, "Charging")
         connector.sampled_at = now
         connector.advance(now, self.rng)
@@ -416,6 +453,7 @@ class ChargePoint:
             self._ledger.write(
                 {
                     "station": self.id,
+                    "ocppVersion": self.version,
                     "connector": session.connector_id,
                     "transactionId": session.transaction_id,
                     "idTag": session.id_tag,

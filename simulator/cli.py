@@ -1,4 +1,4 @@
-"""``chargestream simulate``: drive simulated OCPP 1.6-J charge points against a CSMS."""
+"""``chargestream simulate``: drive simulated OCPP 1.6 and 2.0.1 charge points against a CSMS."""
 
 from __future__ import annotations
 
@@ -55,6 +55,30 @@ def _addresses(text: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+def protocol_percent(text: str) -> int:
+    """--protocol: 1.6, 2.0.1, or mix[:PERCENT] (PERCENT of the stations speak 2.0.1, default
+    50); the percentage of 2.0.1 stations."""
+    name, _, percent = text.partition(":")
+    if name in ("1.6", "2.0.1") and not percent:
+        return 0 if name == "1.6" else 100
+    if name == "mix" and (not percent or (percent.isdigit() and int(percent) <= 100)):
+        return int(percent or 50)
+    raise argparse.ArgumentTypeError(f"{text!r}: use 1.6, 2.0.1, mix or mix:PERCENT (0-100)")
+
+
+def add_protocol_option(parser: argparse.ArgumentParser) -> None:
+    """--protocol, into ``v201_percent``: for ``simulate`` and the benchmarks."""
+    parser.add_argument(
+        "--protocol",
+        type=protocol_percent,
+        default=0,
+        dest="v201_percent",
+        metavar="1.6|2.0.1|mix[:PCT]",
+        help="the charge points' OCPP version; mix:30 makes 30 %% of them 2.0.1 (mix alone:"
+        " half), spread evenly over the ids (default 1.6)",
+    )
+
+
 def _id_tags(text: str) -> tuple[str, ...]:
     return tuple(tag.strip() for tag in text.split(",") if tag.strip())
 
@@ -69,6 +93,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="number of charge points (default %(default)s)",
     )
+    add_protocol_option(parser)
     add(
         "--url", default=defaults.url, help="CSMS base URL; /{id} is appended (default %(default)s)"
     )
@@ -174,6 +199,7 @@ def fleet_config(args: argparse.Namespace) -> FleetConfig:
     return FleetConfig(
         url=args.url,
         stations=args.stations,
+        v201_percent=args.v201_percent,
         id_prefix=args.id_prefix,
         meter_interval=args.meter_interval,
         heartbeat_interval=args.heartbeat_interval,
@@ -203,7 +229,8 @@ def run(args: argparse.Namespace) -> int:
     if config.ledger_file is not None:
         config.ledger_file.write_bytes(b"")
     print(
-        f"simulating {config.stations} charge points against {config.url}"
+        f"simulating {config.stations} charge points"
+        f" ({config.v201_percent} % OCPP 2.0.1) against {config.url}"
         f" in {args.processes} process(es); Ctrl-C stops",
         flush=True,
     )

@@ -31,11 +31,11 @@ UNSUPPORTED = frozenset(
     }
 )
 
-_ACCEPTED = {"status": "Accepted"}
-_REJECTED = {"status": "Rejected"}
+ACCEPTED = {"status": "Accepted"}
+REJECTED = {"status": "Rejected"}
 
 
-def _string(payload: dict[str, Any], name: str) -> str:
+def string(payload: dict[str, Any], name: str) -> str:
     value = payload[name]
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a string")
@@ -43,7 +43,7 @@ def _string(payload: dict[str, Any], name: str) -> str:
 
 
 def change_configuration(cp: ChargePoint, payload: dict[str, Any], now: float) -> dict[str, Any]:
-    return {"status": cp.configure(_string(payload, "key"), _string(payload, "value"), now)}
+    return {"status": cp.configure(string(payload, "key"), string(payload, "value"), now)}
 
 
 def get_configuration(cp: ChargePoint, payload: dict[str, Any], now: float) -> dict[str, Any]:
@@ -57,29 +57,39 @@ def get_configuration(cp: ChargePoint, payload: dict[str, Any], now: float) -> d
     return {"configurationKey": known, "unknownKey": unknown}
 
 
-def remote_start(cp: ChargePoint, payload: dict[str, Any], now: float) -> dict[str, Any]:
-    id_tag = _string(payload, "idTag")
-    if "connectorId" in payload:
-        chosen = cp.connector(payload["connectorId"])
+def start_remotely(
+    cp: ChargePoint, connector_id: object, id_tag: str, now: float, **session: Any
+) -> bool:
+    """Begin a session on the connector (None: the first free one); False if none is free."""
+    if connector_id is not None:
+        chosen = cp.connector(connector_id)
         candidates = [chosen] if chosen is not None else []
     else:
         candidates = cp.connectors
     if cp.accepts_sessions:
         for connector in candidates:
             if connector.status == "Available" and connector.operative:
-                cp.begin_session(connector, id_tag, now, remote=True)
-                return _ACCEPTED
-    return _REJECTED
+                cp.begin_session(connector, id_tag, now, remote=True, **session)
+                return True
+    return False
 
 
-def remote_stop(cp: ChargePoint, payload: dict[str, Any], now: float) -> dict[str, Any]:
-    transaction_id = payload["transactionId"]
+def remote_start(cp: ChargePoint, payload: dict[str, Any], now: float) -> dict[str, Any]:
+    id_tag = string(payload, "idTag")
+    return ACCEPTED if start_remotely(cp, payload.get("connectorId"), id_tag, now) else REJECTED
+
+
+def stop_remotely(cp: ChargePoint, transaction_id: object, now: float) -> dict[str, Any]:
     for connector in cp.connectors:
         session = connector.session
         if session is not None and session.transaction_id == transaction_id:
             cp.stop_session(connector, "Remote", now)
-            return _ACCEPTED
-    return _REJECTED
+            return ACCEPTED
+    return REJECTED
+
+
+def remote_stop(cp: ChargePoint, payload: dict[str, Any], now: float) -> dict[str, Any]:
+    return stop_remotely(cp, payload["transactionId"], now)
 
 
 def reset(cp: ChargePoint, payload: dict[str, Any], now: float) -> dict[str, Any]:
@@ -87,13 +97,17 @@ def reset(cp: ChargePoint, payload: dict[str, Any], now: float) -> dict[str, Any
     kind = payload["type"]
     if kind not in ("Hard", "Soft"):
         raise ValueError(f"type must be Hard or Soft, not {kind!r}")
+    reset_now(cp, kind, f"{kind}Reset", now)
+    return ACCEPTED
+
+
+def reset_now(cp: ChargePoint, kind: str, stop_reason: str, now: float) -> None:
     cp.reset_type = kind
     for connector in cp.connectors:
         if connector.status == "Charging":
-            cp.stop_session(connector, f"{kind}Reset", now)
+            cp.stop_session(connector, stop_reason, now)
         elif connector.status == "Preparing":
             cp.release(connector, now)
-    return _ACCEPTED
 
 
 def unlock_connector(cp: ChargePoint, payload: dict[str, Any], now: float) -> dict[str, Any]:
@@ -107,15 +121,21 @@ def unlock_connector(cp: ChargePoint, payload: dict[str, Any], now: float) -> di
 
 def change_availability(cp: ChargePoint, payload: dict[str, Any], now: float) -> dict[str, Any]:
     """Scheduled if a session is under way; the change then waits until it ends."""
-    connector_id, kind = payload["connectorId"], payload["type"]
+    return set_availability(cp, payload["connectorId"], payload["type"], now)
+
+
+def set_availability(
+    cp: ChargePoint, connector_id: object, kind: str, now: float
+) -> dict[str, Any]:
+    """Of one connector, or with ``connector_id`` 0 of the charge point and all of them."""
     if kind not in ("Inoperative", "Operative"):
-        raise ValueError(f"type must be Inoperative or Operative, not {kind!r}")
+        raise ValueError(f"must be Inoperative or Operative, not {kind!r}")
     if connector_id == 0:
         targets = cp.connectors
     else:
         target = cp.connector(connector_id)
         if target is None:
-            return _REJECTED
+            return REJECTED
         targets = [target]
     operative = kind == "Operative"
     scheduled = False
@@ -135,7 +155,7 @@ def trigger_message(cp: ChargePoint, payload: dict[str, Any], now: float) -> dic
     connector_id = payload.get("connectorId")
     connector = cp.connector(connector_id)
     if connector_id not in (None, 0) and connector is None:
-        return _REJECTED
+        return REJECTED
     if requested == "BootNotification":
         cp.enqueue(cp.boot_call())
     elif requested == "Heartbeat":
@@ -153,14 +173,14 @@ def trigger_message(cp: ChargePoint, payload: dict[str, Any], now: float) -> dic
             cp.meter(c, now, "Trigger")
     else:
         return {"status": "NotImplemented"}
-    return _ACCEPTED
+    return ACCEPTED
 
 
 HANDLERS: dict[str, Handler] = {
     "ChangeAvailability": change_availability,
     "ChangeConfiguration": change_configuration,
-    "ClearCache": lambda cp, payload, now: _ACCEPTED,
-    "DataTransfer": lambda cp, payload, now: _ACCEPTED,
+    "ClearCache": lambda cp, payload, now: ACCEPTED,
+    "DataTransfer": lambda cp, payload, now: ACCEPTED,
     "GetConfiguration": get_configuration,
     "RemoteStartTransaction": remote_start,
     "RemoteStopTransaction": remote_stop,

@@ -16,6 +16,7 @@ DEFAULT_ID_TAGS = ("SIM-TAG-0001", "SIM-TAG-0002", "SIM-TAG-0003", "SIM-TAG-0004
 class FleetConfig:
     url: str = "ws://127.0.0.1:9000/ocpp"  # the station id is appended as /{id}
     stations: int = 10
+    v201_percent: int = 0  # of the stations, how many in a hundred speak OCPP 2.0.1
     first_station: int = 1  # stations are numbered first_station, first_station + 1, ...
     id_prefix: str = "SIM"  # ids look like SIM-00001
     meter_interval: float = 10.0  # seconds between MeterValues while charging; 0 = none
@@ -62,8 +63,16 @@ class FleetConfig:
         for name in ("fault_rate", "reconnect_rate"):
             if not 0 <= getattr(self, name) < 1:
                 raise ValueError(f"{name} is a probability per minute: 0 <= R < 1")
+        if not 0 <= self.v201_percent <= 100:
+            raise ValueError("v201_percent must be 0 to 100")
         if not self.id_tags or any(not 0 < len(tag) <= 20 for tag in self.id_tags):
             raise ValueError("id tags must be 1 to 20 characters")
+
+    def speaks_v201(self, index: int) -> bool:
+        """Whether station ``index`` speaks 2.0.1: spread evenly, exactly ``v201_percent`` of
+        any 100 consecutive stations, the same however the fleet is split."""
+        share = self.v201_percent
+        return index * share // 100 > (index - 1) * share // 100
 
     def per_second(self, rate_per_minute: float) -> float:
         """Poisson event rate per second for a probability of at least one per minute."""

@@ -54,6 +54,7 @@ async def run_fleet(
         for index in range(config.first_station, config.first_station + config.stations)
     ]
     stats.stations += len(stations)
+    stats.stations_v201 += sum(station.cp.version == "2.0.1" for station in stations)
     spacing = config.ramp_up / len(stations) if stations else 0.0
     tasks = [
         asyncio.create_task(station.run(i * spacing), name=station.id)

@@ -68,3 +68,23 @@ def check_change(key: str, value: str) -> str:
     if spec.kind is bool and value.lower() not in ("true", "false"):
         return "Rejected"
     return "Accepted"
+
+
+# An OCPP 2.0.1 station's device model variables (component, variable) of those keys: a
+# 2.0.1 station answers GetVariables and SetVariables for them from the same values.
+VARIABLES = {
+    ("AlignedDataCtrlr", "Interval"): "ClockAlignedDataInterval",
+    ("AlignedDataCtrlr", "Measurands"): "MeterValuesAlignedData",
+    ("AuthCtrlr", "AuthorizeRemoteStart"): "AuthorizeRemoteTxRequests",
+    ("AuthCtrlr", "LocalAuthorizeOffline"): "LocalAuthorizeOffline",
+    ("AuthCtrlr", "LocalPreAuthorize"): "LocalPreAuthorize",
+    ("OCPPCommCtrlr", "HeartbeatInterval"): "HeartbeatInterval",
+    ("OCPPCommCtrlr", "ResetRetries"): "ResetRetries",
+    ("OCPPCommCtrlr", "WebSocketPingInterval"): "WebSocketPingInterval",
+    ("SampledDataCtrlr", "TxUpdatedInterval"): "MeterValueSampleInterval",
+    ("SampledDataCtrlr", "TxUpdatedMeasurands"): "MeterValuesSampledData",
+    ("TxCtrlr", "EVConnectionTimeOut"): "ConnectionTimeOut",
+    ("TxCtrlr", "StopTxOnEVSideDisconnect"): "StopTransactionOnEVSideDisconnect",
+    ("TxCtrlr", "StopTxOnInvalidId"): "StopTransactionOnInvalidId",
+}
+COMPONENTS = frozenset(component for component, _ in VARIABLES)

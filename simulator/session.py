@@ -40,10 +40,13 @@ class Session:
         "meter_stop",
         "phases",
         "power_w",
+        "remote_start_id",
+        "seq_no",
         "soc",
         "start_timestamp",
         "stop_reason",
         "stop_timestamp",
+        "token_type",
         "transaction_id",
     )
 
@@ -58,7 +61,11 @@ class Session:
             self.phases, vehicle_w = rng.choice(_AC_VEHICLE_LIMITS)
         self.limit_w = min(model.max_power_w, vehicle_w)
         self.power_w = 0.0
-        self.transaction_id: int | None = None
+        # 1.6: the CSMS's number once StartTransaction is answered; 2.0.1: the station's own
+        self.transaction_id: int | str | None = None
+        self.token_type = "ISO14443"  # 2.0.1 idToken type
+        self.remote_start_id: int | None = None  # 2.0.1 RequestStartTransaction's id
+        self.seq_no = 0  # 2.0.1: the next TransactionEvent's seqNo
         self.meter_start = self.meter_stop = 0
         self.start_timestamp = self.stop_timestamp = self.stop_reason = ""
         self.ends_at = NEVER

@@ -2,7 +2,7 @@
 
 Each turn of the task's loop fires whatever is due (the charge point's own
 timers, a boot retry, a planned drop), sends the next queued CALL if none is
-outstanding (OCPP 1.6 allows one at a time), then waits for a frame or the
+outstanding (OCPP 1.6 and 2.0.1 allow one at a time), then waits for a frame or the
 next due time. There are no per-message tasks or futures, which is what
 keeps thousands of stations per core cheap.
 
@@ -16,29 +16,45 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.typing import Subprotocol
 
+from chargestream.simulator import commands, commands_v201
 from chargestream.simulator.chargepoint import Call, ChargePoint
-from chargestream.simulator.commands import HANDLERS, UNSUPPORTED
 from chargestream.simulator.config import FleetConfig
 from chargestream.simulator.ledger import Ledger
 from chargestream.simulator.rng import Rng
 from chargestream.simulator.session import NEVER
 from chargestream.simulator.stats import FleetStats
+from chargestream.simulator.v201 import ChargePointV201
 
 log = logging.getLogger(__name__)
 
-SUBPROTOCOL = Subprotocol("ocpp1.6")
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
 
 _NEED_TRANSACTION = frozenset({"StopTransaction", "MeterValues"})
 _BOOT_RETRY = 10.0  # seconds, when BootNotification fails without an interval
 _BACKOFF_CAP = 60.0
+
+
+class _Dialect(NamedTuple):
+    """How a version answers the CSMS: its handlers and the error code of a missing field."""
+
+    handlers: dict[str, commands.Handler]
+    unsupported: frozenset[str]
+    missing_field: str
+
+
+_DIALECTS = {
+    "ocpp1.6": _Dialect(commands.HANDLERS, commands.UNSUPPORTED, "OccurenceConstraintViolation"),
+    "ocpp2.0.1": _Dialect(
+        commands_v201.HANDLERS, commands_v201.UNSUPPORTED, "OccurrenceConstraintViolation"
+    ),
+}
 
 
 class Station:
@@ -72,7 +88,8 @@ class Station:
         ledger: Ledger | None = None,
     ) -> None:
         """Station number ``index``; ``token`` makes message ids unique across runs."""
-        self.cp = ChargePoint(index, config, stats, Rng(seed, index), ledger)
+        kind = ChargePointV201 if config.speaks_v201(index) else ChargePoint
+        self.cp = kind(index, config, stats, Rng(seed, index), ledger)
         self._config = config
         self._stats = stats
         self._token = token
@@ -246,7 +263,7 @@ class Station:
         try:
             ws = await connect(
                 f"{config.url.rstrip('/')}/{self.id}",
-                subprotocols=[SUBPROTOCOL],
+                subprotocols=[Subprotocol(self.cp.subprotocol)],
                 compression=None,
                 additional_headers=headers,
                 proxy=None,
@@ -260,9 +277,11 @@ class Station:
             self._note_error(f"{self.id}: cannot connect: {error}")
             self._reconnect_at = self._now() + self._backoff()
             return
-        if ws.subprotocol != SUBPROTOCOL:
+        if ws.subprotocol != self.cp.subprotocol:
             self._stats.connect_failures += 1
-            self._note_error(f"{self.id}: the CSMS did not accept subprotocol ocpp1.6")
+            self._note_error(
+                f"{self.id}: the CSMS did not accept subprotocol {self.cp.subprotocol}"
+            )
             ws.transport.abort()
             self._reconnect_at = self._now() + self._backoff()
             return
@@ -391,22 +410,23 @@ class Station:
         assert self._ws is not None
         stats = self._stats
         stats.csms_calls += 1
+        dialect = _DIALECTS[self.cp.subprotocol]
         try:
             _, message_id, action, payload = message
-            handler = HANDLERS.get(action)
+            handler = dialect.handlers.get(action)
         except (ValueError, TypeError):
             stats.protocol_errors += 1
             self._note_error(f"{self.id}: malformed CALL {message!r:.100}")
             return
         reply: list[Any]
         if handler is None:
-            code = "NotSupported" if action in UNSUPPORTED else "NotImplemented"
+            code = "NotSupported" if action in dialect.unsupported else "NotImplemented"
             reply = [CALLERROR, message_id, code, f"{action} is not supported", {}]
         else:
             try:
                 reply = [CALLRESULT, message_id, handler(self.cp, payload, self._now())]
             except KeyError as error:
-                reply = [CALLERROR, message_id, "OccurenceConstraintViolation", str(error), {}]
+                reply = [CALLERROR, message_id, dialect.missing_field, str(error), {}]
             except (TypeError, ValueError, AttributeError) as error:
                 reply = [CALLERROR, message_id, "TypeConstraintViolation", str(error), {}]
             except Exception as error:

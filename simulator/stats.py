@@ -84,6 +84,7 @@ class FleetStats:
     """
 
     stations: int = 0
+    stations_v201: int = 0  # of those, speaking OCPP 2.0.1
     connected: int = 0
     connects: int = 0  # successful WebSocket handshakes
     connect_failures: int = 0
@@ -196,7 +197,8 @@ class Progress:
 def summary(stats: FleetStats, elapsed: float) -> str:
     latency = stats.latency
     lines = [
-        f"simulated {stats.stations} charge points for {elapsed:.0f} s",
+        f"simulated {stats.stations} charge points ({stats.stations_v201} OCPP 2.0.1)"
+        f" for {elapsed:.0f} s",
         f"  connections  {stats.connects} made, {stats.connect_failures} failed,"
         f" {stats.disconnects} lost, {stats.drops} dropped on purpose",
         f"  frames       {stats.frames_sent} sent, {stats.frames_received} received,"

@@ -1,179 +1,24 @@
-"""The charge point simulator against a minimal in-test CSMS over real loopback WebSockets.
-
-Every frame a simulated station sends is checked against the OCPP 1.6 JSON
-schemas shipped with the ``ocpp`` package.
-"""
+"""The charge point simulator's OCPP 1.6 stations against a minimal in-test CSMS
+(``fake_csms``) over real loopback WebSockets; every frame is checked against the schemas."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import base64
-import functools
-import itertools
-import json
-import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
-import fastjsonschema
-import ocpp
-import orjson
 import pytest
-from websockets.asyncio.server import ServerConnection, serve
-from websockets.exceptions import ConnectionClosed
 
-from chargestream.simulator import FleetConfig, FleetStats, Histogram, run_fleet, run_processes
+from chargestream.simulator import Histogram, run_processes
 from chargestream.simulator.cli import add_arguments, fleet_config
 from chargestream.simulator.ocpp_keys import MEASURANDS
-
-SCHEMAS = Path(ocpp.__file__).parent / "v16" / "schemas"
-NOW = "2024-01-01T00:00:00.000Z"
+from tests.integration.simulator.fake_csms import FakeCsms, fleet, ledger, quick, until
 
 
-@functools.cache
-def _validator(name: str) -> Callable[[Any], Any]:
-    return fastjsonschema.compile(json.loads((SCHEMAS / f"{name}.json").read_text()))
-
-
-class FakeCsms:
-    """Answers station CALLs minimally, records them, and can call or drop a station."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str, str, dict[str, Any]]] = []  # (cp, id, action, payload)
-        self.connections: dict[str, ServerConnection] = {}
-        self.transactions: dict[int, str] = {}  # transactionId -> charge point
-        self.drop_on_stop: set[str] = set()  # drop the connection instead of answering
-        self.error_on_stop: set[str] = set()  # answer one StopTransaction with a CALLERROR
-        self.pending_boots = 0  # answer this many BootNotifications with Pending
-        self.handshakes: list[tuple[str, str | None, str]] = []  # (cp, Authorization, peer)
-        self.invalid: list[str] = []
-        self._answers: dict[tuple[str, str], asyncio.Future[list[Any]]] = {}
-        self._ids = itertools.count(1)
-
-    async def handler(self, ws: ServerConnection) -> None:
-        assert ws.request is not None
-        cp = ws.request.path.rsplit("/", 1)[-1]
-        self.connections[cp] = ws
-        self.handshakes.append((cp, ws.request.headers.get("Authorization"), ws.remote_address[0]))
-        try:
-            async for raw in ws:
-                message = orjson.loads(raw)
-                if message[0] != 2:
-                    self._answers.pop((cp, message[1])).set_result(message)
-                    continue
-                _, message_id, action, payload = message
-                self._check(action, payload)
-                self.calls.append((cp, message_id, action, payload))
-                if action == "StopTransaction" and cp in self.drop_on_stop:
-                    self.drop_on_stop.discard(cp)
-                    ws.transport.abort()
-                    return
-                reply = [3, message_id, self._reply(cp, action)]
-                if action == "StopTransaction" and cp in self.error_on_stop:
-                    self.error_on_stop.discard(cp)
-                    reply = [4, message_id, "InternalError", "store down", {}]
-                await ws.send(orjson.dumps(reply).decode())
-        except ConnectionClosed:
-            pass
-
-    def _check(self, name: str, payload: dict[str, Any]) -> None:
-        try:
-            _validator(name)(payload)
-        except fastjsonschema.JsonSchemaException as error:
-            self.invalid.append(f"{name}: {error.message}: {payload}")
-
-    def _reply(self, cp: str, action: str) -> dict[str, Any]:
-        if action == "BootNotification" and self.pending_boots:
-            self.pending_boots -= 1
-            return {"status": "Pending", "currentTime": NOW, "interval": 1}
-        if action == "BootNotification":
-            return {"status": "Accepted", "currentTime": NOW, "interval": 300}
-        if action == "Heartbeat":
-            return {"currentTime": NOW}
-        if action == "Authorize":
-            return {"idTagInfo": {"status": "Accepted"}}
-        if action == "StartTransaction":
-            transaction_id = next(self._ids)
-            self.transactions[transaction_id] = cp
-            return {"transactionId": transaction_id, "idTagInfo": {"status": "Accepted"}}
-        return {}
-
-    async def call(self, cp: str, action: str, payload: dict[str, Any]) -> list[Any]:
-        """Send a CALL to a station and return its answer, checked against the schema."""
-        message_id = f"csms-{next(self._ids)}"
-        future = asyncio.get_running_loop().create_future()
-        self._answers[(cp, message_id)] = future
-        await self.connections[cp].send(orjson.dumps([2, message_id, action, payload]).decode())
-        answer = await asyncio.wait_for(future, 5)
-        if answer[0] == 3:
-            self._check(f"{action}Response", answer[2])
-        return answer
-
-    def payloads(self, action: str, cp: str | None = None) -> list[dict[str, Any]]:
-        return [p for c, _, a, p in self.calls if a == action and cp in (None, c)]
-
-
-async def until(condition: Callable[[], Any], timeout: float = 8.0) -> Any:
-    """Poll ``condition`` until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(0.02)
-    return result
-
-
-@pytest.fixture
-async def csms() -> AsyncIterator[tuple[FakeCsms, str]]:
-    fake = FakeCsms()
-    async with serve(fake.handler, "127.0.0.1", 0, subprotocols=["ocpp1.6"]) as server:
-        port = next(iter(server.sockets)).getsockname()[1]
-        yield fake, f"ws://127.0.0.1:{port}/ocpp"
-    assert not fake.invalid, fake.invalid
-
-
-def quick(url: str, tmp_path: Path, **overrides: Any) -> FleetConfig:
-    values: dict[str, Any] = {
-        "url": url,
-        "stations": 3,
-        "meter_interval": 1.0,
-        "session_minutes": (0.05, 0.05),
-        "idle_seconds": (0.2, 0.5),
-        "fault_rate": 0.0,
-        "reconnect_rate": 0.0,
-        "seed": 7,
-        "reconnect_delay": 0.1,
-        "stop_grace": 2.0,
-        "ledger_file": tmp_path / "ledger.jsonl",
-    }
-    return FleetConfig(**{**values, **overrides})
-
-
-@asynccontextmanager
-async def fleet(config: FleetConfig) -> AsyncIterator[FleetStats]:
-    stop, stats = asyncio.Event(), FleetStats()
-    task = asyncio.create_task(run_fleet(config, stop, stats))
-    try:
-        yield stats
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 10)
-    assert stats.connected == 0
-
-
-def ledger(config: FleetConfig) -> list[dict[str, Any]]:
-    assert config.ledger_file is not None
-    if not config.ledger_file.exists():
-        return []
-    return [orjson.loads(line) for line in config.ledger_file.read_bytes().splitlines()]
-
-
-async def test_sessions_follow_ocpp(csms: tuple[FakeCsms, str], tmp_path: Path) -> None:
-    fake, url = csms
+async def test_sessions_follow_ocpp(fake_csms: tuple[FakeCsms, str], tmp_path: Path) -> None:
+    fake, url = fake_csms
     config = quick(url, tmp_path)
     async with fleet(config) as stats:
         entries = await until(lambda: ledger(config))
@@ -240,8 +85,8 @@ async def test_sessions_follow_ocpp(csms: tuple[FakeCsms, str], tmp_path: Path) 
     assert all(stamp.endswith("Z") and len(stamp) == 24 for stamp in stamps)
 
 
-async def test_answers_csms_commands(csms: tuple[FakeCsms, str], tmp_path: Path) -> None:
-    fake, url = csms
+async def test_answers_csms_commands(fake_csms: tuple[FakeCsms, str], tmp_path: Path) -> None:
+    fake, url = fake_csms
     cp = "SIM-00001"
     config = quick(url, tmp_path, stations=1, idle_seconds=(1000.0, 1000.0))
     async with fleet(config) as stats:
@@ -313,9 +158,9 @@ async def test_answers_csms_commands(csms: tuple[FakeCsms, str], tmp_path: Path)
 
 
 async def test_unanswered_stop_is_resent_after_reconnect(
-    csms: tuple[FakeCsms, str], tmp_path: Path
+    fake_csms: tuple[FakeCsms, str], tmp_path: Path
 ) -> None:
-    fake, url = csms
+    fake, url = fake_csms
     cp = "SIM-00001"
     fake.drop_on_stop.add(cp)
     config = quick(url, tmp_path, stations=1, session_minutes=(0.03, 0.03))
@@ -332,9 +177,9 @@ async def test_unanswered_stop_is_resent_after_reconnect(
 
 
 async def test_a_stop_answered_with_a_callerror_is_sent_again(
-    csms: tuple[FakeCsms, str], tmp_path: Path
+    fake_csms: tuple[FakeCsms, str], tmp_path: Path
 ) -> None:
-    fake, url = csms
+    fake, url = fake_csms
     cp = "SIM-00001"
     fake.error_on_stop.add(cp)
     config = replace(
@@ -350,9 +195,9 @@ async def test_a_stop_answered_with_a_callerror_is_sent_again(
 
 
 async def test_basic_auth_source_address_and_pending_boot(
-    csms: tuple[FakeCsms, str], tmp_path: Path
+    fake_csms: tuple[FakeCsms, str], tmp_path: Path
 ) -> None:
-    fake, url = csms
+    fake, url = fake_csms
     fake.pending_boots = 1
     config = quick(url, tmp_path, stations=1, password="s3cret", source_addresses=("127.0.0.2",))
     async with fleet(config):
@@ -362,8 +207,8 @@ async def test_basic_auth_source_address_and_pending_boot(
     assert fake.handshakes == [("SIM-00001", f"Basic {credentials}", "127.0.0.2")]
 
 
-async def test_processes_share_the_fleet(csms: tuple[FakeCsms, str], tmp_path: Path) -> None:
-    fake, url = csms
+async def test_processes_share_the_fleet(fake_csms: tuple[FakeCsms, str], tmp_path: Path) -> None:
+    fake, url = fake_csms
     config = quick(url, tmp_path, stations=3, duration=1.5, ledger_file=None)
     stats = await asyncio.to_thread(run_processes, config, 2, log_level="WARNING")
     assert stats.stations == 3
@@ -392,9 +237,12 @@ def test_command_line_options() -> None:
             "127.0.0.2-127.0.0.4,127.0.0.9",
             "--id-tags",
             "A, B",
+            "--protocol",
+            "mix:30",
         ]
     )
     config = fleet_config(args)
+    assert config.v201_percent == 30
     assert config.ramp_up == 2.0
     assert config.session_minutes == (2.0, 4.0)
     assert config.source_addresses == ("127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.9")
