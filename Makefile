@@ -35,10 +35,10 @@ system-deps:
 run: $(STAMP)  ## start the embedded CSMS: OCPP on :9000, API on :8080 (Ctrl-C stops)
 	$(BIN)/chargestream run $(ARGS)
 
-demo: $(STAMP)  ## the embedded CSMS plus 20 simulated charge points
+demo: $(STAMP)  ## the embedded CSMS plus 20 simulated charge points (30 % OCPP 2.0.1)
 	CHARGESTREAM_ACCEPT_UNKNOWN_ID_TAGS=true $(BIN)/chargestream run & \
 	  csms=$$!; trap 'kill $$csms 2>/dev/null; wait $$csms' EXIT INT TERM; \
-	  $(BIN)/chargestream simulate --stations 20 --meter-interval 5 --url ws://127.0.0.1:9000/ocpp
+	  $(BIN)/chargestream simulate --stations 20 --protocol mix:30 --meter-interval 5 --url ws://127.0.0.1:9000/ocpp
 
 test: $(STAMP) system-deps lint  ## the whole suite: lint, unit, and integration tests against real Kafka + Cassandra
 	$(BIN)/python helm/check.py
