@@ -307,6 +307,14 @@ class RawStation:
         assert answer[:2] == [3, message_id], answer  # a CALLRESULT, not a CALLERROR
         return answer[2]
 
+    async def answer_next(self, answers: dict[str, dict[str, Any]]) -> tuple[str, Any]:
+        """Receive the CSMS's next CALL and answer it with ``answers[action]``; its action
+        and payload."""
+        frame = orjson.loads(await self.websocket.recv())
+        assert frame[0] == 2, frame  # a CALL
+        await self.websocket.send(orjson.dumps([3, frame[1], answers[frame[2]]]).decode())
+        return frame[2], frame[3]
+
 
 @asynccontextmanager
 async def raw_station(url: str, charge_point_id: str) -> AsyncIterator[RawStation]:

@@ -1,17 +1,14 @@
-"""The device model end to end in embedded mode: OCPP 2.0.1 frame events appended to the
-real SQLite event log, derived by the runner, read through the HTTP API."""
+"""The device model end to end in embedded mode: a 2.0.1 station over a real WebSocket
+answers the GetBaseReport and GetVariables sent through the HTTP API and reports its
+variables with NotifyReport; the runner derives them; the API serves them."""
 
 from __future__ import annotations
 
-import itertools
-import time
+import asyncio
 from typing import Any
 
 import httpx
-import orjson
 
-from chargestream.domain.frames import Direction, EventKind, FrameEvent, MessageType
-from chargestream.domain.protocols import OcppVersion
 from tests.conftest import RunningCsms, eventually
 from tests.ocpp201_device_model import (
     HEARTBEAT,
@@ -19,55 +16,10 @@ from tests.ocpp201_device_model import (
     get_variables_answer,
     notify_report,
 )
+from tests.ocpp201_frames import boot
+from tests.ocpp_client import raw_station
 
 CP = "CP-201"
-
-
-class FrameLog:
-    """Frame events of one OCPP 2.0.1 connection, as the gateway would log them."""
-
-    def __init__(self) -> None:
-        self.sequence = itertools.count()
-        self.events: list[FrameEvent] = []
-        self.event(EventKind.CONNECTED, '{"remote": "127.0.0.1"}')
-
-    def event(self, kind: EventKind, frame: str, **meta: Any) -> None:
-        self.events.append(
-            FrameEvent(
-                charge_point_id=CP,
-                kind=kind,
-                frame=frame,
-                node="test-node",
-                connection_id="conn-1",
-                sequence=next(self.sequence),
-                received_us=time.time_ns() // 1000,
-                ocpp_version=OcppVersion.V201,
-                **meta,
-            )
-        )
-
-    def exchange(
-        self, call_from: Direction, action: str, payload: dict[str, Any], answer: dict[str, Any]
-    ) -> None:
-        """A CALL and its CALLRESULT, the charge point's (IN) or the CSMS's (OUT)."""
-        message_id = f"m-{len(self.events)}"
-        answer_from = Direction.OUT if call_from is Direction.IN else Direction.IN
-        self.event(
-            EventKind.FRAME,
-            orjson.dumps([2, message_id, action, payload]).decode(),
-            direction=call_from,
-            message_type=MessageType.CALL,
-            message_id=message_id,
-            action=action,
-        )
-        self.event(
-            EventKind.FRAME,
-            orjson.dumps([3, message_id, answer]).decode(),
-            direction=answer_from,
-            message_type=MessageType.CALLRESULT,
-            message_id=message_id,
-            action=action,
-        )
 
 
 async def device_model(csms: RunningCsms, **params: Any) -> httpx.Response:
@@ -77,15 +29,28 @@ async def device_model(csms: RunningCsms, **params: Any) -> httpx.Response:
 async def test_a_notify_report_and_get_variables_answer_are_browsable_in_the_api(
     csms: RunningCsms,
 ) -> None:
-    log = FrameLog()
-    log.exchange(Direction.IN, "NotifyReport", notify_report(request_id=3), {})
-    log.exchange(
-        Direction.OUT,
-        "GetVariables",
-        get_variables(HEARTBEAT),
-        get_variables_answer({**HEARTBEAT, "attributeStatus": "Accepted", "attributeValue": "60"}),
-    )
-    await csms.app.event_log.append(log.events)
+    commands = f"/api/v1/charge-points/{CP}/commands"
+    async with raw_station(csms.ocpp_url, CP) as station:
+        await station.call("BootNotification", boot())
+
+        async def known() -> bool:
+            return (await csms.api.get(f"/api/v1/charge-points/{CP}")).status_code == 200
+
+        await eventually(known)
+        asked = asyncio.create_task(
+            csms.api.post(
+                f"{commands}/GetBaseReport", json={"requestId": 3, "reportBase": "FullInventory"}
+            )
+        )
+        action, _ = await station.answer_next({"GetBaseReport": {"status": "Accepted"}})
+        assert action == "GetBaseReport" and (await asked).status_code == 200
+        await station.call("NotifyReport", notify_report(request_id=3))
+        asked = asyncio.create_task(
+            csms.api.post(f"{commands}/GetVariables", json=get_variables(HEARTBEAT))
+        )
+        value = {**HEARTBEAT, "attributeStatus": "Accepted", "attributeValue": "60"}
+        await station.answer_next({"GetVariables": get_variables_answer(value)})
+        assert (await asked).status_code == 200
 
     async def all_five() -> list[dict[str, Any]]:
         response = await device_model(csms)
