@@ -48,6 +48,7 @@ from tests.integration.gateway.test_firmware_campaigns import FirmwareChargePoin
 from tests.integration.gateway.test_local_lists import ListKeepingChargePoint, in_sync_at
 from tests.integration.gateway.test_reservations import reserving_charge_point
 from tests.integration.streams.test_sites import SiteChargePoint, limits, start
+from tests.ocpp201_device_model import notify_report
 from tests.ocpp201_frames import boot, sample, transaction_event
 from tests.ocpp_client import (
     boot_station,
@@ -375,6 +376,37 @@ async def test_a_mixed_fleet_derives_one_session_model_through_kafka_and_cassand
     listing = (await stack.api.get("/api/v1/charge-points")).json()
     versions = {cp["charge_point_id"]: cp["state"]["ocpp_version"] for cp in listing if cp["state"]}
     assert (versions["IT-MIX-16"], versions["IT-MIX-201"]) == ("ocpp1.6", "ocpp2.0.1")
+
+
+async def test_a_201_device_model_reaches_cassandra(stack: Stack) -> None:
+    """GetBaseReport through the stack API to a 2.0.1 station on gateway B, its NotifyReport
+    through Kafka and the worker into Cassandra, browsable over the API."""
+    commands = "/api/v1/charge-points/IT-DM/commands"
+    async with raw_station(stack.url_b, "IT-DM") as station:
+        await station.call("BootNotification", boot())
+
+        async def version_known() -> bool:  # the API checks commands against it
+            response = await stack.api.get("/api/v1/charge-points/IT-DM")
+            return response.status_code == 200 and bool(response.json()["state"])
+
+        await eventually(version_known, timeout=90, interval=0.2)
+        asked = asyncio.create_task(
+            stack.api.post(
+                f"{commands}/GetBaseReport", json={"requestId": 7, "reportBase": "FullInventory"}
+            )
+        )
+        await station.answer_next({"GetBaseReport": {"status": "Accepted"}})
+        assert (await asked).status_code == 200, (await asked).text
+        await station.call("NotifyReport", notify_report(request_id=7))
+
+    async def reported() -> Any:
+        response = await stack.api.get("/api/v1/charge-points/IT-DM/device-model")
+        found = response.json()["variables"] if response.status_code == 200 else []
+        return len(found) == 5 and found
+
+    variables = await eventually(reported, timeout=90, interval=0.2)
+    assert {v["request_id"] for v in variables} == {7}
+    assert ("SecurityCtrlr", "Identity") in {(v["component"], v["variable"]) for v in variables}
 
 
 async def test_a_resent_start_transaction_gets_the_same_id(stack: Stack) -> None:
