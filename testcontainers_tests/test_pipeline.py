@@ -306,12 +306,15 @@ async def test_a_201_station_is_logged_with_its_version_and_commanded_across_gat
         )
         assert variables.status_code == 200, variables.text
         assert variables.json()["response"]["getVariableResult"][0]["attributeValue"] == "300"
-        # the API does not know the version (unpinned, held elsewhere): the gateway refuses it
+
+        async def version_known() -> bool:  # derived from its connection, in Cassandra
+            response = await stack.api.get("/api/v1/charge-points/IT-201")
+            return (response.json().get("state") or {}).get("ocpp_version") == "ocpp2.0.1"
+
+        await eventually(version_known, timeout=90, interval=0.2)
         legacy = await stack.api.post(f"{commands}/RemoteStartTransaction", json={"idTag": "T"})
-        assert legacy.status_code == 502, legacy.text
-        assert legacy.json()["error"] == (
-            "NotSupported: RemoteStartTransaction is not an action of OCPP 2.0.1"
-        )
+        assert legacy.status_code == 422, legacy.text  # refused by the API, never sent
+        assert legacy.json()["error"] == "RemoteStartTransaction is not an action of OCPP 2.0.1"
     events = await asyncio.to_thread(frames_of, stack.settings, "IT-201")
     assert events and {e.ocpp_version for e in events} == {OcppVersion.V201}
     assert "RemoteStartTransaction" not in {e.action for e in events}  # never sent
