@@ -1,16 +1,17 @@
 """The charge point page's Device model tab under AppTest against a real embedded CSMS: the
-variables derived from 2.0.1 frame events in its log, shown as text and filtered; the forms
-an operator sends and a viewer may not."""
+variables a 2.0.1 station reported over a real WebSocket, shown as text and filtered; the
+forms an operator sends and a viewer may not."""
 
 from __future__ import annotations
 
-from chargestream.domain.frames import Direction
 from chargestream.domain.records import ChargePointState
 from tests.conftest import RunningCsms, eventually
-from tests.integration.streams.test_device_model import CP, FrameLog
+from tests.integration.streams.test_device_model import CP
 from tests.integration.ui import test_pages
 from tests.integration.ui.test_pages import button, locked, open_page, page, run, texts
 from tests.ocpp201_device_model import notify_report
+from tests.ocpp201_frames import boot
+from tests.ocpp_client import raw_station
 
 ui = test_pages.ui
 _fresh_caches = test_pages._fresh_caches
@@ -19,10 +20,10 @@ TAB = {"cp": CP, "tab": "Device model"}
 
 
 async def reported(csms: RunningCsms) -> None:
-    """A NotifyReport (with markup for a value) in the log, derived into the store."""
-    log = FrameLog()
-    log.exchange(Direction.IN, "NotifyReport", notify_report(), {})
-    await csms.app.event_log.append(log.events)
+    """A NotifyReport (with markup for a value) from a 2.0.1 station, derived into the store."""
+    async with raw_station(csms.ocpp_url, CP) as station:
+        await station.call("BootNotification", boot())
+        await station.call("NotifyReport", notify_report())
 
     async def derived() -> int:
         return len(await csms.app.store.device_variables(CP))
