@@ -42,8 +42,12 @@ def settings_from(args: argparse.Namespace, **fixed: Any) -> Settings:
 
 def _run(args: argparse.Namespace) -> int:
     from chargestream.app.embedded import run_embedded
+    from chargestream.app.preflight import check_paths, check_ports_free, listeners
 
-    return run_embedded(settings_from(args, mode="embedded"))
+    settings = settings_from(args, mode="embedded")
+    check_paths(settings)
+    check_ports_free(listeners(settings))
+    return run_embedded(settings)
 
 
 def _gateway(args: argparse.Namespace) -> int:
@@ -97,9 +101,13 @@ def _read_passwords(path: Path) -> dict[str, str]:
 
 
 def _stack(args: argparse.Namespace) -> int:
+    from chargestream.app.preflight import check_paths, check_ports_free, stack_listeners
     from chargestream.app.supervisor import run_stack
 
-    return run_stack(settings_from(args, mode="stack"), args)
+    settings = settings_from(args, mode="stack")
+    check_paths(settings)
+    check_ports_free(stack_listeners(settings, args.gateways, args.workers))
+    return run_stack(settings, args)
 
 
 def _replay(args: argparse.Namespace) -> int:
