@@ -50,6 +50,14 @@ def _run(args: argparse.Namespace) -> int:
     return run_embedded(settings)
 
 
+def _demo_rules(args: argparse.Namespace) -> int:
+    from chargestream.app.demo import preset_demo_rules
+
+    rules = preset_demo_rules(settings_from(args))
+    print(f"demo alert rules set: {', '.join(rules)}", flush=True)
+    return 0
+
+
 def _gateway(args: argparse.Namespace) -> int:
     from chargestream.app.lifecycle import serve_until_signal
     from chargestream.app.stack import StackGateway
@@ -163,6 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     stack.add_argument("--workers", type=int, default=1, help="Faust workers (default 1)")
     stack.add_argument(
         "--services-dir", type=Path, default=Path(".services"), help="Kafka/Cassandra files"
+    )
+    _server_flags(
+        command("demo-rules", "preset the demo's alert rules through a running API", _demo_rules)
     )
     replay = command("replay", "rebuild every derived view from the event log", _replay)
     replay.add_argument("--data-dir", type=Path, help="embedded data directory (default ./data)")
