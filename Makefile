@@ -44,15 +44,17 @@ run: $(RUN_STAMP)  ## start the embedded CSMS: OCPP on :9000, API on :8080 (Ctrl
 	$(BIN)/chargestream run $(ARGS)
 
 # The simulator dials CHARGESTREAM_OCPP_HOST/PORT like `run` listens; 0.05 faults per station
-# per minute is about one Faulted connector a minute across the 20 stations.
+# per minute is about one Faulted connector a minute across the 20 stations; the OCPP 1.6
+# stations first send DEMO_BACKFILL_DAYS of past sessions, so every page has history.
 DEMO_FAULT_RATE ?= 0.05
+DEMO_BACKFILL_DAYS ?= 3
 
 demo: $(RUN_STAMP)  ## the embedded CSMS, preset alert rules, 20 simulated charge points (30 % OCPP 2.0.1) that fault now and then
 	CHARGESTREAM_ACCEPT_UNKNOWN_ID_TAGS=true $(BIN)/chargestream run & \
 	  csms=$$!; trap 'kill $$csms 2>/dev/null; wait $$csms' EXIT INT TERM; \
 	  $(BIN)/chargestream demo-rules && \
 	  $(BIN)/chargestream simulate --stations 20 --protocol mix:30 --meter-interval 5 \
-	    --fault-rate $(DEMO_FAULT_RATE)
+	    --fault-rate $(DEMO_FAULT_RATE) --backfill-days $(DEMO_BACKFILL_DAYS)
 
 test: $(STAMP) system-deps lint  ## the whole suite: lint, unit, and integration tests against real Kafka + Cassandra
 	$(BIN)/python helm/check.py

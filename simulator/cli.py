@@ -191,6 +191,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="probability per charge point per minute of a dropped connection"
         " (default %(default)s)",
     )
+    add(
+        "--backfill-days",
+        type=float,
+        default=defaults.backfill_days,
+        metavar="D",
+        help="OCPP 1.6 stations first send D past days of sessions (StartTransaction,"
+        " MeterValues, StopTransaction with past timestamps, like queued data;"
+        " default %(default)s)",
+    )
     add("--seed", type=int, help="random seed, for a reproducible fleet")
     add("--stats-file", type=Path, metavar="PATH", help="write JSON statistics here at the end")
     add(
@@ -230,6 +239,7 @@ def fleet_config(args: argparse.Namespace) -> FleetConfig:
         reconnect_rate=args.reconnect_rate,
         seed=args.seed,
         ledger_file=args.ledger_file,
+        backfill_days=args.backfill_days,
     )
 
 
