@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from chargestream.app.demo import DEMO_RULES
-from tests.conftest import TEST_API_TOKEN, RunningCsms
+from tests.conftest import TEST_API_TOKEN, RunningCsms, eventually
 
 
 async def test_demo_rules_are_set_through_the_api_of_the_running_csms(csms: RunningCsms) -> None:
@@ -31,3 +31,24 @@ async def test_demo_rules_are_set_through_the_api_of_the_running_csms(csms: Runn
     rules = {rule["rule_id"]: rule for rule in (await csms.api.get("/api/v1/alert-rules")).json()}
     assert set(rules) == set(DEMO_RULES)
     assert rules["demo-hot-connector"]["threshold"] == 38
+
+
+async def test_the_simulator_dials_the_port_the_csms_settings_name(csms: RunningCsms) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHARGESTREAM_")}
+    env["CHARGESTREAM_OCPP_PORT"] = csms.ocpp_url.rsplit(":", 1)[1].split("/")[0]
+    command = ["simulate", "--stations", "1", "--duration", "3", "--id-prefix", "FOLLOW"]
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "chargestream.app.cli", *command],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"against ws://127.0.0.1:{env['CHARGESTREAM_OCPP_PORT']}/ocpp" in result.stdout
+
+    async def registered() -> bool:
+        return (await csms.api.get("/api/v1/charge-points/FOLLOW-00001")).status_code == 200
+
+    assert await eventually(registered)
