@@ -3,6 +3,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 SERVICES_DIR ?= .services
 TEST_KAFKA_PORT ?= 19092
@@ -15,11 +16,18 @@ ARGS ?=
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
+# `make run` and `make demo` need only the CSMS and its dashboard (the `ui` extra);
+# every other target installs everything (Kafka/Cassandra clients, test tools, plots).
+$(RUN_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e '.[ui]'
+	touch $(RUN_STAMP)
+
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[stack,ui,test,bench]'
-	touch $(STAMP)
+	touch $(STAMP) $(RUN_STAMP)
 
 # Debian packages the integration and browser tests need (installed only when missing).
 system-deps:
@@ -32,13 +40,21 @@ system-deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  fi
 
-run: $(STAMP)  ## start the embedded CSMS: OCPP on :9000, API on :8080 (Ctrl-C stops)
+run: $(RUN_STAMP)  ## start the embedded CSMS: OCPP on :9000, API on :8080 (Ctrl-C stops)
 	$(BIN)/chargestream run $(ARGS)
 
-demo: $(STAMP)  ## the embedded CSMS plus 20 simulated charge points (30 % OCPP 2.0.1)
+# The simulator dials CHARGESTREAM_OCPP_HOST/PORT like `run` listens; 0.05 faults per station
+# per minute is about one Faulted connector a minute across the 20 stations; the OCPP 1.6
+# stations first send DEMO_BACKFILL_DAYS of past sessions, so every page has history.
+DEMO_FAULT_RATE ?= 0.05
+DEMO_BACKFILL_DAYS ?= 3
+
+demo: $(RUN_STAMP)  ## the embedded CSMS, preset alert rules, 20 simulated charge points (30 % OCPP 2.0.1) that fault now and then
 	CHARGESTREAM_ACCEPT_UNKNOWN_ID_TAGS=true $(BIN)/chargestream run & \
 	  csms=$$!; trap 'kill $$csms 2>/dev/null; wait $$csms' EXIT INT TERM; \
-	  $(BIN)/chargestream simulate --stations 20 --protocol mix:30 --meter-interval 5 --url ws://127.0.0.1:9000/ocpp
+	  $(BIN)/chargestream demo-rules && \
+	  $(BIN)/chargestream simulate --stations 20 --protocol mix:30 --meter-interval 5 \
+	    --fault-rate $(DEMO_FAULT_RATE) --backfill-days $(DEMO_BACKFILL_DAYS)
 
 test: $(STAMP) system-deps lint  ## the whole suite: lint, unit, and integration tests against real Kafka + Cassandra
 	$(BIN)/python helm/check.py

@@ -5,34 +5,35 @@ Every response has ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY`
 (``default-src 'none'``): the API answers JSON, which a browser never needs to run or
 frame. Responses under /api/ are also ``Cache-Control: no-store``: they hold operator data.
 
-/docs is Swagger UI. The page is ours rather than FastAPI's, so it has no inline script:
-it loads swagger-ui-dist's bundle and stylesheet from jsDelivr, pinned to one version and
-checked by Subresource Integrity (a changed file is refused by the browser), and starts it
-with /docs/init.js from this server. Its policy allows exactly that: scripts from this
-server and the pinned package, the package's stylesheet, images from this server and
-``data:`` URIs (Swagger UI's icons), requests to this server (the schema, "Try it out").
+/docs is Swagger UI, served by the API itself so it works offline. The page is ours rather
+than FastAPI's, so it has no inline script: it loads Swagger UI 5's bundle and stylesheet
+from /docs/assets/, read from the installed ``fastapi-swagger`` package (its files, not its
+page), checked by Subresource Integrity (a file changed on the way is refused by the
+browser), and starts it with /docs/init.js. Its policy allows exactly that: scripts and the
+stylesheet from this server, images from this server and ``data:`` URIs (Swagger UI's
+icons), requests to this server (the schema, "Try it out"). Nothing comes from elsewhere.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+import asyncio
+import base64
+import hashlib
+import importlib.resources
+from functools import cache
+
+from fastapi import APIRouter, HTTPException, Response
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-SWAGGER_UI_VERSION = "5.36.0"
-SWAGGER_UI_BASE = f"https://cdn.jsdelivr.net/npm/swagger-ui-dist@{SWAGGER_UI_VERSION}/"
-# sha384 of the package's files as published on npm (jsDelivr serves them unchanged)
-SWAGGER_UI_FILES = {
-    "swagger-ui-bundle.js": (
-        "sha384-fUpRgC19yPykTqzdrUbdAg8NTiu16NEKf9U12J+IJWCg8/1mEI8f2+PEIz60Wyd+"
-    ),
-    "swagger-ui.css": "sha384-z/AtSaOHGn5MJ5auAHXUypohywlIWLBZo1jeGmhdpVIbCnFhxAH92cwdV41oyINc",
-}
+SWAGGER_UI = importlib.resources.files("fastapi_swagger.resources")  # Swagger UI 5, vendored
+
+SWAGGER_UI_ASSETS = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css"}
 
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 DOCS_POLICY = (
-    f"default-src 'none'; script-src 'self' {SWAGGER_UI_BASE}; style-src {SWAGGER_UI_BASE}; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; "
     "img-src 'self' data:; connect-src 'self'; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
@@ -68,19 +69,17 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-_DOCS_PAGE = f"""<!DOCTYPE html>
+_DOCS_PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>chargestream API</title>
-<link rel="stylesheet" href="{SWAGGER_UI_BASE}swagger-ui.css"
-  integrity="{SWAGGER_UI_FILES["swagger-ui.css"]}" crossorigin="anonymous">
+<link rel="stylesheet" href="docs/assets/swagger-ui.css" integrity="{css}">
 </head>
 <body>
 <div id="swagger-ui"></div>
-<script src="{SWAGGER_UI_BASE}swagger-ui-bundle.js"
-  integrity="{SWAGGER_UI_FILES["swagger-ui-bundle.js"]}" crossorigin="anonymous"></script>
+<script src="docs/assets/swagger-ui-bundle.js" integrity="{js}"></script>
 <script src="docs/init.js"></script>
 </body>
 </html>
@@ -99,13 +98,38 @@ _DOCS_INIT = """window.ui = SwaggerUIBundle({
 """
 
 
+@cache
+def swagger_asset(name: str) -> bytes:
+    """One of Swagger UI's files from the installed package (read once: file I/O)."""
+    return (SWAGGER_UI / name).read_bytes()
+
+
+@cache
+def docs_page() -> str:
+    """The page, with the integrity of the very files /docs/assets/ serves."""
+
+    def integrity(name: str) -> str:
+        digest = hashlib.sha384(swagger_asset(name)).digest()
+        return "sha384-" + base64.b64encode(digest).decode()
+
+    return _DOCS_PAGE.format(css=integrity("swagger-ui.css"), js=integrity("swagger-ui-bundle.js"))
+
+
 def docs_router() -> APIRouter:
-    """/docs (Swagger UI) and its start script; no token needed, like /openapi.json."""
+    """/docs (Swagger UI), its assets and start script; no token needed, like /openapi.json."""
     router = APIRouter(include_in_schema=False)
 
     @router.get("/docs")
     async def docs() -> HTMLResponse:
-        return HTMLResponse(_DOCS_PAGE, headers={"Content-Security-Policy": DOCS_POLICY})
+        page = await asyncio.to_thread(docs_page)  # hashing 1 MB: off the event loop
+        return HTMLResponse(page, headers={"Content-Security-Policy": DOCS_POLICY})
+
+    @router.get("/docs/assets/{name}")
+    async def docs_asset(name: str) -> Response:
+        if name not in SWAGGER_UI_ASSETS:  # only these two: no path from the request is read
+            raise HTTPException(404, "no such file")
+        body = await asyncio.to_thread(swagger_asset, name)
+        return Response(body, media_type=SWAGGER_UI_ASSETS[name])
 
     @router.get("/docs/init.js")
     async def docs_init() -> Response:

@@ -42,8 +42,20 @@ def settings_from(args: argparse.Namespace, **fixed: Any) -> Settings:
 
 def _run(args: argparse.Namespace) -> int:
     from chargestream.app.embedded import run_embedded
+    from chargestream.app.preflight import check_paths, check_ports_free, listeners
 
-    return run_embedded(settings_from(args, mode="embedded"))
+    settings = settings_from(args, mode="embedded")
+    check_paths(settings)
+    check_ports_free(listeners(settings))
+    return run_embedded(settings)
+
+
+def _demo_rules(args: argparse.Namespace) -> int:
+    from chargestream.app.demo import preset_demo_rules
+
+    rules = preset_demo_rules(settings_from(args))
+    print(f"demo alert rules set: {', '.join(rules)}", flush=True)
+    return 0
 
 
 def _gateway(args: argparse.Namespace) -> int:
@@ -97,9 +109,13 @@ def _read_passwords(path: Path) -> dict[str, str]:
 
 
 def _stack(args: argparse.Namespace) -> int:
+    from chargestream.app.preflight import check_paths, check_ports_free, stack_listeners
     from chargestream.app.supervisor import run_stack
 
-    return run_stack(settings_from(args, mode="stack"), args)
+    settings = settings_from(args, mode="stack")
+    check_paths(settings)
+    check_ports_free(stack_listeners(settings, args.gateways, args.workers))
+    return run_stack(settings, args)
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -155,6 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     stack.add_argument("--workers", type=int, default=1, help="Faust workers (default 1)")
     stack.add_argument(
         "--services-dir", type=Path, default=Path(".services"), help="Kafka/Cassandra files"
+    )
+    _server_flags(
+        command("demo-rules", "preset the demo's alert rules through a running API", _demo_rules)
     )
     replay = command("replay", "rebuild every derived view from the event log", _replay)
     replay.add_argument("--data-dir", type=Path, help="embedded data directory (default ./data)")

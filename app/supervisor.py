@@ -26,11 +26,11 @@ from chargestream.app.api_token import with_api_token
 from chargestream.app.dashboard import settings_environment, ui_command
 from chargestream.app.http import local_url
 from chargestream.app.pki import certificate_environment, with_pki
+from chargestream.app.preflight import WORKER_PORT_OFFSET
 from chargestream.domain.settings import PREFIX, Settings
 from chargestream.services.launcher import ServiceSet
 from chargestream.ui.operators import ensure_default_operator
 
-WORKER_PORT_OFFSET = 50  # worker n serves /healthz on health_port + 50 + n - 1
 MAX_RESTARTS = 5
 RESTART_WINDOW = 600.0  # seconds
 

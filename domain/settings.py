@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 import re
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
-from enum import StrEnum
+from enum import Enum, StrEnum
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, TypeVar, get_type_hints
 
 from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import RegistrationPolicy
@@ -43,6 +43,20 @@ LIMITS = (
 
 class SettingsError(ValueError):
     """A setting has a value that cannot be used; the message names it."""
+
+
+def invalid(name: str, value: object, valid: str) -> SettingsError:
+    """The one shape of a configuration error: the variable, its bad value, what would do."""
+    return SettingsError(f"{PREFIX}{name.upper()}={value!r}: use {valid}")
+
+
+def _choices(values: Iterable[str]) -> str:
+    """``a, b or c`` for a message that lists the valid values."""
+    *first, last = values
+    return f"{', '.join(first)} or {last}" if first else last
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -152,12 +166,12 @@ class Settings:
     log_format: str = "json"  # json or text
 
     def __post_init__(self) -> None:
-        try:  # values given as plain strings (flags, tests) become their types
-            object.__setattr__(self, "mode", Mode(self.mode))
-            policy = RegistrationPolicy(self.registration_policy)
-            object.__setattr__(self, "registration_policy", policy)
-        except ValueError as error:
-            raise SettingsError(str(error)) from None
+        for name, kind in (("mode", Mode), ("registration_policy", RegistrationPolicy)):
+            # values given as plain strings (flags, tests) become members
+            object.__setattr__(self, name, _member(name, kind, getattr(self, name)))
+        if str(self.log_level).upper() not in LOG_LEVELS:
+            raise invalid("log_level", self.log_level, _choices(LOG_LEVELS))
+        object.__setattr__(self, "log_level", self.log_level.upper())
         object.__setattr__(self, "data_dir", Path(self.data_dir))
         for name in _PATHS:
             value = getattr(self, name)
@@ -167,7 +181,7 @@ class Settings:
         for port in (*ports, "cassandra_port"):
             value = getattr(self, port)
             if not 0 <= value <= 65535:
-                raise SettingsError(f"{PREFIX}{port.upper()}={value}: not a TCP port")
+                raise invalid(port, value, "a TCP port, 0 to 65535")
         positive = (
             "heartbeat_interval",
             "max_frame_bytes",
@@ -183,31 +197,28 @@ class Settings:
         )
         for name in positive:
             if getattr(self, name) <= 0:
-                raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+                raise invalid(name, getattr(self, name), "a number above 0")
         for name in ("worker_stall_after", "session_refresh", *LIMITS):  # 0 switches them off
             if getattr(self, name) < 0:
-                raise SettingsError(f"{PREFIX}{name.upper()} must not be negative")
+                raise invalid(name, getattr(self, name), "0 (off) or more")
         if not 0 <= self.default_security_profile <= MAX_SECURITY_PROFILE:
-            raise SettingsError(
-                f"{PREFIX}DEFAULT_SECURITY_PROFILE={self.default_security_profile}: use 0 to 3"
-            )
+            raise invalid("default_security_profile", self.default_security_profile, "0 to 3")
         if self.log_sync not in ("full", "normal"):
-            raise SettingsError(f"{PREFIX}LOG_SYNC={self.log_sync!r}: use full or normal")
+            raise invalid("log_sync", self.log_sync, "full or normal")
         protocols = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
         if self.kafka_security_protocol not in protocols:
-            raise SettingsError(
-                f"{PREFIX}KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol!r}: "
-                f"use one of {', '.join(protocols)}"
+            raise invalid(
+                "kafka_security_protocol", self.kafka_security_protocol, _choices(protocols)
             )
         if self.log_format not in ("json", "text"):
-            raise SettingsError(f"{PREFIX}LOG_FORMAT={self.log_format!r}: use json or text")
+            raise invalid("log_format", self.log_format, "json or text")
         for host in ("ocpp_host", "api_host", "ui_host", "health_host", "ftp_host"):
             if not getattr(self, host).strip():
-                raise SettingsError(f"{PREFIX}{host.upper()} is empty: give an address")
+                raise invalid(host, getattr(self, host), "an address, e.g. 127.0.0.1 or 0.0.0.0")
         if self.api_token is not None:
             check_api_token(self.api_token)
         if self.upload_url is not None and not self.upload_url.startswith(("http://", "https://")):
-            raise SettingsError(f"{PREFIX}UPLOAD_URL={self.upload_url!r}: use an http(s):// URL")
+            raise invalid("upload_url", self.upload_url, "an http(s):// URL")
         self._check_ftp()
         self.served_versions  # noqa: B018 -- refuses an unknown version at start-up
 
@@ -228,11 +239,9 @@ class Settings:
 
     def _check_ftp(self) -> None:
         if self.diagnostics_protocol not in ("http", "ftp"):
-            raise SettingsError(
-                f"{PREFIX}DIAGNOSTICS_PROTOCOL={self.diagnostics_protocol!r}: use http or ftp"
-            )
+            raise invalid("diagnostics_protocol", self.diagnostics_protocol, "http or ftp")
         if self.ftp_url is not None and not FTP_URL.match(self.ftp_url):
-            raise SettingsError(f"{PREFIX}FTP_URL={self.ftp_url!r}: use ftp://host[:port]")
+            raise invalid("ftp_url", self.ftp_url, "ftp://host[:port]")
         if self.ftp_passive_ports is not None:
             self.passive_ports()  # SettingsError if it is not a range
         retention = self.diagnostics_retention_days * 86_400
@@ -248,9 +257,8 @@ class Settings:
             return None
         match = PORT_RANGE.match(self.ftp_passive_ports)
         if match is None or not 0 < int(match[1]) <= int(match[2]) <= 65535:
-            raise SettingsError(
-                f"{PREFIX}FTP_PASSIVE_PORTS={self.ftp_passive_ports!r}: use first-last, "
-                "e.g. 30000-30009"
+            raise invalid(
+                "ftp_passive_ports", self.ftp_passive_ports, "first-last, e.g. 30000-30009"
             )
         return range(int(match[1]), int(match[2]) + 1)
 
@@ -314,15 +322,30 @@ def _parse(name: str, hint: Any, raw: str) -> Any:
     if raw == "" and type(None) in types:
         return None
     target = next(t for t in types if t is not type(None))
+    if issubclass(target, Enum):
+        return _member(name, target, raw)
+    if target is bool:
+        lowered = raw.strip().lower()
+        if lowered not in _BOOLEANS:
+            raise invalid(name, raw, "true or false")
+        return _BOOLEANS[lowered]
     try:
-        if target is bool:
-            lowered = raw.strip().lower()
-            if lowered not in _BOOLEANS:
-                raise ValueError("use true or false")
-            return _BOOLEANS[lowered]
         return target(raw)
-    except ValueError as error:
-        raise SettingsError(f"{PREFIX}{name.upper()}={raw!r}: {error}") from None
+    except ValueError:
+        raise invalid(name, raw, _KINDS.get(target, "another value")) from None
+
+
+_E = TypeVar("_E", bound=Enum)
+
+
+def _member(name: str, kind: type[_E], value: object) -> _E:
+    """``value`` as a member of ``kind``, or the error that lists the members."""
+    if value not in {member.value for member in kind} | set(kind):
+        raise invalid(name, value, _choices(str(member.value) for member in kind))
+    return kind(value)
+
+
+_KINDS = {int: "a whole number", float: "a number"}  # valid values of a type, for messages
 
 
 _BOOLEANS = {

@@ -6,9 +6,11 @@ import argparse
 import asyncio
 import ipaddress
 import logging
+import os
 import signal
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 
@@ -83,6 +85,17 @@ def _id_tags(text: str) -> tuple[str, ...]:
     return tuple(tag.strip() for tag in text.split(",") if tag.strip())
 
 
+def default_url(environ: Mapping[str, str]) -> str:
+    """The OCPP URL of a CSMS started with the same CHARGESTREAM_OCPP_HOST/PORT settings."""
+    host = environ.get("CHARGESTREAM_OCPP_HOST", "").strip() or "127.0.0.1"
+    if host in ("0.0.0.0", "::"):  # listening on every address: reach it on loopback
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    port = environ.get("CHARGESTREAM_OCPP_PORT", "").strip() or "9000"
+    return f"ws://{host}:{port}/ocpp"
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = FleetConfig()
     add = parser.add_argument
@@ -95,7 +108,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_protocol_option(parser)
     add(
-        "--url", default=defaults.url, help="CSMS base URL; /{id} is appended (default %(default)s)"
+        "--url",
+        default=default_url(os.environ),
+        help="CSMS base URL; /{id} is appended (default: from CHARGESTREAM_OCPP_HOST and"
+        " CHARGESTREAM_OCPP_PORT, as `chargestream run` listens: %(default)s)",
     )
     add(
         "--id-prefix",
@@ -175,6 +191,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="probability per charge point per minute of a dropped connection"
         " (default %(default)s)",
     )
+    add(
+        "--backfill-days",
+        type=float,
+        default=defaults.backfill_days,
+        metavar="D",
+        help="OCPP 1.6 stations first send D past days of sessions (StartTransaction,"
+        " MeterValues, StopTransaction with past timestamps, like queued data;"
+        " default %(default)s)",
+    )
     add("--seed", type=int, help="random seed, for a reproducible fleet")
     add("--stats-file", type=Path, metavar="PATH", help="write JSON statistics here at the end")
     add(
@@ -214,6 +239,7 @@ def fleet_config(args: argparse.Namespace) -> FleetConfig:
         reconnect_rate=args.reconnect_rate,
         seed=args.seed,
         ledger_file=args.ledger_file,
+        backfill_days=args.backfill_days,
     )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from websockets.exceptions import InvalidURI
 from websockets.uri import parse_uri
 
+MAX_BACKFILL_DAYS = 31  # simulate --backfill-days
 DEFAULT_ID_TAGS = ("SIM-TAG-0001", "SIM-TAG-0002", "SIM-TAG-0003", "SIM-TAG-0004")
 
 
@@ -36,6 +37,7 @@ class FleetConfig:
     reconnect_delay: float = 1.0  # first retry delay; doubles per failure up to a minute
     stop_grace: float = 10.0  # how long stopping waits for StopTransaction answers
     transaction_retry_interval: float = 10.0  # after a CALLERROR to a transaction message
+    backfill_days: float = 0.0  # 1.6 stations first send this many past days of sessions
 
     def __post_init__(self) -> None:
         try:
@@ -65,6 +67,8 @@ class FleetConfig:
                 raise ValueError(f"{name} is a probability per minute: 0 <= R < 1")
         if not 0 <= self.v201_percent <= 100:
             raise ValueError("v201_percent must be 0 to 100")
+        if not 0 <= self.backfill_days <= MAX_BACKFILL_DAYS:
+            raise ValueError(f"--backfill-days: use 0 to {MAX_BACKFILL_DAYS}")
         if not self.id_tags or any(not 0 < len(tag) <= 20 for tag in self.id_tags):
             raise ValueError("id tags must be 1 to 20 characters")
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import time
 from typing import Any, NamedTuple
 
 import orjson
@@ -26,6 +27,7 @@ from websockets.typing import Subprotocol
 from chargestream.simulator import commands, commands_v201
 from chargestream.simulator.chargepoint import Call, ChargePoint
 from chargestream.simulator.config import FleetConfig
+from chargestream.simulator.history import history_calls
 from chargestream.simulator.ledger import Ledger
 from chargestream.simulator.rng import Rng
 from chargestream.simulator.session import NEVER
@@ -60,6 +62,7 @@ _DIALECTS = {
 class Station:
     __slots__ = (
         "_attempts",
+        "_backfill",
         "_boot_at",
         "_config",
         "_drain_until",
@@ -98,6 +101,7 @@ class Station:
         self._sent_at = 0.0
         self._seq = 0
         self._attempts = 0
+        self._backfill = config.backfill_days > 0 and kind is ChargePoint  # OCPP 1.6 only
         self._boot_at = self._drop_at = self._reconnect_at = NEVER
         self._stopping = False
         self._drain_until: float | None = None
@@ -403,8 +407,14 @@ class Station:
             return
         self._attempts = 0
         rate = self._config.reconnect_rate
-        if self.cp.came_online(interval, now) and rate:
+        if not self.cp.came_online(interval, now):
+            return
+        if rate:
             self._drop_at = now + self.cp.rng.expovariate(self._config.per_second(rate))
+        if self._backfill:  # once, after the first boot
+            self._backfill = False
+            days, tags = self._config.backfill_days, self._config.id_tags
+            self.cp.outbox.extend(history_calls(self.cp, tags, days, time.time(), now))
 
     async def _answer(self, message: list[Any]) -> None:
         assert self._ws is not None

@@ -97,7 +97,7 @@ def test_every_listener_defaults_to_loopback_and_has_its_own_address() -> None:
         "::1",
         "127.0.0.1",
     )
-    with pytest.raises(SettingsError, match="CHARGESTREAM_API_HOST is empty"):
+    with pytest.raises(SettingsError, match=r"CHARGESTREAM_API_HOST=' ': use an address"):
         Settings(api_host=" ")
 
 
@@ -147,3 +147,46 @@ def test_ocpp_versions_are_served_in_the_order_given_and_checked() -> None:
     for wrong in ("ocpp2.1", "", " , "):
         with pytest.raises(SettingsError, match="OCPP_VERSIONS"):
             Settings(ocpp_versions=wrong)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "valid"),
+    [  # one row per kind of setting: enum, choice, int, float, bool, port, limit, address, URL
+        ("CHARGESTREAM_MODE", "stak", "use embedded or stack"),
+        ("CHARGESTREAM_REGISTRATION_POLICY", "sometimes", "use accept, pending or reject"),
+        ("CHARGESTREAM_LOG_LEVEL", "verbose", "use DEBUG, INFO, WARNING, ERROR or CRITICAL"),
+        ("CHARGESTREAM_LOG_FORMAT", "xml", "use json or text"),
+        ("CHARGESTREAM_LOG_SYNC", "always", "use full or normal"),
+        (
+            "CHARGESTREAM_KAFKA_SECURITY_PROTOCOL",
+            "TLS",
+            "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL",
+        ),
+        ("CHARGESTREAM_HEARTBEAT_INTERVAL", "often", "use a whole number"),
+        ("CHARGESTREAM_COMMAND_TIMEOUT", "soon", "use a number"),
+        ("CHARGESTREAM_HEARTBEAT_INTERVAL", "0", "use a number above 0"),
+        ("CHARGESTREAM_LENIENT", "maybe", "use true or false"),
+        ("CHARGESTREAM_API_PORT", "70000", "use a TCP port, 0 to 65535"),
+        ("CHARGESTREAM_MAX_CONNECTIONS", "-1", "use 0 (off) or more"),
+        ("CHARGESTREAM_DEFAULT_SECURITY_PROFILE", "4", "use 0 to 3"),
+        ("CHARGESTREAM_UI_HOST", " ", "use an address"),
+        ("CHARGESTREAM_UPLOAD_URL", "ftp://x", "use an http(s):// URL"),
+        ("CHARGESTREAM_OCPP_VERSIONS", "ocpp2.1", "use some of ocpp1.6, ocpp2.0.1"),
+    ],
+)
+def test_every_kind_of_bad_value_names_the_setting_the_value_and_the_valid_values(
+    name: str, value: str, valid: str
+) -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({name: value})
+    assert f"{name}={value!r}" in str(refused.value) or f"{name}={value}:" in str(refused.value)
+    assert valid in str(refused.value)
+
+
+def test_log_levels_are_accepted_in_any_case() -> None:
+    assert Settings.from_env({"CHARGESTREAM_LOG_LEVEL": "debug"}).log_level == "DEBUG"
+
+
+def test_settings_given_as_strings_become_their_types() -> None:
+    settings = Settings(mode="stack", registration_policy="reject")  # type: ignore[arg-type]
+    assert (settings.mode, settings.registration_policy) == (Mode.STACK, RegistrationPolicy.REJECT)
