@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
+import ssl
 import time
 from email.message import EmailMessage
 from typing import Any
@@ -73,7 +74,7 @@ class Senders:
                 settings.smtp_host, settings.smtp_port, timeout=self._timeout
             ) as smtp:
                 if settings.smtp_starttls:
-                    smtp.starttls()
+                    smtp.starttls(context=ssl.create_default_context())
                 if settings.smtp_user is not None:
                     smtp.login(settings.smtp_user, settings.smtp_password or "")
                 smtp.send_message(mail)
