@@ -167,6 +167,7 @@ class NotificationChannelIn(BaseModel):
     rule_id: Annotated[Text, StringConstraints(max_length=100)] | None = None
     cooldown: int = Field(0, ge=0, le=7 * 86_400)
     enabled: bool = True
+    digest: bool = False
 
     @field_validator("target")
     @classmethod
@@ -191,6 +192,7 @@ class NotificationChannelOut(BaseModel):
     rule_id: str | None
     cooldown: int
     enabled: bool
+    digest: bool
 
     @classmethod
     def of(cls, channel: NotificationChannel) -> NotificationChannelOut:
@@ -203,6 +205,7 @@ class NotificationChannelOut(BaseModel):
             rule_id=channel.rule_id,
             cooldown=channel.cooldown,
             enabled=channel.enabled,
+            digest=channel.digest,
         )
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from chargestream.domain.records import Alert
@@ -20,6 +21,8 @@ TIMESTAMP_HEADER = "X-Chargestream-Timestamp"
 OPENED = "opened"
 CLOSED = "closed"
 TEST = "test"
+DIGEST = "digest"
+DIGEST_EVENT = f"alert.{DIGEST}"
 
 
 def transition_of(alert: Alert) -> str:
@@ -57,14 +60,50 @@ def alert_message(alert: Alert, transition: str) -> dict[str, Any]:
     }
 
 
+def digest_message(day: date, alerts: Sequence[Alert]) -> dict[str, Any]:
+    """One day's alerts (opened that UTC day), oldest first, each as its own message."""
+    ordered = sorted(alerts, key=lambda alert: (alert.opened_at, alert.alert_id))
+    return {
+        "event": DIGEST_EVENT,
+        "date": day.isoformat(),
+        "count": len(ordered),
+        "alerts": [alert_message(alert, transition_of(alert)) for alert in ordered],
+    }
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The UTC day as [start, end)."""
+    start = datetime.combine(day, time(), UTC)
+    return start, start + timedelta(days=1)
+
+
+def opened_on(day: date, alerts: Sequence[Alert]) -> list[Alert]:
+    start, end = day_bounds(day)
+    return [alert for alert in alerts if start <= alert.opened_at < end]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def subject(message: dict[str, Any]) -> str:
     """An e-mail subject, one line whatever the (untrusted) text in the alert."""
+    if message["event"] == DIGEST_EVENT:
+        return f"[chargestream] digest {message['date']}: {message['count']} alert(s)"
     state = "resolved" if message["event"] == f"alert.{CLOSED}" else message["severity"]
     line = f"[chargestream] {state}: {message['kind']} on {message['charge_point_id']}"
-    return " ".join(line.split())[:200]
+    return _one_line(line)[:200]
 
 
 def text_body(message: dict[str, Any]) -> str:
+    if message["event"] == DIGEST_EVENT:
+        lines = [
+            f"{a['opened_at']} {a['severity']} {a['kind']} {a['charge_point_id']}: "
+            + _one_line(a["message"])
+            + (f" (closed {a['closed_at']})" if a["closed_at"] else " (open)")
+            for a in message["alerts"]
+        ]
+        return "".join(f"{line}\n" for line in lines)
     return "".join(f"{name}: {value}\n" for name, value in message.items() if value is not None)
 
 

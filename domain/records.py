@@ -126,7 +126,8 @@ class ChannelKind(StrEnum):
 class NotificationChannel:
     """Where alerts are sent (PUT /notification-channels/{id}): a webhook URL or an e-mail
     address, for the alerts of one kind (or rule) or all, at most once per ``cooldown``
-    seconds per charge point and kind. ``secret`` signs webhooks and is never shown."""
+    seconds per charge point and kind, or (``digest``) once a day with the day's alerts.
+    ``secret`` signs webhooks and is never shown."""
 
     KEY: ClassVar[tuple[str, ...]] = ("channel_id",)
 
@@ -138,6 +139,7 @@ class NotificationChannel:
     rule_id: str | None = None  # None: every rule
     cooldown: int = 0  # seconds after a notified opening in which the same alert is not sent
     enabled: bool = True
+    digest: bool = False  # one message a day (UTC) with the day before's alerts, none at once
 
     def wants(self, alert: Alert) -> bool:
         return (
@@ -168,7 +170,7 @@ class Notification:
     channel_id: str
     alert_id: str
     charge_point_id: str
-    transition: str  # "opened" or "closed"
+    transition: str  # "opened", "closed" or "digest" (alert_id: "digest:<day>")
     created_at: datetime
     status: NotificationStatus = NotificationStatus.PENDING
     attempts: int = 0

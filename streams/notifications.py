@@ -7,6 +7,10 @@ the same alert or a second worker never sends it twice; only the claimant sends,
 background, retrying with a doubling delay up to ``attempts`` times, and records every
 attempt in the delivery log. An opening within a channel's cooldown of the last one sent for
 the same charge point, kind and rule is recorded as suppressed, and so is its closing.
+
+A digest channel gets nothing at once: the periodic pass of the owner of the key
+``digest:<channel>`` sends it one message a day with the alerts opened the UTC day before,
+claimed the same way (``digest|<channel>|<day>``); a day without alerts sends nothing.
 """
 
 from __future__ import annotations
@@ -15,14 +19,18 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from chargestream.domain.notifications import (
     CLOSED,
+    DIGEST,
     OPENED,
     alert_message,
+    day_bounds,
+    digest_message,
     in_cooldown,
+    opened_on,
     transition_of,
 )
 from chargestream.domain.records import (
@@ -44,6 +52,7 @@ Send = Callable[[NotificationChannel, dict[str, Any]], Awaitable[None]]
 ATTEMPTS = 5
 FIRST_RETRY = 2.0  # seconds before the second attempt, doubling
 LAST_RETRY = 60.0
+DIGEST_LIMIT = 1000  # alerts in one day's digest, the newest of the day if there were more
 
 CooldownKey = tuple[str, str, str, str | None]  # channel, charge point, kind, rule
 
@@ -70,6 +79,7 @@ class Notifier:
         self._last_opened: dict[CooldownKey, datetime] = {}
         self._suppressed: set[tuple[str, str]] = set()  # (channel, alert)
         self._sending: set[asyncio.Task[None]] = set()
+        self._digested: set[tuple[str, date]] = set()  # (channel, day) done in this process
 
     async def observe(self, batch: Sequence[Observed]) -> None:
         alerts = [r for item in batch for r in item.records if isinstance(r, Alert)]
@@ -78,11 +88,37 @@ class Notifier:
         channels = await self._store.notification_channels()
         for alert in alerts:
             for channel in channels:
-                if channel.wants(alert):
+                if channel.wants(alert) and not channel.digest:
                     await self._notify(channel, alert)
 
     async def reconcile(self, now: datetime, owns: Owns) -> None:
-        """Nothing periodic: every delivery starts from an observed alert."""
+        """Send the day before's digest to each digest channel this process owns."""
+        day = (now - timedelta(days=1)).date()
+        due = [
+            channel
+            for channel in await self._store.notification_channels()
+            if channel.enabled
+            and channel.digest
+            and (channel.channel_id, day) not in self._digested
+            and owns(f"digest:{channel.channel_id}")
+        ]
+        if not due:
+            return
+        _, end = day_bounds(day)
+        alerts = opened_on(day, await self._store.alerts(False, DIGEST_LIMIT, end))
+        for channel in due:
+            chosen = [alert for alert in alerts if channel.wants(alert)]
+            notification = Notification(
+                notification_id=f"{DIGEST}|{channel.channel_id}|{day.isoformat()}",
+                channel_id=channel.channel_id,
+                alert_id=f"{DIGEST}:{day.isoformat()}",
+                charge_point_id="",
+                transition=DIGEST,
+                created_at=self._clock(),
+            )
+            if chosen and await self._store.claim_notification(notification):
+                self._start(channel, digest_message(day, chosen), notification)
+            self._digested.add((channel.channel_id, day))
 
     async def _notify(self, channel: NotificationChannel, alert: Alert) -> None:
         transition = transition_of(alert)
@@ -103,9 +139,12 @@ class Notifier:
             return
         if transition == OPENED:
             self._last_opened[_cooldown_key(channel, alert)] = alert.opened_at
-        task = asyncio.create_task(
-            self._deliver(channel, alert_message(alert, transition), notification)
-        )
+        self._start(channel, alert_message(alert, transition), notification)
+
+    def _start(
+        self, channel: NotificationChannel, message: dict[str, Any], notification: Notification
+    ) -> None:
+        task = asyncio.create_task(self._deliver(channel, message, notification))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 

@@ -251,6 +251,7 @@ def channel_rows(channels: Sequence[NotificationChannel]) -> list[dict[str, Any]
             "cooldown_min": c.cooldown / 60,
             "signed": c.secret is not None,
             "enabled": c.enabled,
+            "digest": c.digest,
         }
         for c in channels
     ]

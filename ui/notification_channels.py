@@ -30,6 +30,7 @@ CHANNEL_COLUMNS = {
     "cooldown_min": st.column_config.NumberColumn("Cooldown (min)", format="%.0f"),
     "signed": st.column_config.CheckboxColumn("Signed"),
     "enabled": st.column_config.CheckboxColumn("Enabled"),
+    "digest": st.column_config.CheckboxColumn("Daily digest"),
 }
 LOG_COLUMNS = {
     "created_at": widgets.time_column("Created"),
@@ -113,7 +114,13 @@ def channel_form(config: Settings, allowed: dict[str, Any]) -> None:
         cooldown.number_input(
             "Cooldown (minutes)", min_value=0, max_value=10_080, key="channel_cooldown"
         )
-        st.checkbox("Enabled", value=True, key="channel_enabled")
+        enabled, digest = st.columns(2)
+        enabled.checkbox("Enabled", value=True, key="channel_enabled")
+        digest.checkbox(
+            "Daily digest instead of each alert",
+            key="channel_digest",
+            help="One message a day (UTC) with the alerts of the day before.",
+        )
         st.form_submit_button(
             "Save channel",
             type="primary",
@@ -136,6 +143,7 @@ def save_channel(config: Settings) -> None:
         "rule_id": state["channel_rule"].strip() or None,
         "cooldown": int(state["channel_cooldown"]) * 60,
         "enabled": state["channel_enabled"],
+        "digest": state["channel_digest"],
     }
     state["channel_secret"] = ""  # not kept in the session once sent
     _act(

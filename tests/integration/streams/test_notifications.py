@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +22,9 @@ from ocpp.v16 import call
 
 from chargestream.domain.notifications import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from chargestream.domain.settings import Settings
+from chargestream.streams.control import owns_everything
+from chargestream.streams.notification_senders import Senders
+from chargestream.streams.notifications import Notifier
 from tests.conftest import RunningCsms, eventually, free_port, make_settings
 from tests.ocpp201_frames import boot, status
 from tests.ocpp_client import TestChargePoint, booted, raw_station
@@ -143,7 +146,7 @@ async def test_a_fault_is_notified_once_by_signed_webhook_and_email_then_its_end
         assert (opened["charge_point_id"], opened["kind"]) == ("CP-N1", "faulted")
         assert box.recipients == [["ops@example.com"]]
         assert box.subjects() == ["[chargestream] critical: faulted on CP-N1"]
-        assert "GroundFailure" in str(box.messages[0].get_payload())
+        assert "GroundFailure" in mail_text(box.messages[0])
 
         await fault(cp, "Available")
         await eventually(lambda: _true(len(receiver.requests) == len(box.messages) == 2))
@@ -158,6 +161,27 @@ async def test_a_fault_is_notified_once_by_signed_webhook_and_email_then_its_end
         ("mail", "closed"),
     }
     assert all(e["attempts"] == 1 for e in entries)
+
+
+async def test_a_daily_digest_mails_the_days_faults_once(
+    csms: RunningCsms, csms_settings: Settings, mailbox: tuple[Mailbox, int]
+) -> None:
+    box, _ = mailbox
+    daily = {"kind": "email", "target": "ops@example.com", "digest": True}
+    answer = await csms.api.put("/api/v1/notification-channels/daily", json=daily)
+    assert answer.json()["digest"] is True
+    async with booted(csms.ocpp_url, "CP-D", TestChargePoint) as cp:
+        await fault(cp, "Faulted")
+        await eventually(lambda: _open_alerts(csms))
+    notifier = Notifier(csms.app.store, Senders(csms_settings).send)
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    await notifier.reconcile(tomorrow, owns_everything)
+    await notifier.reconcile(tomorrow, owns_everything)
+    await notifier.drain()
+    today = datetime.now(UTC).date()
+    assert box.subjects() == [f"[chargestream] digest {today}: 1 alert(s)"]
+    assert "faulted CP-D: Connector 1 faulted: GroundFailure (open)" in mail_text(box.messages[0])
+    assert [(e["transition"], e["status"]) for e in await log(csms)] == [("digest", "delivered")]
 
 
 async def test_a_2_0_1_station_fault_is_notified(csms: RunningCsms, receiver: Receiver) -> None:
@@ -226,6 +250,17 @@ async def test_channels_api_never_shows_the_secret(
     assert (failed.status_code, failed.json()) == (502, {"detail": "webhook: HTTP 500"})
     assert (await csms.api.delete("/api/v1/notification-channels/hook")).status_code == 204
     assert (await csms.api.get("/api/v1/notification-channels/hook")).status_code == 404
+
+
+def mail_text(message: Message) -> str:
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode()
+
+
+async def _open_alerts(csms: RunningCsms) -> list[Any]:
+    alerts: list[Any] = (await csms.api.get("/api/v1/alerts", params={"open": "true"})).json()
+    return alerts
 
 
 async def _true(value: object) -> bool:

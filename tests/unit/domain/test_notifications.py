@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from chargestream.domain.notifications import (
     alert_message,
+    digest_message,
     in_cooldown,
+    opened_on,
     sign,
     subject,
     text_body,
@@ -60,3 +62,23 @@ def test_cooldown_by_the_alerts_own_times() -> None:
     assert in_cooldown(T0, T0 + timedelta(minutes=5), 600)
     assert not in_cooldown(T0, T0 + timedelta(minutes=10), 600)
     assert not in_cooldown(T0, T0 - timedelta(minutes=1), 600)  # an older alert seen late
+
+
+def test_a_digest_holds_the_days_alerts_oldest_first() -> None:
+    late = Alert("A-2", "CP-2", AlertKind.OFFLINE, T0 + timedelta(hours=5), "offline")
+    early = Alert(
+        "A-1", "CP-1", AlertKind.FAULTED, T0, "faulted\r\nBcc: x", closed_at=T0 + timedelta(1)
+    )
+    yesterday = Alert("A-0", "CP-1", AlertKind.FAULTED, T0 - timedelta(days=1), "old")
+    day = T0.date()
+    chosen = opened_on(day, [late, yesterday, early])
+    message = digest_message(day, chosen)
+    assert (message["event"], message["date"], message["count"]) == ("alert.digest", str(day), 2)
+    assert [a["alert_id"] for a in message["alerts"]] == ["A-1", "A-2"]
+    assert subject(message) == f"[chargestream] digest {day}: 2 alert(s)"
+    body = text_body(message).splitlines()
+    assert body == [
+        f"{T0.isoformat()} warning faulted CP-1: faulted Bcc: x (closed "
+        f"{(T0 + timedelta(1)).isoformat()})",
+        f"{late.opened_at.isoformat()} warning offline CP-2: offline (open)",
+    ]

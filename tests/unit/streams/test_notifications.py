@@ -24,6 +24,7 @@ from chargestream.streams.notifications import Notifier
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 HOOK = NotificationChannel("hook", ChannelKind.WEBHOOK, "http://127.0.0.1:1/h", secret="s" * 16)
 MAIL = NotificationChannel("mail", ChannelKind.EMAIL, "ops@example.com", cooldown=600)
+DAY = timedelta(days=1)
 FAULTED = Alert("A-1", "CP-1", AlertKind.FAULTED, T0, "connector 1 faulted", connector_id=1)
 
 
@@ -33,8 +34,10 @@ class Receiver:
     def __init__(self, failures: int = 0) -> None:
         self.failures = failures
         self.sent: list[tuple[str, str]] = []
+        self.messages: list[dict[str, Any]] = []
 
     async def __call__(self, channel: NotificationChannel, message: dict[str, Any]) -> None:
+        self.messages.append(message)
         if self.failures:
             self.failures -= 1
             raise DeliveryError("webhook: HTTP 500")
@@ -141,3 +144,32 @@ async def test_failed_after_the_last_attempt(store: SqliteStore) -> None:
 async def test_batches_without_alerts_read_nothing(store: SqliteStore) -> None:
     await store.close()  # a store that cannot answer is never asked
     await Notifier(store, Receiver()).observe(batch())
+
+
+async def test_a_digest_channel_gets_the_day_before_once_from_its_owner(
+    store: SqliteStore,
+) -> None:
+    receiver = Receiver()
+    digest = replace(MAIL, digest=True, alert_kind=AlertKind.FAULTED)
+    await store.put_notification_channel(digest)
+    notify = Notifier(store, receiver, clock=lambda: T0)
+    offline = Alert("A-9", "CP-1", AlertKind.OFFLINE, T0, "offline")
+    await store.upsert([FAULTED, offline, replace(FAULTED, alert_id="A-0", opened_at=T0 - DAY)])
+    await notify.observe(batch(FAULTED))  # a digest channel gets nothing at once
+    await notify.drain()
+    assert receiver.sent == []
+
+    await notify.reconcile(T0 - DAY, lambda key: True)  # a day without alerts: nothing
+    await notify.reconcile(T0 + DAY, lambda key: key != "digest:mail")  # not the owner
+    await notify.reconcile(T0 + DAY, lambda key: key == "digest:mail")
+    await notify.reconcile(T0 + DAY, lambda key: True)  # done for the day
+    await Notifier(store, receiver).reconcile(T0 + DAY, lambda key: True)  # another worker
+    await notify.drain()
+    assert receiver.sent == [("mail", "alert.digest")]
+    [message] = receiver.messages
+    assert [a["alert_id"] for a in message["alerts"]] == ["A-1"]  # the day's, the kind's
+    [entry] = await store.notifications()
+    assert (entry.notification_id, entry.status) == (
+        f"digest|mail|{T0.date()}",
+        NotificationStatus.DELIVERED,
+    )
