@@ -144,7 +144,7 @@ class Notifier:
     def _start(
         self, channel: NotificationChannel, message: dict[str, Any], notification: Notification
     ) -> None:
-        task = asyncio.create_task(self._deliver(channel, message, notification))
+        task = asyncio.create_task(self._guarded(channel, message, notification))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
@@ -153,6 +153,18 @@ class Notifier:
             return (channel.channel_id, alert.alert_id) in self._suppressed
         last = self._last_opened.get(_cooldown_key(channel, alert))
         return in_cooldown(last, alert.opened_at, channel.cooldown)
+
+    async def _guarded(
+        self, channel: NotificationChannel, message: dict[str, Any], notification: Notification
+    ) -> None:
+        """A bug in one delivery is logged, and neither stops the others nor derivation."""
+        try:
+            await self._deliver(channel, message, notification)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            fields = {"id": notification.notification_id}
+            log.exception("notification_failed", extra={"fields": fields})
 
     async def _deliver(
         self, channel: NotificationChannel, message: dict[str, Any], notification: Notification

@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from chargestream.domain.frames import EventKind, FrameEvent, LoggedEvent
 from chargestream.domain.records import (
     Alert,
@@ -173,3 +175,20 @@ async def test_a_digest_channel_gets_the_day_before_once_from_its_owner(
         f"digest|mail|{T0.date()}",
         NotificationStatus.DELIVERED,
     )
+
+
+async def test_a_failing_sender_is_logged_and_stops_nothing(
+    store: SqliteStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(channel: NotificationChannel, message: dict[str, Any]) -> None:
+        if channel.channel_id == "hook":
+            raise ValueError("a bug")
+
+    for channel in (HOOK, MAIL):
+        await store.put_notification_channel(channel)
+    notify = Notifier(store, broken, clock=lambda: T0)
+    await notify.observe(batch(FAULTED))
+    await notify.drain()
+    assert "notification_failed" in caplog.messages
+    statuses = {n.channel_id: n.status for n in await store.notifications()}
+    assert statuses == {"hook": NotificationStatus.PENDING, "mail": NotificationStatus.DELIVERED}
