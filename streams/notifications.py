@@ -149,8 +149,11 @@ class Notifier:
         task.add_done_callback(self._sending.discard)
 
     def _suppresses(self, channel: NotificationChannel, alert: Alert, transition: str) -> bool:
-        if transition == CLOSED:
-            return (channel.channel_id, alert.alert_id) in self._suppressed
+        if transition == CLOSED:  # its opening's verdict, no longer needed after this
+            key = (channel.channel_id, alert.alert_id)
+            suppressed = key in self._suppressed
+            self._suppressed.discard(key)
+            return suppressed
         last = self._last_opened.get(_cooldown_key(channel, alert))
         return in_cooldown(last, alert.opened_at, channel.cooldown)
 
