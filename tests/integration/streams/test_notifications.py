@@ -202,7 +202,7 @@ async def test_cooldown_suppresses_a_second_fault(csms: RunningCsms, receiver: R
         await fault(cp, "Faulted")
         await fault(cp, "Available")
         await fault(cp, "Faulted")
-        entries = await eventually(lambda: _entries(csms, 6), timeout=DEADLINE)
+        entries = await eventually(lambda: _settled(csms, 6), timeout=DEADLINE)
     statuses = sorted((e["transition"], e["status"]) for e in entries if e["channel_id"] == "hook")
     assert statuses == [("closed", "delivered"), ("opened", "delivered"), ("opened", "suppressed")]
     assert receiver.events() == ["alert.opened", "alert.closed"]
@@ -267,9 +267,11 @@ async def _true(value: object) -> bool:
     return bool(value)
 
 
-async def _entries(csms: RunningCsms, count: int) -> list[dict[str, Any]] | None:
+async def _settled(csms: RunningCsms, count: int) -> list[dict[str, Any]] | None:
+    """The log once it has ``count`` entries and none is still being sent."""
     entries = await log(csms)
-    return entries if len(entries) >= count else None
+    pending = any(e["status"] == "pending" for e in entries)
+    return entries if len(entries) >= count and not pending else None
 
 
 async def _delivered(
