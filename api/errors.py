@@ -14,9 +14,15 @@ from chargestream.api.services.errors import (
     NotFound,
     ServiceError,
 )
+from chargestream.api.services.notifications import DeliveryFailed
 from chargestream.storage.base import StoreUnavailable
 
-HTTP_STATUS: dict[type[Exception], int] = {NotFound: 404, InvalidInput: 422, NotAvailable: 501}
+HTTP_STATUS: dict[type[Exception], int] = {
+    NotFound: 404,
+    InvalidInput: 422,
+    NotAvailable: 501,
+    DeliveryFailed: 502,
+}
 
 
 async def service_error_response(_: Request, error: Exception) -> JSONResponse:
@@ -49,9 +55,12 @@ async def validation_error_response(_: Request, error: Exception) -> JSONRespons
     return AsciiJSONResponse({"detail": jsonable_encoder(details)}, status_code=422)
 
 
+SECRET_FIELDS = ("password", "secret")
+
+
 def _without_secret_input(detail: Any) -> Any:
     location = detail.get("loc", ()) if isinstance(detail, dict) else ()
-    if any("password" in str(part).lower() for part in location):
+    if any(word in str(part).lower() for part in location for word in SECRET_FIELDS):
         return {k: v for k, v in detail.items() if k != "input"}
     return detail
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -11,6 +12,8 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -18,10 +21,13 @@ from chargestream.domain.frames import LoggedEvent
 from chargestream.domain.passwords import MAX_CHARGE_POINT_PASSWORD, MIN_CHARGE_POINT_PASSWORD
 from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
+    AlertKind,
+    ChannelKind,
     ChargePointState,
     CommandOutcome,
     CommandRecord,
     IdTagStatus,
+    NotificationChannel,
     Registration,
     Site,
 )
@@ -145,6 +151,62 @@ class AlertRuleIn(BaseModel):
     threshold: float
     severity: Text = "warning"
     enabled: bool = True
+
+
+WEBHOOK_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
+EMAIL_ADDRESS = re.compile(r"^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$")
+
+
+class NotificationChannelIn(BaseModel):
+    """A webhook (``target``: an http(s) URL, ``secret`` signs it) or an e-mail address."""
+
+    kind: ChannelKind
+    target: Annotated[str, StringConstraints(min_length=3, max_length=2000)]
+    secret: Annotated[str, StringConstraints(min_length=16, max_length=200)] | None = None
+    alert_kind: AlertKind | None = None
+    rule_id: Annotated[Text, StringConstraints(max_length=100)] | None = None
+    cooldown: int = Field(0, ge=0, le=7 * 86_400)
+    enabled: bool = True
+    digest: bool = False
+
+    @field_validator("target")
+    @classmethod
+    def _target_fits_kind(cls, target: str, info: ValidationInfo) -> str:
+        """A field check (``kind`` comes first): its 422 echoes the target, not the secret."""
+        kind = info.data.get("kind")
+        if kind is ChannelKind.WEBHOOK and not WEBHOOK_URL.match(target):
+            raise ValueError("a webhook target is an http:// or https:// URL")
+        if kind is ChannelKind.EMAIL and not EMAIL_ADDRESS.match(target):
+            raise ValueError("an e-mail target is one address, like ops@example.com")
+        return target
+
+
+class NotificationChannelOut(BaseModel):
+    """A channel as shown: its secret never, only whether it has one."""
+
+    channel_id: str
+    kind: ChannelKind
+    target: str
+    has_secret: bool
+    alert_kind: AlertKind | None
+    rule_id: str | None
+    cooldown: int
+    enabled: bool
+    digest: bool
+
+    @classmethod
+    def of(cls, channel: NotificationChannel) -> NotificationChannelOut:
+        return cls(
+            channel_id=channel.channel_id,
+            kind=channel.kind,
+            target=channel.target,
+            has_secret=channel.secret is not None,
+            alert_kind=channel.alert_kind,
+            rule_id=channel.rule_id,
+            cooldown=channel.cooldown,
+            enabled=channel.enabled,
+            digest=channel.digest,
+        )
 
 
 class AcknowledgeIn(BaseModel):

@@ -17,6 +17,7 @@ from chargestream.api.services.frames import FrameService, RecentFrames
 from chargestream.api.services.health import HealthService, ProcessStatus
 from chargestream.api.services.id_tags import IdTagService
 from chargestream.api.services.local_lists import LocalListService
+from chargestream.api.services.notifications import NotificationService
 from chargestream.api.services.reservations import ReservationService
 from chargestream.api.services.sessions import SessionService
 from chargestream.api.services.sites import SiteService
@@ -24,6 +25,7 @@ from chargestream.domain.settings import PREFIX, Settings, SettingsError
 from chargestream.gateway.commands import CommandService
 from chargestream.gateway.directory import Directory
 from chargestream.storage.base import Store
+from chargestream.streams.notification_senders import Senders
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class ApiServices:
     sites: SiteService
     firmware_campaigns: FirmwareCampaignService
     device_model: DeviceModelService
+    notifications: NotificationService
 
     @classmethod
     def create(
@@ -83,4 +86,5 @@ class ApiServices:
             sites=SiteService(store),
             firmware_campaigns=FirmwareCampaignService(settings, store, charge_points),
             device_model=DeviceModelService(store),
+            notifications=NotificationService(store, Senders(settings)),
         )

@@ -10,6 +10,8 @@ from chargestream.storage.base import Store
 from chargestream.streams.control import Controllers
 from chargestream.streams.firmware_campaigns import FirmwareCampaigns
 from chargestream.streams.local_lists import LocalListController
+from chargestream.streams.notification_senders import Senders
+from chargestream.streams.notifications import Notifier
 from chargestream.streams.sites import SiteController
 
 
@@ -19,5 +21,6 @@ def build_controllers(settings: Settings, store: Store, send: CsmsSend) -> Contr
             LocalListController(store, send),
             SiteController(store, send),
             FirmwareCampaigns(store, send),
+            Notifier(store, Senders(settings).send),
         ]
     )

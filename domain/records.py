@@ -117,6 +117,71 @@ class AlertRule:
         return value > self.threshold if self.operator == ">" else value < self.threshold
 
 
+class ChannelKind(StrEnum):
+    WEBHOOK = "webhook"
+    EMAIL = "email"
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationChannel:
+    """Where alerts are sent (PUT /notification-channels/{id}): a webhook URL or an e-mail
+    address, for the alerts of one kind (or rule) or all, at most once per ``cooldown``
+    seconds per charge point and kind, or (``digest``) once a day with the day's alerts.
+    ``secret`` signs webhooks and is never shown."""
+
+    KEY: ClassVar[tuple[str, ...]] = ("channel_id",)
+
+    channel_id: str
+    kind: ChannelKind
+    target: str  # the webhook's http(s) URL or the e-mail address
+    secret: str | None = None
+    alert_kind: AlertKind | None = None  # None: every kind
+    rule_id: str | None = None  # None: every rule
+    cooldown: int = 0  # seconds after a notified opening in which the same alert is not sent
+    enabled: bool = True
+    digest: bool = False  # one message a day (UTC) with the day before's alerts, none at once
+
+    def wants(self, alert: Alert) -> bool:
+        return (
+            self.enabled
+            and self.alert_kind in (None, alert.kind)
+            and self.rule_id in (None, alert.rule_id)
+        )
+
+
+class NotificationStatus(StrEnum):
+    PENDING = "pending"  # claimed, being sent or retried
+    DELIVERED = "delivered"
+    FAILED = "failed"  # every attempt failed
+    SUPPRESSED = "suppressed"  # within the channel's cooldown: not sent
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """One alert transition sent to one channel: the delivery log.
+
+    Its key (alert, channel, transition) is claimed with insert-if-absent before anything is
+    sent, so a re-derivation or a second worker never sends it twice.
+    """
+
+    KEY: ClassVar[tuple[str, ...]] = ("notification_id",)
+
+    notification_id: str
+    channel_id: str
+    alert_id: str
+    charge_point_id: str
+    transition: str  # "opened", "closed" or "digest" (alert_id: "digest:<day>")
+    created_at: datetime
+    status: NotificationStatus = NotificationStatus.PENDING
+    attempts: int = 0
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+
+    @staticmethod
+    def id_for(alert_id: str, channel_id: str, transition: str) -> str:
+        return f"{alert_id}|{channel_id}|{transition}"
+
+
 @dataclass(frozen=True, slots=True)
 class CommandRecord:
     KEY: ClassVar[tuple[str, ...]] = ("command_id",)

@@ -136,6 +136,14 @@ class Settings:
     ftp_passive_ports: str | None = None  # "first-last" data ports for PASV (default: any)
     ftp_passive_address: str | None = None  # the IP address PASV answers name (behind NAT)
 
+    # alert notifications by e-mail (docs/operations.md#notifications); unset host: no e-mail
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_from: str = "chargestream@localhost"
+    smtp_starttls: bool = False  # upgrade the SMTP connection with STARTTLS before login
+
     # stack mode
     kafka_bootstrap: str = "127.0.0.1:9092"
     frames_topic: str = "ocpp.frames"
@@ -178,7 +186,7 @@ class Settings:
             if value is not None:
                 object.__setattr__(self, name, Path(value))
         ports = ("ocpp_port", "ocpp_tls_port", "api_port", "ui_port", "health_port", "ftp_port")
-        for port in (*ports, "cassandra_port"):
+        for port in (*ports, "cassandra_port", "smtp_port"):
             value = getattr(self, port)
             if not 0 <= value <= 65535:
                 raise invalid(port, value, "a TCP port, 0 to 65535")

@@ -32,6 +32,8 @@ from chargestream.domain.records import (
     LocalListEntry,
     LocalListState,
     MeterValue,
+    Notification,
+    NotificationChannel,
     Registration,
     Reservation,
     SecurityEvent,
@@ -218,6 +220,25 @@ class Store(Protocol):
     async def put_alert_rule(self, rule: AlertRule) -> None: ...
 
     async def delete_alert_rule(self, rule_id: str) -> bool: ...
+
+    # -- alert notifications
+
+    async def get_notification_channel(self, channel_id: str) -> NotificationChannel | None: ...
+
+    async def notification_channels(self) -> list[NotificationChannel]: ...
+
+    async def put_notification_channel(self, channel: NotificationChannel) -> None: ...
+
+    async def delete_notification_channel(self, channel_id: str) -> bool: ...
+
+    async def claim_notification(self, notification: Notification) -> bool:
+        """Insert unless its key exists: True for the one caller that may send it."""
+
+    async def put_notification(self, notification: Notification) -> None:
+        """Insert or replace by notification_id (a claimed delivery's progress)."""
+
+    async def notifications(self, limit: int = 100) -> list[Notification]:
+        """The delivery log, newest first."""
 
     # -- id tags
 

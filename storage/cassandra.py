@@ -81,6 +81,8 @@ from chargestream.domain.records import (
     LocalListEntry,
     LocalListState,
     MeterValue,
+    Notification,
+    NotificationChannel,
     Registration,
     Reservation,
     SecurityEvent,
@@ -1070,6 +1072,35 @@ class CassandraStore:
 
     async def delete_alert_rule(self, rule_id: str) -> bool:
         return await self._delete(schema.ALERT_RULES, rule_id)
+
+    # -- alert notifications
+
+    async def get_notification_channel(self, channel_id: str) -> NotificationChannel | None:
+        return await self._get(schema.NOTIFICATION_CHANNELS, channel_id)
+
+    async def notification_channels(self) -> list[NotificationChannel]:
+        return await self._scan(schema.NOTIFICATION_CHANNELS)
+
+    async def put_notification_channel(self, channel: NotificationChannel) -> None:
+        await self._put(schema.NOTIFICATION_CHANNELS, channel)
+
+    async def delete_notification_channel(self, channel_id: str) -> bool:
+        return await self._delete(schema.NOTIFICATION_CHANNELS, channel_id)
+
+    async def claim_notification(self, notification: Notification) -> bool:
+        """A lightweight transaction: one claimant across every worker."""
+        values = schema.NOTIFICATIONS.encode(notification)
+        (applied, *_) = await self._conditional(schema.NOTIFICATION_CLAIM, values)
+        return bool(applied)
+
+    async def put_notification(self, notification: Notification) -> None:
+        await self._put(schema.NOTIFICATIONS, notification)
+
+    async def notifications(self, limit: int = 100) -> list[Notification]:
+        """The whole log is read and sorted here: it grows by alerts times channels."""
+        records: list[Notification] = await self._scan(schema.NOTIFICATIONS)
+        records.sort(key=lambda n: (-n.created_at.timestamp(), n.notification_id))
+        return records[:limit]
 
     # -- id tags
 

@@ -48,6 +48,8 @@ from chargestream.domain.records import (
     LocalListEntry,
     LocalListState,
     MeterValue,
+    Notification,
+    NotificationChannel,
     Registration,
     Reservation,
     SecurityEvent,
@@ -429,6 +431,9 @@ _METER_KEY_PARTS = tuple(_key_part(name) for name in ("phase", "location", "cont
 REGISTRATIONS = Table.of("registrations", Registration)
 ID_TAGS = Table.of("id_tags", IdTag)
 ALERT_RULES = Table.of("alert_rules", AlertRule)
+NOTIFICATION_CHANNELS = Table.of("notification_channels", NotificationChannel)
+NOTIFICATIONS = Table.of("notifications", Notification)
+NOTIFICATION_CLAIM = NOTIFICATIONS.insert(" IF NOT EXISTS")
 COMMANDS = Table.of("commands", CommandRecord)
 FIRMWARE_CAMPAIGNS = Table.of("firmware_campaigns", FirmwareCampaign)
 _COMMAND_ROWS: _Rows = {"time": "requested_at", "id": "command_id", "id_type": "text"}
@@ -624,6 +629,8 @@ SCHEMA_VERSION_SET = (
 
 _TABLES = (
     REGISTRATIONS,
+    NOTIFICATION_CHANNELS,
+    NOTIFICATIONS,
     ID_TAGS,
     ALERT_RULES,
     COMMANDS,
@@ -735,6 +742,13 @@ STATEMENTS = tuple(
             ALERT_RULES.insert(),
             ALERT_RULES.scan,
             ALERT_RULES.delete,
+            NOTIFICATION_CHANNELS.insert(),
+            NOTIFICATION_CHANNELS.get,
+            NOTIFICATION_CHANNELS.scan,
+            NOTIFICATION_CHANNELS.delete,
+            NOTIFICATIONS.insert(),
+            NOTIFICATION_CLAIM,
+            NOTIFICATIONS.scan,
             COMMANDS.insert(),
             FIRMWARE_CAMPAIGNS.insert(),
             FIRMWARE_CAMPAIGNS.get,

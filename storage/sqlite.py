@@ -32,6 +32,8 @@ from chargestream.domain.records import (
     LocalListEntry,
     LocalListState,
     MeterValue,
+    Notification,
+    NotificationChannel,
     Registration,
     Reservation,
     SecurityEvent,
@@ -62,6 +64,8 @@ from chargestream.storage.sqlite_schema import (
     LOCAL_LISTS,
     METER_VALUES,
     MIGRATIONS,
+    NOTIFICATION_CHANNELS,
+    NOTIFICATIONS,
     REGISTRATIONS,
     RESERVATIONS,
     SCHEMA,
@@ -613,6 +617,43 @@ class SqliteStore:
 
     async def delete_alert_rule(self, rule_id: str) -> bool:
         return await self._run(self._delete, ALERT_RULES, rule_id)
+
+    # -- alert notifications
+
+    async def get_notification_channel(self, channel_id: str) -> NotificationChannel | None:
+        return await self._run(self._get, NOTIFICATION_CHANNELS, channel_id)
+
+    async def notification_channels(self) -> list[NotificationChannel]:
+        return await self._run(self._list, NOTIFICATION_CHANNELS)
+
+    async def put_notification_channel(self, channel: NotificationChannel) -> None:
+        await self._run(self._put, NOTIFICATION_CHANNELS, channel)
+
+    async def delete_notification_channel(self, channel_id: str) -> bool:
+        return await self._run(self._delete, NOTIFICATION_CHANNELS, channel_id)
+
+    async def claim_notification(self, notification: Notification) -> bool:
+        return await self._run(self._claim_notification, notification)
+
+    def _claim_notification(self, notification: Notification) -> bool:
+        names = ", ".join(f'"{c.name}"' for c in NOTIFICATIONS.columns)
+        marks = ", ".join("?" for _ in NOTIFICATIONS.columns)
+        sql = f"INSERT OR IGNORE INTO {NOTIFICATIONS.name} ({names}) VALUES ({marks})"
+        return self._write(sql, *NOTIFICATIONS.encode(notification)) > 0
+
+    async def put_notification(self, notification: Notification) -> None:
+        await self._run(self._put, NOTIFICATIONS, notification)
+
+    async def notifications(self, limit: int = 100) -> list[Notification]:
+        return await self._run(self._notifications, limit)
+
+    def _notifications(self, limit: int) -> list[Notification]:
+        rows = self._fetch(
+            f"SELECT {NOTIFICATIONS.select} FROM {NOTIFICATIONS.name} "
+            "ORDER BY created_at DESC, notification_id LIMIT ?",
+            limit,
+        )
+        return [NOTIFICATIONS.decode(row) for row in rows]
 
     # -- id tags
 

@@ -39,6 +39,8 @@ from chargestream.domain.records import (
     LocalListEntry,
     LocalListState,
     MeterValue,
+    Notification,
+    NotificationChannel,
     Registration,
     Reservation,
     SecurityEvent,
@@ -212,6 +214,8 @@ _KEY_PART_CODEC: tuple[Codec, Codec] = (lambda v: v or "", lambda v: v or None)
 REGISTRATIONS = Table.of("registrations", Registration)
 ID_TAGS = Table.of("id_tags", IdTag)
 ALERT_RULES = Table.of("alert_rules", AlertRule)
+NOTIFICATION_CHANNELS = Table.of("notification_channels", NotificationChannel)
+NOTIFICATIONS = Table.of("notifications", Notification)
 COMMANDS = Table.of("commands", CommandRecord)
 FIRMWARE_CAMPAIGNS = Table.of("firmware_campaigns", FirmwareCampaign)
 STATES = Table.of("charge_point_states", ChargePointState)
@@ -293,12 +297,15 @@ TABLES = (
     SITES,
     SITE_ALLOCATIONS,
     FIRMWARE_CAMPAIGNS,
+    NOTIFICATION_CHANNELS,
+    NOTIFICATIONS,
     *_DERIVED_TABLES,
 )
 DERIVED: dict[type, Table] = {t.record: t for t in _DERIVED_TABLES}
 
 SCHEMA = (
     *(table.create for table in TABLES),
+    "CREATE INDEX IF NOT EXISTS notifications_newest ON notifications (created_at)",
     "CREATE TABLE IF NOT EXISTS transaction_ids ("
     "transaction_id INTEGER PRIMARY KEY AUTOINCREMENT, start_key TEXT NOT NULL UNIQUE)",
     # reservation ids: allocated, never reused (operator data, like transaction ids)

@@ -47,6 +47,8 @@ from tests.integration.gateway.test_diagnostics_ftp import store as ftp_store
 from tests.integration.gateway.test_firmware_campaigns import FirmwareChargePoint, sent_to
 from tests.integration.gateway.test_local_lists import ListKeepingChargePoint, in_sync_at
 from tests.integration.gateway.test_reservations import reserving_charge_point
+from tests.integration.streams import test_notifications
+from tests.integration.streams.test_notifications import SECRET, Receiver, signed
 from tests.integration.streams.test_sites import SiteChargePoint, limits, start
 from tests.ocpp201_device_model import notify_report
 from tests.ocpp201_frames import boot, sample, transaction_event
@@ -917,3 +919,48 @@ async def test_a_bulk_command_has_an_outcome_per_charge_point_across_gateways(
         params = {"charge_point_id": charge_point_id}
         log = (await stack.api.get("/api/v1/commands", params=params)).json()
         assert [(c["action"], c["sent_by"]) for c in log] == [(BULK_ACTION, "operator:ada")]
+
+
+receiver = test_notifications.receiver  # a real HTTP receiver for the webhook
+
+
+async def test_each_fault_is_notified_once_across_two_workers(
+    stack: Stack, worker_logs: Path, receiver: Receiver
+) -> None:
+    """Two workers, the second joining (a rebalance) while charge points fault: every
+    faulted alert is sent exactly once, claimed with an LWT in Cassandra."""
+    hook = {"kind": "webhook", "target": receiver.url, "secret": SECRET, "alert_kind": "faulted"}
+    path = "/api/v1/notification-channels/it-notify"
+    assert (await stack.api.put(path, json=hook)).status_code == 200
+    charge_points = [f"IT-NOTE-{i}" for i in range(8)]  # spread over the partitions
+
+    async def faults(charge_point_id: str) -> None:
+        async with charge_point(stack.url_a, charge_point_id) as cp:
+            await cp.call(call.BootNotification(charge_point_model="m", charge_point_vendor="v"))
+            await cp.call(
+                call.StatusNotification(
+                    connector_id=1, error_code="GroundFailure", status="Faulted"
+                )
+            )
+
+    second = WorkerProcess(stack.settings, worker_logs, name="notify-worker")
+    second.start()
+    try:
+        await asyncio.gather(*(faults(cp) for cp in charge_points))
+
+        async def delivered() -> list[dict[str, Any]] | None:
+            entries = (await stack.api.get("/api/v1/notifications")).json()
+            done = [e for e in entries if e["channel_id"] == "it-notify"]
+            ready = len(done) >= len(charge_points) and all(
+                e["status"] == "delivered" for e in done
+            )
+            return done if ready else None
+
+        entries = await eventually(delivered, timeout=120, interval=0.5)
+    finally:
+        second.stop()
+        await stack.api.delete(path)
+    assert sorted(e["charge_point_id"] for e in entries) == charge_points
+    bodies = receiver.bodies()
+    assert sorted(b["charge_point_id"] for b in bodies) == charge_points  # one each
+    assert all(signed(headers, body) for headers, body in receiver.requests)

@@ -39,6 +39,7 @@ from chargestream.domain.records import (
     Alert,
     AlertKind,
     AlertRule,
+    ChannelKind,
     ChargePointState,
     ChargingProfile,
     ChargingProfileKind,
@@ -57,6 +58,9 @@ from chargestream.domain.records import (
     LocalListMode,
     LocalListState,
     MeterValue,
+    Notification,
+    NotificationChannel,
+    NotificationStatus,
     ProfileRemoval,
     RecurrencyKind,
     Registration,
@@ -396,6 +400,59 @@ class StoreContract:
         assert await store.delete_alert_rule("R-1") is True
         assert await store.delete_alert_rule("R-1") is False
         assert await store.list_alert_rules() == []
+
+    # -- alert notifications
+
+    async def test_notification_channel_round_trip_replace_delete(self, store: Store) -> None:
+        hook = NotificationChannel(
+            "hook",
+            ChannelKind.WEBHOOK,
+            "https://ops.example/hook",
+            secret="s" * 32,
+            alert_kind=AlertKind.FAULTED,
+            rule_id="R-1",
+            cooldown=600,
+            enabled=False,
+        )
+        mail = NotificationChannel("mail", ChannelKind.EMAIL, "ops@example.com")
+        await store.put_notification_channel(mail)
+        await store.put_notification_channel(hook)
+        assert await store.notification_channels() == [hook, mail]
+        assert await store.get_notification_channel("hook") == hook
+        changed = dataclasses.replace(mail, cooldown=60)
+        await store.put_notification_channel(changed)
+        assert await store.get_notification_channel("mail") == changed
+        assert await store.delete_notification_channel("mail") is True
+        assert await store.delete_notification_channel("mail") is False
+        assert await store.notification_channels() == [hook]
+
+    async def test_a_notification_is_claimed_once_then_updated(self, store: Store) -> None:
+        claim = notification("A-1", at(0))
+        assert await store.claim_notification(claim) is True
+        second = dataclasses.replace(claim, created_at=at(5), status=NotificationStatus.FAILED)
+        assert await store.claim_notification(second) is False
+        assert await store.notifications() == [claim]
+        delivered = dataclasses.replace(
+            claim,
+            status=NotificationStatus.DELIVERED,
+            attempts=3,
+            last_error="x",
+            delivered_at=at(9),
+        )
+        await store.put_notification(delivered)
+        assert await store.notifications() == [delivered]
+
+    async def test_notifications_newest_first_and_survive_clear_derived(self, store: Store) -> None:
+        older, newer = notification("A-1", at(0)), notification("A-2", at(1))
+        for claim in (older, newer):
+            await store.claim_notification(claim)
+        await store.put_notification_channel(
+            NotificationChannel("mail", ChannelKind.EMAIL, "ops@example.com")
+        )
+        await store.clear_derived()
+        assert await store.notifications() == [newer, older]
+        assert await store.notifications(limit=1) == [newer]
+        assert len(await store.notification_channels()) == 1
 
     # -- firmware campaigns
 
@@ -1182,4 +1239,15 @@ def installed_profile(
         installed_at=at(1),
         profile={"chargingProfileId": profile_id, "stackLevel": 1, "transactionId": 42},
         transaction_id=42,
+    )
+
+
+def notification(alert_id: str, created_at: datetime) -> Notification:
+    return Notification(
+        notification_id=Notification.id_for(alert_id, "hook", "opened"),
+        channel_id="hook",
+        alert_id=alert_id,
+        charge_point_id="CP-1",
+        transition="opened",
+        created_at=created_at,
     )

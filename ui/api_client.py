@@ -233,6 +233,20 @@ class ApiClient:
     def delete_alert_rule(self, rule_id: str, *, operator: str) -> None:
         self._checked("DELETE", f"/api/v1/alert-rules/{_seg(rule_id)}", headers=_sent_by(operator))
 
+    def put_notification_channel(
+        self, channel_id: str, channel: dict[str, Any], *, operator: str
+    ) -> None:
+        path = f"/api/v1/notification-channels/{_seg(channel_id)}"
+        self._checked("PUT", path, json=channel, headers=_sent_by(operator))
+
+    def delete_notification_channel(self, channel_id: str, *, operator: str) -> None:
+        path = f"/api/v1/notification-channels/{_seg(channel_id)}"
+        self._checked("DELETE", path, headers=_sent_by(operator))
+
+    def test_notification_channel(self, channel_id: str, *, operator: str) -> None:
+        path = f"/api/v1/notification-channels/{_seg(channel_id)}/test"
+        self._checked("POST", path, headers=_sent_by(operator))
+
     def acknowledge_alert(self, alert_id: str, *, operator: str) -> None:
         """Acknowledged by ``operator`` (in the body, and named in the header like every write)."""
         self._checked(

@@ -21,6 +21,8 @@ from chargestream.domain.records import (
     CommandRecord,
     IdTag,
     MeterValue,
+    Notification,
+    NotificationChannel,
     Registration,
     Session,
 )
@@ -236,6 +238,41 @@ def alerts_frame(alerts: Sequence[Alert]) -> pd.DataFrame:
 def rules_frame(rules: Sequence[AlertRule]) -> pd.DataFrame:
     columns = ["rule_id", "measurand", "operator", "threshold", "severity", "enabled"]
     return pd.DataFrame([{c: getattr(r, c) for c in columns} for r in rules], columns=columns)
+
+
+def channel_rows(channels: Sequence[NotificationChannel]) -> list[dict[str, Any]]:
+    return [
+        {
+            "channel_id": c.channel_id,
+            "kind": c.kind.value,
+            "target": c.target,
+            "alerts": c.alert_kind.value if c.alert_kind else "every kind",
+            "rule_id": c.rule_id or "",
+            "cooldown_min": c.cooldown / 60,
+            "signed": c.secret is not None,
+            "enabled": c.enabled,
+            "digest": c.digest,
+        }
+        for c in channels
+    ]
+
+
+def notifications_frame(entries: Sequence[Notification]) -> pd.DataFrame:
+    columns = [
+        "created_at",
+        "status",
+        "channel_id",
+        "transition",
+        "charge_point_id",
+        "alert_id",
+        "attempts",
+        "last_error",
+        "delivered_at",
+    ]
+    rows = [{c: getattr(n, c) for c in columns} for n in entries]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["status"] = frame["status"].map(str)
+    return frame
 
 
 def id_tags_frame(tags: Sequence[IdTag], now: datetime | None = None) -> pd.DataFrame:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -25,6 +26,7 @@ from chargestream.domain.records import (
     IdTag,
     InstalledChargingProfile,
     MeterValue,
+    Notification,
     Registration,
     Reservation,
     SecurityEvent,
@@ -176,6 +178,19 @@ def alerts(
 def alert_rules(settings: Settings) -> list[AlertRule]:
     db = runner(settings)
     return db.run(db.store.list_alert_rules())
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def notification_channels(settings: Settings) -> list[dict[str, Any]]:
+    """The channels as table rows: whether a channel has a secret, never the secret."""
+    db = runner(settings)
+    return dataframes.channel_rows(db.run(db.store.notification_channels()))
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def notifications(settings: Settings, limit: int) -> list[Notification]:
+    db = runner(settings)
+    return db.run(db.store.notifications(limit))
 
 
 @st.cache_data(ttl=LIVE, show_spinner=False)

@@ -6,11 +6,12 @@ ordered, each allowing what the one below it allows:
 - ``viewer``: reads every page, changes nothing;
 - ``operator``: also sends commands to charge points (remote control, reading a charge
   point's configuration), requests and downloads diagnostics files, changes id tags and
-  site limits and acknowledges alerts;
-- ``admin``: also changes alert rules and anything security related: a charge point's
-  security profile and password (rotation, ChangeConfiguration of ``AuthorizationKey``),
-  certificates and signed firmware; operators and their passwords are managed with
-  ``chargestream operators`` on the CSMS host.
+  site limits, acknowledges alerts and sends test notifications;
+- ``admin``: also changes alert rules, notification channels (their secrets) and anything
+  security related: a charge point's security profile and password (rotation,
+  ChangeConfiguration of ``AuthorizationKey``), certificates and signed firmware;
+  operators and their passwords are managed with ``chargestream operators`` on the CSMS
+  host.
 
 Pages show a control only enabled for a role it allows, and the action itself checks the
 role again when it runs (``ui.auth.permitted``). No Streamlit import here.
@@ -41,6 +42,8 @@ class Permission(Enum):
     DIAGNOSTICS = (Role.OPERATOR, "request and download diagnostics files")
     CHANGE_SITES = (Role.OPERATOR, "change site limits")
     CHANGE_ALERT_RULES = (Role.ADMIN, "change alert rules")
+    TEST_NOTIFICATIONS = (Role.OPERATOR, "send test notifications")
+    CHANGE_NOTIFICATIONS = (Role.ADMIN, "change notification channels")
     MANAGE_CERTIFICATES = (Role.ADMIN, "manage certificates and signed firmware updates")
     CHANGE_SECURITY_PROFILES = (Role.ADMIN, "change a charge point's security profile")
     CHANGE_PASSWORDS = (Role.ADMIN, "change charge point passwords")

@@ -1,4 +1,5 @@
-"""Alerts: open ones to acknowledge, the history, and the threshold rules that raise them.
+"""Alerts: open ones to acknowledge, the history, the threshold rules that raise them, and
+where they are sent (notifications).
 
 Every role sees them; acknowledging needs the role operator or admin, changing a rule the
 role admin (each checked again when it runs).
@@ -17,6 +18,7 @@ from chargestream.domain.settings import Settings
 from chargestream.ui import auth, dataframes, queries, widgets
 from chargestream.ui.api_client import ApiError, api
 from chargestream.ui.data import settings
+from chargestream.ui.notification_channels import render_notifications
 from chargestream.ui.roles import Permission
 from chargestream.ui.text import plain
 
@@ -42,8 +44,10 @@ def render() -> None:
     config = settings()
     st.title("Alerts")
     widgets.show_flash()
-    open_tab, history_tab, rules_tab = st.tabs(
-        ["Open", "History", "Threshold rules"], key="alerts_tab", bind="query-params"
+    open_tab, history_tab, rules_tab, notifications_tab = st.tabs(
+        ["Open", "History", "Threshold rules", "Notifications"],
+        key="alerts_tab",
+        bind="query-params",
     )
     if open_tab.open:
         with open_tab:
@@ -54,6 +58,9 @@ def render() -> None:
     if rules_tab.open:
         with rules_tab:
             rules(config)
+    if notifications_tab.open:
+        with notifications_tab:
+            render_notifications(config)
 
 
 def alert_table(frame: pd.DataFrame, *, key: str, closed: bool) -> list[int]:
