@@ -146,6 +146,7 @@ def rules(config: Settings) -> None:
                 "severity": "Severity",
                 "enabled": st.column_config.CheckboxColumn("Enabled"),
             },
+            placeholder="",
         )
     else:
         st.info(
