@@ -146,7 +146,7 @@ def with_alerts(fleet: pd.DataFrame, open_alerts: list[Alert]) -> pd.DataFrame:
         cp: f"● {critical} critical" if critical else f"▲ {others}"
         for cp, (others, critical) in counts.items()
     }
-    return fleet.assign(alerts=fleet["charge_point_id"].map(markers).fillna(""))
+    return fleet.assign(alerts=fleet["charge_point_id"].map(lambda cp: markers.get(cp, "")))
 
 
 def table(fleet: pd.DataFrame) -> None:
