@@ -99,8 +99,8 @@ def _from_cookie(config: Settings, operators: dict[str, Operator]) -> str | None
 def cookie_requests() -> None:
     """Once after signing in or out: the invisible image that sets or clears the cookie."""
     grant = st.session_state.pop(GRANT_KEY, None)
-    if isinstance(grant, str):
-        st.html(f'<img src="{REMEMBER}?grant={quote(grant)}" alt="" width="0" height="0">')
+    if isinstance(grant, str):  # in the sidebar: the page's own content stays image-free
+        st.sidebar.html(f'<img src="{REMEMBER}?grant={quote(grant)}" alt="" width="0" height="0">')
     elif st.session_state.get(SIGNED_OUT_KEY) == _CLEAR_COOKIE:
         st.session_state[SIGNED_OUT_KEY] = True
         st.html(f'<img src="{FORGET}" alt="" width="0" height="0">')
