@@ -98,10 +98,14 @@ def local_midnight(now: datetime) -> datetime:
 
 
 def time_column(label: str, relative: bool = False, milliseconds: bool = False) -> Any:
-    """A datetime column in the browser's time zone (or "5 minutes ago")."""
+    """A datetime column in the browser's time zone, 24-hour, the zone in its header (or
+    "5 minutes ago")."""
     exact = "YYYY-MM-DD HH:mm:ss" + (".SSS" if milliseconds else "")
+    zone = timezone()
     return st.column_config.DatetimeColumn(
-        label, format="distance" if relative else exact, timezone=timezone()
+        label if relative else f"{label} ({zone})",
+        format="distance" if relative else exact,
+        timezone=zone,
     )
 
 

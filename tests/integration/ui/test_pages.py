@@ -329,6 +329,7 @@ async def test_fleet_shows_every_charge_point_counts_and_filters(fleet: RunningC
     assert table["charge_point_id"].tolist() == ["CP-1", "CP-2", "CP-3"]
     assert list(table.loc[0, "connectors"]) == ["CP · Available", "1 · Charging", "2 · Faulted"]
     assert list(table.loc[2, "state"]) == ["Offline"]
+    assert table["alerts"].tolist() == ["● 1 critical", "▲ 1", ""]  # a marker per charge point
     assert any("Connector 2 faulted" in m for m in texts(at.markdown))
 
     at.text_input(key="fleet_search").input("harbour")
@@ -473,6 +474,7 @@ async def test_history_pages_backwards_and_exports(fleet: RunningCsms) -> None:
     # the running session: energy since its start meter (500 Wh), power now, no stop reason
     assert (first.loc[0, "energy_kwh"], first.loc[0, "power_kw"]) == (2.0, 7.4)
     assert first["stop_reason"].isna().tolist()[:2] == [True, False]  # no "active"
+    assert '"label": "Start (UTC)"' in at.dataframe[0].proto.columns  # the zone of its times
     assert first.loc[2, "duration_min"] == 60
     assert metrics(at)["Running"] == "1"
     assert metrics(at)["Energy"] == f"{2.0 + 11.0 + 23 * 20.0:,.1f} kWh"
