@@ -112,6 +112,7 @@ def analysis(config: Settings, transaction_id: int, following: bool) -> None:
         file_name=f"meter-values-{transaction_id}.csv",
         mime="text/csv",
         icon=":material/download:",
+        on_click="ignore",  # no rerun that could replace the file before it downloads
     )
 
 
