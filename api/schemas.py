@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -29,10 +30,12 @@ from chargestream.domain.records import (
     IdTagStatus,
     NotificationChannel,
     Registration,
+    Session,
     Site,
 )
 from chargestream.domain.redaction import redact_frame
 from chargestream.domain.settings import MAX_SECURITY_PROFILE
+from chargestream.streams.progress import Progress
 from chargestream.streams.sites import SessionView
 
 
@@ -388,4 +391,25 @@ class SiteOut(BaseModel):
             min_current_a=site.min_current_a,
             updated_at=site.updated_at,
             sessions=sessions,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOut(Session):
+    """A session with its progress (streams.progress): a running session's energy so far
+    and last active power from its meter values; its duration so far (a finished one's
+    ``energy_kwh_so_far`` is its energy, its ``power_w`` null)."""
+
+    energy_kwh_so_far: float | None = None
+    power_w: float | None = None
+    duration_s: float | None = None
+
+    @classmethod
+    def build(cls, session: Session, so_far: Progress) -> SessionOut:
+        stored = {field.name: getattr(session, field.name) for field in fields(Session)}
+        return cls(
+            **stored,
+            energy_kwh_so_far=so_far.energy_kwh,
+            power_w=so_far.power_w,
+            duration_s=so_far.duration_s,
         )

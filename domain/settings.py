@@ -109,6 +109,7 @@ class Settings:
 
     # derived views
     run_ui: bool = True  # `chargestream run` / `stack` also start the Streamlit dashboard
+    ui_session_ttl: int = 28_800  # seconds a dashboard sign-in survives reloads (its cookie)
     run_processors: bool = True  # embedded: derive views in this process (off: gateway only)
     offline_after: int = 600  # seconds without a frame before an Offline alert
     session_refresh: int = 60  # seconds between stored updates of an open session's summary
@@ -202,6 +203,7 @@ class Settings:
             "firmware_wave_timeout",
             "offline_after",
             "kafka_delivery_timeout",
+            "ui_session_ttl",
         )
         for name in positive:
             if getattr(self, name) <= 0:

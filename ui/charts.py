@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import altair as alt
 import pandas as pd
@@ -29,6 +29,25 @@ STATUS_COLOURS = {
 UNKNOWN_COLOUR = "#c8c8c8"
 
 _STATUS_SCALE = alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values()))
+
+# Vega's default time labels use a 12-hour clock without AM/PM; these are 24-hour, with the
+# day at midnight. Vega draws times in the browser's time zone, which the axis title names.
+_TIME_LABELS = (
+    "hours(datum.value) == 0 && minutes(datum.value) == 0 && seconds(datum.value) == 0"
+    " ? timeFormat(datum.value, '%d %b') : seconds(datum.value)"
+    " ? timeFormat(datum.value, '%H:%M:%S') : timeFormat(datum.value, '%H:%M')"
+)
+TOOLTIP_TIME = "%Y-%m-%d %H:%M:%S"
+
+
+def time_axis(field: str, zone: str, **options: Any) -> alt.X:
+    """An x axis of times labelled in 24-hour format, titled with the time zone."""
+    axis = alt.Axis(labelExpr=_TIME_LABELS, labelOverlap=True)
+    return alt.X(field, title=f"Time ({zone})", axis=axis, **options)
+
+
+def time_tooltip(field: str, title: str | None = None) -> alt.Tooltip:
+    return alt.Tooltip(field, format=TOOLTIP_TIME, title=title or field.split(":")[0])
 
 
 def connector_label(connector_id: int) -> str:
@@ -75,17 +94,17 @@ def timeline_frame(
     )
 
 
-def status_timeline(frame: pd.DataFrame, start: datetime, end: datetime) -> alt.Chart:
+def status_timeline(
+    frame: pd.DataFrame, start: datetime, end: datetime, zone: str = "UTC"
+) -> alt.Chart:
     """A Gantt chart: one row per connector, one bar per status interval."""
     order = frame.drop_duplicates("connector").sort_values("connector_id")["connector"].tolist()
     chart: alt.Chart = (
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            x=alt.X(
-                "start:T",
-                title=None,
-                scale=alt.Scale(domain=[start.isoformat(), end.isoformat()]),
+            x=time_axis(
+                "start:T", zone, scale=alt.Scale(domain=[start.isoformat(), end.isoformat()])
             ),
             x2="end:T",
             y=alt.Y("connector:N", title=None, sort=order, scale=alt.Scale(paddingInner=0.3)),
@@ -95,8 +114,8 @@ def status_timeline(frame: pd.DataFrame, start: datetime, end: datetime) -> alt.
                 alt.Tooltip("status:N"),
                 alt.Tooltip("error_code:N", title="error code"),
                 alt.Tooltip("info:N"),
-                alt.Tooltip("start:T", format="%Y-%m-%d %H:%M:%S"),
-                alt.Tooltip("end:T", format="%Y-%m-%d %H:%M:%S"),
+                time_tooltip("start:T"),
+                time_tooltip("end:T"),
                 alt.Tooltip("minutes:Q"),
             ],
         )
@@ -120,43 +139,70 @@ def status_counts(counts: pd.DataFrame) -> alt.LayerChart:
     return layered
 
 
-def measurand_charts(values: pd.DataFrame, measurands: Sequence[str]) -> alt.VConcatChart:
+def measurand_charts(
+    values: pd.DataFrame, measurands: Sequence[str], zone: str = "UTC"
+) -> alt.VConcatChart:
     """One line chart per measurand (own unit and y axis), time axes shared."""
-    charts = []
-    for measurand in measurands:
-        series = values[values["measurand"] == measurand]
-        unit = series["unit"].iloc[0] if len(series) else ""
-        charts.append(
-            alt.Chart(series)
-            .mark_line(point=len(series) < 60)
-            .encode(
-                x=alt.X("timestamp:T", title=None),
-                y=alt.Y("value:Q", title=f"{measurand} ({unit})" if unit else measurand),
-                color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top")),
-                tooltip=["timestamp:T", "series:N", "value:Q", "unit:N"],
-            )
-            .properties(height=180)
-        )
+    shown = in_display_units(values)
+    charts = [
+        _series_chart(shown[shown["measurand"] == measurand], zone).properties(height=180)
+        for measurand in measurands
+    ]
     stacked: alt.VConcatChart = alt.vconcat(*charts).resolve_scale(x="shared", color="independent")
     return stacked
 
 
-def comparison_chart(values: pd.DataFrame, measurands: Sequence[str]) -> alt.Chart:
-    """Selected measurands on one axis, each scaled to 0-1 of its own range."""
-    selected = values[values["measurand"].isin(measurands)].copy()
-    grouped = selected.groupby("series")["value"]
-    low, high = grouped.transform("min"), grouped.transform("max")
-    selected["scaled"] = ((selected["value"] - low) / (high - low).where(high > low, 1)).fillna(0)
+def comparison_chart(
+    values: pd.DataFrame, measurands: Sequence[str], zone: str = "UTC"
+) -> alt.LayerChart:
+    """Selected measurands over one time axis in their real units, one y axis per unit: the
+    first two units (``display_units``), left and right."""
+    selected = in_display_units(values[values["measurand"].isin(measurands)])
+    layers = [
+        _series_chart(selected[selected["unit"] == unit], zone, orient)
+        for unit, orient in zip(display_units(values, measurands), _SIDES, strict=False)
+    ]
+    layered: alt.LayerChart = (
+        alt.layer(*layers).resolve_scale(y="independent", color="shared").properties(height=320)
+    )
+    return layered
+
+
+Side = Literal["left", "right"]
+_SIDES: tuple[Side, Side] = ("left", "right")  # a comparison's two y axes
+COMPARABLE_UNITS = len(_SIDES)
+_KILO = {"W": "kW", "Wh": "kWh"}
+
+
+def in_display_units(values: pd.DataFrame) -> pd.DataFrame:
+    """Meter values (``meter_frame``, base units) with W and Wh as kW and kWh."""
+    shown = values.copy()
+    kilo = shown["unit"].isin(list(_KILO))
+    shown.loc[kilo, "value"] = shown.loc[kilo, "value"] / 1000
+    shown["unit"] = shown["unit"].replace(_KILO)
+    return shown
+
+
+def display_units(values: pd.DataFrame, measurands: Sequence[str]) -> list[str]:
+    """The display units of ``measurands`` in ``values``, in order of appearance."""
+    selected = values[values["measurand"].isin(measurands)]
+    return in_display_units(selected)["unit"].drop_duplicates().tolist()
+
+
+def _series_chart(series: pd.DataFrame, zone: str, orient: Side = "left") -> alt.Chart:
+    """Lines of ``value`` over ``timestamp``, one per ``series``, titled with their unit."""
+    units = series["unit"].drop_duplicates().tolist()
+    names = series["measurand"].drop_duplicates().tolist()
+    title = ", ".join(names) + (f" ({units[0]})" if units and units[0] else "")
     chart: alt.Chart = (
-        alt.Chart(selected)
-        .mark_line()
+        alt.Chart(series)
+        .mark_line(point=len(series) < 60)
         .encode(
-            x=alt.X("timestamp:T", title=None),
-            y=alt.Y("scaled:Q", title="share of each series' range", axis=alt.Axis(format="%")),
+            x=time_axis("timestamp:T", zone),
+            y=alt.Y("value:Q", title=title, axis=alt.Axis(orient=orient)),
             color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top")),
-            tooltip=["timestamp:T", "series:N", "value:Q", "unit:N"],
+            tooltip=[time_tooltip("timestamp:T", "time"), "series:N", "value:Q", "unit:N"],
         )
-        .properties(height=320)
     )
     return chart
 
@@ -176,15 +222,15 @@ def schedule_frame(
     return pd.DataFrame(rows, columns=["time", "limit"])
 
 
-def schedule_chart(frame: pd.DataFrame, unit: str) -> alt.Chart:
+def schedule_chart(frame: pd.DataFrame, unit: str, zone: str = "UTC") -> alt.Chart:
     """A step chart of a charging schedule's limit over time."""
     chart: alt.Chart = (
         alt.Chart(frame)
         .mark_line(interpolate="step-after", point=True)
         .encode(
-            x=alt.X("time:T", title="Time"),
+            x=time_axis("time:T", zone),
             y=alt.Y("limit:Q", title=f"Limit ({unit})", scale=alt.Scale(zero=True)),
-            tooltip=[alt.Tooltip("time:T", format="%Y-%m-%d %H:%M:%S"), "limit:Q"],
+            tooltip=[time_tooltip("time:T"), "limit:Q"],
         )
     )
     return chart

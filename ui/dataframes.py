@@ -7,7 +7,7 @@ UTC; the pages choose the display time zone.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ from chargestream.domain.records import (
     Registration,
     Session,
 )
+from chargestream.streams.progress import Progress, progress
 
 # connector statuses during which a transaction normally runs
 SESSION_STATUSES = frozenset({"Charging", "SuspendedEV", "SuspendedEVSE"})
@@ -56,6 +57,7 @@ SESSION_COLUMNS = (
     "stop_time",
     "duration_min",
     "energy_kwh",
+    "power_kw",
     "stop_reason",
     "peak_power_kw",
     "soc_start",
@@ -121,12 +123,17 @@ def status_counts(fleet: pd.DataFrame) -> pd.DataFrame:
     return counts.astype({"count": int})
 
 
-def sessions_frame(sessions: Sequence[Session], now: datetime | None = None) -> pd.DataFrame:
+def sessions_frame(
+    sessions: Sequence[Session],
+    live: Mapping[int, Progress] | None = None,
+    now: datetime | None = None,
+) -> pd.DataFrame:
+    """One row per session; a running one shows its energy and power so far from ``live``
+    (streams.progress), an empty stop reason and its duration until ``now``."""
     now = now or datetime.now(UTC)
     rows = []
     for s in sessions:
-        end = s.stop_time or now
-        duration = (end - s.start_time).total_seconds() / 60 if s.start_time else None
+        so_far = (live or {}).get(s.transaction_id) or progress(s, (), now)
         rows.append(
             {
                 "transaction_id": s.transaction_id,
@@ -136,31 +143,34 @@ def sessions_frame(sessions: Sequence[Session], now: datetime | None = None) -> 
                 "id_tag": s.id_tag,
                 "start_time": s.start_time,
                 "stop_time": s.stop_time,
-                "duration_min": duration,
-                "energy_kwh": s.energy_kwh,
-                "stop_reason": s.stop_reason or ("" if s.stop_time else "active"),
-                "peak_power_kw": s.peak_power_w / 1000 if s.peak_power_w is not None else None,
+                "duration_min": _rounded(so_far.duration_s, 60, 1),
+                "energy_kwh": _rounded(so_far.energy_kwh, 1, 3),
+                "power_kw": _rounded(so_far.power_w, 1000, 2),
+                "stop_reason": s.stop_reason,
+                "peak_power_kw": _rounded(s.peak_power_w, 1000, 2),
                 "soc_start": s.soc_start,
                 "soc_end": s.soc_end,
             }
         )
     return _with_times(
-        pd.DataFrame(
-            rows,
-            columns=list(SESSION_COLUMNS),
-        ),
+        pd.DataFrame(rows, columns=list(SESSION_COLUMNS)).astype({"energy_kwh": float}),
         "start_time",
         "stop_time",
     )
 
 
+def _rounded(value: float | None, per: float, digits: int) -> float | None:
+    """``value / per`` rounded (CSV and tables show no float noise); None stays None."""
+    return None if value is None else round(value / per, digits)
+
+
 def csv(frame: pd.DataFrame) -> str:
     """CSV with ISO 8601 times (UTC)."""
-    return frame.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S%z")
+    return frame.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
 
 
-def sessions_csv(sessions: Sequence[Session]) -> str:
-    return csv(sessions_frame(sessions))
+def sessions_csv(sessions: Sequence[Session], live: Mapping[int, Progress]) -> str:
+    return csv(sessions_frame(sessions, live))
 
 
 def session_time(session: Session) -> datetime | None:

@@ -75,6 +75,7 @@ def profile_table(profiles: list[InstalledChargingProfile], key: str) -> None:
             "removed_at": widgets.time_column("Removed"),
             "removed_by": "Why",
         },
+        placeholder="",
     )
 
 

@@ -38,15 +38,17 @@ from chargestream.domain.records import (
 from chargestream.domain.settings import Settings
 from chargestream.storage.base import Store
 from chargestream.streams.firmware_campaigns import CampaignProgress, recent_campaigns
+from chargestream.streams.progress import Progress, progress_of
 from chargestream.streams.sites import SessionView, session_views
 from chargestream.ui import dataframes
-from chargestream.ui.data import StoreRunner, runner
+from chargestream.ui.data import runner
 
 MAX_CHARGE_POINTS = 20_000
 MAX_ID_TAGS = 10_000
 MAX_METER_VALUES = 50_000
 MAX_EXPORT = 10_000
 SCAN_PAGE = 1_000
+NEWEST_SCANNED = 50  # sessions Session analysis looks through for meter values
 SCAN_PAGES = 20  # "energy today" sums at most 20,000 sessions
 LIVE = 5  # seconds a live query stays cached
 SLOW = 30
@@ -76,19 +78,22 @@ def energy_since(settings: Settings, since: datetime) -> Energy:
 
 
 async def _scan_energy(store: Store, since: datetime) -> Energy:
-    total, count, before = 0.0, 0, None
+    """Finished sessions' energy plus running sessions' energy so far."""
+    counted: list[Session] = []
+    capped, before = True, None
     for _ in range(SCAN_PAGES):
         page = await store.recent_sessions(SCAN_PAGE, before)
-        for session in page:
-            moment = dataframes.session_time(session)
-            if moment is None or moment < since:
-                return Energy(total, count, capped=False)
-            count += 1
-            total += session.energy_kwh or 0.0
-        if len(page) < SCAN_PAGE:
-            return Energy(total, count, capped=False)
+        recent = [s for s in page if (moment := dataframes.session_time(s)) and moment >= since]
+        counted.extend(recent)
+        if len(recent) < len(page) or len(page) < SCAN_PAGE:
+            capped = False
+            break
         before = dataframes.session_time(page[-1])
-    return Energy(total, count, capped=True)
+    running = await progress_of(store, [s for s in counted if s.active], datetime.now(UTC))
+    total = sum(
+        (running[s.transaction_id].energy_kwh if s.active else s.energy_kwh) or 0.0 for s in counted
+    )
+    return Energy(total, len(counted), capped)
 
 
 @st.cache_data(ttl=LIVE, show_spinner=False)
@@ -134,9 +139,19 @@ def sessions(
     return db.run(db.store.sessions_for_charge_point(charge_point_id, limit, before))
 
 
-def export_sessions(db: StoreRunner, charge_point_id: str | None) -> str:
-    """CSV of the newest ``MAX_EXPORT`` sessions; uncached, runs when a download starts."""
-    return dataframes.sessions_csv(db.run(_scan_sessions(db.store, charge_point_id)))
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def live_progress(settings: Settings, sessions: list[Session]) -> dict[int, Progress]:
+    """Energy, power and duration so far of each session (running ones from meter values)."""
+    db = runner(settings)
+    return db.run(progress_of(db.store, sessions, datetime.now(UTC)))
+
+
+@st.cache_data(ttl=SLOW, show_spinner=False)
+def export_sessions(settings: Settings, charge_point_id: str | None) -> str:
+    """CSV of the newest ``MAX_EXPORT`` sessions, computed in the run that shows the button."""
+    db = runner(settings)
+    found = db.run(_scan_sessions(db.store, charge_point_id))
+    return dataframes.sessions_csv(found, db.run(progress_of(db.store, found, datetime.now(UTC))))
 
 
 async def _scan_sessions(store: Store, charge_point_id: str | None) -> list[Session]:
@@ -158,6 +173,18 @@ async def _scan_sessions(store: Store, charge_point_id: str | None) -> list[Sess
 def session(settings: Settings, transaction_id: int) -> Session | None:
     db = runner(settings)
     return db.run(db.store.get_session(transaction_id))
+
+
+@st.cache_data(ttl=LIVE, show_spinner=False)
+def newest_metered_session(settings: Settings) -> int | None:
+    """The newest of the ``NEWEST_SCANNED`` newest sessions with meter values (a session
+    that has just started has none yet), else the newest session; None without sessions."""
+    db = runner(settings)
+    newest = db.run(db.store.recent_sessions(NEWEST_SCANNED, None))
+    for session in newest:
+        if db.run(db.store.meter_values(session.transaction_id, 1)):
+            return session.transaction_id
+    return newest[0].transaction_id if newest else None
 
 
 @st.cache_data(ttl=LIVE, show_spinner=False)

@@ -54,6 +54,7 @@ def main(open_store: StoreFactory) -> None:
         st.stop()
 
     operator = auth.signed_in(config)
+    auth.cookie_requests()
     if operator is None:
         # every page's address shows the sign-in form, and that page once signed in
         sign_in = [st.Page(auth.login_page, title="Sign in", icon=":material/login:", default=True)]

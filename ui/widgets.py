@@ -98,10 +98,14 @@ def local_midnight(now: datetime) -> datetime:
 
 
 def time_column(label: str, relative: bool = False, milliseconds: bool = False) -> Any:
-    """A datetime column in the browser's time zone (or "5 minutes ago")."""
+    """A datetime column in the browser's time zone, 24-hour, the zone in its header (or
+    "5 minutes ago")."""
     exact = "YYYY-MM-DD HH:mm:ss" + (".SSS" if milliseconds else "")
+    zone = timezone()
     return st.column_config.DatetimeColumn(
-        label, format="distance" if relative else exact, timezone=timezone()
+        label if relative else f"{label} ({zone})",
+        format="distance" if relative else exact,
+        timezone=zone,
     )
 
 
@@ -187,6 +191,7 @@ def configuration_table(response: dict[str, Any]) -> None:
                 "value": "Value",
                 "readonly": st.column_config.CheckboxColumn("Read-only"),
             },
+            placeholder="",
         )
     else:
         st.caption("The charge point reported no configuration keys.")
@@ -214,11 +219,16 @@ def sessions_table(sessions: pd.DataFrame, *, key: str, show_charge_point: bool 
             "start_time": time_column("Start"),
             "stop_time": time_column("Stop"),
             "duration_min": st.column_config.NumberColumn("Duration", format="%.1f min"),
-            "energy_kwh": st.column_config.NumberColumn("Energy", format="%.2f kWh"),
+            "energy_kwh": st.column_config.NumberColumn(
+                "Energy", format="%.2f kWh", help="Running sessions: the energy so far"
+            ),
+            "power_kw": st.column_config.NumberColumn(
+                "Power now", format="%.1f kW", help="A running session's last active power"
+            ),
             "stop_reason": "Stop reason",
             "peak_power_kw": st.column_config.NumberColumn("Peak power", format="%.1f kW"),
-            "soc_start": st.column_config.NumberColumn("SoC start", format="%.0f %%"),
-            "soc_end": st.column_config.NumberColumn("SoC end", format="%.0f %%"),
+            "soc_start": st.column_config.NumberColumn("SoC start", format="%.0f %%", width=90),
+            "soc_end": st.column_config.NumberColumn("SoC end", format="%.0f %%", width=90),
         },
         on_select="rerun",
         selection_mode="single-row",
@@ -263,10 +273,16 @@ def window(choice: str, now: datetime) -> tuple[datetime, datetime]:
     return now - span, now
 
 
-def table(data: pd.DataFrame, **options: Any) -> Any:
-    """``st.dataframe`` as every page shows a table: no index, full width, fitted height."""
+def table(data: pd.DataFrame, *, most: int = 560, **options: Any) -> Any:
+    """``st.dataframe`` as every page shows a table: no index, full width, fitted height up
+    to ``most`` pixels, empty cells for missing values (never "None")."""
     return st.dataframe(
-        data, hide_index=True, width="stretch", height=dataframe_height(len(data)), **options
+        data,
+        hide_index=True,
+        width="stretch",
+        height=dataframe_height(len(data), most),
+        placeholder="",
+        **options,
     )
 
 

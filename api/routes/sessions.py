@@ -6,8 +6,8 @@ from fastapi import APIRouter, Path, Query
 
 from chargestream.api.dependencies import KnownChargePoint, Services
 from chargestream.api.responses import NOT_FOUND
-from chargestream.api.schemas import UtcDateTime
-from chargestream.domain.records import MeterValue, Session
+from chargestream.api.schemas import SessionOut, UtcDateTime
+from chargestream.domain.records import MeterValue
 
 router = APIRouter(tags=["sessions"])
 
@@ -21,19 +21,19 @@ async def charge_point_sessions(
     services: Services,
     limit: int = Query(100, ge=1, le=1000),
     before: UtcDateTime | None = None,
-) -> list[Session]:
+) -> list[SessionOut]:
     return await services.sessions.of_charge_point(charge_point_id, limit, before)
 
 
 @router.get("/sessions")
 async def sessions(
     services: Services, limit: int = Query(100, ge=1, le=1000), before: UtcDateTime | None = None
-) -> list[Session]:
+) -> list[SessionOut]:
     return await services.sessions.recent(limit, before)
 
 
 @router.get("/sessions/{transaction_id}", responses=NOT_FOUND)
-async def session(transaction_id: TransactionId, services: Services) -> Session:
+async def session(transaction_id: TransactionId, services: Services) -> SessionOut:
     return await services.sessions.get(transaction_id)
 
 

@@ -153,6 +153,7 @@ def rules(config: Settings) -> None:
                 "severity": "Severity",
                 "enabled": st.column_config.CheckboxColumn("Enabled"),
             },
+            placeholder="",
         )
     else:
         st.info(

@@ -151,6 +151,7 @@ def live_state(config: Settings, charge_point_id: str) -> None:
             "vendor_error_code": "Vendor error",
             "since": widgets.time_column("Since"),
         },
+        placeholder="",
     )
 
 
@@ -177,7 +178,7 @@ def status_timeline(config: Settings, charge_point_id: str) -> None:
         index="connector", columns="status", values="minutes", aggfunc="sum", fill_value=0
     ).rename_axis(index="Connector", columns=None)
     st.caption("Minutes per status in the window")
-    st.dataframe(shares.round(1), width="stretch")
+    st.dataframe(shares.round(1), width="stretch", placeholder="")
 
 
 def _day_window(first: date, last: date) -> tuple[datetime, datetime]:
@@ -221,6 +222,7 @@ def boot_and_configuration(config: Settings, charge_point_id: str) -> None:
             width="stretch",
             column_order=["requested_at", "payload", "outcome", "answer"],
             column_config={"requested_at": widgets.time_column("Requested")},
+            placeholder="",
         )
 
 
@@ -387,7 +389,9 @@ def recent_sessions(config: Settings, charge_point_id: str) -> None:
         st.info("No charging sessions yet.", icon=":material/history:")
         return
     widgets.sessions_table(
-        dataframes.sessions_frame(sessions), key="cp_sessions", show_charge_point=False
+        dataframes.sessions_frame(sessions, queries.live_progress(config, sessions)),
+        key="cp_sessions",
+        show_charge_point=False,
     )
     st.page_link(
         widgets.SESSIONS,
@@ -421,6 +425,7 @@ def security_view(config: Settings, charge_point_id: str) -> None:
             "request_id": st.column_config.NumberColumn("Request id", format="%d"),
             "at": widgets.time_column("Received"),
         },
+        placeholder="",
     )
     st.subheader("Security events")
     events = queries.security_events(config, charge_point_id, SECURITY_EVENTS_SHOWN)
@@ -453,6 +458,7 @@ def security_view(config: Settings, charge_point_id: str) -> None:
             "tech_info": "Details",
             "received_at": widgets.time_column("Received"),
         },
+        placeholder="",
     )
 
 
@@ -512,6 +518,7 @@ def diagnostics_view(config: Settings, charge_point_id: str) -> None:
             "sha256": "SHA-256",
             "file_id": "File id",
         },
+        placeholder="",
     )
     if operator is None or not operator.may(Permission.DIAGNOSTICS):
         return
@@ -588,6 +595,7 @@ def frame_inspector(config: Settings, charge_point_id: str) -> None:
         on_select="rerun",
         selection_mode="single-row",
         key="frames_table",
+        placeholder="",
     )
     row = frames.iloc[event.selection.rows[0] if event.selection.rows else 0]
     received = f"{widgets.local(row['received_at']):%Y-%m-%d %H:%M:%S.%f}"[:-3]

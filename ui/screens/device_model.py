@@ -68,6 +68,7 @@ def _table(variables: list[DeviceVariable]) -> None:
             **COLUMNS,
             "updated_at": widgets.time_column("Updated"),
         },
+        placeholder="",
     )
 
 

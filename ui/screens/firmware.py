@@ -120,6 +120,7 @@ def target_table(progress: CampaignProgress) -> None:
             "command_outcome": "UpdateFirmware",
             "reason": "Why failed",
         },
+        placeholder="",
     )
 
 

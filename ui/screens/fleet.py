@@ -24,6 +24,7 @@ SEARCHED = [
     "protocol",
 ]
 OPEN_ALERTS = 1000  # counted exactly up to this many
+FLEET_PAGE = 100  # charge points per page of the table
 
 
 def render() -> None:
@@ -58,7 +59,7 @@ def overview(config: Settings) -> None:
         st.subheader("Newest open alerts")
         newest_alerts(open_alerts[:5])
     st.subheader("Charge points")
-    table(filtered(fleet))
+    table(with_alerts(filtered(fleet), open_alerts))
     st.caption(f"Updated {widgets.local(now):%H:%M:%S} · select a row to open it")
 
 
@@ -89,7 +90,7 @@ def tiles(config: Settings, fleet: pd.DataFrame, open_alerts: list[Alert], now: 
         f"{energy.kwh:,.1f}" + ("+" if energy.capped else ""),
         help=f"Sessions started since local midnight: {energy.sessions:,}"
         + (f" (only the newest {energy.sessions:,} summed)" if energy.capped else "")
-        + ". Running sessions count once they stop.",
+        + ". Running sessions count with their energy so far.",
         border=True,
     )
     columns[6].metric(
@@ -135,12 +136,41 @@ def filtered(fleet: pd.DataFrame) -> pd.DataFrame:
     return fleet[keep]
 
 
+def with_alerts(fleet: pd.DataFrame, open_alerts: list[Alert]) -> pd.DataFrame:
+    """The fleet with an ``alerts`` marker per charge point: "● 2 critical", "▲ 1", or ""."""
+    counts: dict[str, list[int]] = {}
+    for alert in open_alerts:
+        found = counts.setdefault(alert.charge_point_id, [0, 0])
+        found[alert.severity == "critical"] += 1
+    markers = {
+        cp: f"● {critical} critical" if critical else f"▲ {others}"
+        for cp, (others, critical) in counts.items()
+    }
+    return fleet.assign(alerts=fleet["charge_point_id"].map(lambda cp: markers.get(cp, "")))
+
+
 def table(fleet: pd.DataFrame) -> None:
+    """The charge points, ``FLEET_PAGE`` rows a page: the table grows with its rows."""
     tags = sorted({tag for found in fleet["connectors"] for tag in found})
+    pages = max(1, -(-len(fleet) // FLEET_PAGE))
+    page = 1
+    if pages > 1:
+        page = int(
+            st.number_input(
+                f"Page (of {pages})",
+                min_value=1,
+                max_value=pages,
+                value=1,
+                key=f"fleet_page:{pages}",
+            )
+        )
+    fleet = fleet.iloc[(page - 1) * FLEET_PAGE : page * FLEET_PAGE]
     event = widgets.table(
         fleet.assign(state=fleet["state"].map(lambda state: [state])),
+        most=widgets.dataframe_height(FLEET_PAGE),
         column_order=[
             "charge_point_id",
+            "alerts",
             "name",
             "state",
             "protocol",
@@ -154,6 +184,9 @@ def table(fleet: pd.DataFrame) -> None:
         ],
         column_config={
             "charge_point_id": st.column_config.TextColumn("Charge point", pinned=True),
+            "alerts": st.column_config.TextColumn(
+                "Alerts", help="Open alerts of the charge point (● critical, ▲ others)"
+            ),
             "name": "Name",
             "state": widgets.tags_column("State", widgets.STATE_COLOURS),
             "protocol": "Protocol",
@@ -164,7 +197,7 @@ def table(fleet: pd.DataFrame) -> None:
             "vendor": "Vendor",
             "model": "Model",
             "firmware": "Firmware",
-            "serial": "Serial",
+            "serial": st.column_config.TextColumn("Serial", width="medium"),
             "location": "Location",
         },
         on_select="rerun",

@@ -61,9 +61,15 @@ def _progress(shown: dict[str, Any]) -> None:
         pd.DataFrame({"Field": list(details), "Value": [str(v) for v in details.values()]}),
         hide_index=True,
         width="stretch",
+        placeholder="",
     )
     if shown["mode"] == "tags":
-        st.dataframe(pd.DataFrame({"Id tag": shown["tags"]}), hide_index=True, width="stretch")
+        st.dataframe(
+            pd.DataFrame({"Id tag": shown["tags"]}),
+            hide_index=True,
+            width="stretch",
+            placeholder="",
+        )
 
 
 def _number(value: int | None) -> str:

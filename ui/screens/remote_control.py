@@ -235,13 +235,14 @@ def command_log(config: Settings, charge_point_id: str) -> None:
             "charge_point_id": "Charge point",
             "action": "Command",
             "outcome": widgets.tags_column("Outcome", OUTCOME_COLOURS),
-            "answer": "Answer",
+            "answer": st.column_config.TextColumn("Answer", width="medium"),
             "payload": st.column_config.TextColumn("Request", width="medium"),
-            "latency_ms": st.column_config.NumberColumn("Latency", format="%.0f ms"),
+            "latency_ms": st.column_config.NumberColumn("Latency", format="%.0f ms", width=90),
             "sent_by": st.column_config.TextColumn(
                 "Sent by", help="operator:NAME from the dashboard, or the API token's name"
             ),
         },
+        placeholder="",
     )
 
 
@@ -347,6 +348,7 @@ def bulk_results() -> None:
             "answer": "Answer",
             "error": st.column_config.TextColumn("Error", width="medium"),
         },
+        placeholder="",
     )
 
 

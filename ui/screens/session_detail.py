@@ -8,6 +8,7 @@ import streamlit as st
 
 from chargestream.domain.records import Session
 from chargestream.domain.settings import Settings
+from chargestream.streams.progress import Progress, progress
 from chargestream.ui import charts, dataframes, queries, widgets
 from chargestream.ui.data import settings
 from chargestream.ui.text import plain
@@ -29,28 +30,32 @@ def render() -> None:
         bind="query-params",
         help="Or pick a session in the charging history.",
     )
-    if chosen is None:
-        newest = queries.sessions(config, None, 1, None)
-        if not newest:
-            st.info("No charging sessions yet.", icon=":material/monitoring:")
-            return
-        chosen = newest[0].transaction_id
-    session = queries.session(config, int(chosen))
+    following = chosen is None
+    transaction_id = queries.newest_metered_session(config) if chosen is None else int(chosen)
+    if transaction_id is None:
+        st.info("No charging sessions yet.", icon=":material/monitoring:")
+        return
+    session = queries.session(config, transaction_id)
     if session is None:
         st.warning(
-            f"There is no session with transaction id {chosen}.", icon=":material/search_off:"
+            f"There is no session with transaction id {transaction_id}.",
+            icon=":material/search_off:",
         )
         return
-    run_every = widgets.refresh_interval() if session.active else None
-    st.fragment(run_every=run_every)(analysis)(config, session.transaction_id)
+    # with no session chosen, the page follows the newest session with meter values
+    run_every = widgets.refresh_interval() if following or session.active else None
+    st.fragment(run_every=run_every)(analysis)(config, session.transaction_id, following)
 
 
-def analysis(config: Settings, transaction_id: int) -> None:
+def analysis(config: Settings, transaction_id: int, following: bool) -> None:
+    if following:
+        transaction_id = queries.newest_metered_session(config) or transaction_id
     session = queries.session(config, transaction_id)
     if session is None:
         return
-    summary(session)
-    values = dataframes.meter_frame(queries.meter_values(config, transaction_id))
+    readings = queries.meter_values(config, transaction_id)
+    summary(session, progress(session, readings, datetime.now(UTC)))
+    values = dataframes.meter_frame(readings)
     if values.empty:
         st.info("No meter values were recorded for this session.", icon=":material/show_chart:")
         return
@@ -70,16 +75,22 @@ def analysis(config: Settings, transaction_id: int) -> None:
         default=VIEWS[0],
         key="meter_view",
         help="Separate: one chart per measurand in its unit. Compare: all on one chart, "
-        "each scaled to its own range.",
+        "one y axis per unit (two units at most).",
     )
     if not shown:
         st.caption("Choose at least one measurand.")
         return
+    zone = widgets.timezone()
     if mode == VIEWS[1]:
-        st.altair_chart(charts.comparison_chart(values, shown), width="stretch")
+        units = charts.display_units(values, shown)
+        if len(units) > charts.COMPARABLE_UNITS:
+            st.caption(f"Compare shows the first two units ({', '.join(units[:2])}).")
+        st.altair_chart(charts.comparison_chart(values, shown, zone), width="stretch")
     else:
-        st.altair_chart(charts.measurand_charts(values, shown), width="stretch")
-    stats = dataframes.meter_summary(values[values["measurand"].isin(shown)])
+        st.altair_chart(charts.measurand_charts(values, shown, zone), width="stretch")
+    stats = dataframes.meter_summary(
+        charts.in_display_units(values[values["measurand"].isin(shown)])
+    )
     st.dataframe(
         stats,
         hide_index=True,
@@ -93,6 +104,7 @@ def analysis(config: Settings, transaction_id: int) -> None:
             "max": st.column_config.NumberColumn("Max", format="%.2f"),
             "last": st.column_config.NumberColumn("Last", format="%.2f"),
         },
+        placeholder="",
     )
     st.download_button(
         "Meter values as CSV",
@@ -100,12 +112,12 @@ def analysis(config: Settings, transaction_id: int) -> None:
         file_name=f"meter-values-{transaction_id}.csv",
         mime="text/csv",
         icon=":material/download:",
+        on_click="ignore",  # no rerun that could replace the file before it downloads
     )
 
 
-def summary(session: Session) -> None:
-    end = session.stop_time or datetime.now(UTC)
-    hours = (end - session.start_time).total_seconds() / 3600 if session.start_time else None
+def summary(session: Session, so_far: Progress) -> None:
+    hours = so_far.duration_s / 3600 if so_far.duration_s is not None else None
     reason = plain(session.stop_reason or "no reason")
     state = "running" if session.active else f"stopped ({reason})"
     st.subheader(
@@ -124,14 +136,24 @@ def summary(session: Session) -> None:
         f" · stopped {_when(session.stop_time)}"
     )
     columns = st.columns(5)
-    energy = session.energy_kwh
-    columns[0].metric("Energy, kWh", f"{energy:.2f}" if energy is not None else "—", border=True)
-    columns[1].metric("Duration", _duration(hours), border=True)
-    columns[2].metric(
-        "Peak power, kW",
-        f"{session.peak_power_w / 1000:.1f}" if session.peak_power_w is not None else "—",
+    energy = so_far.energy_kwh
+    columns[0].metric(
+        "Energy so far, kWh" if session.active else "Energy, kWh",
+        f"{energy:.2f}" if energy is not None else "—",
         border=True,
     )
+    columns[1].metric("Duration", _duration(hours), border=True)
+    if session.active:
+        power = so_far.power_w
+        columns[2].metric(
+            "Power now, kW", f"{power / 1000:.1f}" if power is not None else "—", border=True
+        )
+    else:
+        columns[2].metric(
+            "Peak power, kW",
+            f"{session.peak_power_w / 1000:.1f}" if session.peak_power_w is not None else "—",
+            border=True,
+        )
     columns[3].metric(
         "Average power, kW",
         f"{energy / hours:.1f}" if energy is not None and hours else "—",
@@ -156,7 +178,7 @@ def _soc(session: Session) -> str:
 
 
 def _when(moment: datetime | None) -> str:
-    return f"{widgets.local(moment):%Y-%m-%d %H:%M}" if moment else "—"
+    return f"{widgets.local(moment):%Y-%m-%d %H:%M} {widgets.timezone()}" if moment else "—"
 
 
 render()

@@ -6,8 +6,9 @@ from datetime import datetime
 
 import streamlit as st
 
+from chargestream.domain.settings import Settings
 from chargestream.ui import dataframes, queries, widgets
-from chargestream.ui.data import runner, settings
+from chargestream.ui.data import settings
 
 ALL = "All charge points"
 PAGE_SIZES = [25, 50, 100, 250]
@@ -29,7 +30,41 @@ def render() -> None:
     if not page and len(cursors) == 1:
         st.info("No charging sessions yet.", icon=":material/history:")
         return
-    frame = dataframes.sessions_frame(page)
+    st.fragment(run_every=widgets.refresh_interval())(history)(
+        config, charge_point_id, size, cursors[-1]
+    )
+    last = dataframes.session_time(page[-1]) if page else None
+    name = charge_point_id or "fleet"
+    with st.container(horizontal=True, vertical_alignment="center"):
+        widgets.pager(cursors, last, has_older=len(page) == size and last is not None)
+        st.space("stretch")
+        # the data is computed in this run, not deferred: a deferred download is dropped
+        # when the run that made it is replaced (MediaFileStorageError), and clicking does
+        # not rerun the page
+        st.download_button(
+            "This page as CSV",
+            dataframes.csv(dataframes.sessions_frame(page, queries.live_progress(config, page))),
+            file_name=f"sessions-{name}-page{len(cursors)}.csv",
+            mime="text/csv",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+        st.download_button(
+            f"Newest {queries.MAX_EXPORT:,} as CSV",
+            queries.export_sessions(config, charge_point_id),
+            file_name=f"sessions-{name}.csv",
+            mime="text/csv",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+
+
+def history(
+    config: Settings, charge_point_id: str | None, size: int, before: datetime | None
+) -> None:
+    """The page's totals and sessions, running ones with their energy and power so far."""
+    page = queries.sessions(config, charge_point_id, size, before)
+    frame = dataframes.sessions_frame(page, queries.live_progress(config, page))
     columns = st.columns(4)
     columns[0].metric("Sessions on this page", len(frame), border=True)
     columns[1].metric("Energy", f"{frame['energy_kwh'].sum():,.1f} kWh", border=True)
@@ -39,26 +74,6 @@ def render() -> None:
         "Median duration", f"{median:.0f} min" if median == median else "—", border=True
     )
     widgets.sessions_table(frame, key="history_table", show_charge_point=charge_point_id is None)
-    last = dataframes.session_time(page[-1]) if page else None
-    name = charge_point_id or "fleet"
-    db = runner(config)
-    with st.container(horizontal=True, vertical_alignment="center"):
-        widgets.pager(cursors, last, has_older=len(page) == size and last is not None)
-        st.space("stretch")
-        st.download_button(
-            "This page as CSV",
-            dataframes.csv(frame),
-            file_name=f"sessions-{name}-page{len(cursors)}.csv",
-            mime="text/csv",
-            icon=":material/download:",
-        )
-        st.download_button(
-            f"Newest {queries.MAX_EXPORT:,} as CSV",
-            lambda: queries.export_sessions(db, charge_point_id),
-            file_name=f"sessions-{name}.csv",
-            mime="text/csv",
-            icon=":material/download:",
-        )
 
 
 render()

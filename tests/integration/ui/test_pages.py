@@ -329,6 +329,7 @@ async def test_fleet_shows_every_charge_point_counts_and_filters(fleet: RunningC
     assert table["charge_point_id"].tolist() == ["CP-1", "CP-2", "CP-3"]
     assert list(table.loc[0, "connectors"]) == ["CP · Available", "1 · Charging", "2 · Faulted"]
     assert list(table.loc[2, "state"]) == ["Offline"]
+    assert table["alerts"].tolist() == ["● 1 critical", "▲ 1", ""]  # a marker per charge point
     assert any("Connector 2 faulted" in m for m in texts(at.markdown))
 
     at.text_input(key="fleet_search").input("harbour")
@@ -359,11 +360,16 @@ async def test_fleet_of_thousands_of_charge_points(ui: RunningCsms) -> None:
     at = await open_page(page("fleet"))
     tiles = metrics(at)
     assert (tiles["Charge points"], tiles["Online"], tiles["Offline"]) == ("3,000", "2,700", "300")
-    assert len(at.dataframe[0].value) == 3000
+    first = at.dataframe[0].value  # pages of 100 rows, each shown whole
+    assert first["charge_point_id"].tolist()[::99] == ["BIG-00000", "BIG-00099"]
+    at.number_input(key="fleet_page:30").set_value(30)
+    await run(at)
+    assert at.dataframe[0].value["charge_point_id"].tolist()[-1] == "BIG-02999"
     at.multiselect(key="fleet_vendor").select("BYD")
     at.multiselect(key="fleet_state").select("Offline")
     await run(at)
-    assert len(at.dataframe[0].value) == 300
+    assert len(at.dataframe[0].value) == 100
+    assert at.number_input(key="fleet_page:3").max == 3
 
 
 async def test_fleet_empty(ui: RunningCsms) -> None:
@@ -456,15 +462,22 @@ async def test_charge_point_page_without_charge_points(ui: RunningCsms) -> None:
 
 
 async def test_history_pages_backwards_and_exports(fleet: RunningCsms) -> None:
+    register = MeterValue("CP-1", 1, _at(0.5), "Energy.Active.Import.Register", 2.5, "kWh", 100)
+    power = MeterValue("CP-1", 1, _at(0.5), "Power.Active.Import", 7400, "W", 100)
+    await fleet.app.store.upsert([register, power])
     at = await open_page(page("sessions"))
     at.selectbox(key="page_size").set_value(25)
     await run(at)
     first = at.dataframe[0].value
     assert len(first) == 25
     assert first["transaction_id"].tolist()[:3] == [100, 200, 101]  # newest first
-    assert first.loc[0, "stop_reason"] == "active"
+    # the running session: energy since its start meter (500 Wh), power now, no stop reason
+    assert (first.loc[0, "energy_kwh"], first.loc[0, "power_kw"]) == (2.0, 7.4)
+    assert first["stop_reason"].isna().tolist()[:2] == [True, False]  # no "active"
+    assert '"label": "Start (UTC)"' in at.dataframe[0].proto.columns  # the zone of its times
     assert first.loc[2, "duration_min"] == 60
     assert metrics(at)["Running"] == "1"
+    assert metrics(at)["Energy"] == f"{2.0 + 11.0 + 23 * 20.0:,.1f} kWh"
     assert [b.label for b in elements_of(at, "download_button")] == [
         "This page as CSV",
         "Newest 10,000 as CSV",
@@ -499,8 +512,8 @@ async def test_session_analysis_charts_the_chosen_measurands(fleet: RunningCsms)
     assert picker.value == ["Power.Active.Import", "SoC"]
     assert set(picker.options) >= {"Temperature", "Current.Import"}
     summary = at.dataframe[0].value.set_index("series")
-    assert summary.loc["Power.Active.Import", "unit"] == "W"  # kW normalized
-    assert summary.loc["Power.Active.Import", "max"] == 45_500
+    assert summary.loc["Power.Active.Import", "unit"] == "kW"  # W and kW shown as kW
+    assert summary.loc["Power.Active.Import", "max"] == 45.5
 
     picker.select("Current.Import")
     await run(at)
@@ -513,6 +526,20 @@ async def test_session_analysis_charts_the_chosen_measurands(fleet: RunningCsms)
         picker.unselect(chosen)
     await run(at)
     assert "Choose at least one measurand." in texts(at.caption)
+
+
+async def test_session_analysis_opens_on_the_newest_session_with_meter_values(
+    fleet: RunningCsms,
+) -> None:
+    at = await open_page(page("session_detail"))  # 100 is newer, but has no meter values yet
+    assert at.subheader[0].value.startswith("Transaction 101 ")
+    await fleet.app.store.upsert(
+        [MeterValue("CP-1", 1, _at(0.5), "Energy.Active.Import.Register", 2.5, "kWh", 100)]
+    )
+    st.cache_data.clear()
+    await run(at)  # it follows the running session once it has some
+    assert at.subheader[0].value.startswith("Transaction 100 ")
+    assert metrics(at)["Energy so far, kWh"] == "2.00"
 
 
 async def test_session_analysis_of_an_unknown_or_no_session(ui: RunningCsms) -> None:

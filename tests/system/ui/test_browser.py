@@ -21,11 +21,12 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import socket
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -668,3 +669,116 @@ def _show_hostile_pages(page: Page, hostile: Hostile) -> None:
     for title in ("Charging history", "Alerts", "Id tags"):
         _open(page, title)
         _no_markup_from(page, hostile)
+
+
+# -- live numbers, exports, staying signed in, 24-hour axes
+
+LIVE = "LIVE-01"  # a charge point this test charges, one MeterValues at a time
+COOKIE_NAME = "chargestream_session"
+
+
+def _ocpp(stack: Stack, *requests: Any) -> list[Any]:
+    """Boot ``LIVE`` on a fresh connection and send ``requests``; their answers."""
+
+    async def send() -> list[Any]:
+        async with charge_point(stack.ocpp_url, LIVE) as cp:
+            await cp.call(call.BootNotification(charge_point_model="T", charge_point_vendor="V"))
+            return [await cp.call(request) for request in requests]
+
+    with ThreadPoolExecutor(1) as pool:  # the sync Playwright API owns this thread's loop
+        return pool.submit(asyncio.run, send()).result(60)
+
+
+def _meter(transaction_id: int, energy_wh: int, power_w: int) -> Any:
+    sampled = [
+        {"value": str(energy_wh), "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+        {"value": str(power_w), "measurand": "Power.Active.Import", "unit": "W"},
+    ]
+    return call.MeterValues(
+        connector_id=1,
+        transaction_id=transaction_id,
+        meter_value=[{"timestamp": _stamp(datetime.now(UTC)), "sampledValue": sampled}],
+    )
+
+
+def _session_cookie(page: Page) -> dict[str, Any] | None:
+    found = [c for c in page.context.cookies() if c["name"] == COOKIE_NAME]
+    return dict(found[0]) if found else None
+
+
+def test_live_session_exports_reload_and_24_hour_axes(stack: Stack, tmp_path: Path) -> None:
+    [started] = _ocpp(
+        stack,
+        call.StartTransaction(
+            connector_id=1,
+            id_tag="04A2B3C4",
+            meter_start=10_000,
+            timestamp=_stamp(datetime.now(UTC)),
+        ),
+    )
+    transaction = started.transaction_id
+    _ocpp(stack, _meter(transaction, 11_000, 7_400))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            page.set_default_timeout(TIMEOUT_MS)
+            _sign_in(page, stack)
+            cookie = _session_cookie(page) or _wait_until(
+                lambda: _session_cookie(page), "the session cookie", timeout=20
+            )
+            assert (cookie["httpOnly"], cookie["secure"], cookie["sameSite"]) == (
+                True,
+                True,
+                "Strict",
+            )
+
+            # a reload (a new browser session) stays signed in, here on the running session
+            page.goto(f"{stack.ui_url}/session_detail?tx={transaction}")
+            energy = page.get_by_test_id("stMetric").filter(has_text="Energy so far, kWh")
+            expect(energy).to_contain_text("1.00")
+            expect(page.get_by_test_id("stMetric").filter(has_text="Power now")).to_contain_text(
+                "7.4"
+            )
+            _ocpp(stack, _meter(transaction, 12_500, 11_000))
+            expect(energy).to_contain_text("2.50")  # refreshed live, no reload
+
+            _exports_download_twice(page, stack, tmp_path)
+            _axes_in_24_hours(page)
+
+            page.locator("[data-testid='stSidebar']").get_by_role("button", name="Sign out").click()
+            expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+            _wait_until(lambda: _session_cookie(page) is None, "the cookie cleared", timeout=20)
+            page.reload()
+            expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+        finally:
+            browser.close()
+
+
+def _exports_download_twice(page: Page, stack: Stack, tmp_path: Path) -> None:
+    page.goto(f"{stack.ui_url}/sessions?cp={LIVE}")
+    expect(page.get_by_text("Sessions on this page")).to_be_visible()
+    _settled(page)
+    for label in ("This page as CSV", "Newest 10,000 as CSV"):
+        for attempt in range(2):
+            with page.expect_download() as download:
+                page.get_by_role("button", name=label).click()
+            path = tmp_path / f"{label}-{attempt}.csv"
+            download.value.save_as(path)
+            header, *rows = path.read_text(encoding="utf-8").splitlines()
+            assert "energy_kwh,power_kw" in header
+            running = dict(zip(header.split(","), rows[0].split(","), strict=True))
+            assert (running["energy_kwh"], running["stop_reason"]) == ("2.5", "")
+            assert running["start_time"].endswith("Z") and "T" in running["start_time"]
+
+
+def _axes_in_24_hours(page: Page) -> None:
+    _open(page, "Charge point")
+    _pick(page, "Charge point", DEPOT)
+    chart = page.locator("[data-testid='stVegaLiteChart']").first
+    expect(chart.locator("svg text").first).to_be_attached()
+    labels = [text.strip() for text in chart.locator("svg text").all_text_contents()]
+    times = [label for label in labels if re.fullmatch(r"\d{2}:\d{2}", label)]
+    assert any(int(label[:2]) >= 13 for label in times), labels  # a day has afternoon hours
+    assert not [label for label in labels if label.endswith(("AM", "PM"))], labels
+    assert any(label.startswith("Time (") for label in labels), labels
