@@ -67,6 +67,7 @@ from cassandra.query import (
 from chargestream.domain.charging_profiles import MAX_PROFILE_ID
 from chargestream.domain.frames import Direction, EventKind, FrameEvent, LoggedEvent, MessageType
 from chargestream.domain.records import (
+    AvailabilityExclusion,
     Alert,
     AlertRule,
     ChargePointState,
@@ -92,7 +93,7 @@ from chargestream.domain.records import (
     VariableKey,
 )
 from chargestream.storage import cassandra_schema as schema
-from chargestream.storage.base import StoreUnavailable
+from chargestream.storage.base import StoreUnavailable, by_start
 from chargestream.storage.cassandra_schema import (
     ALERTS,
     ALERTS_BY_DAY,
@@ -118,6 +119,7 @@ from chargestream.storage.cassandra_schema import (
     SESSIONS_BY_DAY,
     SITE_ALLOCATION_DELETE,
     SITE_ALLOCATIONS,
+    EXCLUSIONS,
     SITES,
     STATES,
     TRANSFER_STATUSES,
@@ -1100,6 +1102,17 @@ class CassandraStore:
 
     async def delete_site(self, site_id: str) -> bool:
         return await self._delete(SITES, site_id)
+
+    # -- availability exclusions
+
+    async def list_exclusions(self) -> list[AvailabilityExclusion]:
+        return by_start(await self._scan(EXCLUSIONS))
+
+    async def put_exclusion(self, exclusion: AvailabilityExclusion) -> None:
+        await self._put(EXCLUSIONS, exclusion)
+
+    async def delete_exclusion(self, exclusion_id: str) -> bool:
+        return await self._delete(EXCLUSIONS, exclusion_id)
 
     async def site_allocations(self, site_id: str | None = None) -> list[SiteAllocation]:
         if site_id is None:

@@ -25,6 +25,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 from chargestream.domain.charging_profiles import periods_as_dicts, periods_of
 from chargestream.domain.records import (
+    AvailabilityExclusion,
     Alert,
     AlertRule,
     ChargePointState,
@@ -253,6 +254,7 @@ SITES = Table.of(
     codecs={"charge_points": (_to_json, lambda text: tuple(json.loads(text)))},
 )
 SITE_ALLOCATIONS = Table.of("site_allocations", SiteAllocation)
+EXCLUSIONS = Table.of("availability_exclusions", AvailabilityExclusion)
 _NUMBER_KEY_PART_CODEC: tuple[Codec, Codec] = (
     lambda v: -1 if v is None else v,
     lambda v: None if v == -1 else v,
@@ -293,6 +295,7 @@ TABLES = (
     SITES,
     SITE_ALLOCATIONS,
     FIRMWARE_CAMPAIGNS,
+    EXCLUSIONS,
     *_DERIVED_TABLES,
 )
 DERIVED: dict[type, Table] = {t.record: t for t in _DERIVED_TABLES}
