@@ -17,6 +17,7 @@ from chargestream.api.services.frames import FrameService, RecentFrames
 from chargestream.api.services.health import HealthService, ProcessStatus
 from chargestream.api.services.id_tags import IdTagService
 from chargestream.api.services.local_lists import LocalListService
+from chargestream.api.services.reports import ReportService
 from chargestream.api.services.reservations import ReservationService
 from chargestream.api.services.sessions import SessionService
 from chargestream.api.services.sites import SiteService
@@ -44,6 +45,7 @@ class ApiServices:
     sites: SiteService
     firmware_campaigns: FirmwareCampaignService
     device_model: DeviceModelService
+    reports: ReportService
 
     @classmethod
     def create(
@@ -83,4 +85,5 @@ class ApiServices:
             sites=SiteService(store),
             firmware_campaigns=FirmwareCampaignService(settings, store, charge_points),
             device_model=DeviceModelService(store),
+            reports=ReportService(store),
         )

@@ -767,7 +767,6 @@ class DeviceVariable:
         )
 
 
-
 @dataclass(frozen=True, slots=True)
 class AvailabilityExclusion:
     """A window the operator excludes from outage time in availability reports (operator

@@ -100,7 +100,9 @@ def utilization(
             row(group).idle_h += hours
 
     started = [
-        s for s in sessions if s.start_time is not None and period.start <= s.start_time < period.end
+        s
+        for s in sessions
+        if s.start_time is not None and period.start <= s.start_time < period.end
     ]
     group_of_session: Callable[[Session], str | None]
     if grouping in (Grouping.HOUR_OF_DAY, Grouping.DAY):

@@ -18,9 +18,9 @@ from typing import Protocol
 
 from chargestream.domain.frames import LoggedEvent
 from chargestream.domain.records import (
-    AvailabilityExclusion,
     Alert,
     AlertRule,
+    AvailabilityExclusion,
     ChargePointState,
     ChargingProfile,
     CommandRecord,

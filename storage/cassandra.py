@@ -67,9 +67,9 @@ from cassandra.query import (
 from chargestream.domain.charging_profiles import MAX_PROFILE_ID
 from chargestream.domain.frames import Direction, EventKind, FrameEvent, LoggedEvent, MessageType
 from chargestream.domain.records import (
-    AvailabilityExclusion,
     Alert,
     AlertRule,
+    AvailabilityExclusion,
     ChargePointState,
     ChargingProfile,
     CommandRecord,
@@ -101,6 +101,7 @@ from chargestream.storage.cassandra_schema import (
     COMMANDS_BY_CHARGE_POINT,
     COMMANDS_BY_DAY,
     DEVICE_VARIABLES,
+    EXCLUSIONS,
     ID_TAGS,
     INTERVALS,
     LOCAL_LIST_ENTRIES,
@@ -119,7 +120,6 @@ from chargestream.storage.cassandra_schema import (
     SESSIONS_BY_DAY,
     SITE_ALLOCATION_DELETE,
     SITE_ALLOCATIONS,
-    EXCLUSIONS,
     SITES,
     STATES,
     TRANSFER_STATUSES,

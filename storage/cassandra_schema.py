@@ -34,9 +34,9 @@ import orjson
 
 from chargestream.domain.charging_profiles import periods_as_dicts, periods_of
 from chargestream.domain.records import (
-    AvailabilityExclusion,
     Alert,
     AlertRule,
+    AvailabilityExclusion,
     ChargePointState,
     ChargingProfile,
     CommandRecord,

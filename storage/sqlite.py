@@ -18,9 +18,9 @@ from typing import Any, TypeVar
 
 from chargestream.domain.charging_profiles import MAX_PROFILE_ID
 from chargestream.domain.records import (
-    AvailabilityExclusion,
     Alert,
     AlertRule,
+    AvailabilityExclusion,
     ChargePointState,
     ChargingProfile,
     CommandRecord,
@@ -54,6 +54,7 @@ from chargestream.storage.sqlite_schema import (
     DERIVED,
     DERIVED_TABLES,
     DEVICE_VARIABLES,
+    EXCLUSIONS,
     FIRMWARE_CAMPAIGNS,
     ID_TAGS,
     INSTALLED_PROFILES,
@@ -70,7 +71,6 @@ from chargestream.storage.sqlite_schema import (
     SECURITY_EVENTS,
     SESSIONS,
     SITE_ALLOCATIONS,
-    EXCLUSIONS,
     SITES,
     STATES,
     TRANSFER_STATUSES,

@@ -25,9 +25,9 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 from chargestream.domain.charging_profiles import periods_as_dicts, periods_of
 from chargestream.domain.records import (
-    AvailabilityExclusion,
     Alert,
     AlertRule,
+    AvailabilityExclusion,
     ChargePointState,
     ChargingProfile,
     CommandRecord,

@@ -37,9 +37,9 @@ from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
     MAX_DEVICE_VARIABLES,
     Alert,
-    AvailabilityExclusion,
     AlertKind,
     AlertRule,
+    AvailabilityExclusion,
     ChargePointState,
     ChargingProfile,
     ChargingProfileKind,

@@ -15,6 +15,7 @@ from chargestream.api.routes import (
     firmware_campaigns,
     id_tags,
     local_lists,
+    reports,
     reservations,
     sessions,
     sites,
@@ -38,6 +39,7 @@ def v1_router() -> APIRouter:
         sites,
         firmware_campaigns,
         device_model,
+        reports,
     ):
         v1.include_router(resource.router)
     return v1
