@@ -40,6 +40,7 @@ class Permission(Enum):
     ACKNOWLEDGE_ALERTS = (Role.OPERATOR, "acknowledge alerts")
     DIAGNOSTICS = (Role.OPERATOR, "request and download diagnostics files")
     CHANGE_SITES = (Role.OPERATOR, "change site limits")
+    CHANGE_EXCLUSIONS = (Role.OPERATOR, "enter availability exclusions")
     CHANGE_ALERT_RULES = (Role.ADMIN, "change alert rules")
     MANAGE_CERTIFICATES = (Role.ADMIN, "manage certificates and signed firmware updates")
     CHANGE_SECURITY_PROFILES = (Role.ADMIN, "change a charge point's security profile")
