@@ -114,21 +114,27 @@ def _session_time(session: Session) -> datetime | None:
 
 
 async def _sessions(store: Store, period: Span) -> list[Session]:
-    """Sessions begun before the period's end, back to the lookback before its start."""
+    """Sessions begun before the period's end, back to the lookback before its start.
+
+    The store pages by time only, so equal times may straddle pages: each page starts again
+    at the oldest time of the last one, and a page of nothing new (one group of equal times)
+    is read again twice as long."""
     oldest_wanted = period.start - SESSION_LOOKBACK
     found: dict[int, Session] = {}
-    before = period.end
+    size, before = SESSION_PAGE, period.end
     while True:
-        page = await store.recent_sessions(SESSION_PAGE, before)
+        page = await store.recent_sessions(size, before)
         new = [s for s in page if s.transaction_id not in found]
         found.update((s.transaction_id, s) for s in new)
-        if len(found) > MAX_SESSIONS:
+        if len(found) > MAX_SESSIONS or size > MAX_SESSIONS:
             raise ReportRefused("too many sessions in the period: choose a shorter one")
         oldest = _session_time(page[-1]) if page else None
-        if len(page) < SESSION_PAGE or oldest is None or oldest < oldest_wanted:
+        if len(page) < size or oldest is None or oldest < oldest_wanted:
             return list(found.values())
-        # equal times may straddle pages: ask again from just after the oldest, once
-        before = oldest + MICROSECOND if new else oldest
+        if new:
+            before = oldest + MICROSECOND
+        else:
+            size *= 2
 
 
 async def read_utilization(store: Store, period: Span, grouping: Grouping) -> list[UtilizationRow]:

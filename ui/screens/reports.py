@@ -168,8 +168,8 @@ def exclusions_section(config: Settings) -> None:
         widgets.table(
             pd.DataFrame([_exclusion_row(e) for e in stored]),
             column_config={
-                "start": widgets.time_column("Start (your time zone)"),
-                "end": widgets.time_column("End"),
+                "start": widgets.time_column(f"Start ({widgets.timezone()})"),
+                "end": widgets.time_column(f"End ({widgets.timezone()})"),
             },
         )
     else:
