@@ -28,6 +28,23 @@ from chargestream.ui.text import plain
 
 CHANGE = Permission.CHANGE_EXCLUSIONS
 FLEET = "Whole fleet"
+PERIODS = ("This month", "Last month", "Custom")
+CHARGING, IDLE = "Charging (h)", "Plugged-in idle (h)"
+UTILIZATION_LABELS = {
+    "sessions": "Sessions",
+    "energy_kwh": "Energy (kWh)",
+    "charging_h": CHARGING,
+    "idle_h": IDLE,
+}
+PORT_LABELS = {
+    "charge_point_id": "Charge point",
+    "connector_id": "Connector",
+    "site_id": "Site",
+    "uptime_percent": "Uptime %",
+    "observed_h": "Observed (h)",
+    "down_h": "Down (h)",
+    "excluded_h": "Excluded (h)",
+}
 ZONE_NOTE = "Times in UTC, 24-hour."
 SUMMARY_LEVELS = ("charge_point", "site", "fleet")
 SUMMARY_COLUMNS = ("level", "site_id", "charge_point_id", "observed_h", "down_h", "excluded_h")
@@ -60,19 +77,26 @@ def render() -> None:
 def period_picker(config: Settings) -> tuple[datetime, datetime, str | None]:
     """[first day 00:00 UTC, day after the last 00:00 UTC) and the site (None: the fleet)."""
     today = datetime.now(UTC).date()
-    month_start = today.replace(day=1)
+    this_month = today.replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
     left, right = st.columns([2, 1])
-    picked = left.date_input(
-        "Period (UTC days)",
-        (month_start, today),
-        max_value=today,
-        key="report_period",
-        help="Whole days in UTC, at most 400",
-    )
-    first, last = picked if isinstance(picked, tuple) and len(picked) == 2 else (today, today)
+    choice = left.segmented_control("Period", PERIODS, default=PERIODS[0], key="report_month")
+    if choice == PERIODS[1]:
+        first, last = last_month, this_month - timedelta(days=1)
+    elif choice == PERIODS[2]:
+        picked = left.date_input(
+            "Days (UTC)",
+            (this_month, today),
+            max_value=today,
+            key="report_days",
+            help="Whole days in UTC, at most 400",
+        )
+        first, last = picked if isinstance(picked, tuple) and len(picked) == 2 else (today, today)
+    else:
+        first, last = this_month, today
     sites = [site.site_id for site in queries.sites(config)]
     scope = right.selectbox("Scope", [FLEET, *sites], key="report_scope")
-    st.caption(ZONE_NOTE)
+    st.caption(f"{first:%Y-%m-%d} to {last:%Y-%m-%d} (whole days). {ZONE_NOTE}")
     return _midnight(first), _midnight(last + timedelta(days=1)), None if scope == FLEET else scope
 
 
@@ -95,12 +119,11 @@ def availability_section(table: report_queries.AvailabilityTable, name: str) -> 
         f"Uptime = (observed - (down - excluded)) / observed. {table.exclusions} exclusion "
         "windows overlap the period. Down: Unavailable, Faulted, Offline."
     )
-    frame = pd.DataFrame(table.rows, columns=table.columns)
-    ports = frame[frame["level"] == "port"].drop(columns=["level"])
-    if ports.empty:
-        st.info("No port reported a status in this period.", icon=":material/summarize:")
+    ports = [row for row in table.rows if row["level"] == "port"]
+    if ports:
+        ports_table(ports, table.columns)
     else:
-        widgets.table(ports, column_config={"uptime_percent": "Uptime %"})
+        st.info("No port reported a status in this period.", icon=":material/summarize:")
     st.download_button(
         "Availability as CSV",
         to_csv(table.rows, table.columns),
@@ -110,23 +133,29 @@ def availability_section(table: report_queries.AvailabilityTable, name: str) -> 
     )
 
 
+def ports_table(ports: list[Row], columns: list[str]) -> None:
+    """Uptime first, then the hours per status; no empty cell reads "None"."""
+    statuses = [c for c in columns if c.endswith("_h") and c not in PORT_LABELS]
+    frame = pd.DataFrame(ports, columns=[*PORT_LABELS, *statuses]).fillna({"site_id": ""})
+    labels = {column: f"{column.removesuffix('_h')} (h)" for column in statuses}
+    widgets.table(frame, column_config={**PORT_LABELS, **labels})
+
+
 def utilization_section(by_hour: list[Row], by_day: list[Row], name: str) -> None:
     for title, rows, grouping in (
         ("Per hour of day (UTC)", by_hour, Grouping.HOUR_OF_DAY),
         ("Per day (UTC)", by_day, Grouping.DAY),
     ):
         st.subheader(title)
-        frame = pd.DataFrame(rows, columns=list(UTILIZATION_COLUMNS))
-        if frame.empty:
+        if not rows:
             st.caption("No charging or plugged-in time in this period.")
             continue
-        st.bar_chart(
-            frame,
-            x="group",
-            y=["charging_h", "idle_h"],
-            x_label="hour" if grouping is Grouping.HOUR_OF_DAY else "day",
-            y_label="hours",
-        )
+        if grouping is Grouping.HOUR_OF_DAY:
+            rows = every_hour(rows)
+        axis = "Hour (UTC)" if grouping is Grouping.HOUR_OF_DAY else "Day (UTC)"
+        labels = {"group": axis, **UTILIZATION_LABELS}
+        frame = pd.DataFrame(rows, columns=list(UTILIZATION_COLUMNS)).rename(columns=labels)
+        st.bar_chart(frame, x=axis, y=[CHARGING, IDLE], y_label="hours")
         widgets.table(frame)
         st.download_button(
             f"{title} as CSV",
@@ -136,6 +165,13 @@ def utilization_section(by_hour: list[Row], by_day: list[Row], name: str) -> Non
             icon=":material/download:",
             key=f"utilization-{grouping.value}",
         )
+
+
+def every_hour(rows: list[Row]) -> list[Row]:
+    """The 24 hours of the day in order, those without use as zeros."""
+    found = {row["group"]: row for row in rows}
+    empty: Row = dict.fromkeys(UTILIZATION_COLUMNS[1:], 0)
+    return [found.get(f"{hour:02d}", {"group": f"{hour:02d}", **empty}) for hour in range(24)]
 
 
 def printable_report(

@@ -62,9 +62,27 @@ async def test_availability_printable_report_and_an_exclusion(ui: RunningCsms) -
     assert texts(at.success) == ["Exclusion removed."]
     assert await ui.app.store.list_exclusions() == []
 
+    at.button_group(key="report_month").set_value("Last month")
+    await run(at)
+    assert metrics(at)["Uptime (NEVI)"] == "—"  # nothing reported last month
+
 
 async def test_a_viewer_reads_reports_but_may_not_exclude(ui: RunningCsms) -> None:
     at = await open_page(page("reports"), operator="victor")
     assert metrics(at)["Uptime (NEVI)"] == "—"
     assert "No port reported a status in this period." in texts(at.info)
     assert button(at, "Add exclusion").disabled
+
+
+async def test_utilization_shows_every_hour_of_the_day(ui: RunningCsms) -> None:
+    await ui.app.store.upsert(
+        [
+            ChargePointState("CP-U"),
+            StatusInterval("CP-U", 1, MIDNIGHT, "Charging", end=MIDNIGHT + timedelta(minutes=6)),
+        ]
+    )
+    at = await open_page(page("reports"), operator="victor")
+    by_hour = at.dataframe[1].value
+    assert by_hour["Hour (UTC)"].tolist() == [f"{hour:02d}" for hour in range(24)]
+    assert by_hour["Charging (h)"].tolist()[:2] == [0.1, 0]
+    assert len(elements_of(at, "vega_lite_chart")) == 2  # per hour of day, per day

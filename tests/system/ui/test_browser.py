@@ -396,6 +396,7 @@ def test_reports_page_uptime_charts_csv_and_printable_report(stack: Stack, shots
             _screenshot(page, shots, "reports")
             page.get_by_role("tab", name="Utilization").click()
             expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible()
+            _screenshot(page, shots, "reports-utilization")
             page.get_by_role("tab", name="Monthly report").click()
             expect(page.get_by_text("Availability report,")).to_be_visible()
         finally:
