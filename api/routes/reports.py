@@ -23,8 +23,9 @@ router = APIRouter(tags=["reports"])
 From = Annotated[UtcDateTime, Query(alias="from", description="The period's start (inclusive)")]
 To = Annotated[UtcDateTime, Query(description="The period's end (exclusive; at most now)")]
 Format = Annotated[Literal["json", "csv"], Query(description="csv: the same as a CSV file")]
-CSV_REFUSED: Responses = {
-    422: {"description": "A period that is empty or over 400 days, or too much data"}
+REPORT_RESPONSES: Responses = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}},  # with format=csv
+    422: {"description": "A period that is empty or over 400 days, or too much data"},
 }
 
 
@@ -40,7 +41,7 @@ def _csv(text: str, name: str, start: datetime, end: datetime) -> Response:
 @router.get(
     "/reports/availability",
     response_model=AvailabilityOut,
-    responses={**NOT_FOUND, **CSV_REFUSED},
+    responses={**NOT_FOUND, **REPORT_RESPONSES},
 )
 async def availability(
     services: Services,
@@ -60,7 +61,7 @@ async def availability(
     return await services.reports.availability(start, to, scope)
 
 
-@router.get("/reports/utilization", response_model=UtilizationOut, responses=CSV_REFUSED)
+@router.get("/reports/utilization", response_model=UtilizationOut, responses=REPORT_RESPONSES)
 async def utilization(
     services: Services,
     start: From,
