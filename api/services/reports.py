@@ -31,6 +31,11 @@ from chargestream.streams.reports import (
 MAX_EXCLUSIONS = 10_000
 
 
+def _whole_ms(moment: datetime) -> datetime:
+    """What every store keeps: the answer to a POST is what a GET reads back."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 class ReportService:
     def __init__(self, store: Store, clock: Clock = utc_now) -> None:
         self._store = store
@@ -75,10 +80,10 @@ class ReportService:
             raise InvalidInput(f"at most {MAX_EXCLUSIONS} exclusions: delete old ones first")
         exclusion = AvailabilityExclusion(
             exclusion_id=str(uuid.uuid4()),
-            start=body.start,
-            end=body.end,
+            start=_whole_ms(body.start),
+            end=_whole_ms(body.end),
             kind=body.kind.value,
-            created_at=self._clock(),
+            created_at=_whole_ms(self._clock()),
             note=body.note,
             charge_point_id=body.charge_point_id,
             site_id=body.site_id,

@@ -19,7 +19,7 @@ HOUR = 3600.0
 HOUR_LATER = timedelta(hours=1)
 
 
-async def _drive_1_6(cp: TestChargePoint) -> None:
+async def drive_1_6(cp: TestChargePoint) -> None:
     """Available, a 20-minute session (7.5 kWh), Faulted from 1 h to 1.5 h."""
 
     async def enter(seconds: int, state: str, error: str = "NoError") -> None:
@@ -62,7 +62,7 @@ async def test_availability_utilization_exclusions_and_csv(csms: RunningCsms) ->
         booted(csms.ocpp_url, CP16, TestChargePoint) as cp,
         raw_station(csms.ocpp_url, CP201) as station,
     ):
-        await _drive_1_6(cp)
+        await drive_1_6(cp)
         await station.call("BootNotification", boot())
         await station.call("StatusNotification", status(1, 1, "Unavailable", at(0)))
         await station.call("StatusNotification", status(1, 1, "Available", at(1800)))
