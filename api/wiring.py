@@ -18,6 +18,7 @@ from chargestream.api.services.health import HealthService, ProcessStatus
 from chargestream.api.services.id_tags import IdTagService
 from chargestream.api.services.local_lists import LocalListService
 from chargestream.api.services.notifications import NotificationService
+from chargestream.api.services.reports import ReportService
 from chargestream.api.services.reservations import ReservationService
 from chargestream.api.services.sessions import SessionService
 from chargestream.api.services.sites import SiteService
@@ -47,6 +48,7 @@ class ApiServices:
     firmware_campaigns: FirmwareCampaignService
     device_model: DeviceModelService
     notifications: NotificationService
+    reports: ReportService
 
     @classmethod
     def create(
@@ -87,4 +89,5 @@ class ApiServices:
             firmware_campaigns=FirmwareCampaignService(settings, store, charge_points),
             device_model=DeviceModelService(store),
             notifications=NotificationService(store, Senders(settings)),
+            reports=ReportService(store),
         )

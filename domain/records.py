@@ -832,6 +832,24 @@ class DeviceVariable:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class AvailabilityExclusion:
+    """A window the operator excludes from outage time in availability reports (operator
+    data): an outage outside its control or planned maintenance, of one charge point, of a
+    site, or of the fleet (neither set). ``kind``: ``outage`` or ``maintenance``."""
+
+    KEY: ClassVar[tuple[str, ...]] = ("exclusion_id",)
+
+    exclusion_id: str
+    start: datetime
+    end: datetime
+    kind: str
+    created_at: datetime
+    note: str = ""
+    charge_point_id: str | None = None
+    site_id: str | None = None
+
+
 DerivedRecord = (
     ChargePointState
     | StatusInterval

@@ -20,6 +20,7 @@ from chargestream.domain.frames import LoggedEvent
 from chargestream.domain.records import (
     Alert,
     AlertRule,
+    AvailabilityExclusion,
     ChargePointState,
     ChargingProfile,
     CommandRecord,
@@ -270,6 +271,15 @@ class Store(Protocol):
     async def delete_site_allocation(self, allocation: SiteAllocation) -> None:
         """Remove the row with this allocation's key, if any."""
 
+    # -- availability exclusions (operator data: windows excluded from outage time)
+
+    async def list_exclusions(self) -> list[AvailabilityExclusion]:
+        """By start, then id."""
+
+    async def put_exclusion(self, exclusion: AvailabilityExclusion) -> None: ...
+
+    async def delete_exclusion(self, exclusion_id: str) -> bool: ...
+
     # -- command log
 
     async def record_command(self, command: CommandRecord) -> None:
@@ -314,3 +324,8 @@ class FrameArchive(Protocol):
 
 class StackStore(Store, ConnectionRegistry, FrameArchive, Protocol):
     """What the stack mode's processes need: store, connection registry, frame archive."""
+
+
+def by_start(exclusions: Sequence[AvailabilityExclusion]) -> list[AvailabilityExclusion]:
+    """Exclusions in the contract's order: by start, then id."""
+    return sorted(exclusions, key=lambda e: (e.start, e.exclusion_id))

@@ -69,6 +69,7 @@ from chargestream.domain.frames import Direction, EventKind, FrameEvent, LoggedE
 from chargestream.domain.records import (
     Alert,
     AlertRule,
+    AvailabilityExclusion,
     ChargePointState,
     ChargingProfile,
     CommandRecord,
@@ -94,7 +95,7 @@ from chargestream.domain.records import (
     VariableKey,
 )
 from chargestream.storage import cassandra_schema as schema
-from chargestream.storage.base import StoreUnavailable
+from chargestream.storage.base import StoreUnavailable, by_start
 from chargestream.storage.cassandra_schema import (
     ALERTS,
     ALERTS_BY_DAY,
@@ -102,6 +103,7 @@ from chargestream.storage.cassandra_schema import (
     COMMANDS_BY_CHARGE_POINT,
     COMMANDS_BY_DAY,
     DEVICE_VARIABLES,
+    EXCLUSIONS,
     ID_TAGS,
     INTERVALS,
     LOCAL_LIST_ENTRIES,
@@ -1131,6 +1133,17 @@ class CassandraStore:
 
     async def delete_site(self, site_id: str) -> bool:
         return await self._delete(SITES, site_id)
+
+    # -- availability exclusions
+
+    async def list_exclusions(self) -> list[AvailabilityExclusion]:
+        return by_start(await self._scan(EXCLUSIONS))
+
+    async def put_exclusion(self, exclusion: AvailabilityExclusion) -> None:
+        await self._put(EXCLUSIONS, exclusion)
+
+    async def delete_exclusion(self, exclusion_id: str) -> bool:
+        return await self._delete(EXCLUSIONS, exclusion_id)
 
     async def site_allocations(self, site_id: str | None = None) -> list[SiteAllocation]:
         if site_id is None:

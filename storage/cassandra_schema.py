@@ -36,6 +36,7 @@ from chargestream.domain.charging_profiles import periods_as_dicts, periods_of
 from chargestream.domain.records import (
     Alert,
     AlertRule,
+    AvailabilityExclusion,
     ChargePointState,
     ChargingProfile,
     CommandRecord,
@@ -573,6 +574,8 @@ SITES = Table.of(
     special=(Column("charge_points", "text", list, tuple),),  # a list in its JSON document
 )
 SITE_ALLOCATIONS = Table.of("site_allocations", SiteAllocation, ("site_id",))
+# Windows excluded from outage time in availability reports (operator data)
+EXCLUSIONS = Table.of("availability_exclusions", AvailabilityExclusion)
 
 # statements beyond the generic ones
 SITE_ALLOCATION_DELETE = (
@@ -651,6 +654,7 @@ _TABLES = (
     SITES,
     SITE_ALLOCATIONS,
     DEVICE_VARIABLES,
+    EXCLUSIONS,
 )
 _LISTINGS = (
     COMMANDS_BY_CHARGE_POINT,
@@ -788,6 +792,10 @@ STATEMENTS = tuple(
             SITE_ALLOCATIONS.get,
             SITE_ALLOCATIONS.scan,
             SITE_ALLOCATION_DELETE,
+            EXCLUSIONS.insert(),
+            EXCLUSIONS.get,
+            EXCLUSIONS.scan,
+            EXCLUSIONS.delete,
             METER_VALUES.insert(),
             INTERVAL_INSERT,
             INTERVALS_FROM,

@@ -20,6 +20,7 @@ from chargestream.domain.charging_profiles import MAX_PROFILE_ID
 from chargestream.domain.records import (
     Alert,
     AlertRule,
+    AvailabilityExclusion,
     ChargePointState,
     ChargingProfile,
     CommandRecord,
@@ -45,7 +46,7 @@ from chargestream.domain.records import (
     VariableKey,
 )
 from chargestream.sqlite.connections import connect, write_transaction
-from chargestream.storage.base import StoreUnavailable
+from chargestream.storage.base import StoreUnavailable, by_start
 from chargestream.storage.device_model import admitted
 from chargestream.storage.sqlite_schema import (
     ALERT_RULES,
@@ -55,6 +56,7 @@ from chargestream.storage.sqlite_schema import (
     DERIVED,
     DERIVED_TABLES,
     DEVICE_VARIABLES,
+    EXCLUSIONS,
     FIRMWARE_CAMPAIGNS,
     ID_TAGS,
     INSTALLED_PROFILES,
@@ -682,6 +684,17 @@ class SqliteStore:
 
     async def delete_site(self, site_id: str) -> bool:
         return await self._run(self._delete, SITES, site_id)
+
+    # -- availability exclusions
+
+    async def list_exclusions(self) -> list[AvailabilityExclusion]:
+        return by_start(await self._run(self._list, EXCLUSIONS))
+
+    async def put_exclusion(self, exclusion: AvailabilityExclusion) -> None:
+        await self._run(self._put, EXCLUSIONS, exclusion)
+
+    async def delete_exclusion(self, exclusion_id: str) -> bool:
+        return await self._run(self._delete, EXCLUSIONS, exclusion_id)
 
     async def site_allocations(self, site_id: str | None = None) -> list[SiteAllocation]:
         return await self._run(self._site_allocations, site_id)

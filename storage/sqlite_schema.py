@@ -27,6 +27,7 @@ from chargestream.domain.charging_profiles import periods_as_dicts, periods_of
 from chargestream.domain.records import (
     Alert,
     AlertRule,
+    AvailabilityExclusion,
     ChargePointState,
     ChargingProfile,
     CommandRecord,
@@ -257,6 +258,7 @@ SITES = Table.of(
     codecs={"charge_points": (_to_json, lambda text: tuple(json.loads(text)))},
 )
 SITE_ALLOCATIONS = Table.of("site_allocations", SiteAllocation)
+EXCLUSIONS = Table.of("availability_exclusions", AvailabilityExclusion)
 _NUMBER_KEY_PART_CODEC: tuple[Codec, Codec] = (
     lambda v: -1 if v is None else v,
     lambda v: None if v == -1 else v,
@@ -299,6 +301,7 @@ TABLES = (
     FIRMWARE_CAMPAIGNS,
     NOTIFICATION_CHANNELS,
     NOTIFICATIONS,
+    EXCLUSIONS,
     *_DERIVED_TABLES,
 )
 DERIVED: dict[type, Table] = {t.record: t for t in _DERIVED_TABLES}

@@ -40,6 +40,8 @@ from chargestream.streams.derive_v201 import transaction_id as session_id_of
 from chargestream.streams.replay import rebuild_from_kafka
 from testcontainers_tests.kafka_frames import frames_of
 from tests.conftest import eventually, free_port
+from tests.integration.api.test_reports import PERIOD as REPORT_PERIOD
+from tests.integration.api.test_reports import drive_1_6
 from tests.integration.gateway.test_charging_profiles import smart_charge_point
 from tests.integration.gateway.test_charging_profiles_v201 import SmartStation
 from tests.integration.gateway.test_diagnostics import diagnostics_charge_point
@@ -53,6 +55,7 @@ from tests.integration.streams.test_sites import SiteChargePoint, limits, start
 from tests.ocpp201_device_model import notify_report
 from tests.ocpp201_frames import boot, sample, transaction_event
 from tests.ocpp_client import (
+    TestChargePoint,
     boot_station,
     booted,
     charge,
@@ -964,3 +967,34 @@ async def test_each_fault_is_notified_once_across_two_workers(
     bodies = receiver.bodies()
     assert sorted(b["charge_point_id"] for b in bodies) == charge_points  # one each
     assert all(signed(headers, body) for headers, body in receiver.requests)
+
+
+async def test_reports_read_cassandra_through_the_stack_api(stack: Stack) -> None:
+    """Availability, an exclusion and utilization of a charge point derived by the workers."""
+    cp_id = "IT-REP-1"
+    query = {**REPORT_PERIOD, "charge_point": cp_id}
+
+    async def settled() -> Any:
+        report = (await stack.api.get("/api/v1/reports/availability", params=query)).json()
+        ports = report["ports"]
+        return ports and ports[0]["seconds_by_status"].get("Available") == 7800 and ports[0]
+
+    async with booted(stack.url_a, cp_id, TestChargePoint) as cp:
+        await drive_1_6(cp)
+        port = await eventually(settled, timeout=90, interval=0.5)
+    assert port["seconds_by_status"] == {"Available": 7800, "Charging": 1200, "Faulted": 1800}
+    window = {"start": REPORT_PERIOD["from"], "end": REPORT_PERIOD["to"], "kind": "outage"}
+    added = await stack.api.post("/api/v1/reports/exclusions", json=window | {"site_id": "x"})
+    assert added.status_code == 201, added.text
+    assert added.json() in (await stack.api.get("/api/v1/reports/exclusions")).json()
+    path = f"/api/v1/reports/exclusions/{added.json()['exclusion_id']}"
+    assert (await stack.api.delete(path)).status_code == 204
+    params = {**REPORT_PERIOD, "group": "charge_point"}
+    rows = (await stack.api.get("/api/v1/reports/utilization", params=params)).json()["rows"]
+    assert {
+        "group": cp_id,
+        "sessions": 1,
+        "energy_kwh": 7.5,
+        "charging_h": 0.333,
+        "idle_h": 0.0,
+    } in rows

@@ -39,6 +39,7 @@ from chargestream.domain.records import (
     Alert,
     AlertKind,
     AlertRule,
+    AvailabilityExclusion,
     ChannelKind,
     ChargePointState,
     ChargingProfile,
@@ -315,6 +316,24 @@ class StoreContract:
         assert await store.site_allocations("s-1") == [answered]
         await store.clear_derived()  # operator data and the controller's: kept
         assert await store.site_allocations("s-2") == [other]
+
+    # -- availability exclusions
+
+    async def test_exclusions_round_trip_order_and_delete(self, store: Store) -> None:
+        site = AvailabilityExclusion(
+            "x-2", at(10), at(70), "maintenance", at(ms=3), "pump swap", site_id="depot"
+        )
+        fleet = AvailabilityExclusion("x-1", at(30), at(40), "outage", at(1))
+        one = AvailabilityExclusion("x-0", at(10), at(20), "outage", at(1), charge_point_id="CP-1")
+        for exclusion in (site, fleet, one):
+            await store.put_exclusion(exclusion)
+        got = await store.list_exclusions()
+        assert got == [one, site, fleet]
+        assert_utc(got[1])
+        await store.clear_derived()  # operator data: kept
+        assert await store.delete_exclusion("x-2") is True
+        assert await store.delete_exclusion("x-2") is False
+        assert await store.list_exclusions() == [one, fleet]
 
     # -- registrations
 

@@ -264,6 +264,18 @@ class ApiClient:
     def delete_site(self, site_id: str, *, operator: str) -> None:
         self._checked("DELETE", f"/api/v1/sites/{_seg(site_id)}", headers=_sent_by(operator))
 
+    # -- availability exclusions
+
+    def add_exclusion(self, body: dict[str, Any], *, operator: str) -> None:
+        self._checked("POST", "/api/v1/reports/exclusions", json=body, headers=_sent_by(operator))
+
+    def delete_exclusion(self, exclusion_id: str, *, operator: str) -> None:
+        self._checked(
+            "DELETE",
+            f"/api/v1/reports/exclusions/{_seg(exclusion_id)}",
+            headers=_sent_by(operator),
+        )
+
     # -- reservations
 
     def reserve(

@@ -41,6 +41,7 @@ class Permission(Enum):
     ACKNOWLEDGE_ALERTS = (Role.OPERATOR, "acknowledge alerts")
     DIAGNOSTICS = (Role.OPERATOR, "request and download diagnostics files")
     CHANGE_SITES = (Role.OPERATOR, "change site limits")
+    CHANGE_EXCLUSIONS = (Role.OPERATOR, "enter availability exclusions")
     CHANGE_ALERT_RULES = (Role.ADMIN, "change alert rules")
     TEST_NOTIFICATIONS = (Role.OPERATOR, "send test notifications")
     CHANGE_NOTIFICATIONS = (Role.ADMIN, "change notification channels")

@@ -27,6 +27,7 @@ SECTIONS = {
         (widgets.SESSIONS, "Charging history", ":material/history:"),
         (widgets.SESSION_DETAIL, "Session analysis", ":material/monitoring:"),
         (widgets.ALERTS, "Alerts", ":material/notifications:"),
+        (widgets.REPORTS, "Reports", ":material/summarize:"),
     ],
     "Operate": [
         (widgets.REMOTE_CONTROL, "Remote control", ":material/settings_remote:"),

@@ -34,6 +34,7 @@ RESERVATIONS = str(_SCREENS / "reservations.py")
 CHARGING_PROFILES = str(_SCREENS / "charging_profiles.py")
 SITES = str(_SCREENS / "sites.py")
 FIRMWARE = str(_SCREENS / "firmware.py")
+REPORTS = str(_SCREENS / "reports.py")
 
 REFRESH_KEY = "refresh"
 REFRESH_CHOICES = {"Off": None, "2 s": 2.0, "5 s": 5.0, "15 s": 15.0, "60 s": 60.0}

@@ -16,6 +16,7 @@ from chargestream.api.routes import (
     id_tags,
     local_lists,
     notifications,
+    reports,
     reservations,
     sessions,
     sites,
@@ -40,6 +41,7 @@ def v1_router() -> APIRouter:
         sites,
         firmware_campaigns,
         device_model,
+        reports,
     ):
         v1.include_router(resource.router)
     return v1

@@ -375,6 +375,35 @@ def test_sign_in_open_every_page_and_change_configuration(stack: Stack, shots: P
             browser.close()
 
 
+def test_reports_page_uptime_charts_csv_and_printable_report(stack: Stack, shots: Path) -> None:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(f"{stack.ui_url}/reports")
+            page.get_by_role("textbox", name="Operator").fill(DEFAULT_OPERATOR)
+            page.get_by_role("textbox", name="Password").fill(stack.password)
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.get_by_role("heading", name="Reports", exact=True)).to_be_visible()
+            _settled(page)
+            expect(page.get_by_text("Uptime (NEVI)")).to_be_visible()
+            expect(page.locator("td", has_text=DEPOT).first).to_be_attached()
+            with page.expect_download() as download:
+                page.get_by_role("button", name="Availability as CSV").click()
+            csv = Path(download.value.path()).read_text()
+            assert csv.startswith("level,site_id,charge_point_id,connector_id,"), csv[:200]
+            assert f"port,,{DEPOT},1," in csv
+            _screenshot(page, shots, "reports")
+            page.get_by_role("tab", name="Utilization").click()
+            expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible()
+            _screenshot(page, shots, "reports-utilization")
+            page.get_by_role("tab", name="Monthly report").click()
+            expect(page.get_by_text("Availability report,")).to_be_visible()
+        finally:
+            browser.close()
+
+
 def _policy_violations(page: Page) -> list[str]:
     """Console errors of what the Content-Security-Policy blocked, collected from now on."""
     blocked: list[str] = []

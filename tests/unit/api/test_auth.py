@@ -71,8 +71,8 @@ async def test_every_api_v1_route_refuses_a_request_without_the_token(
         for method in methods
     ]
     # 24 + 3 diagnostics + bulk + 4 reservations + 8 charging profiles + 2 local list + 4 sites
-    # + 4 firmware campaigns + device model + 6 notifications
-    assert len(operations) == 57
+    # + 4 firmware campaigns + device model + 6 notifications + 5 reports
+    assert len(operations) == 62
 
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:

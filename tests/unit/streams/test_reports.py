@@ -1,0 +1,36 @@
+"""Reading reports from a SQLite store: sessions paged across equal start times, bounds."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chargestream.domain.availability import Span
+from chargestream.domain.records import Session
+from chargestream.domain.utilization import Grouping
+from chargestream.storage.sqlite import SqliteStore
+from chargestream.streams import reports
+from chargestream.streams.reports import ReportRefused, read_utilization, report_period
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+async def test_sessions_straddling_pages_with_equal_start_times_are_all_counted(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reports, "SESSION_PAGE", 4)
+    starts = [T0 + timedelta(minutes=m) for m in (1, 2, 3, 3, 3, 3, 3, 4, 5, 6)]
+    await store.upsert(
+        [Session(i, "CP-1", 1, "TAG", start, energy_kwh=1.0) for i, start in enumerate(starts, 1)]
+    )
+    period = Span(T0, T0 + timedelta(hours=1))
+    [row] = await read_utilization(store, period, Grouping.CHARGE_POINT)
+    assert (row.group, row.sessions, row.energy_kwh) == ("CP-1", 10, 10.0)
+
+
+def test_periods_are_bounded_and_end_at_now() -> None:
+    now = T0 + timedelta(days=1)
+    assert report_period(T0, T0 + timedelta(days=5), now) == Span(T0, now)
+    with pytest.raises(ReportRefused, match="400 days"):
+        report_period(T0, T0 + timedelta(days=401), now)
+    with pytest.raises(ReportRefused, match="after"):
+        report_period(T0, T0, now)
