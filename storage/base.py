@@ -118,8 +118,11 @@ class Store(Protocol):
     ) -> list[Session]:
         """Fleet-wide, newest first, same ordering as above."""
 
-    async def meter_values(self, transaction_id: int, limit: int = 10000) -> list[MeterValue]:
-        """Meter values of a session, oldest first."""
+    async def meter_values(
+        self, transaction_id: int, limit: int = 10000, *, newest: bool = False
+    ) -> list[MeterValue]:
+        """Meter values of a session, oldest first: its first ``limit``, or its last with
+        ``newest`` (a running session's latest readings, however long it has run)."""
 
     async def allocate_transaction_id(self, start_key: str) -> int:
         """A transactionId for the StartTransaction identified by ``start_key``.

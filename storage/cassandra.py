@@ -808,9 +808,13 @@ class CassandraStore:
         docs = await self._listed(SESSIONS_BY_DAY, None, limit, before)
         return [SESSIONS.from_doc(doc) for doc in docs]
 
-    async def meter_values(self, transaction_id: int, limit: int = 10000) -> list[MeterValue]:
-        rows = await self._rows(schema.METER_VALUES_OF, (transaction_id, limit))
-        return [METER_VALUES.decode(row) for row in rows]
+    async def meter_values(
+        self, transaction_id: int, limit: int = 10000, *, newest: bool = False
+    ) -> list[MeterValue]:
+        statement = schema.METER_VALUES_NEWEST if newest else schema.METER_VALUES_OF
+        rows = await self._rows(statement, (transaction_id, limit))
+        values = [METER_VALUES.decode(row) for row in rows]
+        return values[::-1] if newest else values
 
     async def allocate_transaction_id(self, start_key: str) -> int:
         """The id stored for ``start_key``, else a new one claimed with IF NOT EXISTS.

@@ -594,6 +594,7 @@ CONNECTOR_INSERT = (
 )
 CONNECTORS_OF = "SELECT connector_id FROM {ks}.status_connectors WHERE charge_point_id = ?"
 METER_VALUES_OF = METER_VALUES.select('"transaction_id" = ? LIMIT ?')
+METER_VALUES_NEWEST = METER_VALUES.select('"transaction_id" = ? ORDER BY "timestamp" DESC LIMIT ?')
 LOOSE_METER_INSERT = METER_VALUES_WITHOUT_TRANSACTION.insert(" USING TTL ?")
 ACK_PUT = (
     "INSERT INTO {ks}.alert_acks (alert_id, acknowledged_at, acknowledged_by) VALUES (?, ?, ?)"
@@ -803,6 +804,7 @@ STATEMENTS = tuple(
             CONNECTOR_INSERT,
             CONNECTORS_OF,
             METER_VALUES_OF,
+            METER_VALUES_NEWEST,
             LOOSE_METER_INSERT,
             ACK_PUT,
             ACK_IF_NONE,

@@ -389,17 +389,21 @@ class SqliteStore:
         )
         return [table.decode(row) for row in rows]
 
-    async def meter_values(self, transaction_id: int, limit: int = 10000) -> list[MeterValue]:
-        return await self._run(self._meter_values, transaction_id, limit)
+    async def meter_values(
+        self, transaction_id: int, limit: int = 10000, *, newest: bool = False
+    ) -> list[MeterValue]:
+        return await self._run(self._meter_values, transaction_id, limit, newest)
 
-    def _meter_values(self, transaction_id: int, limit: int) -> list[MeterValue]:
+    def _meter_values(self, transaction_id: int, limit: int, newest: bool) -> list[MeterValue]:
+        order = "DESC" if newest else "ASC"
         rows = self._fetch(
             f"SELECT {METER_VALUES.select} FROM meter_values WHERE transaction_id = ? "
-            "ORDER BY timestamp, measurand, phase LIMIT ?",
+            f"ORDER BY timestamp {order}, measurand {order}, phase {order} LIMIT ?",
             transaction_id,
             limit,
         )
-        return [METER_VALUES.decode(row) for row in rows]
+        values = [METER_VALUES.decode(row) for row in rows]
+        return values[::-1] if newest else values
 
     async def allocate_transaction_id(self, start_key: str) -> int:
         return await self._run(self._allocate_transaction_id, start_key)

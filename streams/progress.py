@@ -17,6 +17,8 @@ from chargestream.domain.records import MeterValue, Session
 from chargestream.storage.base import Store
 from chargestream.streams.meter import active_power_w, energy_wh
 
+PROGRESS_VALUES = 1000  # a running session's latest values its progress is read from
+
 
 @dataclass(frozen=True, slots=True)
 class Progress:
@@ -53,6 +55,10 @@ async def progress_of(
     """Every session's progress by transaction id; only running ones read their meter values."""
     found = {}
     for session in sessions:
-        values = await store.meter_values(session.transaction_id) if session.active else []
+        values = (
+            await store.meter_values(session.transaction_id, PROGRESS_VALUES, newest=True)
+            if session.active
+            else []
+        )
         found[session.transaction_id] = progress(session, values, now)
     return found

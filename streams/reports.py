@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from chargestream.domain.availability import (
@@ -22,6 +22,7 @@ from chargestream.domain.availability import (
 from chargestream.domain.records import AvailabilityExclusion, Session, StatusInterval
 from chargestream.domain.utilization import Grouping, UtilizationRow, utilization
 from chargestream.storage.base import Store
+from chargestream.streams.progress import progress_of
 
 MAX_PERIOD = timedelta(days=400)
 MAX_CHARGE_POINTS = 5000  # charge points read for a fleet report
@@ -141,5 +142,17 @@ async def read_utilization(store: Store, period: Span, grouping: Grouping) -> li
     site_of = await _site_of(store)
     charge_points = await _charge_points(store, Scope(), site_of)
     intervals = await _intervals(store, charge_points, period)
-    sessions = await _sessions(store, period)
+    sessions = await _with_energy_so_far(store, await _sessions(store, period), period.end)
     return await asyncio.to_thread(utilization, sessions, intervals, period, grouping, site_of)
+
+
+async def _with_energy_so_far(
+    store: Store, sessions: list[Session], now: datetime
+) -> list[Session]:
+    """Running sessions with the energy they have charged so far (streams/progress.py)."""
+    running = [s for s in sessions if s.active and s.energy_kwh is None]
+    so_far = {tx: p.energy_kwh for tx, p in (await progress_of(store, running, now)).items()}
+    return [
+        replace(s, energy_kwh=so_far[s.transaction_id]) if s.transaction_id in so_far else s
+        for s in sessions
+    ]

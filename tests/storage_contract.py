@@ -753,6 +753,9 @@ class StoreContract:
         assert await store.meter_values(7) == [current_l1, current_l2, earlier, later]
         assert await store.meter_values(7, limit=2) == [current_l1, current_l2]
         assert await store.meter_values(8) == [other_transaction]
+        # a running session's latest readings: the newest, still oldest first
+        assert await store.meter_values(7, limit=2, newest=True) == [earlier, later]
+        assert await store.meter_values(7, limit=3, newest=True) == [current_l2, earlier, later]
 
     async def test_meter_values_with_null_key_parts_not_duplicated(self, store: Store) -> None:
         sample = MeterValue("CP-1", 1, at(1), "Power.Active.Import", 7000.0, "W", 7)

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chargestream.domain.availability import Span
-from chargestream.domain.records import Session
+from chargestream.domain.records import MeterValue, Session
 from chargestream.domain.utilization import Grouping
 from chargestream.storage.sqlite import SqliteStore
 from chargestream.streams import reports
@@ -34,3 +34,20 @@ def test_periods_are_bounded_and_end_at_now() -> None:
         report_period(T0, T0 + timedelta(days=401), now)
     with pytest.raises(ReportRefused, match="after"):
         report_period(T0, T0, now)
+
+
+async def test_a_running_session_counts_the_energy_it_has_charged_so_far(
+    store: SqliteStore,
+) -> None:
+    running = Session(1, "CP-1", 1, "TAG", T0 + timedelta(minutes=1), meter_start=1000)
+    register = "Energy.Active.Import.Register"
+    await store.upsert(
+        [
+            running,
+            MeterValue("CP-1", 1, T0 + timedelta(minutes=5), register, 2500.0, "Wh", 1),
+            MeterValue("CP-1", 1, T0 + timedelta(minutes=9), register, 4000.0, "Wh", 1),
+        ]
+    )
+    period = Span(T0, T0 + timedelta(hours=1))
+    [row] = await read_utilization(store, period, Grouping.CHARGE_POINT)
+    assert (row.sessions, row.energy_kwh) == (1, 3.0)
