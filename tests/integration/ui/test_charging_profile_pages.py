@@ -9,7 +9,6 @@ from dataclasses import replace
 
 from tests.conftest import RunningCsms, eventually
 from tests.integration.gateway.test_charging_profiles import smart_charge_point
-from tests.integration.ui import test_pages
 from tests.integration.ui.test_pages import (
     button,
     elements_of,
@@ -20,10 +19,6 @@ from tests.integration.ui.test_pages import (
     texts,
 )
 from tests.storage_contract import minimal_charging_profile
-
-# the page tests' fixtures: a CSMS the dashboard uses, and fresh caches per test
-ui = test_pages.ui
-_fresh_caches = test_pages._fresh_caches
 
 HOSTILE = "**x**<b>"
 

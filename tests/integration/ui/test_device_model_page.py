@@ -7,14 +7,10 @@ from __future__ import annotations
 from chargestream.domain.records import ChargePointState
 from tests.conftest import RunningCsms, eventually
 from tests.integration.streams.test_device_model import CP
-from tests.integration.ui import test_pages
 from tests.integration.ui.test_pages import button, locked, open_page, page, run, texts
 from tests.ocpp201_device_model import notify_report
 from tests.ocpp201_frames import boot
 from tests.ocpp_client import raw_station
-
-ui = test_pages.ui
-_fresh_caches = test_pages._fresh_caches
 
 TAB = {"cp": CP, "tab": "Device model"}
 

@@ -17,7 +17,6 @@ from chargestream.domain.records import ChargePointState
 from tests.conftest import RunningCsms, eventually
 from tests.integration.gateway.test_diagnostics import diagnostics_charge_point
 from tests.integration.gateway.test_features_v201 import station
-from tests.integration.ui import test_pages
 from tests.integration.ui.test_pages import (
     button,
     elements_of,
@@ -28,9 +27,6 @@ from tests.integration.ui.test_pages import (
     run,
     texts,
 )
-
-ui = test_pages.ui
-_fresh_caches = test_pages._fresh_caches
 
 HOSTILE = "**bold** :red[x] <b>x.log"
 

@@ -18,12 +18,7 @@ from tests.integration.gateway.test_firmware_campaigns import (
     fleet,
     sent_to,
 )
-from tests.integration.ui import test_pages
 from tests.integration.ui.test_pages import button, locked, open_page, page, run, texts
-
-# the page tests' fixtures: a CSMS the dashboard uses, and fresh caches per test
-ui = test_pages.ui
-_fresh_caches = test_pages._fresh_caches
 
 
 @pytest.fixture

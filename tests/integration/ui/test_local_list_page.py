@@ -15,12 +15,9 @@ from tests.integration.gateway.test_local_lists import (
     known,
     put_tag,
 )
-from tests.integration.ui import test_pages
 from tests.integration.ui.test_pages import button, locked, metrics, open_page, page, run, texts
 from tests.ocpp_client import booted
 
-ui = test_pages.ui
-_fresh_caches = test_pages._fresh_caches
 csms_settings = test_local_lists.csms_settings  # controllers' passes every 0.2 s
 
 HOSTILE = "**b**:red[x]"

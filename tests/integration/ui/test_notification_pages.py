@@ -10,12 +10,9 @@ from chargestream.domain.records import Notification, NotificationStatus
 from tests.conftest import RunningCsms
 from tests.integration.streams import test_notifications
 from tests.integration.streams.test_notifications import SECRET, Receiver, signed
-from tests.integration.ui import test_pages
 from tests.integration.ui.test_pages import button, locked, open_page, page, run, texts
 
 # the page tests' fixtures, and a real HTTP receiver for the webhook
-ui = test_pages.ui
-_fresh_caches = test_pages._fresh_caches
 receiver = test_notifications.receiver
 
 TAB = {"alerts_tab": "Notifications"}

@@ -16,13 +16,9 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import RunningCsms, eventually
 from tests.integration.gateway.test_bulk_commands import online
 from tests.integration.gateway.test_charging_profiles_v201 import SmartStation, smart_station
-from tests.integration.ui import test_pages
 from tests.integration.ui.test_pages import button, open_page, page, run, texts, widget
 from tests.ocpp_client import at as ocpp_at
 from tests.ocpp_client import charge_point
-
-ui = test_pages.ui
-_fresh_caches = test_pages._fresh_caches
 
 
 class RemoteStation(SmartStation):

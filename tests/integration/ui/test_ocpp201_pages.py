@@ -11,10 +11,6 @@ from tests.conftest import RunningCsms
 from tests.integration.ui import test_pages
 from tests.integration.ui.test_pages import open_page, page, texts
 
-# the page tests' fixtures: a CSMS the dashboard uses, and fresh caches per test
-ui = test_pages.ui
-_fresh_caches = test_pages._fresh_caches
-
 NOW = datetime.now(UTC).replace(microsecond=0)
 TX = 2**40 + 7  # a 2.0.1 session id (derived from the station's id, above int32)
 

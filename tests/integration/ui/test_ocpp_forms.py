@@ -13,12 +13,8 @@ from ocpp.v16.enums import Action
 
 from tests.conftest import RunningCsms, eventually
 from tests.integration.gateway.test_bulk_commands import online, seen_offline
-from tests.integration.ui import test_pages
 from tests.integration.ui.test_pages import button, locked, open_page, page, run, send, texts
 from tests.ocpp_client import TestChargePoint, booted, charge_point
-
-ui = test_pages.ui
-_fresh_caches = test_pages._fresh_caches
 
 
 class FullChargePoint(TestChargePoint):

@@ -23,7 +23,6 @@ from ocpp.v16 import call
 from streamlit.proto.TextInput_pb2 import TextInput as TextInputProto
 from streamlit.testing.v1 import AppTest
 
-from chargestream.domain.passwords import hash_password
 from chargestream.domain.records import (
     Alert,
     AlertKind,
@@ -60,28 +59,6 @@ def page(name: str) -> str:
 
 
 # -- fixtures
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    """Each test gets its own store connection and API client (and closes them)."""
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-@pytest.fixture
-def ui(csms: RunningCsms, csms_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> RunningCsms:
-    """The app under test reads this CSMS's store and talks to its API; alice may sign in."""
-    monkeypatch.setenv("CHARGESTREAM_DATA_DIR", str(csms_settings.data_dir))
-    monkeypatch.setenv("CHARGESTREAM_API_PORT", str(csms.api.base_url.port))
-    monkeypatch.setenv("CHARGESTREAM_API_TOKEN", csms_settings.api_token or "")
-    password_hash = hash_password(PASSWORD, iterations=1_000)
-    save_operators(
-        csms_settings.data_dir,
-        {name: Operator(password_hash, role) for name, role in ROLES.items()},
-    )
-    return csms
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 from chargestream.domain.records import ChargePointState, StatusInterval
 from tests.conftest import RunningCsms
-from tests.integration.ui import test_pages
 from tests.integration.ui.test_pages import (
     button,
     elements_of,
@@ -18,9 +17,6 @@ from tests.integration.ui.test_pages import (
     run,
     texts,
 )
-
-ui = test_pages.ui
-_fresh_caches = test_pages._fresh_caches
 
 HOSTILE = "**x**<b>"
 MIDNIGHT = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)

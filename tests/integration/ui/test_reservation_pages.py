@@ -8,12 +8,7 @@ from datetime import UTC, datetime, timedelta
 from chargestream.domain.records import Reservation, ReservationStatus
 from tests.conftest import RunningCsms, eventually
 from tests.integration.gateway.test_reservations import reserving_charge_point
-from tests.integration.ui import test_pages
 from tests.integration.ui.test_pages import button, locked, open_page, page, run, texts
-
-# the page tests' fixtures: a CSMS the dashboard uses, and fresh caches per test
-ui = test_pages.ui
-_fresh_caches = test_pages._fresh_caches
 
 HOSTILE = "**x**<b>"
 

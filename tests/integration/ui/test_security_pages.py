@@ -9,12 +9,7 @@ from datetime import UTC, datetime, timedelta
 from chargestream.domain.records import ChargePointState, SecurityEvent, TransferStatus
 from tests.conftest import RunningCsms
 from tests.integration.gateway.test_security_messages import CERTIFICATE, secure_charge_point
-from tests.integration.ui import test_pages
 from tests.integration.ui.test_pages import button, locked, open_page, page, run, send, texts
-
-# the page tests' fixtures: a CSMS the dashboard uses, and fresh caches per test
-ui = test_pages.ui
-_fresh_caches = test_pages._fresh_caches
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 HOSTILE = "![x](http://evil.example/a.png) **bold** :red[alarm] <b>tag</b>"

@@ -7,12 +7,7 @@ from datetime import UTC, datetime
 
 from chargestream.domain.records import MeterValue, Session, Site, SiteAllocation
 from tests.conftest import RunningCsms
-from tests.integration.ui import test_pages
 from tests.integration.ui.test_pages import button, locked, metrics, open_page, page, run, texts
-
-# the page tests' fixtures: a CSMS the dashboard uses, and fresh caches per test
-ui = test_pages.ui
-_fresh_caches = test_pages._fresh_caches
 
 HOSTILE = "**x**<b>"
 NOW = datetime.now(UTC).replace(microsecond=0)
