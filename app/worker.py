@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
+from typing import Any
 
 from chargestream.api.ops import ops_app
 from chargestream.app.backends import create_stack_store
@@ -12,12 +15,51 @@ from chargestream.app.http import HttpServer
 from chargestream.app.logs import logging_config
 from chargestream.domain.settings import Settings
 from chargestream.eventlog.kafka_clients import client_config
-from chargestream.gateway.commands import CommandService, csms_sender
+from chargestream.gateway.commands import CommandService
 from chargestream.gateway.remote import KafkaDispatch
 from chargestream.sqlite.files import private_directory
+from chargestream.storage.base import StackStore
+from chargestream.streams.backoff import Backoff
 from chargestream.streams.worker import ViewsWorker
 
 log = logging.getLogger("chargestream.worker")
+
+
+class CommandPath:
+    """The controllers' commands go, like the API's, over Kafka to the node holding the
+    charge point. Started beside derivation, which never waits for it; a command waits
+    until it is up, and a start that fails is tried again with a fresh dispatch."""
+
+    def __init__(self, settings: Settings, store: StackStore) -> None:
+        self._settings = settings
+        self._store = store
+        self._service: CommandService | None = None
+        self._ready = asyncio.Event()
+
+    async def start(self) -> None:
+        backoff = Backoff()
+        requester = f"worker-{self._settings.node_id}"
+        while True:
+            dispatch = KafkaDispatch(client_config(self._settings), requester, self._store)
+            try:
+                await dispatch.start()
+            except Exception as error:  # Kafka not ready yet: derivation goes on meanwhile
+                log.warning("command_path_unavailable", extra={"fields": {"error": repr(error)}})
+                with contextlib.suppress(Exception):
+                    await dispatch.stop()
+                await backoff.wait()
+                continue
+            timeout = self._settings.command_timeout
+            self._service = CommandService(dispatch, self._store, timeout=timeout)
+            self._ready.set()
+            return
+
+    async def send(
+        self, charge_point_id: str, action: str, payload: dict[str, Any], *, sent_by: str = "csms"
+    ) -> object:
+        await self._ready.wait()
+        assert self._service is not None
+        return await self._service.send(charge_point_id, action, payload, sent_by=sent_by)
 
 
 def run_worker(settings: Settings) -> int:
@@ -26,12 +68,10 @@ def run_worker(settings: Settings) -> int:
 
     private_directory(settings.data_dir / "faust")
     store = create_stack_store(settings)
-    # the controllers' commands go, like the API's, to the node holding the charge point
-    dispatch = KafkaDispatch(client_config(settings), f"worker-{settings.node_id}", store)
-    commands = CommandService(dispatch, store, timeout=settings.command_timeout)
-    controllers = build_controllers(settings, store, csms_sender(commands))
+    commands = CommandPath(settings, store)
+    controllers = build_controllers(settings, store, commands.send)
     views = ViewsWorker(
-        settings, store, controllers, start_commands=dispatch.start if controllers else None
+        settings, store, controllers, start_commands=commands.start if controllers else None
     )
 
     async def serve_health() -> None:  # Faust's own web server stays off

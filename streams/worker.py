@@ -55,11 +55,11 @@ class ViewsWorker:
         start_commands: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """``controllers`` see the events of this worker's partitions, after they are stored;
-        ``start_commands`` starts the command path they send through, before they act."""
+        ``start_commands`` starts the command path they send through: a task of its own,
+        which derivation never waits for (their commands wait for it)."""
         self.settings = settings
         self.store = store
         self.controllers = controllers or Controllers()
-        self._start_commands = start_commands
         self._store_ready = asyncio.Event()
         self._decoded: dict[bytes, tuple[bytes, ChargePointDerivation]] = {}
         self._derivation = DerivationSettings.of(settings)
@@ -107,6 +107,8 @@ class ViewsWorker:
         )
         self.app.agent(frames, name="derive-views")(self._process)
         self.app.task(self._open_store)
+        if start_commands is not None:
+            self.app.task(start_commands)
         self.app.timer(TICK_INTERVAL)(self._tick)
         if self.controllers:
             self.app.timer(settings.control_interval)(self._reconcile)
@@ -114,8 +116,6 @@ class ViewsWorker:
     async def _open_store(self) -> None:
         await self.store.open()
         await self._refresh_rules()
-        if self._start_commands is not None:
-            await self._start_commands()
         self._store_ready.set()
         log.info("store_open", extra={"fields": {"mode": self.settings.mode.value}})
 
