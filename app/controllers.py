@@ -4,8 +4,8 @@ to the node holding the charge point (a stack worker)."""
 
 from __future__ import annotations
 
+from chargestream.domain.commands import CsmsSend
 from chargestream.domain.settings import Settings
-from chargestream.gateway.commands import CsmsSend
 from chargestream.storage.base import Store
 from chargestream.streams.control import Controllers
 from chargestream.streams.firmware_campaigns import FirmwareCampaigns

@@ -6,18 +6,34 @@ bytes come from another process, so decoding bounds their size, checks every fie
 reads and raises ``MalformedCommand`` naming what is wrong, never echoing the bytes.
 Fields it does not know are ignored, so a newer sender may add some in a rolling
 upgrade; the field names are the wire format's since the first release.
+
+``SendCommand`` and ``CsmsSend`` are how the CSMS's own senders (handlers, controllers) are
+typed, whichever command path the composition root wires behind them.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
 MAX_MESSAGE_BYTES = 1_048_576  # Kafka's default largest message; OCPP frames are far smaller
+
+
+SendCommand = Callable[[str, str, dict[str, Any]], Awaitable[object]]
+"""Sends one command as the CSMS: (charge point id, action, payload) -> its outcome."""
+
+
+class CsmsSend(Protocol):
+    """The CSMS's command sender that may name who sends (the command log's ``sent_by``)."""
+
+    async def __call__(
+        self, charge_point_id: str, action: str, payload: dict[str, Any], *, sent_by: str = ...
+    ) -> object: ...
 
 
 class MalformedCommand(ValueError):

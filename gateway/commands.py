@@ -19,10 +19,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
+from chargestream.domain.commands import CsmsSend
 from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import CommandOutcome, CommandRecord
 from chargestream.domain.redaction import redact_payload
@@ -192,12 +193,6 @@ class CommandService:
             },
         )
         return done
-
-
-class CsmsSend(Protocol):
-    async def __call__(
-        self, charge_point_id: str, action: str, payload: dict[str, Any], *, sent_by: str = ...
-    ) -> object: ...
 
 
 def csms_sender(service: CommandService) -> CsmsSend:

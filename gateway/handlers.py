@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from chargestream.domain.commands import SendCommand
 from chargestream.domain.ocpp_time import ocpp_time
 from chargestream.domain.pki import CsrRejected
 from chargestream.domain.protocols import OcppVersion
@@ -32,7 +33,6 @@ log = logging.getLogger("chargestream.gateway")
 
 
 AfterReply = Callable[[], Coroutine[Any, Any, None]]
-CommandSender = Callable[[str, str, "Payload"], Awaitable[object]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +81,7 @@ def id_tag_info(tag: IdTag | None, now: datetime, accept_unknown: bool) -> Paylo
     return info
 
 
-async def _deliver_certificate(send: CommandSender, charge_point_id: str, chain: str) -> None:
+async def _deliver_certificate(send: SendCommand, charge_point_id: str, chain: str) -> None:
     """CertificateSigned with the signed chain; its outcome is in the command log."""
     try:
         await send(charge_point_id, "CertificateSigned", {"certificateChain": chain})
@@ -105,7 +105,7 @@ class CentralSystem:
         self.directory = directory
         self.signer = signer or CertificateSigner()
         # sends a CSMS-initiated command (CertificateSigned); wired by the composition root
-        self.send_command: CommandSender | None = None
+        self.send_command: SendCommand | None = None
         # (cp, transactionId) -> (timestamp, reason) of the first stop answered here
         self._stops: OrderedDict[tuple[str, int], tuple[str | None, str | None]] = OrderedDict()
         self._csr_checked: OrderedDict[str, datetime] = OrderedDict()  # cp -> its last CSR

@@ -26,14 +26,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from chargestream.domain.commands import SendCommand
 from chargestream.domain.frames import LoggedEvent
 from chargestream.domain.records import DerivedRecord
 from chargestream.storage.base import StoreUnavailable
 
 log = logging.getLogger("chargestream.control")
-
-SendCommand = Callable[[str, str, dict[str, Any]], Awaitable[object]]
-"""Sends one command as the CSMS: (charge point id, action, payload) -> its outcome."""
 
 Owns = Callable[[str], bool]
 """Whether this process owns a key: a charge point id, or a key hashed like one."""

@@ -12,8 +12,9 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
+from chargestream.domain.commands import CsmsSend, SendCommand
 from chargestream.domain.firmware import (
     DONE,
     UPDATE_FIRMWARE,
@@ -29,19 +30,11 @@ from chargestream.domain.firmware import (
 from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import FirmwareCampaign
 from chargestream.storage.base import Store
-from chargestream.streams.control import Observed, Outbox, Owns, SendCommand
+from chargestream.streams.control import Observed, Outbox, Owns
 from chargestream.streams.security import FIRMWARE
 
 COMMANDS_SCANNED = 200  # a target's newest commands searched for the campaign's UpdateFirmware
 READS_AT_ONCE = 16  # targets read from the store concurrently
-
-
-class SendAs(Protocol):
-    """The CSMS's command sender, naming who sends (the command log's ``sent_by``)."""
-
-    async def __call__(
-        self, charge_point_id: str, action: str, payload: dict[str, Any], *, sent_by: str = ...
-    ) -> object: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +105,7 @@ class FirmwareCampaigns:
     campaign, since each sends as its own ``sent_by``).
     """
 
-    def __init__(self, store: Store, send: SendAs) -> None:
+    def __init__(self, store: Store, send: CsmsSend) -> None:
         self._store = store
         self._send = send
         self._outboxes: dict[str, Outbox] = {}
@@ -157,7 +150,7 @@ class FirmwareCampaigns:
             await outbox.drain()
 
 
-def _sending_as(send: SendAs, sent_by: str) -> SendCommand:
+def _sending_as(send: CsmsSend, sent_by: str) -> SendCommand:
     async def send_as(charge_point_id: str, action: str, payload: dict[str, Any]) -> object:
         return await send(charge_point_id, action, payload, sent_by=sent_by)
 

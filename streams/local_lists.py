@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from chargestream.domain.commands import SendCommand
 from chargestream.domain.frames import EventKind
 from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
@@ -30,7 +31,7 @@ from chargestream.domain.records import (
     LocalListState,
 )
 from chargestream.storage.base import Store
-from chargestream.streams.control import Observed, Outbox, Owns, SendCommand
+from chargestream.streams.control import Observed, Outbox, Owns
 from chargestream.streams.local_list_plan import (
     Command,
     check,

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from chargestream.domain.commands import SendCommand
 from chargestream.domain.frames import EventKind
 from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
@@ -31,7 +32,7 @@ from chargestream.domain.records import (
 )
 from chargestream.domain.site_limits import Share, SiteSession, allocate, measured_power_w
 from chargestream.storage.base import Store
-from chargestream.streams.control import Observed, Outbox, Owns, SendCommand
+from chargestream.streams.control import Observed, Outbox, Owns
 from chargestream.streams.site_plan import Link, Step, desired, plan
 
 SESSION_WINDOW = 20  # a charge point's newest sessions searched for open ones
