@@ -143,8 +143,3 @@ class Outbox:
         """Wait until every command posted so far has its outcome."""
         while self._in_flight:
             await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
-
-    async def close(self) -> None:
-        for task in list(self._in_flight.values()):
-            task.cancel()
-        await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
