@@ -12,6 +12,7 @@ from chargestream.api.ops import ops_app
 from chargestream.app.backends import create_stack_store
 from chargestream.app.controllers import build_controllers
 from chargestream.app.http import HttpServer
+from chargestream.app.lifecycle import settle_garbage_collector
 from chargestream.app.logs import logging_config
 from chargestream.domain.settings import Settings
 from chargestream.eventlog.kafka_clients import client_config
@@ -77,6 +78,7 @@ def run_worker(settings: Settings) -> int:
     async def serve_health() -> None:  # Faust's own web server stays off
         health = HttpServer(ops_app(views.health), settings.health_host, settings.health_port)
         await health.start()
+        settle_garbage_collector()  # the worker, too, keeps thousands of states alive
 
     views.app.task(serve_health)
     worker = Worker(
