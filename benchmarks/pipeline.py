@@ -726,6 +726,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {_name(run)} | {run['gateways']}/{run['workers']} | {cells}"
             f" | {parts['other']['cpu_pct']:.0f} |"
         )
+    lines += ["", *cpu_per_frame_table(report["runs"])]
     lines += [
         "",
         "| stations | gw/wk | sessions completed | lost | doubled | mismatched | extra | open"
@@ -744,6 +745,39 @@ def markdown(report: dict[str, Any]) -> str:
             f" | {m['frames_missing']} | {acknowledged(run)} |"
         )
     return "\n".join(lines)
+
+
+STACK_ROLES = ("gateway", "worker", "api", "kafka", "cassandra")  # the simulator excluded
+
+
+def cpu_per_frame(run: dict[str, Any]) -> dict[str, float] | None:
+    """Milliseconds of CPU per frame received, per component and for the stack (issue 14's
+    measure); None when the gateways' frame counters were not read."""
+    frames = run["rates"]["frames_in_per_s"]
+    if not frames:
+        return None
+    parts = run["components"]
+    costs = {role: 10 * parts[role]["cpu_pct"] / frames for role in (*STACK_ROLES, "simulator")}
+    costs["stack"] = sum(costs[role] for role in STACK_ROLES)
+    return {name: round(value, 3) for name, value in costs.items()}
+
+
+def cpu_per_frame_table(runs: list[dict[str, Any]]) -> list[str]:
+    columns = (*STACK_ROLES, "stack", "simulator")
+    lines = [
+        "| stations | gw/wk | frames in/s | "
+        + " | ".join(f"{c} ms CPU/frame" for c in columns)
+        + " |",
+        "|---:|:-:|---:|" + "---:|" * len(columns),
+    ]
+    for run in runs:
+        costs = cpu_per_frame(run)
+        cells = " | ".join("—" if costs is None else f"{costs[c]:.2f}" for c in columns)
+        lines.append(
+            f"| {_name(run)} | {run['gateways']}/{run['workers']}"
+            f" | {_n(run['rates']['frames_in_per_s'])} | {cells} |"
+        )
+    return lines
 
 
 def acknowledged(run: dict[str, Any]) -> str:
