@@ -112,21 +112,20 @@ class FrameEvent:
         event as itself. For readers that show frames one by one (the frame inspector)."""
         if self.answer is None:
             return (self,)
-        answer_type = answer_message_type(self.answer)
         return (
             replace(self, answer=None),
             replace(
                 self,
                 frame=self.answer,
                 direction=Direction.OUT,
-                message_type=answer_type,
+                message_type=_answer_type(self.answer),
                 message_id=_message_id(self.answer, self.message_id),
                 answer=None,
             ),
         )
 
 
-def answer_message_type(answer: str) -> MessageType:
+def _answer_type(answer: str) -> MessageType:
     """A CSMS answer's message type, from its text (the CSMS writes ``[3,...`` or ``[4,...``
     without spaces)."""
     return MessageType.CALLERROR if answer.startswith("[4") else MessageType.CALLRESULT

@@ -2,7 +2,8 @@
 
 Frames of one connection are processed in arrival order; a charge point
 that sends a new CALL before the previous one was answered simply waits
-for both answers in order.
+for both answers in order. A CALL and the answer it gets are logged as one
+event, durably, before the answer is sent (ADR 0002, ADR 0010).
 
 CALLs beyond the connection's rate (``calls_per_second``, bursts of
 ``CALL_BURST_SECONDS`` worth) are answered with a ``GenericError`` CALLERROR and logged;

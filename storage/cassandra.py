@@ -940,9 +940,7 @@ class CassandraStore:
                     logged.event.sequence,
                     logged.event.frame,
                     logged.event.answer,
-                    None
-                    if logged.event.ocpp_version is OcppVersion.V16
-                    else logged.event.ocpp_version.value,
+                    logged.event.ocpp_version.value,
                     self._frames_ttl,
                 ),
                 ("recent_frames", logged.event.charge_point_id),

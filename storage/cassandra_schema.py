@@ -692,7 +692,8 @@ DDL = (
     "CREATE TABLE IF NOT EXISTS {ks}.connections (charge_point_id text PRIMARY KEY, node text)",
     "CREATE TABLE IF NOT EXISTS {ks}.recent_frames (charge_point_id text, position bigint, "
     "received_us bigint, kind text, direction text, message_type int, message_id text, "
-    "action text, node text, connection_id text, sequence bigint, frame text, "
+    "action text, node text, connection_id text, sequence bigint, frame text, answer text, "
+    "ocpp_version text, "
     "PRIMARY KEY ((charge_point_id), position)) WITH CLUSTERING ORDER BY (position DESC)",
     # schema 8, for a keyspace created before (rows without them: no answer, OCPP 1.6)
     "ALTER TABLE {ks}.recent_frames ADD IF NOT EXISTS answer text",
