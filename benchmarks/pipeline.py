@@ -471,7 +471,7 @@ def _summarize(
         "rates": {
             "frames_in_per_s": frames,  # CALLs (and answers) the gateways received
             "sim_sent_per_s": round((after.frames_sent - before.frames_sent) / seconds, 1),
-            "log_events_per_s": round(log_rate, 1),  # CALL + CALLRESULT + connects
+            "log_events_per_s": round(log_rate, 1),  # CALLs with their answers + connects
             "committed_per_s": round((last["committed"] - first["committed"]) / span, 1),
         },
         "call_latency_ms": {

@@ -230,6 +230,8 @@ def topic_messages(bootstrap: str, topic: str) -> Iterator[Message]:
 
 
 def is_charge_point_call(headers: dict[str, bytes]) -> bool:
+    """In either shape of the log: a CALL event with its answer in the header ``answer``
+    (ADR 0010), or one whose answer is the next event (logs written before)."""
     return headers.get("dir") == b"in" and headers.get("mtype") == b"2"
 
 

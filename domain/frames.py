@@ -3,13 +3,17 @@
 Every OCPP frame the gateway receives or sends, and every connect and
 disconnect, becomes a ``FrameEvent`` keyed by charge point id. The value is
 the exact frame text; everything else is metadata (Kafka headers or columns
-of the embedded log). See docs/adr/0001-frame-event-log.md.
+of the embedded log). A charge point's CALL and the CSMS's answer to it are
+one event: the answer rides along as ``answer``. See
+docs/adr/0001-frame-event-log.md and docs/adr/0010-one-record-per-exchange.md.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum, StrEnum
+
+import orjson
 
 from chargestream.domain.protocols import OcppVersion
 
@@ -39,6 +43,11 @@ class FrameEvent:
     disconnect events it is a small JSON object (remote address, close code).
     ``action`` is set on CALLs and, by correlation, on their CALLRESULT and
     CALLERROR; it is ``None`` when the gateway could not tell.
+
+    ``answer`` is the CALLRESULT or CALLERROR text (redacted like ``frame``) the CSMS
+    sent to this incoming frame, logged with it as one exchange; ``None`` for every
+    other event, and for the CALLs of logs written before exchanges, whose answers are
+    events of their own.
     """
 
     charge_point_id: str
@@ -53,6 +62,7 @@ class FrameEvent:
     message_id: str | None = None
     action: str | None = None
     ocpp_version: OcppVersion = OcppVersion.V16  # of the connection (events before: 1.6)
+    answer: str | None = None
 
     def headers(self) -> list[tuple[str, bytes]]:
         """Metadata as Kafka headers (the value is ``frame``, the key the id)."""
@@ -73,6 +83,8 @@ class FrameEvent:
             pairs.append(("action", self.action))
         if self.ocpp_version is not OcppVersion.V16:  # no header: 1.6, as before versions
             pairs.append(("v", self.ocpp_version.value))
+        if self.answer is not None:
+            pairs.append(("answer", self.answer))
         return [(name, value.encode()) for name, value in pairs]
 
     @classmethod
@@ -91,7 +103,43 @@ class FrameEvent:
             message_id=meta.get("mid"),
             action=meta.get("action"),
             ocpp_version=OcppVersion(meta.get("v", OcppVersion.V16)),
+            answer=meta.get("answer"),
         )
+
+    def split(self) -> tuple[FrameEvent, ...]:
+        """The event as the frames it holds, in the order they were sent: an exchange as
+        its CALL and its answer (both with the exchange's sequence and time), any other
+        event as itself. For readers that show frames one by one (the frame inspector)."""
+        if self.answer is None:
+            return (self,)
+        return (
+            replace(self, answer=None),
+            replace(
+                self,
+                frame=self.answer,
+                direction=Direction.OUT,
+                message_type=_answer_type(self.answer),
+                message_id=_message_id(self.answer, self.message_id),
+                answer=None,
+            ),
+        )
+
+
+def _answer_type(answer: str) -> MessageType:
+    """A CSMS answer's message type, from its text (the CSMS writes ``[3,...`` or ``[4,...``
+    without spaces)."""
+    return MessageType.CALLERROR if answer.startswith("[4") else MessageType.CALLRESULT
+
+
+def _message_id(frame: str, fallback: str | None) -> str | None:
+    """The message id of a frame the CSMS wrote (a fault's answer may carry ``"-1"``)."""
+    try:
+        message = orjson.loads(frame)
+    except orjson.JSONDecodeError:
+        return fallback
+    if isinstance(message, list) and len(message) > 1 and isinstance(message[1], str):
+        return message[1]
+    return fallback
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """The stack mode's event log: the Kafka topic ``ocpp.frames``, key = charge point id.
 
 ``append`` returns after the broker acknowledged every event (acks=all,
-idempotent producer): only then may the gateway answer the charge point.
+idempotent producer): only then may the gateway answer the charge point. The gateway
+appends one event at a time (a CALL with its answer is one event, ADR 0010).
 """
 
 from __future__ import annotations
@@ -59,7 +60,10 @@ class KafkaEventLog:
         except BufferError as error:
             raise EventLogUnavailable(f"producer queue full: {error}") from None
         try:
-            await asyncio.gather(*deliveries)
+            if len(deliveries) == 1:  # every append of the gateway: no gather, a loop turn less
+                await deliveries[0]
+            else:
+                await asyncio.gather(*deliveries)
         except KafkaException as error:
             raise EventLogUnavailable(f"Kafka did not store the frames: {error}") from None
 

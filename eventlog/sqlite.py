@@ -57,7 +57,8 @@ CREATE TABLE IF NOT EXISTS frames (
     message_type INTEGER,
     message_id TEXT,
     action TEXT,
-    ocpp_version TEXT
+    ocpp_version TEXT,
+    answer TEXT
 );
 CREATE INDEX IF NOT EXISTS frames_by_cp ON frames (charge_point_id, position);
 CREATE TABLE IF NOT EXISTS checkpoints (
@@ -81,10 +82,10 @@ CREATE INDEX IF NOT EXISTS processor_timers_by_due ON processor_timers (name, du
 
 COLUMNS = (
     "charge_point_id, kind, frame, node, connection_id, sequence, received_us,"
-    " direction, message_type, message_id, action, ocpp_version"
+    " direction, message_type, message_id, action, ocpp_version, answer"
 )
-ROWS_PER_INSERT = 100  # 1,200 parameters, well below SQLite's limit
-_ROW = "(?,?,?,?,?,?,?,?,?,?,?,?)"
+ROWS_PER_INSERT = 100  # 1,300 parameters, well below SQLite's limit
+_ROW = "(?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _SINGLE_INSERT = f"INSERT INTO frames ({COLUMNS}) VALUES {_ROW}"
 _MULTI_INSERT = f"INSERT INTO frames ({COLUMNS}) VALUES " + ",".join([_ROW] * ROWS_PER_INSERT)
 
@@ -129,6 +130,8 @@ class SqliteEventLog:
             columns = {row[1] for row in conn.execute("PRAGMA table_info(frames)")}
             if "ocpp_version" not in columns:  # a log written before OCPP 2.0.1: all 1.6
                 conn.execute("ALTER TABLE frames ADD COLUMN ocpp_version TEXT")
+            if "answer" not in columns:  # a log written before exchanges: answers apart
+                conn.execute("ALTER TABLE frames ADD COLUMN answer TEXT")
         return conn
 
     async def close(self) -> None:
@@ -385,11 +388,13 @@ def _row(event: FrameEvent) -> tuple[object, ...]:
         event.message_id,
         event.action,
         None if event.ocpp_version is OcppVersion.V16 else event.ocpp_version.value,
+        event.answer,
     )
 
 
 def _logged(row: tuple[Any, ...]) -> LoggedEvent:
-    (position, cp, kind, frame, node, conn, seq, ts, direction, mtype, mid, action, version) = row
+    position, cp, kind, frame, node, conn, seq, ts, direction, mtype, mid, action = row[:12]
+    version, answer = row[12:]
     return LoggedEvent(
         position=int(position),
         event=FrameEvent(
@@ -405,5 +410,6 @@ def _logged(row: tuple[Any, ...]) -> LoggedEvent:
             message_id=mid,
             action=action,
             ocpp_version=OcppVersion(version or OcppVersion.V16),
+            answer=answer,
         ),
     )

@@ -2,7 +2,8 @@
 
 Frames of one connection are processed in arrival order; a charge point
 that sends a new CALL before the previous one was answered simply waits
-for both answers in order.
+for both answers in order. A CALL and the answer it gets are logged as one
+event, durably, before the answer is sent (ADR 0002, ADR 0010).
 
 CALLs beyond the connection's rate (``calls_per_second``, bursts of
 ``CALL_BURST_SECONDS`` worth) are answered with a ``GenericError`` CALLERROR and logged;
@@ -126,8 +127,10 @@ class Connection:
         message_type: MessageType | None = None,
         message_id: str | None = None,
         action: str | None = None,
+        answer: str | None = None,
     ) -> FrameEvent:
-        """The event to log; a frame's secrets are redacted (the socket gets the real one)."""
+        """The event to log, with the answer sent to it if any; secrets are redacted (the
+        socket gets the real frames)."""
         event = FrameEvent(
             charge_point_id=self.charge_point_id,
             kind=kind,
@@ -141,6 +144,7 @@ class Connection:
             message_id=message_id,
             action=action,
             ocpp_version=self.version,
+            answer=None if answer is None else redact_frame(answer),
         )
         self._sequence += 1
         return event
@@ -223,18 +227,10 @@ class Connection:
         if wait > 0 or _is_refusal(answer):
             text = stored_copy(text, self._refused_frame_bytes)
         action = call.action if known else call.action[:64]  # metadata stays small
-        incoming = self.event(
-            EventKind.FRAME, text, Direction.IN, MessageType.CALL, call.message_id, action
+        exchange = self.event(
+            EventKind.FRAME, text, Direction.IN, MessageType.CALL, call.message_id, action, answer
         )
-        outgoing = self.event(
-            EventKind.FRAME,
-            answer,
-            Direction.OUT,
-            MessageType.CALLERROR if answer.startswith("[4") else MessageType.CALLRESULT,
-            call.message_id,
-            action,
-        )
-        await self._log.append([incoming, outgoing])
+        await self._log.append([exchange])
         await self._send(answer)
         for after in context.after_reply:  # e.g. CertificateSigned after SignCertificate
             task = asyncio.create_task(after())
@@ -280,17 +276,14 @@ class Connection:
         self, text: str, fault: ocppj.ProtocolFault, raw: bytes | None = None
     ) -> bool:
         stored = stored_copy(text, self._refused_frame_bytes, raw)
-        events = [self.event(EventKind.FRAME, stored, Direction.IN, message_id=fault.message_id)]
         answer = None
         if fault.answer:
             metrics.CALL_ERRORS.labels(fault.error_code).inc()
             message_id = fault.message_id or "-1"
             answer = ocppj.call_error(message_id, fault.error_code, fault.description)
-            events.append(
-                self.event(
-                    EventKind.FRAME, answer, Direction.OUT, MessageType.CALLERROR, message_id
-                )
-            )
+        event = self.event(
+            EventKind.FRAME, stored, Direction.IN, message_id=fault.message_id, answer=answer
+        )
         log.info(
             "bad_frame",
             extra={
@@ -301,7 +294,7 @@ class Connection:
                 }
             },
         )
-        await self._log.append(events)
+        await self._log.append([event])
         if answer is not None:
             await self._send(answer)
         return answer is not None

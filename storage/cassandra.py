@@ -66,6 +66,7 @@ from cassandra.query import (
 
 from chargestream.domain.charging_profiles import MAX_PROFILE_ID
 from chargestream.domain.frames import Direction, EventKind, FrameEvent, LoggedEvent, MessageType
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
     Alert,
     AlertRule,
@@ -938,6 +939,8 @@ class CassandraStore:
                     logged.event.connection_id,
                     logged.event.sequence,
                     logged.event.frame,
+                    logged.event.answer,
+                    logged.event.ocpp_version.value,
                     self._frames_ttl,
                 ),
                 ("recent_frames", logged.event.charge_point_id),
@@ -962,6 +965,8 @@ class CassandraStore:
                     message_type=MessageType(message_type) if message_type is not None else None,
                     message_id=message_id,
                     action=action,
+                    ocpp_version=OcppVersion(version or OcppVersion.V16),
+                    answer=answer,
                 ),
             )
             for (
@@ -976,6 +981,8 @@ class CassandraStore:
                 connection_id,
                 sequence,
                 frame,
+                answer,
+                version,
             ) in rows
         ]
 

@@ -64,7 +64,8 @@ from chargestream.domain.records import (
 # 6: charging profiles, local lists, sites and site allocations (new tables); Registration's
 # max_current_a, phases (in its JSON document: no ALTER, an older one reads the defaults)
 # 7: device_variables (a new table); Registration.ocpp_version lives in its JSON document
-SCHEMA_VERSION = 7
+# 8: recent_frames' answer (a CALL and its answer are one row) and ocpp_version columns
+SCHEMA_VERSION = 8
 SCHEMA_NAME = "chargestream"  # the key of the schema_version row
 MAX_TRANSACTION_ID = 2**31 - 1
 ALLOCATOR = "transaction_id"  # the key of the id allocator row
@@ -619,12 +620,13 @@ CONNECTION_OF = "SELECT node FROM {ks}.connections WHERE charge_point_id = ?"
 # The frame inspector's window on the log (stack mode), written by the workers with a TTL.
 FRAME_INSERT = (
     "INSERT INTO {ks}.recent_frames (charge_point_id, position, received_us, kind, direction, "
-    "message_type, message_id, action, node, connection_id, sequence, frame) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?"
+    "message_type, message_id, action, node, connection_id, sequence, frame, answer, "
+    "ocpp_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?"
 )
 FRAMES_OF = (
     "SELECT position, received_us, kind, direction, message_type, message_id, action, "
-    "node, connection_id, sequence, frame FROM {ks}.recent_frames WHERE charge_point_id = ? LIMIT ?"
+    "node, connection_id, sequence, frame, answer, ocpp_version "
+    "FROM {ks}.recent_frames WHERE charge_point_id = ? LIMIT ?"
 )
 SCHEMA_VERSION_OF = f"SELECT version FROM {{ks}}.schema_version WHERE name = '{SCHEMA_NAME}'"
 SCHEMA_VERSION_SET = (
@@ -690,8 +692,12 @@ DDL = (
     "CREATE TABLE IF NOT EXISTS {ks}.connections (charge_point_id text PRIMARY KEY, node text)",
     "CREATE TABLE IF NOT EXISTS {ks}.recent_frames (charge_point_id text, position bigint, "
     "received_us bigint, kind text, direction text, message_type int, message_id text, "
-    "action text, node text, connection_id text, sequence bigint, frame text, "
+    "action text, node text, connection_id text, sequence bigint, frame text, answer text, "
+    "ocpp_version text, "
     "PRIMARY KEY ((charge_point_id), position)) WITH CLUSTERING ORDER BY (position DESC)",
+    # schema 8, for a keyspace created before (rows without them: no answer, OCPP 1.6)
+    "ALTER TABLE {ks}.recent_frames ADD IF NOT EXISTS answer text",
+    "ALTER TABLE {ks}.recent_frames ADD IF NOT EXISTS ocpp_version text",
 )
 
 # Emptied by clear_derived; the rest is operator data (incl. acks, ids, command log).

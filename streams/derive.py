@@ -4,7 +4,8 @@ Pure and deterministic: every time comes from the events (or from ``tick``'s cal
 deriving the same log again, from scratch or from a saved state, yields the same records.
 
 A charge point's CALL is derived when the log shows the CSMS answered it with a
-CALLRESULT (the gateway logs a CALL and its answer together): a CALL answered with a
+CALLRESULT (the gateway logs a CALL and its answer as one exchange event; logs written
+before that hold the answer as the next event, and derive the same): a CALL answered with a
 CALLERROR (a schema violation, a charge point the CSMS has not accepted, a CALL beyond
 the rate limit) was not acknowledged, the charge point may send it again, and nothing is
 derived from it. It is derived with the CALL's own time, as if at the CALL.
@@ -417,37 +418,63 @@ def _frame(step: _Step, event: FrameEvent) -> None:
     if frame is None or event.direction is None:
         return
     if frame.message_type is MessageType.CALL:
-        if event.direction is Direction.IN:
+        if event.direction is Direction.OUT:
+            if frame.action in _COMMAND_HANDLERS[step.version][0]:
+                _command(step, frame)
+        elif event.answer is None:  # a log written before exchanges: the answer comes later
             _request(step, frame)
-        elif frame.action in _COMMAND_HANDLERS[step.version][0]:
-            _command(step, frame)
+        else:
+            _exchange(step, frame, event.answer)
         return
     call_direction = Direction.IN if event.direction is Direction.OUT else Direction.OUT
     call = step.pending.pop((call_direction, frame.message_id), None)
-    if call is None:
-        return
-    if frame.message_type is MessageType.CALLRESULT:
-        _answered(step, call, frame.payload)
+    if call is not None:
+        _reply(step, call, frame)
+
+
+def _reply(step: _Step, call: PendingCall, reply: Frame) -> None:
+    """A CALL's answer: derive the CALL if it was acknowledged, note a refusal."""
+    if reply.message_type is MessageType.CALLRESULT:
+        _answered(step, call, reply.payload)
     elif call.direction is Direction.OUT:
         error_handler = _COMMAND_HANDLERS[step.version][1].get(call.action)
         if error_handler is not None:
-            error_handler(step, call, frame.error_code)
-    elif frame.error_code == SECURITY_ERROR:
+            error_handler(step, call, reply.error_code)
+    elif reply.error_code == SECURITY_ERROR:
         step.refused = True  # the CSMS refused the charge point (not the other way round)
 
 
 def _request(step: _Step, frame: Frame) -> None:
     """Remember a charge point's CALL until the log shows its answer."""
+    step.pending.pop((Direction.IN, frame.message_id), None)  # a reused id: the newest
+    call = _incoming_call(step, frame)
+    if call is not None:
+        step.pending[(call.direction, call.message_id)] = call
+        _bound(step.pending, MAX_PENDING)
+
+
+def _exchange(step: _Step, frame: Frame, answer: str) -> None:
+    """A charge point's CALL logged with its answer: derived as the CALL and then its
+    answer as events of their own would be, without the wait in ``pending``."""
+    step.pending.pop((Direction.IN, frame.message_id), None)  # a reused id: the newest
+    call = _incoming_call(step, frame)
+    reply = parse_frame(answer)
+    if call is None or reply is None or reply.message_id != call.message_id:
+        return
+    if reply.message_type is not MessageType.CALL:
+        _reply(step, call, reply)
+
+
+def _incoming_call(step: _Step, frame: Frame) -> PendingCall | None:
+    """A charge point's CALL as its answer's handlers read it; None when nothing can be
+    derived from it (a payload nested deeper than orjson writes)."""
     requests, results = _HANDLERS[step.version]
     derived = frame.action in requests or frame.action in results
-    step.pending.pop((Direction.IN, frame.message_id), None)  # a reused id: the newest
     try:
         payload = orjson.dumps(frame.payload).decode() if derived else ""
-    except orjson.JSONEncodeError:  # nested deeper than orjson writes: nothing to derive
-        return
-    call = PendingCall(Direction.IN, frame.message_id, frame.action, payload, step.now)
-    step.pending[(call.direction, call.message_id)] = call
-    _bound(step.pending, MAX_PENDING)
+    except orjson.JSONEncodeError:
+        return None
+    return PendingCall(Direction.IN, frame.message_id, frame.action, payload, step.now)
 
 
 def _command(step: _Step, frame: Frame) -> None:

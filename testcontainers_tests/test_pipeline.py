@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 import pytest_asyncio
 from cassandra.cluster import Cluster
@@ -31,7 +32,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from chargestream.app.stack import StackApi, StackGateway
-from chargestream.domain.frames import Direction, EventKind
+from chargestream.domain.frames import Direction, EventKind, MessageType
 from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.settings import Settings
 from chargestream.storage.base import Store
@@ -292,11 +293,34 @@ async def test_frames_are_in_kafka_in_order_with_their_metadata(stack: Stack) ->
     assert [e.sequence for e in events] == list(range(len(events)))
     assert events[0].kind == EventKind.CONNECTED and events[-1].kind == EventKind.DISCONNECTED
     frames = [e for e in events if e.kind == EventKind.FRAME]
-    assert len(frames) == 10
+    assert len(frames) == 5  # one event per CALL and its answer
     assert {e.node for e in events} == {"gw-b"}
-    assert [e.direction for e in frames] == [Direction.IN, Direction.OUT] * 5
+    assert [e.direction for e in frames] == [Direction.IN] * 5
+    assert all(e.answer and e.answer.startswith(f'[3,"{e.message_id}",') for e in frames)
     assert all(e.action == "Heartbeat" for e in frames)
     assert all(e.received_us > 1.7e15 for e in frames)
+
+
+async def test_a_meter_values_exchange_is_one_kafka_record_with_the_answer_sent(
+    stack: Stack,
+) -> None:
+    meter = {
+        "connectorId": 1,
+        "meterValue": [{"timestamp": "2026-11-27T10:00:00Z", "sampledValue": [{"value": "9"}]}],
+    }
+    text = orjson.dumps([2, "mv-1", "MeterValues", meter]).decode()
+    async with connect(f"{stack.url_a}/IT-CP-MV", subprotocols=["ocpp1.6"]) as websocket:
+        await websocket.send(text)
+        answer = await asyncio.wait_for(websocket.recv(), 30)
+    events = await asyncio.to_thread(frames_of, stack.settings, "IT-CP-MV")
+    (exchange,) = [e for e in events if e.kind == EventKind.FRAME]
+    assert (exchange.frame, exchange.answer) == (text, answer)
+    assert (exchange.direction, exchange.message_type, exchange.action) == (
+        Direction.IN,
+        MessageType.CALL,
+        "MeterValues",
+    )
+    assert dict(exchange.headers())["answer"] == answer.encode()  # as the record carries it
 
 
 async def test_a_201_station_is_logged_with_its_version_and_commanded_across_gateways(
@@ -507,7 +531,7 @@ async def test_frames_derived_twice_change_nothing_and_replay_rebuilds_the_same(
         before = await eventually(settled, timeout=60)
         # duplicate delivery: every frame of the log derived again, over the live views
         again = await rebuild_from_kafka(stack.settings, stack.store(), since_us=0)
-        assert again > 20
+        assert again > 10  # events: a CALL and its answer are one
         assert await views(store, "IT-CP-REPLAY") == before
         # a full replay: the derived tables cleared and rebuilt from the log
         replayed = await rebuild_from_kafka(stack.settings, stack.store())

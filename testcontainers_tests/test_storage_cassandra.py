@@ -19,6 +19,8 @@ import pytest
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
 from cassandra.policies import RoundRobinPolicy
 
+from chargestream.domain.frames import Direction, EventKind, FrameEvent, LoggedEvent, MessageType
+from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
     ChargePointState,
     MeterValue,
@@ -157,6 +159,53 @@ async def test_a_registration_stored_before_next_passwords_reads_without_one(
     document = '{"charge_point_id": "CP-M", "password_hash": "h", "lenient": false}'
     cql("INSERT INTO {ks}.registrations (charge_point_id, data) VALUES (%s, %s)", "CP-M", document)
     assert await store.get_registration("CP-M") == Registration("CP-M", password_hash="h")
+
+
+async def test_a_schema_7_keyspace_gets_the_frame_archives_answer_and_version(
+    cassandra_contact: Contact, keyspace: str, cql: Cql
+) -> None:
+    """A keyspace made before exchanges: opening the store adds the columns; an exchange is
+    one row with its answer, and each row keeps its OCPP version."""
+    empty_tables(cql)
+    cql("ALTER TABLE {ks}.recent_frames DROP (answer, ocpp_version)")
+    cql("UPDATE {ks}.schema_version SET version = %s WHERE name = %s", 7, schema.SCHEMA_NAME)
+    old = FrameEvent("CP-F", EventKind.CONNECTED, "{}", "n", "c", 0, 1_700_000_000_000_000)
+    cql(
+        "INSERT INTO {ks}.recent_frames (charge_point_id, position, received_us, kind, node,"
+        " connection_id, sequence, frame) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        "CP-F",
+        1,
+        old.received_us,
+        "connected",
+        "n",
+        "c",
+        0,
+        "{}",
+    )
+    exchange = FrameEvent(
+        "CP-F",
+        EventKind.FRAME,
+        '[2,"m1","Heartbeat",{}]',
+        "n",
+        "c",
+        1,
+        old.received_us + 1,
+        Direction.IN,
+        MessageType.CALL,
+        "m1",
+        "Heartbeat",
+        OcppVersion.V201,
+        '[3,"m1",{"currentTime":"2024-05-01T12:00:00Z"}]',
+    )
+    store = new_store(cassandra_contact, keyspace)
+    await store.open()
+    try:
+        await store.record_frames([LoggedEvent(2, exchange)])
+        frames = await store.recent_frames("CP-F")
+    finally:
+        await store.close()
+    assert frames == [LoggedEvent(2, exchange), LoggedEvent(1, old)]
+    assert cql("SELECT version FROM {ks}.schema_version") == [(schema.SCHEMA_VERSION,)]
 
 
 def test_constructor_checks_its_arguments() -> None:

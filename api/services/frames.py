@@ -1,4 +1,8 @@
-"""The frame inspector: the newest raw OCPP frames of one charge point, within a byte budget."""
+"""The frame inspector: the newest raw OCPP frames of one charge point, within a byte budget.
+
+A CALL logged with its answer as one exchange event is shown as the two frames it holds
+(the answer first, newest first, with the exchange's position), as before exchanges.
+"""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -39,9 +43,12 @@ class FrameService:
         frames: list[FrameOut] = []
         used = 0
         for logged in await self._recent_frames(charge_point_id, limit):
-            size = len(logged.event.frame.encode())
-            if frames and used + size > self._max_bytes:
-                return FramePage(frames, truncated=True)
-            used += size
-            frames.append(FrameOut.build(logged))
+            for event in reversed(logged.event.split()):
+                if len(frames) == limit:
+                    return FramePage(frames, truncated=False)
+                size = len(event.frame.encode())
+                if frames and used + size > self._max_bytes:
+                    return FramePage(frames, truncated=True)
+                used += size
+                frames.append(FrameOut.build(LoggedEvent(logged.position, event)))
         return FramePage(frames, truncated=False)

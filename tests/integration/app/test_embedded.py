@@ -78,7 +78,7 @@ async def test_replay_rebuilds_identical_views(csms: RunningCsms) -> None:
     before = await eventually(caught_up)
     assert before["sessions"]
     replayed = await app.processor.rebuild()
-    assert replayed > 10
+    assert replayed > 5  # events: a CALL and its answer are one
     after = await views(app.store, "CP-R")
     assert [asdict(s) for s in after["sessions"]] == [asdict(s) for s in before["sessions"]]
     for key in before:

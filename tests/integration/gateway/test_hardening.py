@@ -295,6 +295,10 @@ async def test_calls_beyond_the_rate_get_a_generic_error_and_the_connection_stay
             await eventually(answered_again, interval=0.3)
         logged = await frames(csms, "CP-R", limit=1000)
         assert sum('"GenericError"' in f["frame"] for f in logged) >= len(limited)
+        events = [e.event for e in await csms.app.event_log.recent_for("CP-R", 1000)]
+        refusals = [e for e in events if e.answer and '"GenericError"' in e.answer]
+        assert len(refusals) >= len(limited)  # each refused CALL one event with its answer
+        assert all(e.message_type == 2 and e.direction == "in" for e in refusals)
 
 
 async def test_an_oversized_frame_is_stored_truncated_with_its_size_and_digest(

@@ -373,6 +373,18 @@ async def test_bad_frames_get_a_callerror_and_the_connection_survives(
         assert follow_up[0] == 3 and follow_up[1] == "ok2"
 
 
+async def test_a_fault_and_its_callerror_are_one_log_event(csms: RunningCsms) -> None:
+    async with raw_connection(csms, "CP-BAD") as websocket:
+        await websocket.send("this is not json")
+        answer = await asyncio.wait_for(websocket.recv(), 5)
+        events = await csms.app.event_log.recent_for("CP-BAD", 10)
+    frames = [e.event for e in events if e.event.kind == "frame"]
+    assert [(e.frame, e.answer, e.direction) for e in frames] == [
+        ("this is not json", answer, "in")
+    ]
+    assert orjson.loads(answer)[:3] == [4, "-1", "FormationViolation"]
+
+
 async def test_oversized_frame_gets_a_callerror(tmp_path) -> None:
     from chargestream.app.embedded import EmbeddedCsms
 
@@ -456,7 +468,31 @@ async def test_second_connection_replaces_the_first(csms: RunningCsms) -> None:
 async def test_every_frame_is_in_the_log_before_its_answer(csms: RunningCsms) -> None:
     async with raw_connection(csms, "CP-1") as websocket:
         await exchange(websocket, '[2,"h1","Heartbeat",{}]')
-        # the answer arrived, so both frames must already be readable in the log
+        # the answer arrived, so the CALL and its answer must already be readable in the log
         events = await csms.app.event_log.recent_for("CP-1", 10)
     frames = [(e.event.direction, e.event.message_id, e.event.action) for e in reversed(events)]
-    assert frames[1:3] == [("in", "h1", "Heartbeat"), ("out", "h1", "Heartbeat")]
+    assert frames[1:] == [("in", "h1", "Heartbeat")]
+    assert events[0].event.answer is not None and events[0].event.answer.startswith('[3,"h1",')
+
+
+async def test_a_meter_values_exchange_is_one_log_event_with_the_answer_sent(
+    csms: RunningCsms,
+) -> None:
+    meter = {
+        "connectorId": 1,
+        "meterValue": [{"timestamp": NOW, "sampledValue": [{"value": "1200"}]}],
+    }
+    text = orjson.dumps([2, "mv1", "MeterValues", meter]).decode()
+    async with raw_connection(csms, "CP-1") as websocket:
+        await websocket.send(text)
+        answer = await asyncio.wait_for(websocket.recv(), 5)
+        events = await csms.app.event_log.recent_for("CP-1", 10)
+    assert [e.event.kind for e in reversed(events)] == ["connected", "frame"]
+    (logged,) = [e.event for e in events if e.event.kind == "frame"]
+    assert (logged.frame, logged.answer) == (text, answer) == (text, '[3,"mv1",{}]')
+    assert (logged.direction, logged.message_type, logged.action) == ("in", 2, "MeterValues")
+    frames = (await csms.api.get("/api/v1/charge-points/CP-1/frames")).json()
+    shown = [
+        (f["direction"], f["message_type"], f["frame"]) for f in frames if f["kind"] == "frame"
+    ]
+    assert shown == [("out", 3, answer), ("in", 2, text)]  # the inspector's frames, newest first

@@ -238,11 +238,14 @@ async def test_each_event_keeps_its_ocpp_version_and_an_older_log_reads_as_1_6(
 ) -> None:
     path = tmp_path / "events.db"
     with closing(sqlite3.connect(path)) as old:  # a log written before OCPP 2.0.1
-        old.executescript(eventlog_sqlite.SCHEMA.replace(",\n    ocpp_version TEXT", ""))
+        old.executescript(
+            eventlog_sqlite.SCHEMA.replace(",\n    ocpp_version TEXT,\n    answer TEXT", "")
+        )
         old.execute(
-            f"INSERT INTO frames ({eventlog_sqlite.COLUMNS.removesuffix(', ocpp_version')})"
+            "INSERT INTO frames"
+            f" ({eventlog_sqlite.COLUMNS.removesuffix(', ocpp_version, answer')})"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            eventlog_sqlite._row(frame("CP-OLD", 0))[:-1],
+            eventlog_sqlite._row(frame("CP-OLD", 0))[:-2],
         )
         old.commit()
     log = SqliteEventLog(path, sync="normal")
@@ -263,3 +266,45 @@ def test_kafka_headers_carry_the_ocpp_version_only_when_not_1_6(version: OcppVer
     headers = event.headers()
     assert FrameEvent.from_headers(b"CP-1", event.frame.encode(), headers) == event
     assert ("v" in dict(headers)) is (version is not OcppVersion.V16)
+
+
+def exchange(charge_point_id: str, sequence: int) -> FrameEvent:
+    """A CALL logged with the answer the CSMS sent to it."""
+    answer = f'[3,"m{sequence}",{{"currentTime":"2024-05-01T12:00:00Z"}}]'
+    return replace(frame(charge_point_id, sequence), answer=answer)
+
+
+async def test_an_exchange_keeps_its_answer_and_an_older_log_reads_without(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "events.db"
+    with closing(sqlite3.connect(path)) as old:  # a log written before exchanges
+        old.executescript(eventlog_sqlite.SCHEMA.replace(",\n    answer TEXT", ""))
+        old.execute(
+            f"INSERT INTO frames ({eventlog_sqlite.COLUMNS.removesuffix(', answer')})"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            eventlog_sqlite._row(frame("CP-1", 0))[:-1],
+        )
+        old.commit()
+    log = SqliteEventLog(path, sync="normal")
+    await log.open()
+    try:
+        await log.append([exchange("CP-1", 1)])
+        await log.append([exchange("CP-1", s) for s in range(2, 252)])  # full statements too
+        events = [logged.event for logged in await log.read(0, limit=1000)]
+        newest = [logged.event for logged in await log.recent_for("CP-1", 2)]
+    finally:
+        await log.close()
+    assert events == [frame("CP-1", 0), *(exchange("CP-1", s) for s in range(1, 252))]
+    assert events[0].answer is None
+    assert newest == [exchange("CP-1", 251), exchange("CP-1", 250)]
+
+
+def test_kafka_headers_carry_the_answer_of_an_exchange_only() -> None:
+    event = exchange("CP-1", 3)
+    headers = event.headers()
+    assert event.answer is not None and dict(headers)["answer"] == event.answer.encode()
+    assert FrameEvent.from_headers(b"CP-1", event.frame.encode(), headers) == event
+    alone = frame("CP-1", 4)
+    assert "answer" not in dict(alone.headers())
+    assert FrameEvent.from_headers(b"CP-1", alone.frame.encode(), alone.headers()).answer is None

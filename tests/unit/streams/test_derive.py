@@ -47,7 +47,8 @@ def iso(seconds: float) -> str:
 
 
 class Log:
-    """One charge point's event log, written the way the gateway writes it."""
+    """One charge point's event log, written the way the gateway wrote it before one event
+    per exchange (ADR 0010; test_derive_exchanges folds it into exchanges)."""
 
     def __init__(self) -> None:
         self.events: list[LoggedEvent] = []

@@ -93,7 +93,8 @@ async def test_derivation_waits_out_a_store_outage_then_catches_up(
 
 
 def status_call(cp: str, sequence: int, connector: int, seconds: float) -> list[FrameEvent]:
-    """A StatusNotification CALL of ``cp`` and its CALLRESULT, as the gateway logs them."""
+    """A StatusNotification CALL of ``cp`` and its CALLRESULT as two events, as the gateway
+    logged them before one event per exchange (ADR 0010)."""
     at = round((T0 + timedelta(seconds=seconds)).timestamp() * 1_000_000)
     payload = {"connectorId": connector, "errorCode": "NoError", "status": "Available"}
     call = orjson.dumps([2, f"m{sequence}", "StatusNotification", payload]).decode()
