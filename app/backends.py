@@ -59,4 +59,5 @@ def create_stack_event_log(settings: Settings) -> EventLog:
         settings.frames_topic,
         partitions=settings.frames_partitions,
         delivery_timeout=settings.kafka_delivery_timeout,
+        linger_ms=settings.kafka_linger_ms,
     )

@@ -68,6 +68,9 @@ SESSION_MINUTES = (5.0, 15.0)  # long sessions, short idle: most connectors char
 IDLE_SECONDS = (10.0, 60.0)
 SAMPLED_STATIONS = 300  # charge points whose frames are matched with their rows
 STATIONS_PER_PROCESS = 5_000  # simulator processes: one per this many stations
+DEFAULT_PARTITIONS = 12  # CHARGESTREAM_FRAMES_PARTITIONS's default
+DEFAULT_LINGER_MS = 10  # CHARGESTREAM_KAFKA_LINGER_MS's default
+EARLIER_LINGER_MS = 5  # of the results recorded before the linger was a setting
 # The fleet dials from 16 loopback addresses: a ramp-up of 150 charge points a second is then
 # ~9 new connections per address and second, within the gateway's default limit (20/s), and
 # 20,000 charge points stay far from one address's ~28,000 ephemeral ports.
@@ -114,6 +117,8 @@ class Plan:
     session_minutes: tuple[float, float] = SESSION_MINUTES  # a charging session's length
     idle_seconds: tuple[float, float] = IDLE_SECONDS  # between two sessions
     v201_percent: int = 0  # of the charge points, how many in a hundred speak OCPP 2.0.1
+    partitions: int = DEFAULT_PARTITIONS  # of the run's frames topic (and Faust changelog)
+    linger_ms: int = DEFAULT_LINGER_MS  # the gateways' CHARGESTREAM_KAFKA_LINGER_MS
 
     @property
     def warmup(self) -> float:
@@ -190,6 +195,8 @@ def run_plan(
         cassandra_port=services.cassandra_contact[1],
         gateways=plan.gateways,
         workers=plan.workers,
+        partitions=plan.partitions,
+        linger_ms=plan.linger_ms,
         work_dir=root / run_id,
         ocpp_port=port_base,
         api_port=port_base + 80,
@@ -463,6 +470,8 @@ def _summarize(
         "meter_interval": plan.meter_interval,
         "quick": plan.quick,
         "v201_percent": plan.v201_percent,
+        "partitions": plan.partitions,
+        "linger_ms": plan.linger_ms,
         "ramp_up_s": plan.ramp_up,
         "settle_s": plan.settle,
         "hold_s": plan.hold,
@@ -686,7 +695,12 @@ def merge(output: Path, rows: list[dict[str, Any]], info: dict[str, Any]) -> dic
 
     def key(row: dict[str, Any]) -> tuple[Any, ...]:
         fields = ("stations", "gateways", "workers", "meter_interval", "quick")
-        return (*(row[k] for k in fields), row.get("v201_percent", 0))
+        return (
+            *(row[k] for k in fields),
+            row.get("v201_percent", 0),
+            row.get("partitions", DEFAULT_PARTITIONS),
+            row.get("linger_ms", EARLIER_LINGER_MS),
+        )
 
     fresh = {key(row) for row in rows}
     kept = [row for row in report["runs"] if key(row) not in fresh]
@@ -794,9 +808,13 @@ def _delays(run: dict[str, Any]) -> dict[str, float | None]:
 
 def _name(run: dict[str, Any]) -> str:
     mixed = run.get("v201_percent", 0)
+    partitions = run.get("partitions", DEFAULT_PARTITIONS)
+    linger = run.get("linger_ms", EARLIER_LINGER_MS)
     return (
         f"{run['stations']:,}"
         + (f" ({mixed} % 2.0.1)" if mixed else "")
+        + (f" ({partitions} partitions)" if partitions != DEFAULT_PARTITIONS else "")
+        + (f" (linger {linger} ms)" if linger != DEFAULT_LINGER_MS else "")
         + (" (quick)" if run["quick"] else "")
     )
 
@@ -832,6 +850,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add_protocol_option(parser)
     add("--gateways", type=int, default=1, help="gateway processes (1)")
     add("--workers", type=int, default=1, help="Faust workers (1)")
+    add(
+        "--partitions",
+        type=int,
+        default=DEFAULT_PARTITIONS,
+        help=f"partitions of the frames topic ({DEFAULT_PARTITIONS})",
+    )
+    add(
+        "--linger-ms",
+        type=int,
+        default=DEFAULT_LINGER_MS,
+        help=f"the gateways' Kafka linger.ms ({DEFAULT_LINGER_MS})",
+    )
     add("--profile", type=float, default=0.0, help="py-spy seconds after the hold (0: off)")
     add(
         "--drain-timeout",
@@ -865,6 +895,8 @@ def plans(args: argparse.Namespace) -> list[Plan]:
             drain_timeout=args.drain_timeout,
             quick=args.quick,
             v201_percent=args.v201_percent,
+            partitions=args.partitions,
+            linger_ms=args.linger_ms,
         )
         for n in sizes
     ]

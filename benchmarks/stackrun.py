@@ -31,6 +31,8 @@ class StackConfig:
     gateways: int
     workers: int
     work_dir: Path
+    partitions: int = 12  # of the frames topic the run creates
+    linger_ms: int = 10
     ocpp_port: int = 29000
     api_port: int = 29080
     health_port: int = 29081  # gateways from here, workers from here + 50
@@ -80,6 +82,8 @@ class StackConfig:
             "CHARGESTREAM_CASSANDRA_HOSTS": "127.0.0.1",
             "CHARGESTREAM_CASSANDRA_PORT": str(self.cassandra_port),
             "CHARGESTREAM_FRAMES_TOPIC": self.topic,
+            "CHARGESTREAM_FRAMES_PARTITIONS": str(self.partitions),
+            "CHARGESTREAM_KAFKA_LINGER_MS": str(self.linger_ms),
             "CHARGESTREAM_CASSANDRA_KEYSPACE": self.keyspace,
             "CHARGESTREAM_WORKER_GROUP": self.group,
             "CHARGESTREAM_ACCEPT_UNKNOWN_ID_TAGS": "true",

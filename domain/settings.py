@@ -155,6 +155,7 @@ class Settings:
     kafka_sasl_password: str | None = field(default=None, repr=False)
     kafka_ca_file: Path | None = None
     kafka_delivery_timeout: int = 30  # seconds a gateway holds a frame Kafka has not stored
+    kafka_linger_ms: int = 10  # a gateway's frames wait this long to share a produce request
     cassandra_hosts: str = "127.0.0.1"
     cassandra_port: int = 9042
     cassandra_keyspace: str = "chargestream"
@@ -211,6 +212,8 @@ class Settings:
         for name in ("worker_stall_after", "session_refresh", *LIMITS):  # 0 switches them off
             if getattr(self, name) < 0:
                 raise invalid(name, getattr(self, name), "0 (off) or more")
+        if not 0 <= self.kafka_linger_ms <= MAX_LINGER_MS:
+            raise invalid("kafka_linger_ms", self.kafka_linger_ms, f"0 to {MAX_LINGER_MS}")
         if not 0 <= self.default_security_profile <= MAX_SECURITY_PROFILE:
             raise invalid("default_security_profile", self.default_security_profile, "0 to 3")
         if self.log_sync not in ("full", "normal"):
@@ -306,6 +309,7 @@ FTP_URL = re.compile(r"^ftp://[^/@\s:]+(:[0-9]{1,5})?/?$")  # no credentials, no
 PORT_RANGE = re.compile(r"^\s*([0-9]{1,5})\s*-\s*([0-9]{1,5})\s*$")
 _PATHS = ("tls_cert_file", "tls_key_file", "tls_client_ca_file", "ca_cert_file", "ca_key_file")
 MAX_SECURITY_PROFILE = 3  # OCPP 1.6 security: 0 none, 1 Basic, 2 TLS + Basic, 3 client cert
+MAX_LINGER_MS = 1000  # a frame held longer than a second would only delay its answer
 
 
 MIN_API_TOKEN = 16  # characters; a generated token has 43

@@ -26,16 +26,23 @@ class KafkaEventLog:
         *,
         partitions: int = 12,
         delivery_timeout: float = 30.0,
+        linger_ms: int = 10,
     ) -> None:
+        """``linger_ms``: how long the producer holds a frame for others to the same partition;
+        a produce request costs the gateway and the broker far more than a frame in it."""
         self._client = client
         self._topic = topic
         self._partitions = partitions
         self._delivery_timeout_ms = int(delivery_timeout * 1000)
+        self._linger_ms = linger_ms
         self._producer: AsyncProducer | None = None
 
     async def open(self) -> None:
         await asyncio.to_thread(ensure_topics, self._client, {self._topic: self._partitions})
-        config = producer_config(self._client, **{"message.timeout.ms": self._delivery_timeout_ms})
+        config = producer_config(
+            self._client,
+            **{"message.timeout.ms": self._delivery_timeout_ms, "linger.ms": self._linger_ms},
+        )
         self._producer = AsyncProducer(config)
         self._producer.start()
 
