@@ -88,6 +88,7 @@ class StackConfig:
             "CHARGESTREAM_WORKER_GROUP": self.group,
             "CHARGESTREAM_ACCEPT_UNKNOWN_ID_TAGS": "true",
             "CHARGESTREAM_RUN_UI": "false",
+            "CHARGESTREAM_FTP_PORT": "0",  # no FTP server: the tests' 2121 stays free
             "CHARGESTREAM_LOG_LEVEL": "WARNING",
         }
 
