@@ -278,7 +278,8 @@ class ChargePointState:
 class StatusInterval:
     """A connector in one status from ``start`` until ``end`` (open: None).
 
-    Status ``Offline`` marks the time the charge point was disconnected.
+    Status ``Offline`` marks the time the charge point was disconnected, from the disconnect
+    to the next connection.
     """
 
     KEY: ClassVar[tuple[str, ...]] = ("charge_point_id", "start", "connector_id")
