@@ -241,8 +241,11 @@ class Store(Protocol):
     async def put_notification(self, notification: Notification) -> None:
         """Insert or replace by notification_id (a claimed delivery's progress)."""
 
-    async def notifications(self, limit: int = 100) -> list[Notification]:
-        """The delivery log, newest first."""
+    async def notifications(
+        self, limit: int = 100, before: tuple[datetime, str] | None = None
+    ) -> list[Notification]:
+        """The delivery log, newest first by (``created_at``, ``notification_id``); with
+        ``before`` (the last entry's pair of the previous page) the entries after it."""
 
     # -- id tags
 
