@@ -176,6 +176,11 @@ class Notification:
     attempts: int = 0
     last_error: str | None = None
     delivered_at: datetime | None = None
+    # the alert's kind, rule and opening: a restarted Notifier's cooldown reads them (None:
+    # a digest, or logged before they were kept)
+    alert_kind: AlertKind | None = None
+    rule_id: str | None = None
+    alert_opened_at: datetime | None = None
 
     @staticmethod
     def id_for(alert_id: str, channel_id: str, transition: str) -> str:

@@ -241,6 +241,8 @@ class Store(Protocol):
     async def put_notification(self, notification: Notification) -> None:
         """Insert or replace by notification_id (a claimed delivery's progress)."""
 
+    async def notification(self, notification_id: str) -> Notification | None: ...
+
     async def notifications(
         self, limit: int = 100, before: tuple[datetime, str] | None = None
     ) -> list[Notification]:

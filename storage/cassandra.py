@@ -1107,6 +1107,9 @@ class CassandraStore:
         row = _Write(schema.NOTIFICATIONS.insert(), schema.NOTIFICATIONS.encode(notification))
         await self._write_all([row, *self._list_notification(notification)])
 
+    async def notification(self, notification_id: str) -> Notification | None:
+        return await self._get(schema.NOTIFICATIONS, notification_id)
+
     def _list_notification(self, notification: Notification) -> Iterator[_Write]:
         doc = schema.NOTIFICATIONS.to_doc(notification)
         at, id_ = notification.created_at, notification.notification_id

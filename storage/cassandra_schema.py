@@ -773,6 +773,7 @@ STATEMENTS = tuple(
             NOTIFICATION_CHANNELS.delete,
             NOTIFICATIONS.insert(),
             NOTIFICATION_CLAIM,
+            NOTIFICATIONS.get,
             NOTIFICATIONS_BY_DAY.page_before_key,
             COMMANDS.insert(),
             FIRMWARE_CAMPAIGNS.insert(),

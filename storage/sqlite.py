@@ -650,6 +650,9 @@ class SqliteStore:
     async def put_notification(self, notification: Notification) -> None:
         await self._run(self._put, NOTIFICATIONS, notification)
 
+    async def notification(self, notification_id: str) -> Notification | None:
+        return await self._run(self._get, NOTIFICATIONS, notification_id)
+
     async def notifications(
         self, limit: int = 100, before: tuple[datetime, str] | None = None
     ) -> list[Notification]:

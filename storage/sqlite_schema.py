@@ -353,7 +353,12 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         'ALTER TABLE status_intervals ADD COLUMN "evse_id" INTEGER',
         'ALTER TABLE charge_point_states ADD COLUMN "ocpp_version" TEXT',
     ),
-    9: ("DROP INDEX IF EXISTS notifications_newest",),  # now notifications_by_time
+    9: (  # the delivery log: paged by (created_at, notification_id), the alert's cooldown key
+        "DROP INDEX IF EXISTS notifications_newest",  # now notifications_by_time
+        'ALTER TABLE notifications ADD COLUMN "alert_kind" TEXT',
+        'ALTER TABLE notifications ADD COLUMN "rule_id" TEXT',
+        'ALTER TABLE notifications ADD COLUMN "alert_opened_at" INTEGER',
+    ),
 }
 """What brings a file of the version before each key to that version (SCHEMA makes new files
 and new tables); a version without a key needs nothing."""

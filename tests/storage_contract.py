@@ -446,7 +446,13 @@ class StoreContract:
         assert await store.notification_channels() == [hook]
 
     async def test_a_notification_is_claimed_once_then_updated(self, store: Store) -> None:
-        claim = notification("A-1", at(0))
+        claim = dataclasses.replace(
+            notification("A-1", at(0)),
+            alert_kind=AlertKind.THRESHOLD,
+            rule_id="R-1",
+            alert_opened_at=at(-1),
+        )
+        assert await store.notification(claim.notification_id) is None
         assert await store.claim_notification(claim) is True
         second = dataclasses.replace(claim, created_at=at(5), status=NotificationStatus.FAILED)
         assert await store.claim_notification(second) is False
@@ -460,6 +466,7 @@ class StoreContract:
         )
         await store.put_notification(delivered)
         assert await store.notifications() == [delivered]
+        assert await store.notification(claim.notification_id) == delivered
 
     async def test_notifications_newest_first_and_survive_clear_derived(self, store: Store) -> None:
         older, newer = notification("A-1", at(0)), notification("A-2", at(1))

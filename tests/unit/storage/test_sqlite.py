@@ -12,6 +12,7 @@ import pytest
 
 from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
+    AlertKind,
     ChargePointState,
     CommandOutcome,
     CommandRecord,
@@ -26,6 +27,7 @@ from chargestream.storage.sqlite import MAX_TRANSACTION_ID, SqliteStore
 from chargestream.storage.sqlite_schema import (
     COMMANDS,
     INTERVALS,
+    NOTIFICATIONS,
     REGISTRATIONS,
     SCHEMA,
     SCHEMA_VERSION,
@@ -111,11 +113,15 @@ _REGISTRATIONS_V2 = (
     '"display_name" TEXT, "location" TEXT, "password_hash" TEXT, "lenient" INTEGER NOT NULL, '
     '"created_at" INTEGER)'
 )
-# The delivery log's index as schema versions before 9 made it.
+# The delivery log and its index as schema versions before 9 made them: before the
+# alert's cooldown key and the (created_at, notification_id) index.
 _NOTIFICATIONS_INDEX = next(
     statement for statement in SCHEMA if "notifications_by_time" in statement
 )
 _BEFORE_V9 = {
+    NOTIFICATIONS.create: NOTIFICATIONS.create.replace(
+        ', "alert_kind" TEXT, "rule_id" TEXT, "alert_opened_at" INTEGER', ""
+    ),
     _NOTIFICATIONS_INDEX: "CREATE INDEX IF NOT EXISTS notifications_newest "
     "ON notifications (created_at)",
 }
@@ -317,17 +323,32 @@ async def test_open_migrates_a_version_6_file_to_pinned_ocpp_versions(tmp_path: 
     assert raw(path, "PRAGMA user_version") == [(9,)]
 
 
-async def test_open_migrates_a_version_8_file_to_the_paged_delivery_log(tmp_path: Path) -> None:
+async def test_open_migrates_a_version_8_file_to_the_paged_keyed_delivery_log(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "store.db"
     for statement in SCHEMA:
         raw(path, _BEFORE_V9.get(statement, statement))
-    raw(path, "PRAGMA user_version = 8")
     old = notification("A-1", at(0))
+    raw(
+        path,
+        "INSERT INTO notifications (notification_id, channel_id, alert_id, charge_point_id, "
+        "transition, created_at, status, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        *(old.notification_id, "hook", "A-1", "CP-1", "opened", to_us(at(0)), "pending", 0),
+    )
+    raw(path, "PRAGMA user_version = 8")
     store = SqliteStore(path)
     await store.open()
     try:
-        await store.claim_notification(old)
-        assert await store.notifications(before=(at(1), "")) == [old]
+        assert await store.notifications(before=(at(1), "")) == [old]  # no cooldown key
+        keyed = dataclasses.replace(
+            notification("A-2", at(2)),
+            alert_kind=AlertKind.FAULTED,
+            rule_id="R-1",
+            alert_opened_at=at(1),
+        )
+        await store.claim_notification(keyed)
+        assert await store.notification(keyed.notification_id) == keyed
     finally:
         await store.close()
     indexes = {name for (name,) in raw(path, "SELECT name FROM sqlite_master WHERE type = 'index'")}
