@@ -44,8 +44,8 @@ run: $(RUN_STAMP)  ## start the embedded CSMS: OCPP on :9000, API on :8080 (Ctrl
 	$(BIN)/chargestream run $(ARGS)
 
 # The simulator dials CHARGESTREAM_OCPP_HOST/PORT like `run` listens; 0.05 faults per station
-# per minute is about one Faulted connector a minute across the 20 stations; the OCPP 1.6
-# stations first send DEMO_BACKFILL_DAYS of past sessions, so every page has history.
+# per minute is about one Faulted connector a minute across the 20 stations; the stations
+# first send DEMO_BACKFILL_DAYS of past sessions and statuses, so every page has history.
 DEMO_FAULT_RATE ?= 0.05
 DEMO_BACKFILL_DAYS ?= 3
 

@@ -7,9 +7,10 @@ control, planned maintenance) is not held against it:
     uptime % = (T_period - (T_outage - T_excluded)) / T_period * 100
 
 A port is up while its status says it can serve or is serving a vehicle, and down otherwise:
-Unavailable, Faulted, and Offline (the charge point disconnected, until its first status after
-reconnecting). Time before a port's first known status is not counted (not commissioned yet).
-Connector 0 (OCPP 1.6's whole charge point) is not a port. Pure: the caller gives ``now``.
+Unavailable, Faulted, and Offline (the charge point disconnected, until it connected again:
+the derivation ends each Offline interval at the reconnection). Time before a port's first
+known status is not counted (not commissioned yet). Connector 0 (OCPP 1.6's whole charge
+point) is not a port. Pure: the caller gives ``now``.
 """
 
 from __future__ import annotations

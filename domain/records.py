@@ -176,6 +176,11 @@ class Notification:
     attempts: int = 0
     last_error: str | None = None
     delivered_at: datetime | None = None
+    # the alert's kind, rule and opening: a restarted Notifier's cooldown reads them (None:
+    # a digest, or logged before they were kept)
+    alert_kind: AlertKind | None = None
+    rule_id: str | None = None
+    alert_opened_at: datetime | None = None
 
     @staticmethod
     def id_for(alert_id: str, channel_id: str, transition: str) -> str:
@@ -278,7 +283,8 @@ class ChargePointState:
 class StatusInterval:
     """A connector in one status from ``start`` until ``end`` (open: None).
 
-    Status ``Offline`` marks the time the charge point was disconnected.
+    Status ``Offline`` marks the time the charge point was disconnected, from the disconnect
+    to the next connection.
     """
 
     KEY: ClassVar[tuple[str, ...]] = ("charge_point_id", "start", "connector_id")

@@ -26,7 +26,7 @@ _TRANSACTION_ACTIONS = frozenset(
     {"StartTransaction", "StopTransaction", "MeterValues", "TransactionEvent"}
 )
 _QUEUED_OFFLINE = frozenset({"StartTransaction", "StopTransaction"})
-_FAULT_CODES = (
+FAULT_CODES = (
     "ConnectorLockFailure",
     "EVCommunicationError",
     "GroundFailure",
@@ -180,6 +180,14 @@ class ChargePoint:
             ],
         }
         return Call("MeterValues", payload, connector.charging_session)
+
+    def sample_call(self, session: Session, at: str, values: list[dict[str, str]]) -> Call:
+        """A meter sample of ``session`` taken at ``at``: a past one (``history``)."""
+        payload = {
+            "connectorId": session.connector_id,
+            "meterValue": [{"timestamp": at, "sampledValue": values}],
+        }
+        return Call("MeterValues", payload, session)
 
     def set_status(self, connector: Connector, status: str, error_code: str = "NoError") -> None:
         connector.status = status
@@ -479,5 +487,5 @@ class ChargePoint:
         if connector.status == "Charging":
             self.stop_session(connector, "Other", now)
         self._stats.faults += 1
-        self.set_status(connector, "Faulted", self.rng.choice(_FAULT_CODES))
+        self.set_status(connector, "Faulted", self.rng.choice(FAULT_CODES))
         connector.due_at = now + self.rng.uniform(10, 60)

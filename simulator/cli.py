@@ -196,9 +196,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=defaults.backfill_days,
         metavar="D",
-        help="OCPP 1.6 stations first send D past days of sessions (StartTransaction,"
-        " MeterValues, StopTransaction with past timestamps, like queued data;"
-        " default %(default)s)",
+        help="each station first sends D past days of sessions (1.6: StartTransaction,"
+        " MeterValues, StopTransaction; 2.0.1: TransactionEvents) and StatusNotifications"
+        " (with faults), all with past timestamps, like queued data (default %(default)s)",
     )
     add("--seed", type=int, help="random seed, for a reproducible fleet")
     add("--stats-file", type=Path, metavar="PATH", help="write JSON statistics here at the end")

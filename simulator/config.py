@@ -37,7 +37,7 @@ class FleetConfig:
     reconnect_delay: float = 1.0  # first retry delay; doubles per failure up to a minute
     stop_grace: float = 10.0  # how long stopping waits for StopTransaction answers
     transaction_retry_interval: float = 10.0  # after a CALLERROR to a transaction message
-    backfill_days: float = 0.0  # 1.6 stations first send this many past days of sessions
+    backfill_days: float = 0.0  # stations first send this many past days (sessions, statuses)
 
     def __post_init__(self) -> None:
         try:

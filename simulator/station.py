@@ -101,7 +101,7 @@ class Station:
         self._sent_at = 0.0
         self._seq = 0
         self._attempts = 0
-        self._backfill = config.backfill_days > 0 and kind is ChargePoint  # OCPP 1.6 only
+        self._backfill = config.backfill_days > 0
         self._boot_at = self._drop_at = self._reconnect_at = NEVER
         self._stopping = False
         self._drain_until: float | None = None
@@ -411,10 +411,11 @@ class Station:
             return
         if rate:
             self._drop_at = now + self.cp.rng.expovariate(self._config.per_second(rate))
-        if self._backfill:  # once, after the first boot
+        if self._backfill:  # once, after the first boot, before its boot statuses
             self._backfill = False
             days, tags = self._config.backfill_days, self._config.id_tags
-            self.cp.outbox.extend(history_calls(self.cp, tags, days, time.time(), now))
+            past = history_calls(self.cp, tags, days, time.time(), now)
+            self.cp.outbox.extendleft(reversed(past))
 
     async def _answer(self, message: list[Any]) -> None:
         assert self._ws is not None

@@ -61,15 +61,15 @@ def sampled_values(values: list[dict[str, str]]) -> list[dict[str, Any]]:
     return converted
 
 
-def _register(wh: int, context: str) -> list[dict[str, Any]]:
-    """A ``meterValue`` of just the energy register."""
+def _register(wh: int, context: str, at: str) -> list[dict[str, Any]]:
+    """A ``meterValue`` of just the energy register, read at ``at``."""
     value = {
         "value": wh,
         "context": context,
         "measurand": _REGISTER,
         "unitOfMeasure": {"unit": "Wh"},
     }
-    return [{"timestamp": timestamp(), "sampledValue": [value]}]
+    return [{"timestamp": at, "sampledValue": [value]}]
 
 
 class ChargePointV201(ChargePoint):
@@ -153,9 +153,8 @@ class ChargePointV201(ChargePoint):
         if session.remote_start_id is not None:
             info["remoteStartId"] = session.remote_start_id
             trigger = "RemoteStart"
-        call = self.transaction_event(
-            session, "Started", trigger, info, _register(session.meter_start, "Transaction.Begin")
-        )
+        begin = _register(session.meter_start, "Transaction.Begin", session.start_timestamp)
+        call = self.transaction_event(session, "Started", trigger, info, begin)
         call.payload["timestamp"] = session.start_timestamp
         call.payload["idToken"] = _id_token(session)
         return call
@@ -167,7 +166,7 @@ class ChargePointV201(ChargePoint):
             "Ended",
             _STOP_TRIGGERS.get(reason, "AbnormalCondition"),
             {"chargingState": "Idle", "stoppedReason": reason},
-            _register(session.meter_stop, "Transaction.End"),
+            _register(session.meter_stop, "Transaction.End", session.stop_timestamp),
         )
         call.payload["timestamp"] = session.stop_timestamp
         return call
@@ -185,6 +184,15 @@ class ChargePointV201(ChargePoint):
         return self.transaction_event(
             session, "Updated", trigger, {"chargingState": "Charging"}, [sample]
         )
+
+    def sample_call(self, session: Session, at: str, values: list[dict[str, str]]) -> Call:
+        """A past meter sample (``history``): an Updated TransactionEvent of that time."""
+        sample = {"timestamp": at, "sampledValue": sampled_values(values)}
+        call = self.transaction_event(
+            session, "Updated", "MeterValuePeriodic", {"chargingState": "Charging"}, [sample]
+        )
+        call.payload["timestamp"] = at
+        return call
 
     def on_result(self, call: Call, payload: dict[str, Any], now: float) -> None:
         """A CALLRESULT; KeyError, TypeError or ValueError if it is malformed."""

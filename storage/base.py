@@ -241,8 +241,13 @@ class Store(Protocol):
     async def put_notification(self, notification: Notification) -> None:
         """Insert or replace by notification_id (a claimed delivery's progress)."""
 
-    async def notifications(self, limit: int = 100) -> list[Notification]:
-        """The delivery log, newest first."""
+    async def notification(self, notification_id: str) -> Notification | None: ...
+
+    async def notifications(
+        self, limit: int = 100, before: tuple[datetime, str] | None = None
+    ) -> list[Notification]:
+        """The delivery log, newest first by (``created_at``, ``notification_id``); with
+        ``before`` (the last entry's pair of the previous page) the entries after it."""
 
     # -- id tags
 

@@ -111,6 +111,7 @@ from chargestream.storage.cassandra_schema import (
     LOCAL_LIST_STATES,
     LOCAL_LISTS,
     METER_VALUES,
+    NOTIFICATIONS_BY_DAY,
     OPEN_ALERTS,
     REGISTRATIONS,
     RESERVATIONS,
@@ -1101,19 +1102,45 @@ class CassandraStore:
         return await self._delete(schema.NOTIFICATION_CHANNELS, channel_id)
 
     async def claim_notification(self, notification: Notification) -> bool:
-        """A lightweight transaction: one claimant across every worker."""
+        """A lightweight transaction: one claimant across every worker, which lists it."""
         values = schema.NOTIFICATIONS.encode(notification)
         (applied, *_) = await self._conditional(schema.NOTIFICATION_CLAIM, values)
+        if applied:
+            await self._write_all(self._list_notification(notification))
         return bool(applied)
 
     async def put_notification(self, notification: Notification) -> None:
-        await self._put(schema.NOTIFICATIONS, notification)
+        """The row and its listing row (``created_at``, part of its key, never changes)."""
+        row = _Write(schema.NOTIFICATIONS.insert(), schema.NOTIFICATIONS.encode(notification))
+        await self._write_all([row, *self._list_notification(notification)])
 
-    async def notifications(self, limit: int = 100) -> list[Notification]:
-        """The whole log is read and sorted here: it grows by alerts times channels."""
-        records: list[Notification] = await self._scan(schema.NOTIFICATIONS)
-        records.sort(key=lambda n: (-n.created_at.timestamp(), n.notification_id))
-        return records[:limit]
+    async def notification(self, notification_id: str) -> Notification | None:
+        return await self._get(schema.NOTIFICATIONS, notification_id)
+
+    def _list_notification(self, notification: Notification) -> Iterator[_Write]:
+        doc = schema.NOTIFICATIONS.to_doc(notification)
+        at, id_ = notification.created_at, notification.notification_id
+        return self._list(NOTIFICATIONS_BY_DAY, None, at, id_, doc)
+
+    async def notifications(
+        self, limit: int = 100, before: tuple[datetime, str] | None = None
+    ) -> list[Notification]:
+        """Newest first, a day's partition at a time, reading only the rows asked for."""
+        listing = NOTIFICATIONS_BY_DAY
+        at = None if before is None else before[0]
+        first = None if at is None else bucket(listing.unit, at)
+        docs: list[str] = []
+        for day in await self._buckets(listing, None, at):
+            wanted = limit - len(docs)
+            if wanted <= 0:
+                break
+            if before is not None and day == first:
+                bound = (to_ms(before[0]), before[1])
+                rows = await self._rows(listing.page_before_key, (day, *bound, wanted))
+            else:
+                rows = await self._rows(listing.page, (day, schema.FAR_FUTURE_MS, wanted))
+            docs += [doc for (doc,) in rows]
+        return [schema.NOTIFICATIONS.from_doc(doc) for doc in docs]
 
     # -- id tags
 

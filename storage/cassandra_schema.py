@@ -64,7 +64,8 @@ from chargestream.domain.records import (
 # 6: charging profiles, local lists, sites and site allocations (new tables); Registration's
 # max_current_a, phases (in its JSON document: no ALTER, an older one reads the defaults)
 # 7: device_variables (a new table); Registration.ocpp_version lives in its JSON document
-# 8: recent_frames' answer (a CALL and its answer are one row) and ocpp_version columns
+# 8: recent_frames' answer (a CALL and its answer are one row) and ocpp_version columns;
+# notifications_by_day (a new table: the delivery log, newest first, read in pages)
 SCHEMA_VERSION = 8
 SCHEMA_NAME = "chargestream"  # the key of the schema_version row
 MAX_TRANSACTION_ID = 2**31 - 1
@@ -390,6 +391,14 @@ class Listing:
         )
 
     @property
+    def page_before_key(self) -> str:
+        """Rows of one bucket older than a (time, id) key, newest first."""
+        return (
+            f"SELECT data FROM {{ks}}.{self.name} WHERE {_where(self._partition)} "
+            f'AND ("{self.time}", "{self.id}") < (?, ?) LIMIT ?'
+        )
+
+    @property
     def index_insert(self) -> str:
         return f"INSERT INTO {{ks}}.{self.index} (series, bucket) VALUES (?, ?){self._using}"
 
@@ -436,6 +445,16 @@ ALERT_RULES = Table.of("alert_rules", AlertRule)
 NOTIFICATION_CHANNELS = Table.of("notification_channels", NotificationChannel)
 NOTIFICATIONS = Table.of("notifications", Notification)
 NOTIFICATION_CLAIM = NOTIFICATIONS.insert(" IF NOT EXISTS")
+# The delivery log newest first (created_at, then notification_id), a partition per day.
+NOTIFICATIONS_BY_DAY = Listing(
+    "notifications_by_day",
+    scope=None,
+    unit="day",
+    time="created_at",
+    id="notification_id",
+    id_type="text",
+    index="command_buckets",  # operator data: kept by clear_derived, like the command log
+)
 COMMANDS = Table.of("commands", CommandRecord)
 FIRMWARE_CAMPAIGNS = Table.of("firmware_campaigns", FirmwareCampaign)
 _COMMAND_ROWS: _Rows = {"time": "requested_at", "id": "command_id", "id_type": "text"}
@@ -669,6 +688,7 @@ _LISTINGS = (
     SECURITY_EVENTS,
     RESERVATIONS_BY_CHARGE_POINT,
     RESERVATIONS_BY_DAY,
+    NOTIFICATIONS_BY_DAY,
 )
 _INDEXES = ("buckets", "command_buckets")
 
@@ -759,7 +779,8 @@ STATEMENTS = tuple(
             NOTIFICATION_CHANNELS.delete,
             NOTIFICATIONS.insert(),
             NOTIFICATION_CLAIM,
-            NOTIFICATIONS.scan,
+            NOTIFICATIONS.get,
+            NOTIFICATIONS_BY_DAY.page_before_key,
             COMMANDS.insert(),
             FIRMWARE_CAMPAIGNS.insert(),
             FIRMWARE_CAMPAIGNS.get,

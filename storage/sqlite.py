@@ -650,13 +650,23 @@ class SqliteStore:
     async def put_notification(self, notification: Notification) -> None:
         await self._run(self._put, NOTIFICATIONS, notification)
 
-    async def notifications(self, limit: int = 100) -> list[Notification]:
-        return await self._run(self._notifications, limit)
+    async def notification(self, notification_id: str) -> Notification | None:
+        return await self._run(self._get, NOTIFICATIONS, notification_id)
 
-    def _notifications(self, limit: int) -> list[Notification]:
+    async def notifications(
+        self, limit: int = 100, before: tuple[datetime, str] | None = None
+    ) -> list[Notification]:
+        return await self._run(self._notifications, limit, before)
+
+    def _notifications(self, limit: int, before: tuple[datetime, str] | None) -> list[Notification]:
+        after, params = "", []
+        if before is not None:
+            after = "WHERE (created_at, notification_id) < (?, ?) "
+            params = [to_us(before[0]), before[1]]
         rows = self._fetch(
-            f"SELECT {NOTIFICATIONS.select} FROM {NOTIFICATIONS.name} "
-            "ORDER BY created_at DESC, notification_id LIMIT ?",
+            f"SELECT {NOTIFICATIONS.select} FROM {NOTIFICATIONS.name} {after}"
+            "ORDER BY created_at DESC, notification_id DESC LIMIT ?",
+            *params,
             limit,
         )
         return [NOTIFICATIONS.decode(row) for row in rows]

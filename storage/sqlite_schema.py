@@ -52,7 +52,7 @@ from chargestream.domain.records import (
     TransferStatus,
 )
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 # A meter value without a transaction is stored with this id, which no OCPP
 # transactionId (an int32) can take; a missing phase, location or context as "".
@@ -308,7 +308,8 @@ DERIVED: dict[type, Table] = {t.record: t for t in _DERIVED_TABLES}
 
 SCHEMA = (
     *(table.create for table in TABLES),
-    "CREATE INDEX IF NOT EXISTS notifications_newest ON notifications (created_at)",
+    "CREATE INDEX IF NOT EXISTS notifications_by_time "
+    "ON notifications (created_at DESC, notification_id DESC)",
     "CREATE TABLE IF NOT EXISTS transaction_ids ("
     "transaction_id INTEGER PRIMARY KEY AUTOINCREMENT, start_key TEXT NOT NULL UNIQUE)",
     # reservation ids: allocated, never reused (operator data, like transaction ids)
@@ -351,6 +352,12 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         'ALTER TABLE sessions ADD COLUMN "evse_id" INTEGER',
         'ALTER TABLE status_intervals ADD COLUMN "evse_id" INTEGER',
         'ALTER TABLE charge_point_states ADD COLUMN "ocpp_version" TEXT',
+    ),
+    9: (  # the delivery log: paged by (created_at, notification_id), the alert's cooldown key
+        "DROP INDEX IF EXISTS notifications_newest",  # now notifications_by_time
+        'ALTER TABLE notifications ADD COLUMN "alert_kind" TEXT',
+        'ALTER TABLE notifications ADD COLUMN "rule_id" TEXT',
+        'ALTER TABLE notifications ADD COLUMN "alert_opened_at" INTEGER',
     ),
 }
 """What brings a file of the version before each key to that version (SCHEMA makes new files

@@ -399,10 +399,26 @@ def _connected(step: _Step, event: FrameEvent) -> None:
     step.update_registry(
         connected=True, connected_since=step.now, node=event.node, ocpp_version=event.ocpp_version
     )
+    _end_outage(step)
+
+
+def _end_outage(step: _Step) -> None:
+    """The outage ends at the reconnection: each Offline connector is back in the status it
+    last reported, until it reports another.
+
+    Statuses the charge point queued while offline are later than this reopened interval
+    (``enter_status`` keeps starts increasing), so every moment from the disconnect to the
+    reconnection stays Offline whatever their timestamps say, and a status sent late after the
+    reconnection counts from its own timestamp.
+    """
+    for last in step.registry.connectors:
+        current = step.intervals.get(last.connector_id)
+        if current is not None and current.status == OFFLINE:
+            _enter_connector_status(step, last, step.now)
 
 
 def _disconnected(step: _Step) -> None:
-    """Every known connector goes Offline until its first StatusNotification."""
+    """Every known connector goes Offline until the charge point connects again."""
     step.connection_id = None
     step.update_registry(connected=False)
     for connector_id in sorted(step.intervals):
@@ -548,7 +564,8 @@ def _enter_connector_status(step: _Step, reported: ConnectorStatus, at: datetime
     interval, its entry in the registry, its FAULTED alert."""
     connector_id = reported.connector_id
     current = step.intervals.get(connector_id)
-    # an outage is measured on our clock, so it ends on ours too
+    # An outage is measured on our clock, so it ends on ours too. A reconnection ends it
+    # (``_end_outage``); one still open at a status is left by a state derived before that rule.
     start = step.now if current is not None and current.status == OFFLINE else at
     status, error_code, info = reported.status, reported.error_code, reported.info
     vendor_code, evse_id = reported.vendor_error_code, reported.evse_id

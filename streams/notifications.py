@@ -8,6 +8,12 @@ background, retrying with a doubling delay up to ``attempts`` times, and records
 attempt in the delivery log. An opening within a channel's cooldown of the last one sent for
 the same charge point, kind and rule is recorded as suppressed, and so is its closing.
 
+The cooldown outlives the process: before its first alert a Notifier reads the delivery log's
+entries of the last day plus the longest cooldown (at most RESTORE_LIMIT, newest first), and
+each periodic pass reads those made since (by other workers too: after a rebalance, the new
+owner of a charge point knows what the old one sent). An opening's verdict for its closing
+is read from its entry in the log.
+
 A digest channel gets nothing at once: the periodic pass of the owner of the key
 ``digest:<channel>`` sends it one message a day with the alerts opened the UTC day before,
 claimed the same way (``digest|<channel>|<day>``); a day without alerts sends nothing.
@@ -53,6 +59,12 @@ ATTEMPTS = 5
 FIRST_RETRY = 2.0  # seconds before the second attempt, doubling
 LAST_RETRY = 60.0
 DIGEST_LIMIT = 1000  # alerts in one day's digest, the newest of the day if there were more
+RESTORE_LIMIT = 10_000  # delivery log entries read for the cooldown at a start or a pass
+FIRST_PAGE, LAST_PAGE = 50, 1000  # each page read four times the one before, up to the last
+# Beyond the longest cooldown: alerts a worker derives late (a backlog after an outage)
+# still meet the entries of the sends before them.
+BACKLOG = timedelta(days=1)
+OVERLAP = timedelta(minutes=1)  # re-read at each pass: entries of workers whose clocks lag
 
 CooldownKey = tuple[str, str, str, str | None]  # channel, charge point, kind, rule
 
@@ -77,7 +89,7 @@ class Notifier:
         self._first_retry = first_retry
         self._clock = clock
         self._last_opened: dict[CooldownKey, datetime] = {}
-        self._suppressed: set[tuple[str, str]] = set()  # (channel, alert)
+        self._read_up_to: datetime | None = None  # when the delivery log was last read
         self._sending: set[asyncio.Task[None]] = set()
         self._digested: set[tuple[str, date]] = set()  # (channel, day) done in this process
 
@@ -86,17 +98,60 @@ class Notifier:
         if not alerts:
             return
         channels = await self._store.notification_channels()
+        if self._read_up_to is None:
+            await self._read_log(channels)
         for alert in alerts:
             for channel in channels:
                 if channel.wants(alert) and not channel.digest:
                     await self._notify(channel, alert)
 
     async def reconcile(self, now: datetime, owns: Owns) -> None:
-        """Send the day before's digest to each digest channel this process owns."""
+        """Catch up on the delivery log; send the day before's digest to each digest
+        channel this process owns."""
+        channels = await self._store.notification_channels()
+        await self._read_log(channels)
+        await self._send_digests(now, owns, channels)
+
+    async def _read_log(self, channels: Sequence[NotificationChannel]) -> None:
+        """The cooldown from the delivery log: the sent openings logged since the last read
+        (OVERLAP before it; the first read: since BACKLOG plus the longest cooldown ago),
+        newest first, at most RESTORE_LIMIT entries."""
+        now = self._clock()
+        longest = timedelta(seconds=max((c.cooldown for c in channels), default=0))
+        horizon = now - longest - BACKLOG
+        since = horizon if self._read_up_to is None else self._read_up_to - OVERLAP
+        entries: list[Notification] = []
+        before: tuple[datetime, str] | None = None
+        size = FIRST_PAGE
+        while len(entries) < RESTORE_LIMIT:
+            page = await self._store.notifications(size, before)
+            entries += [n for n in page if n.created_at >= since]
+            if len(page) < size or page[-1].created_at < since:
+                break
+            before = (page[-1].created_at, page[-1].notification_id)
+            size = min(size * 4, LAST_PAGE)
+        for entry in entries:
+            if entry.transition == OPENED and entry.status is not NotificationStatus.SUPPRESSED:
+                self._remember(entry)
+        self._read_up_to = now
+        self._last_opened = {k: v for k, v in self._last_opened.items() if v >= horizon}
+
+    def _remember(self, entry: Notification) -> None:
+        """A logged opening that was sent (or is being sent) starts its key's cooldown."""
+        if entry.alert_kind is None or entry.alert_opened_at is None:
+            return  # logged before the cooldown key was kept
+        key = (entry.channel_id, entry.charge_point_id, entry.alert_kind.value, entry.rule_id)
+        last = self._last_opened.get(key)
+        if last is None or entry.alert_opened_at > last:
+            self._last_opened[key] = entry.alert_opened_at
+
+    async def _send_digests(
+        self, now: datetime, owns: Owns, channels: Sequence[NotificationChannel]
+    ) -> None:
         day = (now - timedelta(days=1)).date()
         due = [
             channel
-            for channel in await self._store.notification_channels()
+            for channel in channels
             if channel.enabled
             and channel.digest
             and (channel.channel_id, day) not in self._digested
@@ -122,7 +177,7 @@ class Notifier:
 
     async def _notify(self, channel: NotificationChannel, alert: Alert) -> None:
         transition = transition_of(alert)
-        suppressed = self._suppresses(channel, alert, transition)
+        suppressed = await self._suppresses(channel, alert, transition)
         notification = Notification(
             notification_id=Notification.id_for(alert.alert_id, channel.channel_id, transition),
             channel_id=channel.channel_id,
@@ -131,14 +186,16 @@ class Notifier:
             transition=transition,
             created_at=self._clock(),
             status=NotificationStatus.SUPPRESSED if suppressed else NotificationStatus.PENDING,
+            alert_kind=alert.kind,
+            rule_id=alert.rule_id,
+            alert_opened_at=alert.opened_at,
         )
         if not await self._store.claim_notification(notification):
             return  # sent (or being sent) already, by this process or another
         if suppressed:
-            self._suppressed.add((channel.channel_id, alert.alert_id))
             return
         if transition == OPENED:
-            self._last_opened[_cooldown_key(channel, alert)] = alert.opened_at
+            self._remember(notification)
         self._start(channel, alert_message(alert, transition), notification)
 
     def _start(
@@ -148,12 +205,13 @@ class Notifier:
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
-    def _suppresses(self, channel: NotificationChannel, alert: Alert, transition: str) -> bool:
-        if transition == CLOSED:  # its opening's verdict, no longer needed after this
-            key = (channel.channel_id, alert.alert_id)
-            suppressed = key in self._suppressed
-            self._suppressed.discard(key)
-            return suppressed
+    async def _suppresses(
+        self, channel: NotificationChannel, alert: Alert, transition: str
+    ) -> bool:
+        if transition == CLOSED:  # its opening's verdict, as the log keeps it
+            opening_id = Notification.id_for(alert.alert_id, channel.channel_id, OPENED)
+            opening = await self._store.notification(opening_id)
+            return opening is not None and opening.status is NotificationStatus.SUPPRESSED
         last = self._last_opened.get(_cooldown_key(channel, alert))
         return in_cooldown(last, alert.opened_at, channel.cooldown)
 

@@ -446,7 +446,13 @@ class StoreContract:
         assert await store.notification_channels() == [hook]
 
     async def test_a_notification_is_claimed_once_then_updated(self, store: Store) -> None:
-        claim = notification("A-1", at(0))
+        claim = dataclasses.replace(
+            notification("A-1", at(0)),
+            alert_kind=AlertKind.THRESHOLD,
+            rule_id="R-1",
+            alert_opened_at=at(-1),
+        )
+        assert await store.notification(claim.notification_id) is None
         assert await store.claim_notification(claim) is True
         second = dataclasses.replace(claim, created_at=at(5), status=NotificationStatus.FAILED)
         assert await store.claim_notification(second) is False
@@ -460,6 +466,7 @@ class StoreContract:
         )
         await store.put_notification(delivered)
         assert await store.notifications() == [delivered]
+        assert await store.notification(claim.notification_id) == delivered
 
     async def test_notifications_newest_first_and_survive_clear_derived(self, store: Store) -> None:
         older, newer = notification("A-1", at(0)), notification("A-2", at(1))
@@ -472,6 +479,35 @@ class StoreContract:
         assert await store.notifications() == [newer, older]
         assert await store.notifications(limit=1) == [newer]
         assert len(await store.notification_channels()) == 1
+
+    async def test_the_delivery_log_pages_newest_first_across_days_and_ties(
+        self, store: Store
+    ) -> None:
+        """Pages follow (created_at, notification_id) descending: entries of one moment
+        (an alert's channels, claimed together) are neither lost nor repeated at a page
+        boundary, and days (Cassandra's partitions) follow each other."""
+        day = 24 * 60
+        claims = [
+            notification(alert_id, at(minutes))
+            for alert_id, minutes in [
+                ("A-1", -3 * day),
+                ("A-2", -day),
+                ("A-3", 0),
+                ("A-4", 0),
+                ("A-5", 0),
+                ("A-6", 5),
+            ]
+        ]
+        for claim in claims:
+            await store.claim_notification(claim)
+        expected = sorted(claims, key=lambda n: (n.created_at, n.notification_id), reverse=True)
+        pages, before = [], None
+        while page := await store.notifications(limit=2, before=before):
+            pages.append([n.alert_id for n in page])
+            before = (page[-1].created_at, page[-1].notification_id)
+        assert pages == [["A-6", "A-5"], ["A-4", "A-3"], ["A-2", "A-1"]]
+        assert [n.alert_id for n in expected] == [a for page in pages for a in page]
+        assert await store.notifications(before=(at(0), "")) == expected[4:]  # older only
 
     # -- firmware campaigns
 

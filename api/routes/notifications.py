@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Query
 
 from chargestream.api.dependencies import Services
 from chargestream.api.responses import NOT_FOUND, UNREADABLE_BODY
-from chargestream.api.schemas import NotificationChannelIn, NotificationChannelOut
+from chargestream.api.schemas import NotificationChannelIn, NotificationChannelOut, UtcDateTime
 from chargestream.domain.records import Notification
 
 router = APIRouter(tags=["notifications"])
@@ -50,7 +50,11 @@ async def send_test(channel_id: ChannelId, services: Services) -> dict[str, str]
 
 @router.get("/notifications")
 async def notifications(
-    services: Services, limit: int = Query(100, ge=1, le=1000)
+    services: Services,
+    limit: int = Query(100, ge=1, le=1000),
+    before: UtcDateTime | None = None,
+    before_id: str | None = Query(None, min_length=1, max_length=1000),
 ) -> list[Notification]:
-    """The delivery log, newest first."""
-    return await services.notifications.log(limit)
+    """The delivery log, newest first (by ``created_at``, then ``notification_id``); the
+    next page: ``before`` and ``before_id`` of the last entry."""
+    return await services.notifications.log(limit, before, before_id)

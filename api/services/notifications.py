@@ -1,7 +1,9 @@
 """Notification channels (where alerts are sent), their test message, the delivery log."""
 
+from datetime import datetime
+
 from chargestream.api.schemas import NotificationChannelIn, NotificationChannelOut
-from chargestream.api.services.errors import NotFound, ServiceError
+from chargestream.api.services.errors import InvalidInput, NotFound, ServiceError
 from chargestream.domain.notifications import TEST
 from chargestream.domain.records import Notification, NotificationChannel
 from chargestream.storage.base import Store
@@ -62,5 +64,13 @@ class NotificationService:
         except DeliveryError as error:
             raise DeliveryFailed(str(error)) from None
 
-    async def log(self, limit: int) -> list[Notification]:
-        return await self._store.notifications(limit)
+    async def log(
+        self, limit: int, before: datetime | None = None, before_id: str | None = None
+    ) -> list[Notification]:
+        """A page of the delivery log; the next one is after its last entry's
+        (``created_at``, ``notification_id``)."""
+        if before is None:
+            if before_id is not None:
+                raise InvalidInput("before_id: give before too")
+            return await self._store.notifications(limit)
+        return await self._store.notifications(limit, (before, before_id or ""))

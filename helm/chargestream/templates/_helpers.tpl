@@ -137,6 +137,17 @@ ConfigMap's data, and the bootstrap Job's env (a hook runs before the ConfigMap 
 {{- if $v.cassandra.localDc }}
 {{- $_ := set $config "CHARGESTREAM_CASSANDRA_LOCAL_DC" $v.cassandra.localDc }}
 {{- end }}
+{{- with $v.notifications.smtp }}
+{{- if .host }}
+{{- $_ := set $config "CHARGESTREAM_SMTP_HOST" .host }}
+{{- $_ := set $config "CHARGESTREAM_SMTP_PORT" .port }}
+{{- $_ := set $config "CHARGESTREAM_SMTP_FROM" .from }}
+{{- $_ := set $config "CHARGESTREAM_SMTP_STARTTLS" .starttls }}
+{{- end }}
+{{- if .user }}
+{{- $_ := set $config "CHARGESTREAM_SMTP_USER" .user }}
+{{- end }}
+{{- end }}
 {{- range $key, $value := merge (deepCopy $v.extraConfig) $config }}
 {{ $key }}: {{ toString $value | quote }}
 {{- end }}
@@ -159,7 +170,8 @@ if the value is set, else nothing. (dict "env" NAME "value" V "existingSecret" S
 
 {{/*
 The credentials a process needs, as env entries:
-(dict "root" $ "secret" NAME "kafka" BOOL "apiToken" BOOL); every process needs Cassandra's.
+(dict "root" $ "secret" NAME "kafka" BOOL "apiToken" BOOL "smtp" BOOL); every process needs
+Cassandra's.
 */}}
 {{- define "chargestream.secretEnv" -}}
 {{- $v := .root.Values }}
@@ -168,6 +180,9 @@ The credentials a process needs, as env entries:
 {{- end }}
 {{- include "chargestream.secretEnvVar" (dict "env" "CHARGESTREAM_CASSANDRA_USERNAME" "value" $v.cassandra.auth.username "existingSecret" $v.cassandra.auth.existingSecret "existingKey" $v.cassandra.auth.usernameKey "secret" .secret "key" "cassandra-username") }}
 {{- include "chargestream.secretEnvVar" (dict "env" "CHARGESTREAM_CASSANDRA_PASSWORD" "value" $v.cassandra.auth.password "existingSecret" $v.cassandra.auth.existingSecret "existingKey" $v.cassandra.auth.passwordKey "secret" .secret "key" "cassandra-password") }}
+{{- if .smtp }}
+{{- include "chargestream.secretEnvVar" (dict "env" "CHARGESTREAM_SMTP_PASSWORD" "value" $v.notifications.smtp.password "existingSecret" $v.notifications.smtp.existingSecret "existingKey" $v.notifications.smtp.passwordKey "secret" .secret "key" "smtp-password") }}
+{{- end }}
 {{- if .apiToken }}
 {{- include "chargestream.secretEnvVar" (dict "env" "CHARGESTREAM_API_TOKEN" "value" (include "chargestream.apiToken" .root) "existingSecret" $v.api.token.existingSecret "existingKey" $v.api.token.key "secret" .secret "key" "api-token") }}
 {{- end }}
@@ -192,7 +207,9 @@ else the one the release's Secret already holds (an upgrade keeps it), else 43 r
 {{- end }}
 
 {{/*
-The chart-managed credentials, as Secret stringData lines: (dict "root" $ "apiToken" BOOL)
+The chart-managed credentials, as Secret stringData lines: (dict "root" $ "running" BOOL);
+running: the chart's Secret of the long-running pods, which alone need the API token and the
+SMTP password; else the bootstrap hook's.
 */}}
 {{- define "chargestream.secretData" -}}
 {{- $v := .root.Values }}
@@ -207,7 +224,10 @@ cassandra-username: {{ . | quote }}
 cassandra-password: {{ . | quote }}
 {{- end }}
 {{- end }}
-{{- if and .apiToken (not $v.api.token.existingSecret) }}
+{{- if and .running $v.notifications.smtp.password (not $v.notifications.smtp.existingSecret) }}
+smtp-password: {{ $v.notifications.smtp.password | quote }}
+{{- end }}
+{{- if and .running (not $v.api.token.existingSecret) }}
 api-token: {{ include "chargestream.apiToken" .root | quote }}
 {{- end }}
 {{- end }}
@@ -311,7 +331,7 @@ the pod's fsGroup as group, so the process (runAsGroup = fsGroup) reads them and
 {{/* Pod template annotations: roll the pods when the settings or the chart's Secret change */}}
 {{- define "chargestream.podAnnotations" -}}
 checksum/config: {{ include "chargestream.config" .root | sha256sum }}
-checksum/secret: {{ printf "%s%s" (include "chargestream.secretData" (dict "root" .root "apiToken" true)) (include "chargestream.operatorsJson" .root) | sha256sum }}
+checksum/secret: {{ printf "%s%s" (include "chargestream.secretData" (dict "root" .root "running" true)) (include "chargestream.operatorsJson" .root) | sha256sum }}
 {{- with .values.podAnnotations }}
 {{ toYaml . }}
 {{- end }}
@@ -397,6 +417,13 @@ resources:
 {{- end }}
 {{- if and (not $v.cassandra.auth.existingSecret) (ne (empty $v.cassandra.auth.username) (empty $v.cassandra.auth.password)) }}
 {{- fail "cassandra.auth: set both username and password, or existingSecret" }}
+{{- end }}
+{{- $smtp := $v.notifications.smtp }}
+{{- if and (or $smtp.user $smtp.password $smtp.existingSecret) (not $smtp.host) }}
+{{- fail "notifications.smtp: a user, password or existingSecret needs notifications.smtp.host" }}
+{{- end }}
+{{- if ne (empty $smtp.user) (not (or $smtp.password $smtp.existingSecret)) }}
+{{- fail "notifications.smtp: set user with password or existingSecret, or none of them (no login)" }}
 {{- end }}
 {{- $profile := int $v.ocpp.securityProfile }}
 {{- $tls := $v.gateway.tls }}

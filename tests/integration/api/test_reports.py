@@ -4,9 +4,11 @@ availability, uptime with an exclusion, utilization and the CSV, the same after 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from ocpp.v16 import call
 
 from tests.conftest import RunningCsms, eventually
@@ -163,6 +165,65 @@ async def test_offline_time_counts_as_down(csms: RunningCsms) -> None:
     assert set(port["seconds_by_status"]) == {"Available", "Offline"}
     assert port["down_s"] == port["seconds_by_status"]["Offline"] > 0
     assert port["uptime_percent"] < 100
+
+
+async def test_offline_time_ends_at_the_reconnection(csms: RunningCsms) -> None:
+    """A status queued while offline (an earlier timestamp) does not shorten the outage."""
+    cp_id = "REP-BACK"
+    history_path = f"/api/v1/charge-points/{cp_id}/status-history"
+    async with booted(csms.ocpp_url, cp_id, TestChargePoint) as cp:
+        await cp.call(
+            call.StatusNotification(
+                connector_id=1, error_code="NoError", status="Available", timestamp=_now()
+            )
+        )
+
+    async def outage_start() -> datetime | None:
+        history = (await csms.api.get(history_path)).json()
+        offline = [i for i in history if i["status"] == "Offline"]
+        return datetime.fromisoformat(offline[0]["start"]) if offline else None
+
+    gone = await eventually(outage_start)
+    await asyncio.sleep(1.5)  # the outage being measured
+    async with booted(csms.ocpp_url, cp_id, TestChargePoint) as cp:
+        queued = (gone + timedelta(seconds=0.5)).isoformat()
+        await cp.call(
+            call.StatusNotification(
+                connector_id=1, error_code="GroundFailure", status="Faulted", timestamp=queued
+            )
+        )
+        await cp.call(
+            call.StatusNotification(
+                connector_id=1, error_code="NoError", status="Available", timestamp=_now()
+            )
+        )
+
+        async def settled() -> tuple[list[Any], datetime] | None:
+            history = (await csms.api.get(history_path)).json()
+            state = (await csms.api.get(f"/api/v1/charge-points/{cp_id}")).json()["state"]
+            if [i["status"] for i in history][-1:] != ["Available"] or not state["connected"]:
+                return None
+            return history, datetime.fromisoformat(state["connected_since"])
+
+        history, back = await eventually(settled)
+        (offline,) = [i for i in history if i["status"] == "Offline"]
+        assert datetime.fromisoformat(offline["end"]) == back
+        outage = (back - gone).total_seconds()
+        assert outage >= 1.5
+
+        period = {
+            "from": (gone - HOUR_LATER).isoformat(),
+            "to": (back + HOUR_LATER).isoformat(),
+            "charge_point": cp_id,
+        }
+        report = await csms.api.get("/api/v1/reports/availability", params=period)
+        (port,) = report.json()["ports"]
+        assert port["seconds_by_status"]["Offline"] == pytest.approx(outage, abs=0.001)
+        assert port["seconds_by_status"]["Faulted"] < 1  # from the reconnection, not 0.5 s in
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
 
 
 async def test_bounds_and_exclusion_crud(csms: RunningCsms) -> None:

@@ -29,6 +29,7 @@ SECRETS = {
     "cassandra": "cassandra-Pw-5e0b44",
     "api_token": "api-Token-9d2c77e1",
     "charge_point": "cp-Basic-Pw-31aa08",
+    "smtp": "smtp-Pw-64b1c9",
 }
 OPERATOR_HASH = hash_password("operator-password", iterations=1000)
 
@@ -83,6 +84,16 @@ EVERYTHING = {
         "ingress": {"enabled": True, "host": "csms.example.com", "tlsSecretName": "csms-tls"},
     },
     "metrics": {"serviceMonitor": {"enabled": True}},
+    "notifications": {
+        "smtp": {
+            "host": "smtp.example.com",
+            "port": 587,
+            "user": "alerts",
+            "password": SECRETS["smtp"],
+            "from": "csms@example.com",
+            "starttls": True,
+        }
+    },
 }
 SETTINGS_VARIABLES = {PREFIX + f.name.upper() for f in fields(Settings)}
 
@@ -418,6 +429,15 @@ def test_workers_cannot_outnumber_the_frame_partitions(helm: Path) -> None:
         (TLS_ON[:1] + TLS_ON[2:], "needs gateway.tls.existingSecret"),
         (TLS_ON[:2], "needs gateway.tls.ca.existingSecret: one CA"),
         (["ocpp.securityProfile=3"], "securityProfile 3 needs gateway.tls.enabled"),
+        (["notifications.smtp.user=alerts"], "needs notifications.smtp.host"),
+        (
+            ["notifications.smtp.host=smtp", "notifications.smtp.password=pw"],
+            "set user with password or existingSecret",
+        ),
+        (
+            ["notifications.smtp.host=smtp", "notifications.smtp.user=alerts"],
+            "set user with password or existingSecret",
+        ),
         (["ocpp.defaultSecurityProfile=2"], "defaultSecurityProfile 2 needs gateway.tls.enabled"),
         (["gateway.tls.plainPort=false"], "without a port: set gateway.tls.enabled"),
         (
@@ -660,6 +680,56 @@ def test_existing_secrets_are_referenced_not_rendered(
     assert api["CHARGESTREAM_CASSANDRA_PASSWORD"]["secretKeyRef"]["name"] == (
         "chargestream-cassandra"
     )
+
+
+def test_the_smtp_password_reaches_only_the_processes_that_send_e_mail(
+    renders: dict[str, list[Manifest]],
+) -> None:
+    manifests = renders["everything"]
+    assert {k: v for k, v in config(manifests).items() if "SMTP" in k} == {
+        "CHARGESTREAM_SMTP_HOST": "smtp.example.com",
+        "CHARGESTREAM_SMTP_PORT": "587",
+        "CHARGESTREAM_SMTP_USER": "alerts",
+        "CHARGESTREAM_SMTP_FROM": "csms@example.com",
+        "CHARGESTREAM_SMTP_STARTTLS": "true",
+    }
+    (secret,) = [s for s in find(manifests, "Secret") if "api-token" in s["stringData"]]
+    assert secret["stringData"]["smtp-password"] == SECRETS["smtp"]
+    for component in ("api", "worker"):  # the workers notify, the API sends test messages
+        variables = environment(manifests, container(manifests, component))
+        assert variables["CHARGESTREAM_SMTP_PASSWORD"]["secretKeyRef"] == {
+            "name": secret["metadata"]["name"],
+            "key": "smtp-password",
+        }
+    for component in ("gateway", "ui"):
+        variables = environment(manifests, container(manifests, component))
+        assert "CHARGESTREAM_SMTP_PASSWORD" not in variables
+    (bootstrap,) = find(manifests, "Job")
+    (job_container,) = pod_spec(bootstrap)["containers"]
+    assert "CHARGESTREAM_SMTP_PASSWORD" not in environment(manifests, job_container)
+    assert not any(
+        "smtp-password" in s["stringData"] for s in find(manifests, "Secret") if s is not secret
+    )
+
+
+def test_an_existing_smtp_secret_is_referenced_and_no_smtp_means_no_settings(
+    helm: Path, default: list[Manifest]
+) -> None:
+    manifests = render(
+        helm,
+        set_values=[
+            "notifications.smtp.host=smtp.example.com",
+            "notifications.smtp.user=alerts",
+            "notifications.smtp.existingSecret=mail",
+            "notifications.smtp.passwordKey=pw",
+        ],
+    )
+    worker = environment(manifests, container(manifests, "worker"))
+    assert worker["CHARGESTREAM_SMTP_PASSWORD"]["secretKeyRef"] == {"name": "mail", "key": "pw"}
+    assert "smtp-password" not in one(manifests, "Secret")["stringData"]
+    assert not [k for k in config(default) if "SMTP" in k]
+    api = environment(default, container(default, "api"))
+    assert "CHARGESTREAM_SMTP_PASSWORD" not in api
 
 
 @pytest.mark.parametrize("name", [*VALUES, "everything"])

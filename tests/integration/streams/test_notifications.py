@@ -162,6 +162,17 @@ async def test_a_fault_is_notified_once_by_signed_webhook_and_email_then_its_end
     }
     assert all(e["attempts"] == 1 for e in entries)
 
+    # the delivery log in pages of one: each entry once, in the listing's order
+    paged, cursor = [], {}
+    while page := (
+        await csms.api.get("/api/v1/notifications", params={"limit": 1, **cursor})
+    ).json():
+        paged += page
+        cursor = {"before": page[-1]["created_at"], "before_id": page[-1]["notification_id"]}
+    assert paged == await log(csms)
+    no_time = await csms.api.get("/api/v1/notifications", params={"before_id": "x"})
+    assert no_time.status_code == 422
+
 
 async def test_a_daily_digest_mails_the_days_faults_once(
     csms: RunningCsms, csms_settings: Settings, mailbox: tuple[Mailbox, int]

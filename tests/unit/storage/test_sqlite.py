@@ -12,6 +12,7 @@ import pytest
 
 from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
+    AlertKind,
     ChargePointState,
     CommandOutcome,
     CommandRecord,
@@ -26,6 +27,7 @@ from chargestream.storage.sqlite import MAX_TRANSACTION_ID, SqliteStore
 from chargestream.storage.sqlite_schema import (
     COMMANDS,
     INTERVALS,
+    NOTIFICATIONS,
     REGISTRATIONS,
     SCHEMA,
     SCHEMA_VERSION,
@@ -37,7 +39,7 @@ from chargestream.storage.sqlite_schema import (
     TRANSFER_STATUSES,
     to_us,
 )
-from tests.storage_contract import StoreContract, at, full_session
+from tests.storage_contract import StoreContract, at, full_session, notification
 
 
 @pytest.fixture
@@ -111,8 +113,21 @@ _REGISTRATIONS_V2 = (
     '"display_name" TEXT, "location" TEXT, "password_hash" TEXT, "lenient" INTEGER NOT NULL, '
     '"created_at" INTEGER)'
 )
+# The delivery log and its index as schema versions before 9 made them: before the
+# alert's cooldown key and the (created_at, notification_id) index.
+_NOTIFICATIONS_INDEX = next(
+    statement for statement in SCHEMA if "notifications_by_time" in statement
+)
+_BEFORE_V9 = {
+    NOTIFICATIONS.create: NOTIFICATIONS.create.replace(
+        ', "alert_kind" TEXT, "rule_id" TEXT, "alert_opened_at" INTEGER', ""
+    ),
+    _NOTIFICATIONS_INDEX: "CREATE INDEX IF NOT EXISTS notifications_newest "
+    "ON notifications (created_at)",
+}
 # The derived tables as schema versions before 8 wrote them: before OCPP 2.0.1's columns.
 _BEFORE_V8 = {
+    **_BEFORE_V9,
     SESSIONS.create: SESSIONS.create.replace(
         ', "station_transaction_id" TEXT, "evse_id" INTEGER', ""
     ),
@@ -163,7 +178,7 @@ async def test_open_migrates_a_version_6_file_to_ocpp_201_columns(tmp_path: Path
         assert await store.status_history("CP-9", at(0), at(2)) == [interval]
     finally:
         await store.close()
-    assert raw(path, "PRAGMA user_version") == [(8,)]
+    assert raw(path, "PRAGMA user_version") == [(9,)]
 
 
 async def test_open_migrates_a_version_1_file_keeping_its_command_log_and_registrations(
@@ -205,7 +220,7 @@ async def test_open_migrates_a_version_1_file_keeping_its_command_log_and_regist
         assert (await store.get_registration("CP-1")) == Registration("CP-1", security_profile=2)
     finally:
         await store.close()
-    assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(8,)]
+    assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(9,)]
     reopened = SqliteStore(path)  # a migrated file opens as it is
     await reopened.open()
     try:
@@ -229,7 +244,7 @@ async def test_open_adds_the_security_tables_to_a_version_3_file(tmp_path: Path)
         assert await store.security_events("CP-1") == [event]
     finally:
         await store.close()
-    assert raw(path, "PRAGMA user_version") == [(8,)]
+    assert raw(path, "PRAGMA user_version") == [(9,)]
 
 
 async def test_open_migrates_a_version_4_file_keeping_its_registrations(tmp_path: Path) -> None:
@@ -284,7 +299,7 @@ async def test_open_migrates_a_version_5_file_to_connector_capacity_and_sites(
         assert await store.list_sites() == [site]
     finally:
         await store.close()
-    assert raw(path, "PRAGMA user_version") == [(8,)]
+    assert raw(path, "PRAGMA user_version") == [(9,)]
 
 
 async def test_open_migrates_a_version_6_file_to_pinned_ocpp_versions(tmp_path: Path) -> None:
@@ -305,7 +320,40 @@ async def test_open_migrates_a_version_6_file_to_pinned_ocpp_versions(tmp_path: 
         assert await store.get_registration("CP-1") == pinned
     finally:
         await store.close()
-    assert raw(path, "PRAGMA user_version") == [(8,)]
+    assert raw(path, "PRAGMA user_version") == [(9,)]
+
+
+async def test_open_migrates_a_version_8_file_to_the_paged_keyed_delivery_log(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "store.db"
+    for statement in SCHEMA:
+        raw(path, _BEFORE_V9.get(statement, statement))
+    old = notification("A-1", at(0))
+    raw(
+        path,
+        "INSERT INTO notifications (notification_id, channel_id, alert_id, charge_point_id, "
+        "transition, created_at, status, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        *(old.notification_id, "hook", "A-1", "CP-1", "opened", to_us(at(0)), "pending", 0),
+    )
+    raw(path, "PRAGMA user_version = 8")
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        assert await store.notifications(before=(at(1), "")) == [old]  # no cooldown key
+        keyed = dataclasses.replace(
+            notification("A-2", at(2)),
+            alert_kind=AlertKind.FAULTED,
+            rule_id="R-1",
+            alert_opened_at=at(1),
+        )
+        await store.claim_notification(keyed)
+        assert await store.notification(keyed.notification_id) == keyed
+    finally:
+        await store.close()
+    indexes = {name for (name,) in raw(path, "SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "notifications_by_time" in indexes and "notifications_newest" not in indexes
+    assert raw(path, "PRAGMA user_version") == [(9,)]
 
 
 async def test_open_refuses_a_newer_schema(tmp_path: Path) -> None:

@@ -488,16 +488,17 @@ def test_status_notification_timeline_with_disconnect_and_reconnect() -> None:
     intervals = [v for k, v in final(records).items() if k[0] == "StatusInterval"]
     assert sorted(intervals, key=lambda i: (i.connector_id, i.start)) == [
         StatusInterval(CP, 0, at(1.5), "Available", end=at(5)),
-        StatusInterval(CP, 0, at(5), "Offline", end=None),
+        StatusInterval(CP, 0, at(5), "Offline", end=at(105)),  # until the reconnection
+        StatusInterval(CP, 0, at(105), "Available", end=None),  # as last reported
         StatusInterval(CP, 1, at(2.5), "Available", end=at(3.5)),
         StatusInterval(CP, 1, at(3.5), "Preparing", end=at(5)),
-        StatusInterval(CP, 1, at(5), "Offline", end=at(106)),
-        StatusInterval(CP, 1, at(106), "Preparing", end=None),
+        StatusInterval(CP, 1, at(5), "Offline", end=at(105)),
+        StatusInterval(CP, 1, at(105), "Preparing", end=None),
     ]
     assert state.registry.connected is True
     assert state.registry.connectors == (
-        ConnectorStatus(0, "Available", "NoError", at(1.5)),
-        ConnectorStatus(1, "Preparing", "NoError", at(106)),
+        ConnectorStatus(0, "Available", "NoError", at(105)),
+        ConnectorStatus(1, "Preparing", "NoError", at(105)),
     )
 
 

@@ -21,7 +21,7 @@ from chargestream.domain.records import (
 from chargestream.storage.sqlite import SqliteStore
 from chargestream.streams.control import Observed
 from chargestream.streams.notification_senders import DeliveryError
-from chargestream.streams.notifications import Notifier
+from chargestream.streams.notifications import BACKLOG, Notifier
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 HOOK = NotificationChannel("hook", ChannelKind.WEBHOOK, "http://127.0.0.1:1/h", secret="s" * 16)
@@ -118,6 +118,61 @@ async def test_cooldown_suppresses_a_reopening_and_its_closing(store: SqliteStor
         ("A-3", "opened"): NotificationStatus.DELIVERED,
     }
     assert receiver.sent.count(("hook", "alert.opened")) == 3  # the hook has no cooldown
+
+
+async def test_the_cooldown_and_its_suppressed_closings_survive_a_restart(
+    store: SqliteStore,
+) -> None:
+    receiver = Receiver()
+    again = replace(FAULTED, alert_id="A-2", opened_at=T0 + timedelta(minutes=5))
+    first = await notifier(store, receiver)
+    await first.observe(batch(FAULTED))
+    await first.drain()
+    restarted = Notifier(store, receiver, first_retry=0.001, clock=lambda: T0)  # a new process
+    await restarted.observe(batch(again))
+    third = Notifier(store, receiver, first_retry=0.001, clock=lambda: T0)
+    await third.observe(batch(replace(again, closed_at=again.opened_at)))  # its closing
+    await third.drain()
+    mail = {(n.alert_id, n.transition): n for n in await store.notifications()}
+    assert mail[("A-1", "opened")].status is NotificationStatus.DELIVERED
+    assert mail[("A-1", "opened")].alert_kind is AlertKind.FAULTED
+    assert mail[("A-1", "opened")].alert_opened_at == T0
+    suppressed = {
+        (n.channel_id, n.transition)
+        for n in await store.notifications()
+        if n.status is NotificationStatus.SUPPRESSED
+    }
+    assert suppressed == {("mail", "opened"), ("mail", "closed")}  # the hook has no cooldown
+
+
+async def test_a_periodic_pass_learns_what_another_worker_sent(store: SqliteStore) -> None:
+    receiver = Receiver()
+    mine = await notifier(store, receiver)
+    await mine.reconcile(T0, lambda key: True)  # started: nothing in the log yet
+    theirs = Notifier(store, receiver, clock=lambda: T0)
+    await theirs.observe(batch(FAULTED))  # the charge point's owner before a rebalance
+    await theirs.drain()
+    await mine.reconcile(T0, lambda key: True)
+    await mine.observe(batch(replace(FAULTED, alert_id="A-2", opened_at=T0 + DAY / 1440)))
+    await mine.drain()
+    [entry] = [
+        n for n in await store.notifications() if n.alert_id == "A-2" and n.channel_id == "mail"
+    ]
+    assert entry.status is NotificationStatus.SUPPRESSED
+
+
+async def test_a_restart_reads_only_the_recent_log(store: SqliteStore) -> None:
+    """Entries older than the longest cooldown plus BACKLOG no longer matter."""
+    receiver = Receiver()
+    first = await notifier(store, receiver)
+    await first.observe(batch(FAULTED))
+    await first.drain()
+    much_later = T0 + BACKLOG + timedelta(minutes=11)
+    restarted = Notifier(store, receiver, first_retry=0.001, clock=lambda: much_later)
+    backlog = replace(FAULTED, alert_id="A-2", opened_at=T0 + timedelta(minutes=5))
+    await restarted.observe(batch(backlog))
+    await restarted.drain()
+    assert receiver.sent.count(("mail", "alert.opened")) == 2  # the old send was not read
 
 
 async def test_retried_until_delivered(store: SqliteStore) -> None:

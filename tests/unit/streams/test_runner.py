@@ -187,7 +187,7 @@ async def test_states_of_disconnected_charge_points_leave_memory_and_come_back(
     await processor.process_available()
     assert list(processor._states) == ["CP-ON"]  # the connected one only
 
-    # back: its state is read again, so the outage it knew of ends
+    # back: its state is read again, so the outage it knew of ends at the reconnection
     await event_log.append(
         [lifecycle_of("CP-7", EventKind.CONNECTED, 30), *status_call("CP-7", 3, 1, 31)]
     )
@@ -195,7 +195,7 @@ async def test_states_of_disconnected_charge_points_leave_memory_and_come_back(
     history = await store.status_history("CP-7", T0, T0 + timedelta(hours=1))
     assert [(i.status, i.end) for i in history] == [
         ("Available", T0 + timedelta(seconds=2)),
-        ("Offline", T0 + timedelta(seconds=31)),
+        ("Offline", T0 + timedelta(seconds=30)),
         ("Available", None),
     ]
 
