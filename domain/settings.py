@@ -170,6 +170,7 @@ class Settings:
     worker_group: str = "chargestream-views"  # Faust app id: consumer group, changelog prefix
     worker_web_port: int = 6066  # Faust worker's web server, bound to 127.0.0.1
     worker_stall_after: int = 60  # seconds with input but no fetch progress: exit (0 = never)
+    worker_batch_wait: float = 0.25  # seconds a worker gathers events into one batch
 
     # logging
     log_level: str = "INFO"
@@ -204,6 +205,7 @@ class Settings:
             "firmware_wave_timeout",
             "offline_after",
             "kafka_delivery_timeout",
+            "worker_batch_wait",
             "ui_session_ttl",
         )
         for name in positive:

@@ -36,8 +36,7 @@ from chargestream.streams.watchdog import StallWatch
 
 log = logging.getLogger("chargestream.worker")
 
-BATCH_SIZE = 500
-BATCH_WITHIN = 0.05  # seconds
+BATCH_SIZE = 2000  # events; a backlog is worked off in batches this large
 TICK_INTERVAL = 10.0
 CHANGELOG_SEGMENT_MS = 10 * 60 * 1000
 STALLED_EXIT_CODE = 3
@@ -151,7 +150,8 @@ class ViewsWorker:
 
     async def _process(self, stream: Any) -> None:
         await self._store_ready.wait()
-        async for events in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN):
+        wait = self.settings.worker_batch_wait
+        async for events in stream.take_events(BATCH_SIZE, within=wait):
             async with self._busy:
                 await self._apply(events)
 
