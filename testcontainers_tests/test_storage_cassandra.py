@@ -288,10 +288,10 @@ async def test_intervals_and_loose_meter_values_expire(store: CassandraStore, cq
     loose = MeterValue("CP-1", 0, at(0), "Voltage", 230.0, "V")
     await store.upsert([StatusInterval("CP-1", 1, at(0), "Available"), loose])
     [(interval_ttl,)] = cql("SELECT TTL(data) FROM {ks}.status_intervals")
-    [(meter_ttl,)] = cql('SELECT TTL("value") FROM {ks}.meter_values_without_transaction')
+    [(meter_ttl,)] = cql("SELECT TTL(data) FROM {ks}.meter_samples_without_transaction")
     assert 399 * 86400 < interval_ttl <= 400 * 86400
     assert 399 * 86400 < meter_ttl <= 400 * 86400
-    assert cql("SELECT * FROM {ks}.meter_values LIMIT 1") == []
+    assert cql("SELECT * FROM {ks}.meter_samples LIMIT 1") == []
 
 
 async def test_security_events_walk_day_buckets_and_expire(store: CassandraStore, cql: Cql) -> None:
