@@ -144,7 +144,7 @@ BATCH_ROWS = 200  # rows per unlogged batch
 # timestamp and framing), well under Cassandra's batch_size_fail_threshold (50 KiB).
 BATCH_BYTES = 32 * 1024
 CELL_BYTES = 16
-LISTED_KEYS = 65536  # listing keys of sessions and reservations remembered per store
+LISTED_KEYS = 65536  # sessions whose listing key a store remembers (ListedKeys)
 ID_BLOCK = 100  # transaction ids a process reserves at a time
 REQUEST_TIMEOUT = 15.0  # seconds
 RECONNECT_FIRST, RECONNECT_MAX = 0.5, 4.0  # seconds between attempts to reach a node
@@ -492,7 +492,8 @@ class CassandraStore:
         time; identical rows once.
 
         The rows of a batch belong to partitions with the same replicas, so its coordinator
-        (the token-aware policy picks a replica of the first row) writes them all locally.
+        (the token-aware policy picks a replica of the first row) is a replica of every row:
+        no row takes an extra hop.
         Such a batch is not atomic, which no caller needs: every row is an idempotent upsert.
         A conditional statement goes alone, as Cassandra requires.
         """
