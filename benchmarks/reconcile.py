@@ -330,13 +330,14 @@ class StoreCheck:
 def _writetimes(
     cassandra_port: int, keyspace: str, meters: list[MeterFrame], stops: list[StopFrame]
 ) -> tuple[dict[tuple[int, int, int], list[int]], dict[int, int]]:
-    """Meter value rows per (transaction, connector, ms): their WRITETIMEs; session WRITETIMEs."""
+    """Meter values per (transaction, connector, ms): their WRITETIMEs (a sample group's
+    row has one per value it holds); session WRITETIMEs."""
     cluster = Cluster(["127.0.0.1"], port=cassandra_port, protocol_version=5)
     try:
         session = cluster.connect()
         rows_of = session.prepare(
-            f"SELECT transaction_id, connector_id, timestamp, WRITETIME(value) "
-            f"FROM {keyspace}.meter_values WHERE transaction_id = ?"
+            f"SELECT transaction_id, connector_id, timestamp, data, WRITETIME(data) "
+            f"FROM {keyspace}.meter_samples WHERE transaction_id = ?"
         )
         session_of = session.prepare(
             f"SELECT transaction_id, WRITETIME(data) FROM {keyspace}.sessions "
@@ -349,9 +350,9 @@ def _writetimes(
         ):
             if not ok:
                 raise result
-            for tx, connector, moment, written in result:
+            for tx, connector, moment, data, written in result:
                 key = (tx, connector, (moment.replace(tzinfo=UTC) - EPOCH) // _MS)
-                rows.setdefault(key, []).append(written)
+                rows.setdefault(key, []).extend([written] * len(orjson.loads(data)))
         written_sessions: dict[int, int] = {}
         for ok, result in execute_concurrent_with_args(
             session, session_of, [(s.transaction_id,) for s in stops], concurrency=32

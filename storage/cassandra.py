@@ -3,13 +3,12 @@
 The tables are in ``chargestream.storage.cassandra_schema`` and explained in docs/cassandra.md.
 Every statement is prepared once in ``open``; each runs through the driver's
 ``execute_async``. A read is awaited as an asyncio future, at most ``MAX_IN_FLIGHT``
-at a time. The writes of an upsert go out in groups of ``MAX_IN_FLIGHT``
-concurrent statements, each group awaited as one future that the driver's thread
-settles when its last statement is done: one event loop wake-up per group, not
-per statement (that handoff was a fifth of the worker's time). Rows of one
-partition (meter values of a transaction, listing rows of a day) go in unlogged
-batches, which Cassandra applies as one mutation; rows of different partitions
-are never batched together.
+at a time. The rows one call writes go in unlogged batches, one per set of replicas
+their partitions live on (the driver's token map), bounded in rows and bytes: Cassandra's
+cost and the driver's are per request, not per row (ADR 0011). The batches go out
+``WRITE_WINDOW`` at a time, each window awaited as one future that the driver's thread
+settles when its last request is done: one event loop wake-up per window, not per
+request (that handoff was a fifth of the worker's time).
 
 An upsert is not atomic: if it fails, some rows may be written. Every write is
 idempotent, so the processors retry the whole upsert.
@@ -28,7 +27,7 @@ import ssl
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -50,14 +49,17 @@ from cassandra.cluster import (
 from cassandra.cluster import Session as DriverSession
 from cassandra.connection import ConnectionException
 from cassandra.io.libevreactor import LibevConnection
+from cassandra.metadata import TokenMap
 from cassandra.policies import (
     DCAwareRoundRobinPolicy,
     ExponentialReconnectionPolicy,
     TokenAwarePolicy,
 )
+from cassandra.pool import Host
 from cassandra.query import (
     BatchStatement,
     BatchType,
+    BoundStatement,
     PreparedStatement,
     SimpleStatement,
     Statement,
@@ -134,10 +136,17 @@ from chargestream.storage.cassandra_schema import (
     from_time,
     to_ms,
 )
+from chargestream.storage.cassandra_writes import ListedKeys, batches
 from chargestream.storage.device_model import admitted
 
-MAX_IN_FLIGHT = 256  # concurrent requests per store
-BATCH_ROWS = 100  # meter values per unlogged (single-partition) batch
+MAX_IN_FLIGHT = 256  # concurrent reads per store
+WRITE_WINDOW = 32  # write requests of one call in flight at a time
+BATCH_ROWS = 200  # rows per unlogged batch
+# Estimated bytes per batch (the values bound, plus CELL_BYTES per value for the cell's
+# timestamp and TTL; Cassandra counted up to 3% more), half its batch_size_fail_threshold.
+BATCH_BYTES = 24 * 1024
+CELL_BYTES = 16
+LISTED_KEYS = 65536  # sessions whose listing key a store remembers (ListedKeys)
 ID_BLOCK = 100  # transaction ids a process reserves at a time
 REQUEST_TIMEOUT = 15.0  # seconds
 RECONNECT_FIRST, RECONNECT_MAX = 0.5, 4.0  # seconds between attempts to reach a node
@@ -165,8 +174,8 @@ _UNAVAILABLE = (
 class _Write(NamedTuple):
     """One row to write: a prepared statement's text and its values.
 
-    ``partition`` (table and partition key) is set where other rows of the same upsert
-    may share the partition: such rows are batched.
+    ``partition`` (table and partition key) is set where other rows of the same call may
+    share the partition: without the driver's token map such rows are batched together.
     """
 
     cql: str
@@ -219,8 +228,23 @@ def _sort_time(session: Session) -> datetime | None:
     return session.start_time or session.stop_time
 
 
+def _listing_key(session: Session) -> tuple[str, datetime | None]:
+    """What a session's listing rows are keyed by, besides its id."""
+    return session.charge_point_id, _sort_time(session)
+
+
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     return (items[i : i + size] for i in range(0, len(items), size))
+
+
+def _batch(rows: Sequence[BoundStatement]) -> Statement:
+    """One bound statement, or an unlogged batch of several."""
+    if len(rows) == 1:
+        return rows[0]
+    batch = BatchStatement(batch_type=BatchType.UNLOGGED)
+    for row in rows:
+        batch.add(row)
+    return batch
 
 
 def _settle(future: asyncio.Future[Any], rows: list[Any], error: BaseException | None) -> None:
@@ -317,6 +341,8 @@ class CassandraStore:
         self._cluster: Cluster | None = None
         self._session: DriverSession | None = None
         self._prepared: dict[str, PreparedStatement] = {}
+        self._legacy_tables: tuple[str, ...] = ()  # the keyspace's tables of schema <= 7
+        self._session_keys = ListedKeys(LISTED_KEYS)  # the sessions' listing keys, see upsert
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._id_lock = asyncio.Lock()
         self._ids = range(1, 1)  # the unused rest of this process's reserved block
@@ -332,7 +358,8 @@ class CassandraStore:
         cluster = self._new_cluster()
         try:
             with self._unavailable_on_driver_errors():
-                self._session, self._prepared = await asyncio.to_thread(self._connect, cluster)
+                connected = await asyncio.to_thread(self._connect, cluster)
+                self._session, self._prepared, self._legacy_tables = connected
         except BaseException:
             await asyncio.to_thread(cluster.shutdown)
             raise
@@ -373,8 +400,11 @@ class CassandraStore:
             else ssl.create_default_context(cafile=str(self._ca_file)),
         )
 
-    def _connect(self, cluster: Cluster) -> tuple[DriverSession, dict[str, PreparedStatement]]:
-        """Connect, create or check the schema, prepare every statement (blocking).
+    def _connect(
+        self, cluster: Cluster
+    ) -> tuple[DriverSession, dict[str, PreparedStatement], tuple[str, ...]]:
+        """Connect, create or check the schema, prepare every statement (blocking); the
+        session, the statements and the tables of older schema versions the keyspace has.
 
         Statements name their tables with the keyspace: no ``USE``, which Cassandra 5
         warns about for prepared statements.
@@ -388,7 +418,14 @@ class CassandraStore:
             )
         if version != schema.SCHEMA_VERSION:
             self._create_schema(session)
-        return session, {cql: session.prepare(self._qualified(cql)) for cql in schema.STATEMENTS}
+        tables = cluster.metadata.keyspaces[self.keyspace].tables
+        legacy = tuple(name for name in schema.LEGACY_METER_TABLES if name in tables)
+        statements = (
+            *schema.STATEMENTS,
+            *(schema.LEGACY_STATEMENTS if schema.METER_VALUES.name in legacy else ()),
+        )
+        prepared = {cql: session.prepare(self._qualified(cql)) for cql in statements}
+        return session, prepared, legacy
 
     def _schema_version(self, cluster: Cluster, session: DriverSession) -> int | None:
         keyspace = cluster.metadata.keyspaces.get(self.keyspace)
@@ -453,28 +490,38 @@ class CassandraStore:
         return tuple(row)
 
     async def _write_all(self, writes: Iterable[_Write]) -> None:
-        """Run the writes concurrently, a partition's rows in batches; identical ones once."""
-        session = self._live()  # before the lookups: a store never opened has no statements
-        partitions: dict[Any, list[_Write]] = {}
-        for write in dict.fromkeys(writes):
-            partitions.setdefault(write.partition or write, []).append(write)
-        statements = [
-            self._statement(chunk)
-            for rows in partitions.values()
-            for chunk in _chunks(rows, BATCH_ROWS)
-        ]
-        with self._unavailable_on_driver_errors():
-            for group in _chunks(statements, MAX_IN_FLIGHT):
-                await _all_done(session, group, REQUEST_TIMEOUT)
+        """Write the rows in unlogged batches by replica set, ``WRITE_WINDOW`` requests at a
+        time; identical rows once.
 
-    def _statement(self, writes: Sequence[_Write]) -> Statement:
-        """One bound statement, or an unlogged batch of rows of one partition."""
-        if len(writes) == 1:
-            return self._prepared[writes[0].cql].bind(writes[0].values)
-        batch = BatchStatement(batch_type=BatchType.UNLOGGED)
-        for write in writes:
-            batch.add(self._prepared[write.cql], write.values)
-        return batch
+        The rows of a batch belong to partitions with the same replicas, so its coordinator
+        (the token-aware policy picks a replica of the first row) is a replica of every row:
+        no row takes an extra hop.
+        Such a batch is not atomic, which no caller needs: every row is an idempotent upsert.
+        A conditional statement goes alone, as Cassandra requires.
+        """
+        session = self._live()  # before the lookups: a store never opened has no statements
+        token_map = None if self._cluster is None else self._cluster.metadata.token_map
+        rows = []
+        for write in dict.fromkeys(writes):
+            bound = self._prepared[write.cql].bind(write.values)
+            if write.cql in schema.CONDITIONAL:
+                group: Any = write
+            else:
+                group = self._replicas(token_map, bound) or write.partition or write
+            size = sum(len(value) for value in bound.values if isinstance(value, bytes))
+            rows.append((group, size + CELL_BYTES * len(bound.values), bound))
+        statements = [_batch(rows) for rows in batches(rows, BATCH_ROWS, BATCH_BYTES)]
+        with self._unavailable_on_driver_errors():
+            for window in _chunks(statements, WRITE_WINDOW):
+                await _all_done(session, window, REQUEST_TIMEOUT)
+
+    def _replicas(self, token_map: TokenMap | None, bound: BoundStatement) -> frozenset[Host]:
+        """The nodes holding the row's partition; none if the driver has no token map."""
+        key = bound.routing_key
+        if token_map is None or key is None:
+            return frozenset()
+        token = token_map.token_class.from_key(key)
+        return frozenset(token_map.get_replicas(self.keyspace, token))
 
     async def _get(self, table: Table, key: Any) -> Any | None:
         row = await self._first(table.get, (key,))
@@ -560,14 +607,24 @@ class CassandraStore:
     # -- derived records
 
     async def upsert(self, records: Sequence[DerivedRecord]) -> None:
+        """The stored sessions are read only where the listing rows may move (see
+        ``ListedKeys``) or an incoming session lacks its start (``keeping_start_of``)."""
         latest = _latest(records)
         sessions = list(latest[Session].values())
-        stored = await self._stored_sessions([s.transaction_id for s in sessions])
+        stored = await self._stored_sessions(
+            [
+                s.transaction_id
+                for s in sessions
+                if s.start_time is None
+                or not self._session_keys.unchanged(s.transaction_id, _listing_key(s))
+            ]
+        )
         reservations = list(latest[Reservation].values())
         stored_reservations = await self._stored_reservations(
             [r.reservation_id for r in reservations]
         )
         variables = await self._admitted(list(latest[DeviceVariable].values()))
+        sessions = [s.keeping_start_of(stored.get(s.transaction_id)) for s in sessions]
         await self._write_all(
             [
                 *self._state_writes(latest[ChargePointState].values()),
@@ -594,6 +651,7 @@ class CassandraStore:
                 ),
             ]
         )
+        self._session_keys.written((s.transaction_id, _listing_key(s)) for s in sessions)
 
     async def _admitted(self, variables: list[DeviceVariable]) -> list[DeviceVariable]:
         """See ``storage.device_model.admitted``: each charge point's partition is read."""
@@ -658,9 +716,10 @@ class CassandraStore:
     def _session_writes(
         self, sessions: list[Session], stored: dict[int, Session]
     ) -> Iterator[_Write]:
-        for incoming in sessions:
-            old = stored.get(incoming.transaction_id)
-            session = incoming.keeping_start_of(old)
+        """The sessions (their starts kept) and their listing rows; where the stored version
+        was read, its listing rows that the new ones do not overwrite go."""
+        for session in sessions:
+            old = stored.get(session.transaction_id)
             yield _Write(SESSIONS.insert(), SESSIONS.encode(session))
             doc, tx, cp = SESSIONS.to_doc(session), session.transaction_id, session.charge_point_id
             yield from self._list(SESSIONS_BY_CHARGE_POINT, cp, _sort_time(session), tx, doc)
@@ -713,20 +772,29 @@ class CassandraStore:
             yield _Write(table.insert(), table.encode(record))
 
     def _meter_value_writes(self, values: Iterable[MeterValue]) -> Iterator[_Write]:
-        loose = schema.METER_VALUES_WITHOUT_TRANSACTION
+        """A row per sample group (see ``cassandra_schema.sample_group``)."""
+        groups: dict[schema.SampleGroup, list[MeterValue]] = {}
         for value in values:
-            if value.transaction_id is not None:
-                partition = (METER_VALUES.name, value.transaction_id)
-                yield _Write(METER_VALUES.insert(), METER_VALUES.encode(value), partition)
-            else:
-                day = bucket("day", value.timestamp)
-                row = (day, *loose.encode(value), self._meter_ttl)
+            groups.setdefault(schema.sample_group(value), []).append(value)
+        for (tx, time, cp, connector), group in groups.items():
+            sampled, data = schema.encode_samples(group)
+            if tx is not None:
                 yield _Write(
-                    schema.LOOSE_METER_INSERT, row, (loose.name, value.charge_point_id, day)
+                    schema.SAMPLE_INSERT,
+                    (tx, to_ms(time), cp, connector, sampled, data),
+                    ("meter_samples", tx),
+                )
+            else:
+                day = bucket("day", time)
+                yield _Write(
+                    schema.LOOSE_SAMPLE_INSERT,
+                    (cp, day, to_ms(time), connector, sampled, data, self._meter_ttl),
+                    ("meter_samples_without_transaction", cp, day),
                 )
 
     async def clear_derived(self) -> None:
-        for table in schema.DERIVED_TABLES:
+        self._session_keys.forget()
+        for table in (*schema.DERIVED_TABLES, *self._legacy_tables):
             truncate = SimpleStatement(f"TRUNCATE {self.keyspace}.{table}")
             await self._execute(truncate, timeout=SCHEMA_TIMEOUT)
 
@@ -813,10 +881,44 @@ class CassandraStore:
     async def meter_values(
         self, transaction_id: int, limit: int = 10000, *, newest: bool = False
     ) -> list[MeterValue]:
-        statement = schema.METER_VALUES_NEWEST if newest else schema.METER_VALUES_OF
-        rows = await self._rows(statement, (transaction_id, limit))
-        values = [METER_VALUES.decode(row) for row in rows]
-        return values[::-1] if newest else values
+        """The sample groups' values, merged with the per-value table's where the keyspace
+        has one (written before schema version 8; the groups' win a tie)."""
+        found: dict[tuple[Any, ...], MeterValue] = {}
+        if METER_VALUES.name in self._legacy_tables:
+            statement = schema.METER_VALUES_NEWEST if newest else schema.METER_VALUES_OF
+            for row in await self._rows(statement, (transaction_id, limit)):
+                value = METER_VALUES.decode(row)
+                found[METER_VALUES.key_of(value)] = value
+        for value in await self._samples(transaction_id, limit, newest):
+            found[METER_VALUES.key_of(value)] = value
+        values = sorted(found.values(), key=schema.meter_order)
+        return values[-limit:] if newest else values[:limit]
+
+    async def _samples(self, transaction_id: int, limit: int, newest: bool) -> list[MeterValue]:
+        """At least the first (or last) ``limit`` values of the transaction's sample groups,
+        if it has as many, in whole timestamps: a time's groups are read together, so a
+        value written again in another group (a replay that grouped differently) counts once,
+        its latest write."""
+        statement = schema.SAMPLES_BEFORE if newest else schema.SAMPLES_AFTER
+        bound = schema.FAR_FUTURE_MS if newest else -schema.FAR_FUTURE_MS
+        values: list[MeterValue] = []
+        while len(values) < limit:
+            rows = await self._rows(statement, (transaction_id, bound, limit))
+            if not rows:
+                break
+            last, more = rows[-1][0], len(rows) == limit
+            bound = to_ms(from_time(last))
+            if more:  # the last time may have more groups than were read
+                rows = [row for row in rows if row[0] != last]
+                rows += await self._rows(schema.SAMPLES_AT, (transaction_id, bound))
+            latest: dict[tuple[Any, ...], MeterValue] = {}
+            for time, cp, connector, data, _ in sorted(rows, key=itemgetter(-1)):  # by write
+                for value in schema.decode_samples(transaction_id, time, cp, connector, data):
+                    latest[METER_VALUES.key_of(value)] = value
+            values += latest.values()
+            if not more:
+                break
+        return values
 
     async def allocate_transaction_id(self, start_key: str) -> int:
         """The id stored for ``start_key``, else a new one claimed with IF NOT EXISTS.

@@ -5,8 +5,9 @@ reasoning behind every table is in docs/cassandra.md.
 
 Record tables have typed key columns and the record as one JSON text cell
 (``data``): binding None to a typed column writes a tombstone cell, and scans
-would count one per empty optional field. Meter values, whose only optional
-fields are key parts stored as '', have one typed column per field instead.
+would count one per empty optional field. Meter values are stored a row per sample
+group (the values of one meterValue element) as compact JSON; the per-value table of
+schema versions up to 7, with a typed column per field, is still read where it exists.
 Listing tables are newest-first copies of a record table, partitioned by an
 optional scope (a charge point) and a time bucket, clustered by (time DESC,
 id DESC), holding the same JSON text. A bucket index per listing records which
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import types
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -65,7 +67,9 @@ from chargestream.domain.records import (
 # max_current_a, phases (in its JSON document: no ALTER, an older one reads the defaults)
 # 7: device_variables (a new table); Registration.ocpp_version lives in its JSON document
 # 8: recent_frames' answer (a CALL and its answer are one row) and ocpp_version columns;
-# notifications_by_day (a new table: the delivery log, newest first, read in pages)
+# notifications_by_day (a new table: the delivery log, newest first, read in pages);
+# meter_samples and meter_samples_without_transaction (a row per sample group) instead of
+# meter_values (still read where it exists) and meter_values_without_transaction
 SCHEMA_VERSION = 8
 SCHEMA_NAME = "chargestream"  # the key of the schema_version row
 MAX_TRANSACTION_ID = 2**31 - 1
@@ -487,18 +491,65 @@ SESSIONS_BY_CHARGE_POINT = Listing(
 SESSIONS_BY_DAY = Listing(
     "sessions_by_day", scope=None, unit="day", index="buckets", **_SESSION_ROWS
 )
+# The per-value table of schema versions up to 7, read (never written) where it exists.
 METER_VALUES = Table.of(
     "meter_values", MeterValue, ("transaction_id",), document=False, special=_METER_KEY_PARTS
 )
-METER_VALUES_WITHOUT_TRANSACTION = Table.of(
-    "meter_values_without_transaction",
-    MeterValue,
-    ("charge_point_id", "day"),
-    document=False,
-    exclude=("transaction_id",),
-    special=_METER_KEY_PARTS,
-    extra=(Column("day", "int"),),
-)
+LEGACY_METER_TABLES = ("meter_values", "meter_values_without_transaction")
+
+# Meter values: a row per sample group, the sampled values of one meterValue element (one
+# transaction, time, charge point and connector), as compact JSON in ``data``. ``sampled``,
+# a digest of the values' keys, keeps apart groups of other values at the same time (a
+# clock-aligned and a periodic MeterValues, a frame per measurand); a group written again
+# (a replay, a correction) overwrites its row.
+SampleGroup = tuple[int | None, datetime, str, int]  # transaction_id, timestamp, cp, connector
+
+
+def sample_group(value: MeterValue) -> SampleGroup:
+    return value.transaction_id, value.timestamp, value.charge_point_id, value.connector_id
+
+
+def _value_key(value: MeterValue) -> tuple[str, str, str, str]:
+    """A value's key within its group; absent parts '' (as the per-value table stored them)."""
+    return value.measurand, value.phase or "", value.location or "", value.context or ""
+
+
+def meter_order(value: MeterValue) -> tuple[Any, ...]:
+    """The order ``meter_values`` returns: the per-value table's clustering order."""
+    return value.timestamp, *_value_key(value), value.charge_point_id, value.connector_id
+
+
+def encode_samples(values: Iterable[MeterValue]) -> tuple[str, str]:
+    """A sample group's ``sampled`` digest and ``data``: ``[measurand, value, unit, phase,
+    location, context]`` per value in key order, trailing nulls left out."""
+    ordered = sorted(values, key=_value_key)
+    digest = hashlib.blake2b(orjson.dumps([_value_key(v) for v in ordered]), digest_size=8)
+    items = []
+    for v in ordered:
+        item = [v.measurand, v.value, v.unit, v.phase, v.location, v.context]
+        while item[-1] is None:
+            item.pop()
+        items.append(item)
+    return digest.hexdigest(), json_text(items)
+
+
+def decode_samples(
+    transaction_id: int | None,
+    timestamp: datetime | int,
+    charge_point_id: str,
+    connector_id: int,
+    data: str,
+) -> list[MeterValue]:
+    """The meter values of a sample group's row."""
+    time = from_time(timestamp)
+    return [
+        MeterValue(
+            charge_point_id, connector_id, time, measurand, value, unit, transaction_id, *rest
+        )
+        for measurand, value, unit, *rest in orjson.loads(data)
+    ]
+
+
 ALERTS = Table.of("alerts", Alert, exclude=("acknowledged_at", "acknowledged_by"))
 _ALERT_ROWS: _Rows = {"time": "opened_at", "id": "alert_id", "id_type": "text"}
 ALERTS_BY_DAY = Listing("alerts_by_day", scope=None, unit="day", index="buckets", **_ALERT_ROWS)
@@ -615,7 +666,21 @@ CONNECTOR_INSERT = (
 CONNECTORS_OF = "SELECT connector_id FROM {ks}.status_connectors WHERE charge_point_id = ?"
 METER_VALUES_OF = METER_VALUES.select('"transaction_id" = ? LIMIT ?')
 METER_VALUES_NEWEST = METER_VALUES.select('"transaction_id" = ? ORDER BY "timestamp" DESC LIMIT ?')
-LOOSE_METER_INSERT = METER_VALUES_WITHOUT_TRANSACTION.insert(" USING TTL ?")
+SAMPLE_INSERT = (
+    'INSERT INTO {ks}.meter_samples (transaction_id, "timestamp", charge_point_id, '
+    "connector_id, sampled, data) VALUES (?, ?, ?, ?, ?, ?)"
+)
+LOOSE_SAMPLE_INSERT = (
+    "INSERT INTO {ks}.meter_samples_without_transaction (charge_point_id, day, "
+    '"timestamp", connector_id, sampled, data) VALUES (?, ?, ?, ?, ?, ?) USING TTL ?'
+)
+_SAMPLES = (
+    'SELECT "timestamp", charge_point_id, connector_id, data, WRITETIME(data) '
+    "FROM {ks}.meter_samples WHERE transaction_id = ?"
+)
+SAMPLES_AFTER = _SAMPLES + ' AND "timestamp" > ? LIMIT ?'  # oldest first
+SAMPLES_BEFORE = _SAMPLES + ' AND "timestamp" < ? ORDER BY "timestamp" DESC LIMIT ?'
+SAMPLES_AT = _SAMPLES + ' AND "timestamp" = ?'
 ACK_PUT = (
     "INSERT INTO {ks}.alert_acks (alert_id, acknowledged_at, acknowledged_by) VALUES (?, ?, ?)"
 )
@@ -663,8 +728,6 @@ _TABLES = (
     STATES,
     INTERVALS,
     SESSIONS,
-    METER_VALUES,
-    METER_VALUES_WITHOUT_TRANSACTION,
     ALERTS,
     TRANSFER_STATUSES,
     RESERVATIONS,
@@ -701,6 +764,13 @@ DDL = (
         "PRIMARY KEY ((series), bucket)) WITH CLUSTERING ORDER BY (bucket DESC)"
         for index in _INDEXES
     ),
+    "CREATE TABLE IF NOT EXISTS {ks}.meter_samples (transaction_id bigint, "
+    '"timestamp" timestamp, charge_point_id text, connector_id bigint, sampled text, '
+    'data text, PRIMARY KEY ((transaction_id), "timestamp", charge_point_id, connector_id, '
+    "sampled))",
+    "CREATE TABLE IF NOT EXISTS {ks}.meter_samples_without_transaction (charge_point_id text, "
+    'day int, "timestamp" timestamp, connector_id bigint, sampled text, data text, '
+    'PRIMARY KEY ((charge_point_id, day), "timestamp", connector_id, sampled))',
     "CREATE TABLE IF NOT EXISTS {ks}.status_connectors "
     "(charge_point_id text, connector_id bigint, PRIMARY KEY ((charge_point_id), connector_id))",
     "CREATE TABLE IF NOT EXISTS {ks}.alert_acks "
@@ -728,8 +798,8 @@ DERIVED_TABLES = (
     SESSIONS.name,
     SESSIONS_BY_CHARGE_POINT.name,
     SESSIONS_BY_DAY.name,
-    METER_VALUES.name,
-    METER_VALUES_WITHOUT_TRANSACTION.name,
+    "meter_samples",
+    "meter_samples_without_transaction",
     ALERTS.name,
     ALERTS_BY_DAY.name,
     OPEN_ALERTS.name,
@@ -748,6 +818,8 @@ TABLES = (
     *(table.name for table in _TABLES),
     *(listing.name for listing in _LISTINGS),
     *_INDEXES,
+    "meter_samples",
+    "meter_samples_without_transaction",
     "status_connectors",
     "alert_acks",
     "transaction_ids",
@@ -824,15 +896,16 @@ STATEMENTS = tuple(
             EXCLUSIONS.get,
             EXCLUSIONS.scan,
             EXCLUSIONS.delete,
-            METER_VALUES.insert(),
+            SAMPLE_INSERT,
+            LOOSE_SAMPLE_INSERT,
+            SAMPLES_AFTER,
+            SAMPLES_BEFORE,
+            SAMPLES_AT,
             INTERVAL_INSERT,
             INTERVALS_FROM,
             INTERVAL_BEFORE,
             CONNECTOR_INSERT,
             CONNECTORS_OF,
-            METER_VALUES_OF,
-            METER_VALUES_NEWEST,
-            LOOSE_METER_INSERT,
             ACK_PUT,
             ACK_IF_NONE,
             ACKS_OF,
@@ -862,3 +935,7 @@ STATEMENTS = tuple(
     )
 )
 """Every statement the store runs, prepared once when it opens."""
+LEGACY_STATEMENTS = (METER_VALUES_OF, METER_VALUES_NEWEST)
+"""The reads of the per-value ``meter_values`` table, prepared where the keyspace has it."""
+CONDITIONAL = frozenset(cql for cql in STATEMENTS if " IF " in cql)
+"""The lightweight transactions, which Cassandra runs alone, never in a batch."""

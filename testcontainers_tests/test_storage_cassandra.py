@@ -32,7 +32,7 @@ from chargestream.domain.records import (
 from chargestream.storage import cassandra_schema as schema
 from chargestream.storage.base import StoreUnavailable
 from chargestream.storage.cassandra import CassandraStore
-from tests.storage_contract import StoreContract, at, command, minimal_alert
+from tests.storage_contract import StoreContract, at, command, full_meter_value, minimal_alert
 
 Contact = tuple[str, int]
 PASSWORD = "s3cret-never-shown"
@@ -320,6 +320,90 @@ async def test_a_session_moved_in_time_keeps_one_listing_row(store: CassandraSto
     assert await store.sessions_for_charge_point("CP-1") == [started]
 
 
+async def test_a_session_moved_in_time_by_another_store_keeps_one_listing_row(
+    store: CassandraStore, cassandra_contact: Contact, keyspace: str
+) -> None:
+    """The case that makes an upsert read the stored session: a store that did not write
+    the stop-only version (another worker, a restart) still moves its listing rows."""
+    stop_only = Session(6, "CP-1", stop_time=at(30))
+    await store.upsert([stop_only])
+    other = new_store(cassandra_contact, keyspace)
+    await other.open()
+    try:
+        started = dataclasses.replace(stop_only, start_time=at(-400 * 24 * 60))
+        await other.upsert([started])
+        refreshed = dataclasses.replace(started, peak_power_w=7400.0)
+        await other.upsert([refreshed])  # the same listing key: not read again
+    finally:
+        await other.close()
+    assert await store.recent_sessions() == [refreshed]
+    assert await store.sessions_for_charge_point("CP-1") == [refreshed]
+
+
+# ---------------------------------------------------------------- meter values
+
+
+async def test_meter_values_of_one_time_in_several_groups(store: CassandraStore) -> None:
+    """A frame per measurand, a clock-aligned and a periodic MeterValues at the same time:
+    a row each, none replacing another; a value grouped anew (a replay) counts once."""
+    voltage = full_meter_value(at(1), "Voltage")
+    clock = dataclasses.replace(voltage, context="Sample.Clock")
+    power = full_meter_value(at(1), "Power.Active.Import")
+    await store.upsert([voltage])
+    await store.upsert([clock])
+    await store.upsert([power, voltage])
+    corrected = dataclasses.replace(power, value=7100.0)
+    await store.upsert([corrected])
+    assert await store.meter_values(7) == [corrected, clock, voltage]
+
+
+async def test_meter_values_limited_inside_a_time_of_several_groups(
+    store: CassandraStore,
+) -> None:
+    times = [at(i) for i in range(4)]
+    values = [
+        full_meter_value(time, measurand)
+        for time in times
+        for measurand in ("Voltage", "Current.Import", "Power.Active.Import")
+    ]
+    for time in times:  # each time in two groups, by separate upserts
+        same_time = [v for v in values if v.timestamp == time]
+        await store.upsert(same_time[:1])
+        await store.upsert(same_time[1:])
+    ordered = sorted(values, key=schema.meter_order)
+    for limit in (1, 2, 4, 5, 11, 12, 100):
+        assert await store.meter_values(7, limit) == ordered[:limit]
+        assert await store.meter_values(7, limit, newest=True) == ordered[-limit:]
+
+
+async def test_a_keyspace_of_schema_7_reads_its_per_value_meter_rows(
+    store: CassandraStore, cql: Cql, cassandra_contact: Contact, keyspace: str
+) -> None:
+    """Meter values written before schema version 8, a row per value, read with the new
+    sample groups until a replay empties the old table (which an operator may then drop)."""
+    old = full_meter_value(at(1), "Voltage")
+    both = full_meter_value(at(2), "Voltage")
+    cql(schema.METER_VALUES.create)
+    try:
+        insert = schema.METER_VALUES.insert().replace("?", "%s")  # as version 7 wrote
+        for value in (old, both):
+            cql(insert, *schema.METER_VALUES.encode(value))
+        upgraded = new_store(cassandra_contact, keyspace)
+        await upgraded.open()
+        try:
+            rewritten = dataclasses.replace(both, value=0.5)
+            new = full_meter_value(at(3), "Voltage")
+            await upgraded.upsert([rewritten, new])
+            assert await upgraded.meter_values(7) == [old, rewritten, new]
+            assert await upgraded.meter_values(7, 2, newest=True) == [rewritten, new]
+            await upgraded.clear_derived()
+            assert cql("SELECT * FROM {ks}.meter_values") == []
+        finally:
+            await upgraded.close()
+    finally:
+        cql("DROP TABLE IF EXISTS {ks}.meter_values")
+
+
 # ---------------------------------------------------------- status intervals
 
 
@@ -337,10 +421,10 @@ async def test_intervals_and_loose_meter_values_expire(store: CassandraStore, cq
     loose = MeterValue("CP-1", 0, at(0), "Voltage", 230.0, "V")
     await store.upsert([StatusInterval("CP-1", 1, at(0), "Available"), loose])
     [(interval_ttl,)] = cql("SELECT TTL(data) FROM {ks}.status_intervals")
-    [(meter_ttl,)] = cql('SELECT TTL("value") FROM {ks}.meter_values_without_transaction')
+    [(meter_ttl,)] = cql("SELECT TTL(data) FROM {ks}.meter_samples_without_transaction")
     assert 399 * 86400 < interval_ttl <= 400 * 86400
     assert 399 * 86400 < meter_ttl <= 400 * 86400
-    assert cql("SELECT * FROM {ks}.meter_values LIMIT 1") == []
+    assert cql("SELECT * FROM {ks}.meter_samples LIMIT 1") == []
 
 
 async def test_security_events_walk_day_buckets_and_expire(store: CassandraStore, cql: Cql) -> None:

@@ -93,10 +93,28 @@ def test_cassandra_primary_keys_are_the_natural_keys(table: cassandra_schema.Tab
     assert sorted(name.strip('"') for name in names) == sorted(table.record.KEY)
 
 
-def test_cassandra_meter_values_without_a_transaction_are_keyed_by_the_rest() -> None:
-    table = cassandra_schema.METER_VALUES_WITHOUT_TRANSACTION
-    assert table.partition == ("charge_point_id", "day")
-    assert {*table.partition, *table.clustering} == {*MeterValue.KEY, "day"} - {"transaction_id"}
+@pytest.mark.parametrize("field", MeterValue.KEY)
+def test_cassandra_sample_groups_keep_every_key_field(field: str) -> None:
+    """A meter value's row is keyed by its group and the digest of its group's value keys:
+    a value differing in any key field lands in another row, or in the same row as
+    another value (a group holds values of one meterValue element)."""
+    value = full_meter_value()
+    moved = changed(value, field)
+    group = cassandra_schema.sample_group
+
+    def sampled(values: list[MeterValue]) -> str:
+        return cassandra_schema.encode_samples(values)[0]
+
+    assert (group(moved), sampled([moved])) != (group(value), sampled([value]))
+    assert group(moved) != group(value) or sampled([value, moved]) != sampled([value])
+
+
+def test_cassandra_sample_rows_are_replaced_by_a_correction() -> None:
+    value = full_meter_value()
+    corrected = dataclasses.replace(value, value=230.0, unit="kV")
+    encode = cassandra_schema.encode_samples
+    assert encode([corrected])[0] == encode([value])[0]
+    assert encode([corrected])[1] != encode([value])[1]
 
 
 def test_cassandra_security_events_are_listed_by_their_natural_key() -> None:
