@@ -185,13 +185,18 @@ class Table:
 
     @property
     def upsert_sql(self) -> str:
+        return self.upsert_rows_sql(1)
+
+    def upsert_rows_sql(self, rows: int) -> str:
+        """An upsert of ``rows`` records in one statement; a later row with the key of an
+        earlier one updates it, as two statements would."""
         names = _names(c.name for c in self.columns)
-        marks = ", ".join("?" for _ in self.columns)
+        marks = "(" + ", ".join("?" for _ in self.columns) + ")"
         updates = ", ".join(
             f'"{c.name}" = excluded."{c.name}"' for c in self.columns if c.name not in self.key
         )
         return (
-            f"INSERT INTO {self.name} ({names}) VALUES ({marks}) "
+            f"INSERT INTO {self.name} ({names}) VALUES {', '.join([marks] * rows)} "
             f"ON CONFLICT ({_names(self.key)}) DO UPDATE SET {updates}"
         )
 
