@@ -9,6 +9,7 @@ Streamlit UI) read the file while the gateway writes it. The tables are in
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -110,6 +111,11 @@ _ALERT_SELECT = (
 )
 _SESSION_TIME = "COALESCE(start_time, stop_time)"
 _VARIABLE_ORDER = ", ".join(DEVICE_VARIABLES.key[1:])  # the key after the charge point
+
+
+@functools.lru_cache(maxsize=256)
+def _upsert_sql(table: Table, rows: int) -> str:
+    return table.upsert_rows_sql(rows)
 
 
 def _alert(row: Sequence[Any]) -> Alert:
@@ -256,7 +262,7 @@ class SqliteStore:
         per = max(1, PARAMETERS_PER_STATEMENT // len(table.columns))
         for start in range(0, len(records), per):
             rows = [table.encode(record) for record in records[start : start + per]]
-            self._db.execute(table.upsert_rows_sql(len(rows)), list(chain.from_iterable(rows)))
+            self._db.execute(_upsert_sql(table, len(rows)), list(chain.from_iterable(rows)))
 
     def _keeping_start(self, sessions: list[Session]) -> list[DerivedRecord]:
         """See ``Session.keeping_start_of``; an earlier version in the batch counts as stored."""
