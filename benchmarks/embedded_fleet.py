@@ -63,6 +63,16 @@ CSMS = Config(log_sync="full", processors=True)  # `chargestream run`'s defaults
 STACK_ONLY = ("gateways", "workers", "partitions", "linger_ms")  # not in an embedded row
 
 
+def io_stalled_us() -> int | None:
+    """Microseconds some task of the machine waited for I/O so far (/proc/pressure/io):
+    the event log's fsyncs wait with them. None where the kernel does not tell."""
+    try:
+        some = Path("/proc/pressure/io").read_text().splitlines()[0]
+    except (OSError, IndexError):
+        return None
+    return int(some.rsplit("total=", 1)[1])
+
+
 def configuration(row: dict[str, Any]) -> tuple[Any, ...]:
     """What identifies a run in the results file."""
     return row["stations"], row["meter_interval"], row["quick"], row.get("v201_percent", 0)
@@ -147,6 +157,7 @@ def _measure(plan: Plan, csms: GatewayProcess, load: Load, ledger: Path) -> dict
                 marks[f"{name}_gateway_calls"] = call_buckets(metrics)
                 marks[f"{name}_gc_s"] = csms.gc_seconds()
                 marks[f"{name}_load_average"] = os.getloadavg()
+                marks[f"{name}_io_stalled_us"] = io_stalled_us()
         if plan.profile and "end" in marks and profile is None:
             say(f"profiling the CSMS for {plan.profile:.0f} s (py-spy)")
             profile = ProfileJob(csms.process.pid, plan.profile, csms.data_dir / "csms.pyspy.txt")
@@ -168,6 +179,12 @@ def _measure(plan: Plan, csms: GatewayProcess, load: Load, ledger: Path) -> dict
     gc_s = marks["end_gc_s"] - marks["start_gc_s"]
     row["csms_gc_pct_of_cpu"] = round(100 * gc_s / max(csms_cpu_s, 1e-9), 1)
     row["load_average"] = {"start": marks["start_load_average"], "end": marks["end_load_average"]}
+    stalled = (marks["start_io_stalled_us"], marks["end_io_stalled_us"])
+    row["io_stalled_pct"] = (
+        None
+        if None in stalled
+        else round((stalled[1] - stalled[0]) / 1e4 / (marks["end"][2] - marks["start"][2]), 1)
+    )
     row["profile"] = None if profile is None else profile.result()
     row["verdict"] = verdict(row)
     row["timeline"] = timeline.rows
@@ -258,8 +275,8 @@ def markdown(report: dict[str, Any]) -> str:
     lines += [
         "",
         "| stations | CSMS CPU % | CSMS ms CPU/frame | GC % of CSMS CPU | CSMS MB"
-        " | simulator CPU % | machine CPU % | load average (1 min) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        " | simulator CPU % | machine CPU % | load average (1 min) | I/O stalled % |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for run in report["runs"]:
         parts = run["components"]
@@ -269,7 +286,7 @@ def markdown(report: dict[str, Any]) -> str:
             f" | {'—' if per_frame is None else f'{per_frame:.2f}'}"
             f" | {run['csms_gc_pct_of_cpu']:.0f} | {parts['csms']['rss_mb']}"
             f" | {parts['simulator']['cpu_pct']:.0f} | {parts['machine']['cpu_pct']:.0f}"
-            f" | {run['load_average']['end'][0]:.1f} |"
+            f" | {run['load_average']['end'][0]:.1f} | {number_cell(run.get('io_stalled_pct'))} |"
         )
     lines += [
         "",

@@ -40,6 +40,7 @@ def row(stations: int = 10_000, **changes: Any) -> dict[str, Any]:
         "csms_ms_cpu_per_frame": 0.5,
         "csms_gc_pct_of_cpu": 2.0,
         "load_average": {"start": [1.5, 1.2, 1.0], "end": [1.8, 1.4, 1.1]},
+        "io_stalled_pct": 3.0,
     }
     for path, value in changes.items():
         *parents, leaf = path.split("__")
@@ -97,11 +98,12 @@ def test_a_new_run_replaces_the_stored_run_of_the_same_configuration(tmp_path: P
 
 def test_markdown_has_a_row_per_run_in_each_table() -> None:
     failing = copy.deepcopy(row(5000, sessions=None, csms_ms_cpu_per_frame=None))
+    del failing["io_stalled_pct"]  # a run from before it was measured
     failing["verdict"] = {"holds": False, "reasons": ["lag not drained, nothing reconciled"]}
     holding = row(10_000) | {"verdict": {"holds": True, "reasons": []}}
     lines = embedded_fleet.markdown({"runs": [failing, holding]}).splitlines()
     assert "| 10,000 | 1,900 | 1,900 | 3.0 / 30 / 60 | 3,800 (2.0 s) | 1,900 | 1 s | yes |" in lines
-    assert "| 10,000 | 95 | 0.50 | 2 | 600 | 40 | 140 | 1.8 |" in lines
+    assert "| 10,000 | 95 | 0.50 | 2 | 600 | 40 | 140 | 1.8 | 3 |" in lines
     assert "| 10,000 | 5,000 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |" in lines
-    assert "| 5,000 | 95 | — | 2 | 600 | 40 | 140 | 1.8 |" in lines
+    assert "| 5,000 | 95 | — | 2 | 600 | 40 | 140 | 1.8 | — |" in lines
     assert "| 5,000 | — | — | — | — | — | — | — | 0 |" in lines
