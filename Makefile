@@ -11,7 +11,7 @@ TEST_CASSANDRA_PORT ?= 19042
 ARGS ?=
 
 .PHONY: help run demo stack test unit lint system-deps services-up services-down \
-	screenshots helm-check bench bench-gateway bench-pipeline clean
+	screenshots helm-check bench bench-gateway bench-pipeline bench-embedded clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -98,6 +98,9 @@ bench-gateway: $(STAMP)  ## gateway throughput and latency with 1,000 and 5,000 
 
 bench-pipeline: $(STAMP) system-deps  ## gateway -> Kafka -> Faust -> Cassandra at 10,000 charge points
 	$(BIN)/python -m benchmarks.pipeline $(ARGS)
+
+bench-embedded: $(STAMP)  ## `chargestream run` (embedded mode) under 10,000 simulated charge points
+	$(BIN)/python -m benchmarks.embedded_fleet $(ARGS)
 
 fuzz: $(STAMP)  ## fuzz the gateway (1,000,000 frames) and the API, fresh seeds; ARGS=--seed N --replay w3:17
 	$(BIN)/python -m benchmarks.fuzz $(ARGS); status=$$?; \

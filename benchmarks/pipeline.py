@@ -208,7 +208,8 @@ def run_plan(
     try:
         stack.start()
         say(f"stack up: topic {config.topic}, keyspace {config.keyspace}")
-        load = Load(_fleet(plan, config), max(1, -(-plan.stations // STATIONS_PER_PROCESS)))
+        fleet = fleet_config(plan, config.ocpp_url, config.work_dir / "ledger.jsonl")
+        load = Load(fleet, simulator_processes(plan.stations))
         return _measure(plan, stack, services, load, on_sample)
     finally:
         if load is not None and load.running:
@@ -217,11 +218,15 @@ def run_plan(
         drop(config, services)
 
 
-def _fleet(plan: Plan, config: StackConfig) -> FleetConfig:
-    ledger = config.work_dir / "ledger.jsonl"
+def simulator_processes(stations: int) -> int:
+    return max(1, -(-stations // STATIONS_PER_PROCESS))
+
+
+def fleet_config(plan: Plan, url: str, ledger: Path) -> FleetConfig:
+    """The plan's fleet dialing ``url``; its transactions go to ``ledger`` (emptied)."""
     ledger.write_bytes(b"")
     return FleetConfig(
-        url=config.ocpp_url,
+        url=url,
         stations=plan.stations,
         v201_percent=plan.v201_percent,
         meter_interval=plan.meter_interval,
@@ -289,11 +294,11 @@ def _measure(
     stopped = time.monotonic() - started
     say("load stopped; waiting for the workers to drain the log")
     drain = _drain(lag, time.monotonic(), plan.drain_timeout)
-    say(f"lag: {_seconds(drain)}")
+    say(f"lag: {drained_cell(drain)}")
     if "end" not in marks:
         raise RuntimeError("the load ended before the hold did")
-    row = _summarize(plan, sampler, timeline, marks, hold, stopped, drain)
-    row["simulator"] = _simulator_totals(load.final or load.latest)
+    row = summarize(plan, sampler, timeline, marks, hold, stopped, drain)
+    row["simulator"] = simulator_totals(load.final or load.latest)
     row["reconciliation"] = None  # what is stored is still changing: nothing to count
     if drain is not None:
         row["reconciliation"] = _reconcile(plan, config, services, marks)
@@ -441,7 +446,7 @@ def _package(frame: str) -> str:
     return str(path)
 
 
-def _summarize(
+def summarize(
     plan: Plan,
     sampler: ProcSampler,
     timeline: Timeline,
@@ -450,6 +455,9 @@ def _summarize(
     stopped: float,
     drain: float | None,
 ) -> dict[str, Any]:
+    """The result row from the samples: rows carry ``frames_in``, ``log_end`` and
+    ``committed`` (what the views have derived); ``marks`` the fleet's stats and the
+    gateways' CALL histograms at the start and the end of the hold."""
     inside = timeline.between(*hold)
     first, last = inside[0], inside[-1]
     span = max(last["t"] - first["t"], 1e-9)
@@ -548,7 +556,7 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-def _simulator_totals(stats: FleetStats) -> dict[str, Any]:
+def simulator_totals(stats: FleetStats) -> dict[str, Any]:
     names = (
         "stations",
         "connects",
@@ -689,19 +697,25 @@ def _git(*args: str) -> str:
     return done.stdout.strip()
 
 
-def merge(output: Path, rows: list[dict[str, Any]], info: dict[str, Any]) -> dict[str, Any]:
+def configuration(row: dict[str, Any]) -> tuple[Any, ...]:
+    """What identifies a pipeline run's configuration in the results file."""
+    fields = ("stations", "gateways", "workers", "meter_interval", "quick")
+    return (
+        *(row[k] for k in fields),
+        row.get("v201_percent", 0),
+        row.get("partitions", DEFAULT_PARTITIONS),
+        row.get("linger_ms", EARLIER_LINGER_MS),
+    )
+
+
+def merge(
+    output: Path,
+    rows: list[dict[str, Any]],
+    info: dict[str, Any],
+    key: Callable[[dict[str, Any]], tuple[Any, ...]] = configuration,
+) -> dict[str, Any]:
     """The results file with these rows replacing earlier ones of the same configuration."""
     report = orjson.loads(output.read_bytes()) if output.exists() else {"runs": []}
-
-    def key(row: dict[str, Any]) -> tuple[Any, ...]:
-        fields = ("stations", "gateways", "workers", "meter_interval", "quick")
-        return (
-            *(row[k] for k in fields),
-            row.get("v201_percent", 0),
-            row.get("partitions", DEFAULT_PARTITIONS),
-            row.get("linger_ms", EARLIER_LINGER_MS),
-        )
-
     fresh = {key(row) for row in rows}
     kept = [row for row in report["runs"] if key(row) not in fresh]
     runs = sorted(kept + rows, key=key)
@@ -720,11 +734,12 @@ def markdown(report: dict[str, Any]) -> str:
         lag = run["lag"]
         lines.append(
             f"| {_name(run)} | {run['gateways']}/{run['workers']}"
-            f" | {_n(run['rates']['frames_in_per_s'])} | {_n(run['rates']['log_events_per_s'])}"
-            f" | {_ms(call['p50'])} / {_ms(call['p99'])} / {_ms(call['p99.9'])}"
-            f" | {_ms(store['p50'])} / {_ms(store['p99'])} / {_ms(store['max'])}"
+            f" | {number_cell(run['rates']['frames_in_per_s'])}"
+            f" | {number_cell(run['rates']['log_events_per_s'])}"
+            f" | {ms_cell(call['p50'])} / {ms_cell(call['p99'])} / {ms_cell(call['p99.9'])}"
+            f" | {ms_cell(store['p50'])} / {ms_cell(store['p99'])} / {ms_cell(store['max'])}"
             f" | {lag['max_events_hold']:,} ({lag['max_seconds_hold']} s)"
-            f" | {_seconds(lag['drain_s']).removeprefix('drained in ')}"
+            f" | {drained_cell(lag['drain_s']).removeprefix('drained in ')}"
             f" | {'yes' if run['verdict']['holds'] else 'no'} |"
         )
     roles = ("gateway", "worker", "api", "kafka", "cassandra", "simulator")
@@ -789,7 +804,7 @@ def cpu_per_frame_table(runs: list[dict[str, Any]]) -> list[str]:
         cells = " | ".join("—" if costs is None else f"{costs[c]:.2f}" for c in columns)
         lines.append(
             f"| {_name(run)} | {run['gateways']}/{run['workers']}"
-            f" | {_n(run['rates']['frames_in_per_s'])} | {cells} |"
+            f" | {number_cell(run['rates']['frames_in_per_s'])} | {cells} |"
         )
     return lines
 
@@ -819,15 +834,15 @@ def _name(run: dict[str, Any]) -> str:
     )
 
 
-def _n(value: float | None) -> str:
+def number_cell(value: float | None) -> str:
     return "—" if value is None else f"{value:,.0f}"
 
 
-def _seconds(value: float | None) -> str:
+def drained_cell(value: float | None) -> str:
     return "not drained" if value is None else f"drained in {value:.0f} s"
 
 
-def _ms(value: float | None) -> str:
+def ms_cell(value: float | None) -> str:
     return "—" if value is None else f"{value:,.0f}" if value >= 10 else f"{value:.1f}"
 
 

@@ -85,6 +85,7 @@ COLUMNS = (
     " direction, message_type, message_id, action, ocpp_version, answer"
 )
 ROWS_PER_INSERT = 100  # 1,300 parameters, well below SQLite's limit
+STATES_PER_INSERT = 300  # a checkpoint's states (or timers) to a statement: 900 parameters
 _ROW = "(?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _SINGLE_INSERT = f"INSERT INTO frames ({COLUMNS}) VALUES {_ROW}"
 _MULTI_INSERT = f"INSERT INTO frames ({COLUMNS}) VALUES " + ",".join([_ROW] * ROWS_PER_INSERT)
@@ -342,14 +343,17 @@ class SqliteEventLog:
             assert self._write_conn is not None
             saved = list(states)
             with write_transaction(self._write_conn):
-                self._write_conn.executemany(
-                    "INSERT OR REPLACE INTO processor_state VALUES (?, ?, ?)",
-                    [(name, cp, state) for cp, state, _ in saved],
-                )
-                self._write_conn.executemany(
-                    "INSERT OR REPLACE INTO processor_timers VALUES (?, ?, ?)",
-                    [(name, cp, due_ms) for cp, _, due_ms in saved],
-                )
+                for start in range(0, len(saved), STATES_PER_INSERT):  # as in ``_insert``
+                    part = saved[start : start + STATES_PER_INSERT]
+                    rows = ", ".join(["(?, ?, ?)"] * len(part))
+                    self._write_conn.execute(
+                        f"INSERT OR REPLACE INTO processor_state VALUES {rows}",
+                        [value for cp, state, _ in part for value in (name, cp, state)],
+                    )
+                    self._write_conn.execute(
+                        f"INSERT OR REPLACE INTO processor_timers VALUES {rows}",
+                        [value for cp, _, due_ms in part for value in (name, cp, due_ms)],
+                    )
                 if position is not None:
                     self._write_conn.execute(
                         "INSERT OR REPLACE INTO checkpoints VALUES (?, ?)", (name, position)

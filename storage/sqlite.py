@@ -9,10 +9,12 @@ Streamlit UI) read the file while the gateway writes it. The tables are in
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -84,6 +86,7 @@ from chargestream.storage.sqlite_schema import (
 )
 
 MAX_TRANSACTION_ID = 2**31 - 1
+PARAMETERS_PER_STATEMENT = 1000  # a multi-row upsert's, well below SQLite's limit
 
 # What SQLite raises for a statement of ours it refuses (a bug, not an outage); every
 # other sqlite3.DatabaseError (I/O, locks, a full disk, a file that is no database) and
@@ -108,6 +111,11 @@ _ALERT_SELECT = (
 )
 _SESSION_TIME = "COALESCE(start_time, stop_time)"
 _VARIABLE_ORDER = ", ".join(DEVICE_VARIABLES.key[1:])  # the key after the charge point
+
+
+@functools.lru_cache(maxsize=256)
+def _upsert_sql(table: Table, rows: int) -> str:
+    return table.upsert_rows_sql(rows)
 
 
 def _alert(row: Sequence[Any]) -> Alert:
@@ -239,8 +247,7 @@ class SqliteStore:
             if DeviceVariable in batches:
                 batches[DeviceVariable] = self._admitted(batches[DeviceVariable])  # type: ignore[arg-type]
             for kind, batch in batches.items():
-                table = DERIVED[kind]
-                self._db.executemany(table.upsert_sql, map(table.encode, batch))
+                self._upsert_rows(DERIVED[kind], batch)
             acks = [
                 (record.alert_id, to_us(record.acknowledged_at), record.acknowledged_by)
                 for record in records
@@ -248,6 +255,14 @@ class SqliteStore:
             ]
             if acks:
                 self._db.executemany(_ACK_IF_NONE, acks)
+
+    def _upsert_rows(self, table: Table, records: Sequence[DerivedRecord]) -> None:
+        """Many records to a statement: ``executemany`` takes the GIL back for every row,
+        and waits for it while the event loop is busy (as the event log's appends did)."""
+        per = max(1, PARAMETERS_PER_STATEMENT // len(table.columns))
+        for start in range(0, len(records), per):
+            rows = [table.encode(record) for record in records[start : start + per]]
+            self._db.execute(_upsert_sql(table, len(rows)), list(chain.from_iterable(rows)))
 
     def _keeping_start(self, sessions: list[Session]) -> list[DerivedRecord]:
         """See ``Session.keeping_start_of``; an earlier version in the batch counts as stored."""

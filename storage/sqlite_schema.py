@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import operator
 import types
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -76,8 +77,17 @@ def _to_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+_CONNECTOR_FIELDS = tuple(f.name for f in dataclasses.fields(ConnectorStatus))
+
+
 def _encode_connectors(connectors: tuple[ConnectorStatus, ...]) -> str:
-    return _to_json([{**dataclasses.asdict(c), "since": to_us(c.since)} for c in connectors])
+    """As ``dataclasses.asdict`` would (every field a plain value), without its deep copies."""
+    return _to_json(
+        [
+            {**{name: getattr(c, name) for name in _CONNECTOR_FIELDS}, "since": to_us(c.since)}
+            for c in connectors
+        ]
+    )
 
 
 def _decode_connectors(text: str) -> tuple[ConnectorStatus, ...]:
@@ -140,6 +150,19 @@ class Table:
     record: type[Any]
     key: tuple[str, ...]
     columns: tuple[Column, ...]
+    # what ``encode`` runs for every row (millions a day), made once
+    _values: Callable[[Any], Any] = dataclasses.field(init=False, repr=False, compare=False)
+    _codecs: tuple[tuple[int, Codec], ...] = dataclasses.field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.columns]
+        getter = operator.attrgetter(*names)
+        values = getter if len(names) > 1 else lambda record: (getter(record),)
+        codecs = tuple((i, c.encode) for i, c in enumerate(self.columns) if c.encode is not None)
+        object.__setattr__(self, "_values", values)
+        object.__setattr__(self, "_codecs", codecs)
 
     @classmethod
     def of(
@@ -185,22 +208,26 @@ class Table:
 
     @property
     def upsert_sql(self) -> str:
+        return self.upsert_rows_sql(1)
+
+    def upsert_rows_sql(self, rows: int) -> str:
+        """An upsert of ``rows`` records in one statement; a later row with the key of an
+        earlier one updates it, as two statements would."""
         names = _names(c.name for c in self.columns)
-        marks = ", ".join("?" for _ in self.columns)
+        marks = "(" + ", ".join("?" for _ in self.columns) + ")"
         updates = ", ".join(
             f'"{c.name}" = excluded."{c.name}"' for c in self.columns if c.name not in self.key
         )
         return (
-            f"INSERT INTO {self.name} ({names}) VALUES ({marks}) "
+            f"INSERT INTO {self.name} ({names}) VALUES {', '.join([marks] * rows)} "
             f"ON CONFLICT ({_names(self.key)}) DO UPDATE SET {updates}"
         )
 
     def encode(self, record: Any) -> tuple[Any, ...]:
-        values = (getattr(record, c.name) for c in self.columns)
-        return tuple(
-            value if c.encode is None else c.encode(value)
-            for c, value in zip(self.columns, values, strict=True)
-        )
+        values = list(self._values(record))
+        for i, codec in self._codecs:
+            values[i] = codec(values[i])
+        return tuple(values)
 
     def decode(self, row: Sequence[Any], **extra: Any) -> Any:
         values = {

@@ -14,6 +14,14 @@ when its charge point's next event comes or its timer (the OFFLINE alert) is due
 An event whose derivation, or the storing of whose records, fails with anything
 but an outage is skipped (``streams/skipping.py``): it never stops the derivation
 of the other events and charge points.
+
+The processor shares its event loop with the gateway, so it must neither hog it nor
+pay its fixed costs too often. Once caught up, it derives again at most every
+``PASS_INTERVAL`` (each pass costs a log read, a store transaction and a checkpoint
+transaction whatever its size: following every group commit of the log meant hundreds
+of passes a second at 10,000 charge points); and it lets the loop run between slices of
+``SLICE`` events, so a CALL waits for one slice, not for a whole batch
+(docs/benchmarks.md, "Embedded mode at 10,000 charge points").
 """
 
 from __future__ import annotations
@@ -23,10 +31,11 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from chargestream.domain.frames import LoggedEvent
 from chargestream.domain.records import DerivedRecord
 from chargestream.eventlog.sqlite import SavedState, SqliteEventLog
 from chargestream.storage.base import Store
@@ -39,13 +48,17 @@ from chargestream.streams.derive import (
     tick,
 )
 from chargestream.streams.parse import to_ms
-from chargestream.streams.skipping import OUTAGES, derive_batch, upsert_skipping
+from chargestream.streams.skipping import OUTAGES, Derived, derive_batch, upsert_skipping
 
 log = logging.getLogger("chargestream.streams")
+
+Changed = dict[str, ChargePointDerivation]  # the states a batch changed, by charge point
 
 CHECKPOINT = "views"
 MAX_CACHED_STATES = 10_000  # states kept in memory (those of connected charge points)
 TIMERS_PER_TICK = 1000  # states whose timer is due, handled per tick (the rest: next tick)
+PASS_INTERVAL = 0.1  # seconds from the start of one pass to the next, once caught up
+SLICE = 100  # events derived (states encoded) between two turns of the event loop
 
 
 class LogProcessor:
@@ -60,6 +73,7 @@ class LogProcessor:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         max_cached_states: int = MAX_CACHED_STATES,
         controllers: Controllers | None = None,
+        pass_interval: float = PASS_INTERVAL,
     ) -> None:
         """``controllers`` see every event this processor follows, never a rebuild's."""
         self._log = event_log
@@ -70,6 +84,7 @@ class LogProcessor:
         self._settings = settings
         self._max_cached = max_cached_states
         self._controllers = controllers or Controllers()
+        self._pass_interval = pass_interval
         self._states: OrderedDict[str, ChargePointDerivation] = OrderedDict()  # LRU
         self.position = 0
         self._busy = asyncio.Lock()  # one derivation pass at a time (follow, tick, rebuild)
@@ -93,6 +108,7 @@ class LogProcessor:
         backoff = Backoff()
         while True:
             self._log.appended.clear()
+            started = time.monotonic()
             try:
                 await self.process_available()
                 if time.monotonic() >= next_tick:
@@ -106,6 +122,7 @@ class LogProcessor:
             backoff.reset()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._log.appended.wait(), self._tick_interval)
+            await asyncio.sleep(self._pass_interval - (time.monotonic() - started))
 
     async def process_available(self, progress: Callable[[int], None] | None = None) -> int:
         """Derive every event after the checkpoint; returns how many."""
@@ -122,7 +139,7 @@ class LogProcessor:
         total = 0
         while batch := await self._log.read(self.position, self._batch_size):
             await self._fetch({logged.event.charge_point_id for logged in batch})
-            changed, derived = derive_batch(batch, self._states.get, self._settings)
+            changed, derived = await self._derive(batch)
             await upsert_skipping(self._store, derived)  # states move on once it is stored
             self.position = batch[-1].position
             await self._keep(changed)
@@ -132,6 +149,22 @@ class LogProcessor:
             if progress is not None:
                 progress(total)
         return total
+
+    async def _derive(self, batch: Sequence[LoggedEvent]) -> tuple[Changed, Derived]:
+        """``derive_batch`` a slice at a time, the event loop running between two."""
+        changed: Changed = {}
+        derived: Derived = []
+
+        def state_of(cp: str) -> ChargePointDerivation | None:
+            return changed.get(cp) or self._states.get(cp)
+
+        for start in range(0, len(batch), SLICE):
+            if start:
+                await asyncio.sleep(0)
+            states, records = derive_batch(batch[start : start + SLICE], state_of, self._settings)
+            changed.update(states)
+            derived.extend(records)
+        return changed, derived
 
     async def tick(self) -> None:
         """Timers: open Offline alerts for charge points silent too long."""
@@ -143,7 +176,7 @@ class LogProcessor:
         due = await self._log.due(CHECKPOINT, to_ms(now), TIMERS_PER_TICK)
         await self._fetch(due)
         records: list[DerivedRecord] = []
-        changed: dict[str, ChargePointDerivation] = {}
+        changed: Changed = {}
         for cp in due:
             state = self._states.get(cp)
             if state is not None:  # the timer is saved again, moved on if it was early
@@ -175,11 +208,14 @@ class LogProcessor:
             except ValueError as error:  # derived again from its next event, as a new one
                 log.error("state_unreadable", extra={"fields": {"cp": cp, "error": repr(error)}})
 
-    async def _keep(self, changed: dict[str, ChargePointDerivation]) -> None:
+    async def _keep(self, changed: Changed) -> None:
         """Save the changed states; keep in memory the connected charge points' (LRU)."""
-        await self._log.save_checkpoint(
-            CHECKPOINT, self.position, [self._saved(state) for state in changed.values()]
-        )
+        saved = []
+        for n, state in enumerate(changed.values()):
+            if n and not n % SLICE:
+                await asyncio.sleep(0)
+            saved.append(self._saved(state))
+        await self._log.save_checkpoint(CHECKPOINT, self.position, saved)
         for cp, state in changed.items():
             self._states[cp] = state
             self._states.move_to_end(cp)

@@ -327,7 +327,10 @@ async def test_a_refused_charge_points_large_call_is_stored_truncated(tmp_path: 
             assert answer[2] == "SecurityError"
 
             async def logged() -> list[dict[str, Any]]:
-                return [f for f in await frames(csms, "CP-X") if f["message_id"] == "d1"]
+                response = await csms.api.get("/api/v1/charge-points/CP-X/frames")
+                if response.status_code == 404:  # not derived yet: unknown to the API
+                    return []
+                return [f for f in response.json() if f["message_id"] == "d1"]
 
         calls = [f for f in await eventually(logged) if f["message_type"] == 2]
         assert len(calls[0]["frame"].encode()) < 100 + 120

@@ -408,8 +408,10 @@ async def test_unmatched_callresult_is_recorded_and_ignored(csms: RunningCsms) -
         assert (await exchange(websocket, '[2,"ok","Heartbeat",{}]'))[:2] == [3, "ok"]
 
     async def logged():
-        frames = (await csms.api.get("/api/v1/charge-points/CP-1/frames")).json()
-        return [f["message_id"] for f in frames if f["direction"] == "in"]
+        response = await csms.api.get("/api/v1/charge-points/CP-1/frames")
+        if response.status_code == 404:  # not derived yet: unknown to the API
+            return []
+        return [f["message_id"] for f in response.json() if f["direction"] == "in"]
 
     assert "never-sent" in await eventually(logged)
 

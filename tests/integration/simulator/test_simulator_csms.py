@@ -36,7 +36,8 @@ async def reconciled(csms: RunningCsms, config: FleetConfig) -> SessionCounts:
 
     async def counts() -> SessionCounts | None:
         found = await reconcile_sessions(str(csms.api.base_url), headers, entries, stations)
-        return found if not found.lost and not found.open else None  # stored, stopped
+        # stored and stopped: a session whose stop is not derived yet reads as mismatched
+        return None if found.lost or found.open or found.mismatched else found
 
     result = await eventually(counts, timeout=20)
     wrong = (result.lost, result.mismatched, result.doubled, result.extra, result.unlisted)

@@ -63,7 +63,7 @@ async def site_charge_points(csms: RunningCsms) -> AsyncIterator[dict[str, SiteC
 
 async def _connected(csms: RunningCsms, cp_id: str) -> bool:
     response = await csms.api.get(f"/api/v1/charge-points/{cp_id}")
-    return response.status_code == 200 and bool((response.json()["state"] or {})["connected"])
+    return response.status_code == 200 and bool((response.json()["state"] or {}).get("connected"))
 
 
 def limits(profiles: list[tuple[str, int, dict[str, Any]]]) -> list[tuple[str, str, float]]:

@@ -26,7 +26,6 @@ from benchmarks.faults import (
     storm_verdict,
     verdict,
 )
-from benchmarks.stackrun import StackConfig
 from benchmarks.storm import ProbeResult, StormResult
 from chargestream.simulator.stats import Histogram
 
@@ -111,8 +110,7 @@ def test_the_fault_window_runs_past_the_recovery() -> None:
 
 def test_the_fault_fleet_has_short_sessions(tmp_path: Path) -> None:
     plan = load_plan("worker-kill", QUICK)
-    config = StackConfig("t", "127.0.0.1:9092", 9042, 1, 1, tmp_path)
-    fleet = pipeline._fleet(plan, config)
+    fleet = pipeline.fleet_config(plan, "ws://127.0.0.1:1/ocpp", tmp_path / "ledger.jsonl")
     assert (fleet.session_minutes, fleet.idle_seconds) == (SESSION_MINUTES, IDLE_SECONDS)
     assert (SESSION_MINUTES, IDLE_SECONDS) != (pipeline.SESSION_MINUTES, pipeline.IDLE_SECONDS)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 from benchmarks import pipeline, study
 from benchmarks.reconcile import (
@@ -19,8 +18,8 @@ from chargestream.streams.derive_v201 import transaction_id
 def test_the_pipeline_and_the_study_take_a_mixed_fleet(tmp_path: Path) -> None:
     (plan,) = pipeline.plans(pipeline.parse_args(["--stations", "100", "--protocol", "mix:30"]))
     assert plan.v201_percent == 30
-    stack = SimpleNamespace(work_dir=tmp_path, ocpp_url="ws://127.0.0.1:1/ocpp")
-    assert pipeline._fleet(plan, stack).v201_percent == 30  # type: ignore[arg-type]
+    fleet = pipeline.fleet_config(plan, "ws://127.0.0.1:1/ocpp", tmp_path / "ledger.jsonl")
+    assert fleet.v201_percent == 30
     assert study.parse_args(["--protocol", "2.0.1"]).v201_percent == 100
     assert pipeline.parse_args([]).v201_percent == 0
 

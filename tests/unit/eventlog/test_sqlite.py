@@ -15,7 +15,7 @@ from chargestream.domain.frames import Direction, EventKind, FrameEvent, Message
 from chargestream.domain.protocols import OcppVersion
 from chargestream.eventlog import sqlite as eventlog_sqlite
 from chargestream.eventlog.base import EventLogUnavailable
-from chargestream.eventlog.sqlite import SqliteEventLog
+from chargestream.eventlog.sqlite import STATES_PER_INSERT, SqliteEventLog
 from tests.conftest import eventually
 
 
@@ -229,6 +229,21 @@ async def test_states_are_read_by_charge_point_and_timers_by_due_time(tmp_path: 
         assert await log.load_checkpoint("views") == 0
         assert await log.load_states("views", ["CP-1"]) == {}
         assert await log.due("views", 10**12, limit=10) == []
+    finally:
+        await log.close()
+
+
+async def test_a_checkpoint_saves_more_states_than_one_statement_holds(tmp_path: Path) -> None:
+    count = 2 * STATES_PER_INSERT + 1
+    states = [(f"CP-{n}", f"state {n}".encode(), n) for n in range(count)]
+    log = SqliteEventLog(tmp_path / "events.db", sync="normal")
+    await log.open()
+    try:
+        await log.save_checkpoint("views", 9, states)
+        await log.save_checkpoint("views", None, [("CP-0", b"again", None)])  # replaced
+        found = await log.load_states("views", [cp for cp, _, _ in states])
+        assert found == {cp: state for cp, state, _ in states} | {"CP-0": b"again"}
+        assert await log.due("views", 10**12, limit=count) == [f"CP-{n}" for n in range(1, count)]
     finally:
         await log.close()
 

@@ -16,6 +16,7 @@ from chargestream.domain.records import (
     ChargePointState,
     CommandOutcome,
     CommandRecord,
+    MeterValue,
     Registration,
     SecurityEvent,
     Session,
@@ -23,10 +24,11 @@ from chargestream.domain.records import (
     StatusInterval,
 )
 from chargestream.storage.base import StoreUnavailable
-from chargestream.storage.sqlite import MAX_TRANSACTION_ID, SqliteStore
+from chargestream.storage.sqlite import MAX_TRANSACTION_ID, PARAMETERS_PER_STATEMENT, SqliteStore
 from chargestream.storage.sqlite_schema import (
     COMMANDS,
     INTERVALS,
+    METER_VALUES,
     NOTIFICATIONS,
     REGISTRATIONS,
     SCHEMA,
@@ -56,6 +58,29 @@ def raw(path: Path, sql: str, *params: Any) -> list[Any]:
     """Run one statement on a connection of its own, as another process would."""
     with closing(sqlite3.connect(path, isolation_level=None)) as conn:
         return conn.execute(sql, params).fetchall()
+
+
+async def test_an_upsert_of_more_records_than_a_statement_holds_keeps_the_last_of_each_key(
+    tmp_path: Path,
+) -> None:
+    """Records go many to a statement; a later record with an earlier one's key wins."""
+    per_statement = PARAMETERS_PER_STATEMENT // len(METER_VALUES.columns)
+    count = 2 * per_statement + 7
+
+    def sample(n: int, value: float) -> MeterValue:
+        return MeterValue("CP-1", 1, at(0, ms=n), "Voltage", value, "V", transaction_id=1)
+
+    records = [sample(n, 230.0) for n in range(count)]
+    records[per_statement + 1] = sample(3, 231.0)  # the same key as records[3], later
+    store = SqliteStore(tmp_path / "store.db")
+    await store.open()
+    try:
+        await store.upsert(records)
+        stored = await store.meter_values(1)
+    finally:
+        await store.close()
+    assert len(stored) == count - 1
+    assert [v.value for v in stored if v.timestamp == at(0, ms=3)] == [231.0]
 
 
 async def test_data_survives_close_and_reopen(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from chargestream.domain.frames import Direction, EventKind, FrameEvent, LoggedE
 from chargestream.domain.records import AlertKind, ChargePointState, DerivedRecord
 from chargestream.eventlog.sqlite import SqliteEventLog
 from chargestream.storage.sqlite import SqliteStore
-from chargestream.streams import metrics, skipping
+from chargestream.streams import metrics, runner, skipping
 from chargestream.streams.derive import DerivationSettings, derive
 from chargestream.streams.runner import LogProcessor
 from tests.conftest import eventually
@@ -239,3 +239,72 @@ async def test_states_saved_without_timers_get_them_at_load(
     await again.load()
     await again.tick()
     assert [a.charge_point_id for a in await store.alerts(open_only=True)] == ["CP-OLD"]
+
+
+# -- sharing the event loop with the gateway
+
+
+async def test_a_batch_derived_slice_by_slice_stores_what_one_pass_would(
+    event_log: SqliteEventLog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """States carry over from one slice to the next, and the loop runs between them."""
+    sliced = runner.SLICE
+    events = 2 * sliced
+    for n in range(sliced):  # each charge point's events spread over several slices
+        await event_log.append(status_call(f"CP-{n % 3}", 2 * n, 1 + n % 2, n))
+    views = []
+    for slice_size in (sliced, events):
+        monkeypatch.setattr(runner, "SLICE", slice_size)
+        store = SqliteStore(tmp_path / f"store-{slice_size}.db")
+        await store.open()
+        turns = 0
+
+        async def count_turns() -> None:
+            nonlocal turns
+            while True:
+                await asyncio.sleep(0)
+                turns += 1
+
+        processor = LogProcessor(event_log, store, DerivationSettings())
+        batch = await event_log.read(0, events)
+        counting = asyncio.create_task(count_turns())
+        await asyncio.sleep(0)
+        before = turns
+        await processor._derive(batch)  # the loop turns only between two slices
+        between = turns - before
+        counting.cancel()
+        assert await processor.rebuild() == events  # from the start, into this store
+        views.append(
+            [await store.status_history(f"CP-{n}", T0, T0 + timedelta(hours=1)) for n in range(3)]
+        )
+        await store.close()
+        assert (between > 0) == (slice_size == sliced)
+    assert views[0] == views[1]
+    assert views[0][0]
+
+
+async def test_a_caught_up_processor_waits_out_its_pass_interval(
+    event_log: SqliteEventLog, store: SqliteStore
+) -> None:
+    processor = LogProcessor(event_log, store, DerivationSettings(), pass_interval=2.0)
+    running = asyncio.create_task(processor.run())
+    try:
+        await event_log.append([lifecycle(EventKind.CONNECTED, 0)])
+
+        async def state() -> ChargePointState | None:
+            return await store.get_charge_point_state("CP-1")
+
+        assert (await eventually(state)).connected
+        await event_log.append([lifecycle(EventKind.DISCONNECTED, 1)])
+        await asyncio.sleep(0.2)
+        assert processor.position == 1  # the next pass comes 2 s after the last began
+
+        async def disconnected() -> bool:
+            current = await state()
+            return current is not None and not current.connected
+
+        assert await eventually(disconnected, timeout=15)
+    finally:
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
