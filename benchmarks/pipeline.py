@@ -68,7 +68,8 @@ SESSION_MINUTES = (5.0, 15.0)  # long sessions, short idle: most connectors char
 IDLE_SECONDS = (10.0, 60.0)
 SAMPLED_STATIONS = 300  # charge points whose frames are matched with their rows
 STATIONS_PER_PROCESS = 5_000  # simulator processes: one per this many stations
-DEFAULT_PARTITIONS = 12  # CHARGESTREAM_FRAMES_PARTITIONS's default
+DEFAULT_PARTITIONS = 3  # CHARGESTREAM_FRAMES_PARTITIONS's default
+EARLIER_PARTITIONS = 12  # of the results recorded before the count was recorded
 DEFAULT_LINGER_MS = 10  # CHARGESTREAM_KAFKA_LINGER_MS's default
 EARLIER_LINGER_MS = 5  # of the results recorded before the linger was a setting
 # The fleet dials from 16 loopback addresses: a ramp-up of 150 charge points a second is then
@@ -703,7 +704,7 @@ def configuration(row: dict[str, Any]) -> tuple[Any, ...]:
     return (
         *(row[k] for k in fields),
         row.get("v201_percent", 0),
-        row.get("partitions", DEFAULT_PARTITIONS),
+        row.get("partitions", EARLIER_PARTITIONS),
         row.get("linger_ms", EARLIER_LINGER_MS),
     )
 
@@ -823,7 +824,7 @@ def _delays(run: dict[str, Any]) -> dict[str, float | None]:
 
 def _name(run: dict[str, Any]) -> str:
     mixed = run.get("v201_percent", 0)
-    partitions = run.get("partitions", DEFAULT_PARTITIONS)
+    partitions = run.get("partitions", EARLIER_PARTITIONS)
     linger = run.get("linger_ms", EARLIER_LINGER_MS)
     return (
         f"{run['stations']:,}"

@@ -31,7 +31,7 @@ class StackConfig:
     gateways: int
     workers: int
     work_dir: Path
-    partitions: int = 12  # of the frames topic the run creates
+    partitions: int = 3  # of the frames topic the run creates
     linger_ms: int = 10
     ocpp_port: int = 29000
     api_port: int = 29080

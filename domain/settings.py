@@ -148,7 +148,7 @@ class Settings:
     # stack mode
     kafka_bootstrap: str = "127.0.0.1:9092"
     frames_topic: str = "ocpp.frames"
-    frames_partitions: int = 12  # only used when the topic is created
+    frames_partitions: int = 3  # when the topic is created: one machine's; a cluster's chart: 12
     kafka_security_protocol: str = "PLAINTEXT"  # PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL
     kafka_sasl_mechanism: str | None = None  # PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
     kafka_sasl_username: str | None = None
