@@ -33,6 +33,8 @@ from benchmarks.gateway import Config, GatewayProcess
 from benchmarks.loadgen import raise_file_limit
 from benchmarks.measure import ProcSampler, children_of, frames_in
 from benchmarks.pipeline import (
+    DEFAULT_LINGER_MS,
+    DEFAULT_PARTITIONS,
     MAX_LAG_SECONDS,
     SAMPLE_EVERY,
     SESSION_COUNTS,
@@ -42,7 +44,6 @@ from benchmarks.pipeline import (
     ProfileJob,
     Timeline,
     call_buckets,
-    default_ramp_up,
     drained_cell,
     fleet_config,
     machine,
@@ -54,6 +55,7 @@ from benchmarks.pipeline import (
     simulator_totals,
     summarize,
 )
+from benchmarks.pipeline import plans as pipeline_plans
 from benchmarks.reconcile import read_ledger, reconcile_sessions
 from chargestream.simulator.cli import add_protocol_option
 
@@ -335,30 +337,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--drain-timeout", type=float, default=300.0, help="seconds for the lag to drain (300)")
     add("--output", type=Path, default=RESULTS, help=f"results JSON (default {RESULTS})")
     add("--workdir", type=Path, default=Path(tempfile.gettempdir()), help="data directories")
+    # one process: no gateways, workers or Kafka of their own to choose
+    parser.set_defaults(
+        gateways=1, workers=1, partitions=DEFAULT_PARTITIONS, linger_ms=DEFAULT_LINGER_MS
+    )
     return parser.parse_args(argv)
 
 
 def plans(args: argparse.Namespace) -> list[Plan]:
-    if args.quick:
-        sizes, hold, settle = [500], 30.0, 15.0
-    else:
-        sizes, hold, settle = [int(n) for n in args.stations.split(",")], args.duration, args.settle
-    return [
-        Plan(
-            stations=n,
-            gateways=1,
-            workers=1,
-            meter_interval=args.meter_interval,
-            ramp_up=args.ramp_up if args.ramp_up is not None else default_ramp_up(n),
-            settle=settle,
-            hold=hold,
-            profile=args.profile,
-            drain_timeout=args.drain_timeout,
-            quick=args.quick,
-            v201_percent=args.v201_percent,
-        )
-        for n in sizes
-    ]
+    return pipeline_plans(args, quick=(500, 30.0, 15.0))
 
 
 def main(argv: list[str] | None = None) -> int:

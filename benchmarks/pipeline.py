@@ -893,9 +893,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def plans(args: argparse.Namespace) -> list[Plan]:
+QUICK = (1000, 60.0, 30.0)  # --quick: charge points, hold and settle seconds
+
+
+def plans(args: argparse.Namespace, quick: tuple[int, float, float] = QUICK) -> list[Plan]:
+    """A plan per fleet size of the command line (``quick``: the one of ``--quick``)."""
     if args.quick:
-        sizes, hold, settle = [1000], 60.0, 30.0
+        sizes, hold, settle = [quick[0]], quick[1], quick[2]
     else:
         sizes, hold, settle = [int(n) for n in args.stations.split(",")], args.duration, args.settle
     return [
