@@ -204,25 +204,17 @@ def _sample(
     sample = sampler.sample()
     last, done = csms.log_positions()
     stats = load.latest
-    cpu = {name: round(100 * used / sample.span, 1) for name, used in sample.cpu.items()}
-    timeline.add(
+    cpu = timeline.add_sample(
+        sample,
         t=round(elapsed, 1),
         frames_in=frames_in(metrics),
         log_end=last,
         committed=done,  # the `views` checkpoint: what the processor has derived
         sim_frames_sent=stats.frames_sent,
         sim_connected=stats.connected,
-        cpu_pct=cpu,
-        rss_mb={name: round(rss / 2**20) for name, rss in sample.rss.items()},
-    )
-    rows = timeline.rows
-    rate = (
-        (rows[-1]["log_end"] - rows[-2]["log_end"]) / (rows[-1]["t"] - rows[-2]["t"])
-        if len(rows) > 1
-        else 0.0
     )
     say(
-        f"{elapsed:5.0f}s  connected {stats.connected:6d}  log +{rate:6.0f} ev/s"
+        f"{elapsed:5.0f}s  connected {stats.connected:6d}  log +{timeline.log_rate():6.0f} ev/s"
         f"  lag {last - done:7d}  sessions {stats.sessions_active:6d} active"
         f"  errors {stats.errors}  cpu csms {cpu['csms']:.0f}% sim {cpu['simulator']:.0f}%"
         f"  machine {100 * sample.machine / sample.span:.0f}%"

@@ -42,6 +42,7 @@ from benchmarks.loadgen import raise_file_limit
 from benchmarks.measure import (
     LagProbe,
     ProcSampler,
+    Sample,
     children_of,
     fetch,
     frames_in,
@@ -137,6 +138,20 @@ class Timeline:
 
     def between(self, start: float, end: float) -> list[dict[str, Any]]:
         return [r for r in self.rows if start <= r["t"] <= end]
+
+    def add_sample(self, sample: Sample, **row: Any) -> dict[str, float]:
+        """A row with ``sample``'s CPU (% of one core) and RSS (MB) per component; its CPU."""
+        cpu = {name: round(100 * used / sample.span, 1) for name, used in sample.cpu.items()}
+        rss = {name: round(used / 2**20) for name, used in sample.rss.items()}
+        self.add(**row, cpu_pct=cpu, rss_mb=rss)
+        return cpu
+
+    def log_rate(self) -> float:
+        """Log events a second between the last two rows (0 before there are two)."""
+        if len(self.rows) < 2:
+            return 0.0
+        last, before = self.rows[-1], self.rows[-2]
+        return (last["log_end"] - before["log_end"]) / (last["t"] - before["t"])
 
 
 class Load:
@@ -323,8 +338,8 @@ def _sample(
     sample = sampler.sample()
     end, committed = lag.sample()
     stats = load.latest
-    cpu = {name: round(100 * used / sample.span, 1) for name, used in sample.cpu.items()}
-    timeline.add(
+    cpu = timeline.add_sample(
+        sample,
         t=round(elapsed, 1),
         frames_in=frames_in(stack.health_urls("gateway")),
         log_end=end,
@@ -332,17 +347,9 @@ def _sample(
         processed=processed(stack.health_urls("worker")),
         sim_frames_sent=stats.frames_sent,
         sim_connected=stats.connected,
-        cpu_pct=cpu,
-        rss_mb={name: round(rss / 2**20) for name, rss in sample.rss.items()},
-    )
-    rows = timeline.rows
-    rate = (
-        (rows[-1]["log_end"] - rows[-2]["log_end"]) / (rows[-1]["t"] - rows[-2]["t"])
-        if len(rows) > 1
-        else 0.0
     )
     say(
-        f"{elapsed:5.0f}s  connected {stats.connected:6d}  log +{rate:6.0f} ev/s"
+        f"{elapsed:5.0f}s  connected {stats.connected:6d}  log +{timeline.log_rate():6.0f} ev/s"
         f"  lag {end - committed:7d}  sessions {stats.sessions_active:6d} active"
         f"  errors {stats.errors}  cpu gw {cpu['gateway']:.0f}% wk {cpu['worker']:.0f}%"
         f" api {cpu['api']:.0f}% kafka {cpu['kafka']:.0f}% cass {cpu['cassandra']:.0f}%"

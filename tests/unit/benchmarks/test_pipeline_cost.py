@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks.pipeline import cpu_per_frame, cpu_per_frame_table
+from benchmarks.measure import Sample
+from benchmarks.pipeline import Timeline, cpu_per_frame, cpu_per_frame_table
 
 
 def row(frames_in_per_s: float | None) -> dict[str, Any]:
@@ -34,3 +35,19 @@ def test_a_run_without_frame_counts_has_no_cost_and_shows_a_dash() -> None:
     table = cpu_per_frame_table([row(None), row(1000.0)])
     assert table[2].endswith("| — | — | — | — | — | — | — |")
     assert "| 0.40 | 0.50 | 0.01 | 0.10 | 0.19 | 1.20 | 0.30 |" in table[3]
+
+
+def test_a_timeline_row_holds_a_samples_shares_and_the_log_rate_between_rows() -> None:
+    timeline = Timeline()
+    assert timeline.log_rate() == 0.0
+    sample = Sample(at=5.0, span=5.0, cpu={"gateway": 2.5}, rss={"gateway": 3 * 2**20}, machine=4)
+    assert timeline.add_sample(sample, t=5.0, log_end=1000) == {"gateway": 50.0}
+    assert timeline.log_rate() == 0.0
+    timeline.add_sample(sample, t=10.0, log_end=5000)
+    assert timeline.rows[-1] == {
+        "t": 10.0,
+        "log_end": 5000,
+        "cpu_pct": {"gateway": 50.0},
+        "rss_mb": {"gateway": 3},
+    }
+    assert timeline.log_rate() == 800.0
