@@ -12,7 +12,15 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer
+from confluent_kafka import (
+    Consumer,
+    ConsumerGroupTopicPartitions,
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
@@ -164,3 +172,22 @@ def consumer(client: dict[str, Any], group_id: str, **extra: Any) -> Consumer:
             **extra,
         }
     )
+
+
+class GroupOffsets:
+    """What a consumer group has committed, as Kafka itself reports it (blocking calls)."""
+
+    def __init__(self, client: dict[str, Any], group_id: str) -> None:
+        self._admin = AdminClient(client)
+        self._group_id = group_id
+
+    def committed(
+        self, topic: str, partitions: Sequence[int], timeout: float = 10.0
+    ) -> dict[int, int]:
+        """The group's committed offset (the next to consume) per partition; 0 if none yet."""
+        request = ConsumerGroupTopicPartitions(
+            self._group_id, [TopicPartition(topic, partition) for partition in partitions]
+        )
+        futures = self._admin.list_consumer_group_offsets([request], request_timeout=timeout)
+        answer = futures[self._group_id].result(timeout)
+        return {tp.partition: max(tp.offset, 0) for tp in answer.topic_partitions}

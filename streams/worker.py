@@ -22,17 +22,20 @@ from typing import Any
 
 import faust
 from aiokafka.partitioner import murmur2
+from faust.types import TP
 
 from chargestream.domain.frames import FrameEvent, LoggedEvent
 from chargestream.domain.records import DerivedRecord
 from chargestream.domain.settings import Settings
+from chargestream.eventlog.kafka_clients import GroupOffsets, client_config
 from chargestream.storage.base import StackStore, StoreUnavailable
 from chargestream.streams import metrics
 from chargestream.streams.backoff import Backoff
+from chargestream.streams.contiguity import admit
 from chargestream.streams.control import Controllers, Observed, Owns
 from chargestream.streams.derive import ChargePointDerivation, DerivationSettings, tick
 from chargestream.streams.skipping import Derived, derive_batch, upsert_skipping
-from chargestream.streams.watchdog import StallWatch
+from chargestream.streams.watchdog import Remedy, StallWatch
 
 log = logging.getLogger("chargestream.worker")
 
@@ -69,6 +72,10 @@ class ViewsWorker:
         # changed them would put the old states back (a session would lose its start)
         self._busy = asyncio.Lock()
         self._stall_watch = StallWatch(after=settings.worker_stall_after)
+        self._group_offsets = GroupOffsets(client_config(settings), settings.worker_group)
+        self._generation = -1
+        self._next_offsets: dict[int, int] = {}  # frames partition -> next offset to apply
+        self._refetching: dict[int, int] = {}  # frames partition -> offset fetched again from
         self._reported = 0
         self.app = faust.App(
             settings.worker_group,
@@ -157,6 +164,7 @@ class ViewsWorker:
 
     async def _apply(self, events: list[Any]) -> None:
         """Derive a batch, store its records, then save and flush the new states."""
+        events = await self._admit(events)
         logged_events = [logged for event in events if (logged := _logged(event)) is not None]
         changed, derived = derive_batch(logged_events, self._saved_state, self._derivation)
         await self._write_until_stored(derived, logged_events)
@@ -165,6 +173,56 @@ class ViewsWorker:
         self.processed += len(events)
         if self.controllers:
             await self.controllers.observe([Observed(*pair) for pair in derived])
+
+    async def _admit(self, events: list[Any]) -> list[Any]:
+        """The events of the batch that follow, without a gap, what was applied before.
+
+        After each rebalance Faust fetches from the committed offsets, so they start the
+        count; a gap makes the worker fetch its partition again from the gap (see
+        streams.contiguity).
+        """
+        generation = self.app.consumer_generation_id
+        if generation != self._generation:
+            self._generation, self._next_offsets, self._refetching = generation, {}, {}
+        unknown = sorted({event.message.partition for event in events} - self._next_offsets.keys())
+        if unknown:
+            self._next_offsets.update(await self._start_offsets(unknown))
+        admission = admit(
+            [(event.message.partition, event.message.offset) for event in events],
+            self._next_offsets,
+        )
+        self._next_offsets = admission.next_offsets
+        for index in admission.admitted:
+            self._refetching.pop(events[index].message.partition, None)
+        refetch = {p: o for p, o in admission.gaps.items() if self._refetching.get(p) != o}
+        if refetch:  # a gap already being fetched again: its stale events are just left out
+            log.warning("frames_gap_refetched", extra={"fields": {"from_offsets": refetch}})
+            self._refetching.update(refetch)
+            topic = self.settings.frames_topic
+            await self.app.consumer.seek_wait({TP(topic, p): o for p, o in refetch.items()})
+        return [events[index] for index in admission.admitted]
+
+    async def _start_offsets(self, partitions: list[int]) -> dict[int, int]:
+        """Where this generation's events of ``partitions`` start: the group's committed
+        offsets (or the partition's first offset still kept, if later), retried while
+        Kafka does not answer."""
+        topic = self.settings.frames_topic
+        backoff = Backoff()
+        while True:
+            try:
+                committed = await asyncio.to_thread(
+                    self._group_offsets.committed, topic, partitions
+                )
+                earliest = await self.app.consumer.earliest_offsets(
+                    *(TP(topic, p) for p in partitions)
+                )
+            except Exception as error:
+                fields = {"error": repr(error)[:200], "retry_in": backoff.delay}
+                log.warning("start_offsets_failed", extra={"fields": fields})
+                await backoff.wait()
+                continue
+            first = {tp.partition: offset for tp, offset in earliest.items()}
+            return {p: max(committed.get(p, 0), first.get(p, 0)) for p in partitions}
 
     def _saved_state(self, charge_point_id: str) -> ChargePointDerivation | None:
         key = charge_point_id.encode()
@@ -267,34 +325,45 @@ class ViewsWorker:
         return owns
 
     async def _check_stalled(self) -> None:
-        """Exit when an assigned frames partition has input but no fetch progress.
+        """Re-seek, then exit, when an assigned frames partition's lag stops going down.
 
-        Exiting is the remedy: the supervisor (``chargestream stack``, Kubernetes) starts
-        the worker again, the group rebalances, and at-least-once delivery with
+        Exiting is the last remedy: the supervisor (``chargestream stack``, Kubernetes)
+        starts the worker again, the group rebalances, and at-least-once delivery with
         idempotent derivation makes the restart lose and double nothing.
         """
         consumer = self.app.consumer
         partitions = [tp for tp in consumer.assignment() if tp.topic == self.settings.frames_topic]
-        if not partitions:
+        if not partitions or self.app.rebalancing:
             return
+        topic = self.settings.frames_topic
         try:
             ends = await consumer.highwaters(*partitions)
-            positions = {tp.partition: await consumer.position(tp) for tp in partitions}
+            committed = await asyncio.to_thread(
+                self._group_offsets.committed, topic, [tp.partition for tp in partitions]
+            )
         except Exception as error:  # Kafka unreachable: nothing to judge by
             log.info("stall_check_skipped", extra={"fields": {"error": repr(error)}})
             return
-        stalled = self._stall_watch.observe(
+        stall = self._stall_watch.observe(
             time.monotonic(),
-            {p: position for p, position in positions.items() if position is not None},
+            committed,
             {tp.partition: end for tp, end in ends.items()},
             self.processed,
             self._writing,
         )
-        if stalled:
-            fields = {"partitions": stalled, "seconds": self.settings.worker_stall_after}
-            log.error("consumer_stalled", extra={"fields": fields})
-            logging.shutdown()
-            os._exit(STALLED_EXIT_CODE)
+        if stall is None:
+            return
+        fields = {"partitions": stall.partitions, "seconds": self.settings.worker_stall_after}
+        if stall.remedy is Remedy.RESEEK:
+            log.warning("consumer_stalled_reseek", extra={"fields": fields})
+            by_partition = {tp.partition: tp for tp in partitions}
+            await consumer.seek_wait(
+                {by_partition[p]: committed[p] for p in stall.partitions if p in by_partition}
+            )
+            return
+        log.error("consumer_stalled", extra={"fields": fields})
+        logging.shutdown()
+        os._exit(STALLED_EXIT_CODE)
 
 
 def _logged(event: Any) -> LoggedEvent | None:
