@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from confluent_kafka import (
     Consumer,
-    ConsumerGroupTopicPartitions,
     KafkaError,
     KafkaException,
     Message,
@@ -175,19 +175,46 @@ def consumer(client: dict[str, Any], group_id: str, **extra: Any) -> Consumer:
 
 
 class GroupOffsets:
-    """What a consumer group has committed, as Kafka itself reports it (blocking calls)."""
+    """What a consumer group has committed, as Kafka itself reports it (blocking calls).
+
+    A consumer of the group that never subscribes: it reads the group's offsets without
+    joining it. (The admin client's ListConsumerGroupOffsets crashed the process on a
+    broker whose group coordinator was still loading, confluent-kafka 2.16.)
+    """
 
     def __init__(self, client: dict[str, Any], group_id: str) -> None:
-        self._admin = AdminClient(client)
-        self._group_id = group_id
+        self._consumer = consumer(client, group_id)
 
     def committed(
         self, topic: str, partitions: Sequence[int], timeout: float = 10.0
     ) -> dict[int, int]:
-        """The group's committed offset (the next to consume) per partition; 0 if none yet."""
-        request = ConsumerGroupTopicPartitions(
-            self._group_id, [TopicPartition(topic, partition) for partition in partitions]
-        )
-        futures = self._admin.list_consumer_group_offsets([request], request_timeout=timeout)
-        answer = futures[self._group_id].result(timeout)
-        return {tp.partition: max(tp.offset, 0) for tp in answer.topic_partitions}
+        """The group's committed offset (the next to consume) per partition; 0 if none yet.
+
+        A group coordinator still loading (a fresh broker) or moving is asked again until
+        ``timeout``.
+        """
+        wanted = [TopicPartition(topic, partition) for partition in partitions]
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                answer = self._consumer.committed(wanted, timeout=timeout)
+            except KafkaException as error:
+                if not _coordinator_busy(error.args[0]) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+                continue
+            return {tp.partition: max(tp.offset, 0) for tp in answer}
+
+    def close(self) -> None:
+        self._consumer.close()
+
+
+_COORDINATOR_BUSY = {
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+    KafkaError.COORDINATOR_NOT_AVAILABLE,
+    KafkaError.NOT_COORDINATOR,
+}
+
+
+def _coordinator_busy(error: KafkaError) -> bool:
+    return bool(error.retriable()) or error.code() in _COORDINATOR_BUSY

@@ -1,4 +1,4 @@
-"""GroupOffsets: a consumer group's committed offsets, as the stall watch reads them."""
+"""GroupOffsets: a consumer group's committed offsets, as the worker reads them."""
 
 from __future__ import annotations
 
@@ -20,12 +20,14 @@ def test_committed_offsets_are_read_per_partition_and_zero_before_any_commit(
         producer.produce(topic, b"event", partition=1)
     assert producer.flush(30) == 0
     offsets = GroupOffsets(client, group)
-
-    assert offsets.committed(topic, [0, 1]) == {0: 0, 1: 0}
-
-    consumer = Consumer({**client, "group.id": group, "enable.auto.commit": False})
     try:
-        consumer.commit(offsets=[TopicPartition(topic, 1, 3)], asynchronous=False)
+        assert offsets.committed(topic, [0, 1]) == {0: 0, 1: 0}
+
+        member = Consumer({**client, "group.id": group, "enable.auto.commit": False})
+        try:
+            member.commit(offsets=[TopicPartition(topic, 1, 3)], asynchronous=False)
+        finally:
+            member.close()
+        assert offsets.committed(topic, [0, 1]) == {0: 0, 1: 3}
     finally:
-        consumer.close()
-    assert offsets.committed(topic, [0, 1]) == {0: 0, 1: 3}
+        offsets.close()
