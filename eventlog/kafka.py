@@ -8,10 +8,12 @@ appends one event at a time (a CALL with its answer is one event, ADR 0010).
 from __future__ import annotations
 
 import asyncio
+import time
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from confluent_kafka import KafkaException, Message
+from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
 from chargestream.domain.frames import FrameEvent, LoggedEvent
 from chargestream.eventlog.base import EventLogUnavailable
@@ -87,3 +89,37 @@ def logged_event(message: Message) -> LoggedEvent:
         else []
     )
     return LoggedEvent(offset, FrameEvent.from_headers(key, value, pairs))
+
+
+def read_range(
+    client: dict[str, Any], topic: str, partition: int, start: int, end: int, timeout: float = 30.0
+) -> list[Message]:
+    """The records of ``partition`` from offset ``start`` up to ``end`` (excluded), as the
+    log still holds them (blocking; no consumer group joined, nothing committed)."""
+    reader = Consumer(
+        {
+            **client,
+            "group.id": f"chargestream-range-{uuid.uuid4().hex}",
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+        }
+    )
+    records: list[Message] = []
+    deadline = time.monotonic() + timeout
+    try:
+        reader.assign([TopicPartition(topic, partition, start)])
+        while time.monotonic() < deadline:
+            message = reader.poll(0.5)
+            if message is None:
+                continue
+            if message.error() is not None:
+                raise KafkaException(message.error())
+            offset = message.offset()
+            if offset is None or offset >= end:
+                break
+            records.append(message)
+            if offset == end - 1:
+                break
+    finally:
+        reader.close()
+    return records

@@ -205,6 +205,15 @@ class GroupOffsets:
                 continue
             return {tp.partition: max(tp.offset, 0) for tp in answer}
 
+    def ends(self, topic: str, partitions: Sequence[int], timeout: float = 10.0) -> dict[int, int]:
+        """Each partition's end offset (the next to be written), asked of the broker."""
+        return {
+            partition: self._consumer.get_watermark_offsets(
+                TopicPartition(topic, partition), timeout=timeout
+            )[1]
+            for partition in partitions
+        }
+
     def close(self) -> None:
         self._consumer.close()
 

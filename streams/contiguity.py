@@ -6,7 +6,7 @@ events between were fetched but never reached the worker's stream (Faust's recov
 clears the stream queues after fetching into them, faust-streaming issue 596). Applying
 it would move its charge point's state past events it never saw (a session would lose
 its start), and a later delivery of those events would be skipped as old. So the worker
-applies nothing past a gap and fetches the partition again from the gap.
+applies nothing past a gap before it has read the missing events straight from Kafka.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ class Admission:
     next_offsets: dict[int, int]
     """Per partition, the next offset to apply after them."""
     gaps: dict[int, int]
-    """Partitions with events past a gap: the offset to fetch them again from."""
+    """Partitions with events past a gap: the first offset missing."""
 
 
 def admit(events: Sequence[tuple[int, int]], next_offsets: Mapping[int, int]) -> Admission:

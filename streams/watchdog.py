@@ -35,48 +35,46 @@ class StallWatch:
     """Decides from periodic observations which partitions stalled, and what to do.
 
     A partition is stalled when its end offset is above the group's committed offset
-    and, for ``after`` seconds, neither that offset nor the worker's processed count has
-    moved while the worker was not busy writing (a store outage pauses consumption on
-    purpose).
+    and that offset has not moved for ``after`` seconds while the worker was not busy
+    writing (a store outage pauses consumption on purpose). Per partition: progress on
+    the others says nothing of this one.
     """
 
     after: float
-    _processed: int = -1
     _waiting: dict[int, tuple[int, float]] = field(default_factory=dict)  # -> (committed, since)
-    _reseeked: bool = False
+    _reseeked: set[int] = field(default_factory=set)  # sought back, no progress since
 
     def observe(
         self,
         now: float,
         committed: dict[int, int],
         ends: dict[int, int],
-        processed: int,
         writing: bool,
     ) -> Stall | None:
         """The partitions stalled for ``after`` seconds as of ``now``, with the remedy."""
-        if writing or processed != self._processed:
-            self._processed = processed
+        if writing:
             self._waiting.clear()
-            self._reseeked = False
-            if writing:
-                return None
+            self._reseeked.clear()
+            return None
         stalled = []
         waiting: dict[int, tuple[int, float]] = {}
         for partition, offset in committed.items():
             if ends.get(partition, 0) <= offset:
+                self._reseeked.discard(partition)
                 continue
             seen, since = self._waiting.get(partition, (offset, now))
             if seen != offset:
                 since = now
-                self._reseeked = False
+                self._reseeked.discard(partition)
             waiting[partition] = (offset, since)
             if now - since >= self.after:
                 stalled.append(partition)
         self._waiting = waiting
         if not stalled:
             return None
-        if self._reseeked:
+        if self._reseeked.intersection(stalled):
             return Stall(Remedy.EXIT, sorted(stalled))
-        self._reseeked = True
-        self._waiting.clear()  # the seek gets ``after`` seconds to show progress
+        self._reseeked.update(stalled)
+        for partition in stalled:  # the seek gets ``after`` seconds to show progress
+            self._waiting[partition] = (committed[partition], now)
         return Stall(Remedy.RESEEK, sorted(stalled))

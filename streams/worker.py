@@ -22,11 +22,12 @@ from typing import Any
 
 import faust
 from aiokafka.partitioner import murmur2
-from faust.types import TP
+from faust.types import TP, Message
 
 from chargestream.domain.frames import FrameEvent, LoggedEvent
 from chargestream.domain.records import DerivedRecord
 from chargestream.domain.settings import Settings
+from chargestream.eventlog.kafka import logged_event, read_range
 from chargestream.eventlog.kafka_clients import GroupOffsets, client_config
 from chargestream.storage.base import StackStore, StoreUnavailable
 from chargestream.streams import metrics
@@ -43,6 +44,7 @@ BATCH_SIZE = 2000  # events; a backlog is worked off in batches this large
 TICK_INTERVAL = 10.0
 CHANGELOG_SEGMENT_MS = 10 * 60 * 1000
 STALLED_EXIT_CODE = 3
+MAX_GAP_READS = 20  # per batch; each fills a partition's gap
 
 
 class ViewsWorker:
@@ -72,10 +74,10 @@ class ViewsWorker:
         # changed them would put the old states back (a session would lose its start)
         self._busy = asyncio.Lock()
         self._stall_watch = StallWatch(after=settings.worker_stall_after)
-        self._group_offsets = GroupOffsets(client_config(settings), settings.worker_group)
+        self._client = client_config(settings)
+        self._group_offsets = GroupOffsets(self._client, settings.worker_group)
         self._generation = -1
         self._next_offsets: dict[int, int] = {}  # frames partition -> next offset to apply
-        self._refetching: dict[int, int] = {}  # frames partition -> offset fetched again from
         self._reported = 0
         self.app = faust.App(
             settings.worker_group,
@@ -164,43 +166,74 @@ class ViewsWorker:
 
     async def _apply(self, events: list[Any]) -> None:
         """Derive a batch, store its records, then save and flush the new states."""
-        events = await self._admit(events)
-        logged_events = [logged for event in events if (logged := _logged(event)) is not None]
+        logged_events, filled = await self._admitted(events)
         changed, derived = derive_batch(logged_events, self._saved_state, self._derivation)
         await self._write_until_stored(derived, logged_events)
         self._save(changed)
         await self._flush_changelog()
-        self.processed += len(events)
+        for message in filled:  # Faust never delivered them: its commit waits for these
+            self.app.consumer.ack(message)
+        self.processed += len(logged_events)
         if self.controllers:
             await self.controllers.observe([Observed(*pair) for pair in derived])
 
-    async def _admit(self, events: list[Any]) -> list[Any]:
-        """The events of the batch that follow, without a gap, what was applied before.
+    async def _admitted(self, events: list[Any]) -> tuple[list[LoggedEvent], list[Message]]:
+        """The batch's events that follow, without a gap, what was applied before, with
+        any events missing before them read from Kafka (see streams.contiguity); and the
+        records read so, to acknowledge once stored.
 
         After each rebalance Faust fetches from the committed offsets, so they start the
-        count; a gap makes the worker fetch its partition again from the gap (see
-        streams.contiguity).
+        count.
         """
         generation = self.app.consumer_generation_id
         if generation != self._generation:
-            self._generation, self._next_offsets, self._refetching = generation, {}, {}
+            self._generation, self._next_offsets = generation, {}
         unknown = sorted({event.message.partition for event in events} - self._next_offsets.keys())
         if unknown:
             self._next_offsets.update(await self._start_offsets(unknown))
-        admission = admit(
-            [(event.message.partition, event.message.offset) for event in events],
-            self._next_offsets,
-        )
-        self._next_offsets = admission.next_offsets
-        for index in admission.admitted:
-            self._refetching.pop(events[index].message.partition, None)
-        refetch = {p: o for p, o in admission.gaps.items() if self._refetching.get(p) != o}
-        if refetch:  # a gap already being fetched again: its stale events are just left out
-            log.warning("frames_gap_refetched", extra={"fields": {"from_offsets": refetch}})
-            self._refetching.update(refetch)
-            topic = self.settings.frames_topic
-            await self.app.consumer.seek_wait({TP(topic, p): o for p, o in refetch.items()})
-        return [events[index] for index in admission.admitted]
+        items = [(e.message.partition, e.message.offset, _logged(e)) for e in events]
+        filled: list[Message] = []
+        for _ in range(MAX_GAP_READS):
+            admission = admit([(p, o) for p, o, _ in items], self._next_offsets)
+            if not admission.gaps:
+                self._next_offsets = admission.next_offsets
+                return [e for i in admission.admitted if (e := items[i][2]) is not None], filled
+            for partition, missing in admission.gaps.items():
+                until = min(o for p, o, _ in items if p == partition and o > missing)
+                hole = await self._read_hole(partition, missing, until)
+                at = next(i for i, (p, o, _) in enumerate(items) if (p, o) == (partition, until))
+                items[at:at] = [(partition, offset, logged) for offset, logged in hole]
+                topic = self.settings.frames_topic
+                filled.extend(_record(topic, partition, offset) for offset, _ in hole)
+        # cannot happen with Kafka's offsets; never apply past a gap: the restart resumes
+        log.error("frames_gap_unfilled", extra={"fields": {"reads": MAX_GAP_READS}})
+        logging.shutdown()
+        os._exit(STALLED_EXIT_CODE)
+
+    async def _read_hole(
+        self, partition: int, missing: int, until: int
+    ) -> list[tuple[int, LoggedEvent | None]]:
+        """The events from ``missing`` up to ``until`` read straight from Kafka (retried
+        while it does not answer); events the log no longer holds are skipped, logged."""
+        topic = self.settings.frames_topic
+        backoff = Backoff()
+        while True:
+            try:
+                records = await asyncio.to_thread(
+                    read_range, self._client, topic, partition, missing, until
+                )
+                break
+            except Exception as error:
+                fields = {"error": repr(error)[:200], "retry_in": backoff.delay}
+                log.warning("frames_gap_read_failed", extra={"fields": fields})
+                await backoff.wait()
+        first = (records[0].offset() or 0) if records else until
+        fields = {"partition": partition, "from": missing, "until": until, "read": len(records)}
+        log.warning("frames_gap_filled", extra={"fields": fields})
+        if first != missing:  # deleted by retention before they were applied
+            log.error("frames_gap_gone", extra={"fields": {**fields, "first_kept": first}})
+            self._next_offsets[partition] = first
+        return [(record.offset() or 0, _logged_record(record)) for record in records]
 
     async def _start_offsets(self, partitions: list[int]) -> dict[int, int]:
         """Where this generation's events of ``partitions`` start: the group's committed
@@ -337,18 +370,16 @@ class ViewsWorker:
             return
         topic = self.settings.frames_topic
         try:
-            ends = await consumer.highwaters(*partitions)
-            committed = await asyncio.to_thread(
-                self._group_offsets.committed, topic, [tp.partition for tp in partitions]
-            )
+            numbers = [tp.partition for tp in partitions]
+            ends = await asyncio.to_thread(self._group_offsets.ends, topic, numbers)
+            committed = await asyncio.to_thread(self._group_offsets.committed, topic, numbers)
         except Exception as error:  # Kafka unreachable: nothing to judge by
             log.info("stall_check_skipped", extra={"fields": {"error": repr(error)}})
             return
         stall = self._stall_watch.observe(
             time.monotonic(),
             committed,
-            {tp.partition: end for tp, end in ends.items()},
-            self.processed,
+            ends,
             self._writing,
         )
         if stall is None:
@@ -377,6 +408,22 @@ def _logged(event: Any) -> LoggedEvent | None:
         log.error("frame_undecodable", extra={"fields": fields})
         return None
     return LoggedEvent(message.offset, frame)
+
+
+def _logged_record(record: Any) -> LoggedEvent | None:
+    """The frame event of a record read straight from Kafka; None (logged, counted) if none."""
+    try:
+        return logged_event(record)
+    except (KeyError, ValueError) as error:
+        metrics.SKIPPED_EVENTS.inc()
+        fields = {"offset": record.offset(), "error": repr(error)[:200]}
+        log.error("frame_undecodable", extra={"fields": fields})
+        return None
+
+
+def _record(topic: str, partition: int, offset: int) -> Message:
+    """A record read beside Faust, in the form Faust acknowledges."""
+    return Message(topic, partition, offset, 0.0, 0, None, None, None, None)
 
 
 def broker_credentials(settings: Settings) -> faust.SASLCredentials | faust.SSLCredentials | None:
