@@ -13,11 +13,16 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka import KafkaException, Message, TopicPartition
 
 from chargestream.domain.frames import FrameEvent, LoggedEvent
 from chargestream.eventlog.base import EventLogUnavailable
-from chargestream.eventlog.kafka_clients import AsyncProducer, ensure_topics, producer_config
+from chargestream.eventlog.kafka_clients import (
+    AsyncProducer,
+    consumer,
+    ensure_topics,
+    producer_config,
+)
 
 
 class KafkaEventLog:
@@ -96,14 +101,7 @@ def read_range(
 ) -> list[Message]:
     """The records of ``partition`` from offset ``start`` up to ``end`` (excluded), as the
     log still holds them (blocking; no consumer group joined, nothing committed)."""
-    reader = Consumer(
-        {
-            **client,
-            "group.id": f"chargestream-range-{uuid.uuid4().hex}",
-            "enable.auto.commit": False,
-            "auto.offset.reset": "earliest",
-        }
-    )
+    reader = consumer(client, f"chargestream-range-{uuid.uuid4().hex}")
     records: list[Message] = []
     deadline = time.monotonic() + timeout
     try:

@@ -403,9 +403,7 @@ def _logged(event: Any) -> LoggedEvent | None:
     try:
         frame = FrameEvent.from_headers(message.key, message.value, list(message.headers or ()))
     except (KeyError, ValueError, AttributeError) as error:  # not written by a gateway
-        metrics.SKIPPED_EVENTS.inc()
-        fields = {"offset": message.offset, "error": repr(error)[:200]}
-        log.error("frame_undecodable", extra={"fields": fields})
+        _undecodable(message.offset, error)
         return None
     return LoggedEvent(message.offset, frame)
 
@@ -415,15 +413,20 @@ def _logged_record(record: Any) -> LoggedEvent | None:
     try:
         return logged_event(record)
     except (KeyError, ValueError) as error:
-        metrics.SKIPPED_EVENTS.inc()
-        fields = {"offset": record.offset(), "error": repr(error)[:200]}
-        log.error("frame_undecodable", extra={"fields": fields})
+        _undecodable(record.offset(), error)
         return None
 
 
 def _record(topic: str, partition: int, offset: int) -> Message:
     """A record read beside Faust, in the form Faust acknowledges."""
     return Message(topic, partition, offset, 0.0, 0, None, None, None, None)
+
+
+def _undecodable(offset: int | None, error: Exception) -> None:
+    """Count and log a record that carries no frame event: it is skipped."""
+    metrics.SKIPPED_EVENTS.inc()
+    fields = {"offset": offset, "error": repr(error)[:200]}
+    log.error("frame_undecodable", extra={"fields": fields})
 
 
 def broker_credentials(settings: Settings) -> faust.SASLCredentials | faust.SSLCredentials | None:
