@@ -35,6 +35,7 @@ from chargestream.streams.backoff import Backoff
 from chargestream.streams.contiguity import admit
 from chargestream.streams.control import Controllers, Observed, Owns
 from chargestream.streams.derive import ChargePointDerivation, DerivationSettings, tick
+from chargestream.streams.faust_app import WorkerApp
 from chargestream.streams.skipping import Derived, derive_batch, upsert_skipping
 from chargestream.streams.watchdog import Remedy, StallWatch
 
@@ -79,7 +80,7 @@ class ViewsWorker:
         self._generation = -1
         self._next_offsets: dict[int, int] = {}  # frames partition -> next offset to apply
         self._reported = 0
-        self.app = faust.App(
+        self.app = WorkerApp(
             settings.worker_group,
             broker=f"kafka://{settings.kafka_bootstrap}",
             broker_credentials=broker_credentials(settings),
