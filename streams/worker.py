@@ -4,9 +4,14 @@ Per-charge-point derivation state lives in a changelog-backed Faust table
 keyed by charge point id, co-partitioned with ``ocpp.frames`` (the gateway
 produces with murmur2, like Faust). Events are taken in batches: derive
 each, write every record (awaited), then assign the new states to the
-table. Writing before assigning keeps a crash safe: the table never says an
-event was applied whose records were not stored, and re-applying an event
-from the old state yields the same records (idempotent upserts).
+table and acknowledge the events. Writing before assigning keeps a crash
+safe: the table never says an event was applied whose records were not
+stored, and re-applying an event from the old state yields the same records
+(idempotent upserts).
+
+Two batches are in flight at most (ADR 0014): while one batch's records are
+written, the next is gathered and derived from the states the first left in
+memory (``_pending``). Batches are stored in order, one at a time.
 """
 
 from __future__ import annotations
@@ -74,6 +79,9 @@ class ViewsWorker:
         # one derivation pass at a time: a tick that saved states it had read before a batch
         # changed them would put the old states back (a session would lose its start)
         self._busy = asyncio.Lock()
+        # states derived but not yet in the table: the batch being stored left them
+        self._pending: dict[str, ChargePointDerivation] = {}
+        self._storing: asyncio.Task[None] | None = None  # the batch being stored, if any
         self._stall_watch = StallWatch(after=settings.worker_stall_after)
         self._client = client_config(settings)
         self._group_offsets = GroupOffsets(self._client, settings.worker_group)
@@ -162,18 +170,49 @@ class ViewsWorker:
         await self._store_ready.wait()
         wait = self.settings.worker_batch_wait
         async for events in stream.take_events(BATCH_SIZE, within=wait):
+            for event in events:  # Faust acknowledges on the next take: hold them until stored
+                event.message.incref()
             async with self._busy:
                 await self._apply(events)
 
     async def _apply(self, events: list[Any]) -> None:
-        """Derive a batch, store its records, then save and flush the new states."""
+        """Derive a batch from the states the batches before it left, then store it once the
+        batch before it is stored (in a task of its own: the next batch is gathered and
+        derived meanwhile)."""
         logged_events, filled = await self._admitted(events)
         changed, derived = derive_batch(logged_events, self._saved_state, self._derivation)
+        self._pending.update(changed)
+        await self._stored()
+        self._storing = asyncio.create_task(
+            self._store(events, logged_events, filled, changed, derived)
+        )
+
+    async def _stored(self) -> None:
+        """Wait until the batch being stored is (an error in storing it is raised here)."""
+        storing, self._storing = self._storing, None
+        if storing is not None:
+            await storing
+
+    async def _store(
+        self,
+        events: list[Any],
+        logged_events: list[LoggedEvent],
+        filled: list[Message],
+        changed: dict[str, ChargePointDerivation],
+        derived: Derived,
+    ) -> None:
+        """Store a batch's records, then save and flush its states, then acknowledge it."""
         await self._write_until_stored(derived, logged_events)
         self._save(changed)
+        for charge_point_id, state in changed.items():
+            if self._pending.get(charge_point_id) is state:  # no later batch changed it
+                del self._pending[charge_point_id]
         await self._flush_changelog()
+        consumer = self.app.consumer
+        for event in events:
+            event.message.ack(consumer)
         for message in filled:  # Faust never delivered them: its commit waits for these
-            self.app.consumer.ack(message)
+            consumer.ack(message)
         self.processed += len(logged_events)
         if self.controllers:
             await self.controllers.observe([Observed(*pair) for pair in derived])
@@ -187,8 +226,9 @@ class ViewsWorker:
         count.
         """
         generation = self.app.consumer_generation_id
-        if generation != self._generation:
-            self._generation, self._next_offsets = generation, {}
+        if generation != self._generation:  # states in memory may belong to another worker now
+            await self._stored()
+            self._generation, self._next_offsets, self._pending = generation, {}, {}
         unknown = sorted({event.message.partition for event in events} - self._next_offsets.keys())
         if unknown:
             self._next_offsets.update(await self._start_offsets(unknown))
@@ -259,6 +299,9 @@ class ViewsWorker:
             return {p: max(committed.get(p, 0), first.get(p, 0)) for p in partitions}
 
     def _saved_state(self, charge_point_id: str) -> ChargePointDerivation | None:
+        pending = self._pending.get(charge_point_id)
+        if pending is not None:
+            return pending
         key = charge_point_id.encode()
         return self._state(key, self.states.get(key))
 
@@ -319,6 +362,7 @@ class ViewsWorker:
         if self.settings.worker_stall_after:
             await self._check_stalled()
         async with self._busy:
+            await self._stored()  # the table then holds every state derived so far
             await self._tick_states(datetime.now(UTC))
 
     async def _tick_states(self, now: datetime) -> None:
