@@ -1,6 +1,8 @@
-"""The embedded mode's composition root: everything in one process, Python only.
+"""The embedded mode's composition root: Python only, one command.
 
-SQLite event log + SQLite store + in-process processors + gateway + API.
+SQLite event log + SQLite store + gateway + API, and the view derivation beside them:
+in a process of its own (``CHARGESTREAM_DERIVATION=process``, the default;
+``app/derivation_process.py``) or in this one (``inline``).
 ``EmbeddedCsms`` is what ``chargestream run`` starts and what tests start on
 port 0. Its settings carry the API token: ``run_embedded`` takes the configured one
 or the one kept in the data directory (``chargestream.app.api_token``).
@@ -19,6 +21,7 @@ from chargestream.app.api_token import with_api_token
 from chargestream.app.backends import create_embedded_event_log, create_embedded_store
 from chargestream.app.controllers import build_controllers
 from chargestream.app.dashboard import start_ui, stop_ui
+from chargestream.app.derivation_process import DerivationProcess
 from chargestream.app.diagnostics import DiagnosticsUploads
 from chargestream.app.http import HttpServer
 from chargestream.app.lifecycle import serve_until_signal, settle_garbage_collector
@@ -65,12 +68,7 @@ class EmbeddedCsms:
             version_of=self.gateway.version_of,
         )
         self.central.send_command = csms_sender(self.commands)
-        self.processor = LogProcessor(
-            self.event_log,
-            self.store,
-            DerivationSettings.of(settings),
-            controllers=build_controllers(settings, self.store, csms_sender(self.commands)),
-        )
+        self.derivation = self._derivation()
         self.diagnostics = DiagnosticsUploads(settings)
         self._api = HttpServer(
             create_api(
@@ -85,7 +83,6 @@ class EmbeddedCsms:
             settings.api_host,
             settings.api_port,
         )
-        self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self, *, tls_port: int | None = None) -> Addresses:
         """``tls_port``: the wss:// listener's port instead of the setting (0: any free one)."""
@@ -96,9 +93,8 @@ class EmbeddedCsms:
         await self.central.signer.load(pki.settings.ca_cert_file, pki.settings.ca_key_file)
         await self.store.open()
         await self.event_log.open()
-        if self.settings.run_processors:
-            self._tasks.append(asyncio.create_task(self._supervise_processor(), name="processor"))
-            self._tasks.append(asyncio.create_task(self._reconcile(), name="controllers"))
+        if self.derivation is not None:
+            await self.derivation.start()
         ocpp_port = await self.gateway.start(tls=pki.tls, tls_port=tls_port)
         api_port = await self._api.start()
         ftp_port = await self.diagnostics.start()
@@ -119,7 +115,50 @@ class EmbeddedCsms:
         )
         return Addresses(ocpp_port, api_port, self.gateway.tls_port, ftp_port)
 
-    async def _supervise_processor(self) -> None:
+    def _derivation(self) -> InlineDerivation | DerivationProcess | None:
+        if not self.settings.run_processors:
+            return None
+        if self.settings.derivation == "process":
+            return DerivationProcess(self.settings, self.gateway.call)
+        processor = LogProcessor(
+            self.event_log,
+            self.store,
+            DerivationSettings.of(self.settings),
+            controllers=build_controllers(self.settings, self.store, csms_sender(self.commands)),
+        )
+        return InlineDerivation(processor, self.settings.control_interval)
+
+    async def stop(self) -> None:
+        """Close charge point sockets, finish the log, stop the derivation and the API.
+
+        The derivation's last pass (the views include the last frames) runs before the log
+        and the store close; a failure of it is logged and they close anyway.
+        """
+        await self.gateway.stop()
+        await self._api.stop()
+        await self.diagnostics.stop()
+        try:
+            if self.derivation is not None:
+                await self.derivation.stop()
+        finally:
+            await self.event_log.close()
+            await self.store.close()
+        log.info("stopped")
+
+
+class InlineDerivation:
+    """The views derived in the gateway's process (``CHARGESTREAM_DERIVATION=inline``)."""
+
+    def __init__(self, processor: LogProcessor, control_interval: float) -> None:
+        self.processor = processor
+        self._control_interval = control_interval
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self._tasks.append(asyncio.create_task(self._supervise(), name="processor"))
+        self._tasks.append(asyncio.create_task(self._reconcile(), name="controllers"))
+
+    async def _supervise(self) -> None:
         """Run the processor until cancelled; if it dies, log it and start it again.
 
         It waits RESTART_FIRST seconds before the first restart, doubling up to
@@ -140,30 +179,19 @@ class EmbeddedCsms:
     async def _reconcile(self) -> None:
         """The controllers' periodic pass (streams/control.py); each pass guards itself."""
         while True:
-            await asyncio.sleep(self.settings.control_interval)
+            await asyncio.sleep(self._control_interval)
             await self.processor.reconcile()
 
     async def stop(self) -> None:
-        """Close charge point sockets, finish the log, stop processors and API.
-
-        A failure of the last derivation pass is logged; the log and store close anyway.
-        """
-        await self.gateway.stop()
-        await self._api.stop()
-        await self.diagnostics.stop()
+        """Stop following the log, then derive what is left (a failure is logged)."""
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)  # they end only cancelled
         self._tasks.clear()
         try:
-            if self.settings.run_processors:
-                await self.processor.process_available()  # views include the last frames
+            await self.processor.process_available()
         except Exception:
             log.exception("final_derivation_failed")
-        finally:
-            await self.event_log.close()
-            await self.store.close()
-        log.info("stopped")
 
 
 def run_embedded(settings: Settings) -> int:

@@ -77,7 +77,13 @@ def io_stalled_us() -> int | None:
 
 def configuration(row: dict[str, Any]) -> tuple[Any, ...]:
     """What identifies a run in the results file."""
-    return row["stations"], row["meter_interval"], row["quick"], row.get("v201_percent", 0)
+    return (
+        row["stations"],
+        row["meter_interval"],
+        row["quick"],
+        row.get("v201_percent", 0),
+        row.get("derivation", "inline"),  # runs before ADR 0015 derived in the CSMS's process
+    )
 
 
 def cpu_ms_per_frame(row: dict[str, Any], component: str = "csms") -> float | None:
@@ -111,15 +117,15 @@ def verdict(row: dict[str, Any]) -> dict[str, Any]:
 # -- one fleet size
 
 
-def run_plan(plan: Plan, workdir: Path) -> dict[str, Any]:
+def run_plan(plan: Plan, workdir: Path, derivation: str = "process") -> dict[str, Any]:
     """Start a fresh CSMS, load it, measure, reconcile, stop it; the result row."""
-    say(f"== {plan.stations} stations")
-    csms = GatewayProcess(CSMS, workdir)
+    say(f"== {plan.stations} stations, derivation {derivation}")
+    csms = GatewayProcess(CSMS, workdir, derivation)
     ledger = csms.data_dir.with_suffix(".ledger.jsonl")
     load: Load | None = None
     try:
         load = Load(fleet_config(plan, csms.url, ledger), simulator_processes(plan.stations))
-        return _measure(plan, csms, load, ledger)
+        return {**_measure(plan, csms, load, ledger), "derivation": derivation}
     finally:
         if load is not None and load.running:
             for pid in _simulator_pids(csms):
@@ -132,11 +138,17 @@ def _simulator_pids(csms: GatewayProcess) -> list[int]:
     return [pid for pid in children_of(os.getpid()) if pid != csms.process.pid]
 
 
+def _derivation_pids(csms: GatewayProcess) -> list[int]:
+    """The CSMS's children: its derivation process (and multiprocessing's idle tracker)."""
+    return children_of(csms.process.pid)
+
+
 def _measure(plan: Plan, csms: GatewayProcess, load: Load, ledger: Path) -> dict[str, Any]:
     metrics = [f"http://127.0.0.1:{csms.api_port}/healthz"]  # frames_in reads /metrics
     sampler = ProcSampler(
         {
-            "csms": lambda: [csms.process.pid],
+            "gateway": lambda: [csms.process.pid],
+            "derivation": lambda: _derivation_pids(csms),
             "simulator": lambda: _simulator_pids(csms),
             "benchmark": lambda: [os.getpid()],
         }
@@ -174,12 +186,18 @@ def _measure(plan: Plan, csms: GatewayProcess, load: Load, ledger: Path) -> dict
     row = summarize(plan, sampler, timeline, marks, hold, stopped, drain)
     for key in STACK_ONLY:
         row.pop(key)
+    parts = row["components"]
+    parts["csms"] = {  # the CSMS as a whole: its process and its derivation process
+        key: round(parts["gateway"][key] + parts["derivation"][key], 1)
+        for key in ("cpu_pct", "rss_mb")
+    }
     row["simulator"] = simulator_totals(load.final or load.latest)
     row["sessions"] = None if drain is None else _reconcile(plan, csms, ledger)
     row["csms_ms_cpu_per_frame"] = cpu_ms_per_frame(row)
-    csms_cpu_s = row["components"]["csms"]["cpu_pct"] / 100 * (marks["end"][2] - marks["start"][2])
-    gc_s = marks["end_gc_s"] - marks["start_gc_s"]
-    row["csms_gc_pct_of_cpu"] = round(100 * gc_s / max(csms_cpu_s, 1e-9), 1)
+    gateway_cpu_pct = row["components"]["gateway"]["cpu_pct"]
+    gateway_cpu_s = gateway_cpu_pct / 100 * (marks["end"][2] - marks["start"][2])
+    gc_s = marks["end_gc_s"] - marks["start_gc_s"]  # the probe is in the gateway's process
+    row["gateway_gc_pct_of_cpu"] = round(100 * gc_s / max(gateway_cpu_s, 1e-9), 1)
     row["load_average"] = {"start": marks["start_load_average"], "end": marks["end_load_average"]}
     stalled = (marks["start_io_stalled_us"], marks["end_io_stalled_us"])
     row["io_stalled_pct"] = (
@@ -216,7 +234,8 @@ def _sample(
     say(
         f"{elapsed:5.0f}s  connected {stats.connected:6d}  log +{timeline.log_rate():6.0f} ev/s"
         f"  lag {last - done:7d}  sessions {stats.sessions_active:6d} active"
-        f"  errors {stats.errors}  cpu csms {cpu['csms']:.0f}% sim {cpu['simulator']:.0f}%"
+        f"  errors {stats.errors}  cpu gateway {cpu['gateway']:.0f}%"
+        f" derivation {cpu['derivation']:.0f}% sim {cpu['simulator']:.0f}%"
         f"  machine {100 * sample.machine / sample.span:.0f}%"
     )
 
@@ -268,8 +287,9 @@ def markdown(report: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        "| stations | CSMS CPU % | CSMS ms CPU/frame | GC % of CSMS CPU | CSMS MB"
-        " | simulator CPU % | machine CPU % | load average (1 min) | I/O stalled % |",
+        "| stations | CSMS CPU % (gateway + derivation) | CSMS ms CPU/frame"
+        " | GC % of gateway CPU | gateway MB | simulator CPU % | machine CPU %"
+        " | load average (1 min) | I/O stalled % |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for run in report["runs"]:
@@ -277,8 +297,9 @@ def markdown(report: dict[str, Any]) -> str:
         per_frame = run["csms_ms_cpu_per_frame"]
         lines.append(
             f"| {_name(run)} | {parts['csms']['cpu_pct']:.0f}"
+            f" ({parts['gateway']['cpu_pct']:.0f} + {parts['derivation']['cpu_pct']:.0f})"
             f" | {'—' if per_frame is None else f'{per_frame:.2f}'}"
-            f" | {run['csms_gc_pct_of_cpu']:.0f} | {parts['csms']['rss_mb']}"
+            f" | {run['gateway_gc_pct_of_cpu']:.0f} | {parts['gateway']['rss_mb']}"
             f" | {parts['simulator']['cpu_pct']:.0f} | {parts['machine']['cpu_pct']:.0f}"
             f" | {run['load_average']['end'][0]:.1f} | {number_cell(run.get('io_stalled_pct'))} |"
         )
@@ -305,6 +326,7 @@ def _name(run: dict[str, Any]) -> str:
     mixed = run.get("v201_percent", 0)
     return (
         f"{run['stations']:,}"
+        + (" (inline)" if run.get("derivation") == "inline" else "")
         + (f" ({mixed} % 2.0.1)" if mixed else "")
         + (" (quick)" if run["quick"] else "")
     )
@@ -324,6 +346,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--ramp-up", type=float, help="seconds to connect the fleet (default stations/150)")
     add("--settle", type=float, default=60.0, help="seconds after the ramp-up (60)")
     add("--quick", action="store_true", help="a 1-minute smoke run with 500 stations")
+    add(
+        "--derivation",
+        choices=("process", "inline"),
+        default="process",
+        help="CHARGESTREAM_DERIVATION of the CSMS (default process: a child of its own)",
+    )
     add_protocol_option(parser)
     add("--profile", type=float, default=0.0, help="py-spy seconds after the hold (0: off)")
     add("--drain-timeout", type=float, default=300.0, help="seconds for the lag to drain (300)")
@@ -347,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     try:
         for plan in plans(args):
-            rows.append(run_plan(plan, args.workdir))
+            rows.append(run_plan(plan, args.workdir, args.derivation))
             found = rows[-1]["verdict"]
             say("holds" if found["holds"] else f"does not hold: {'; '.join(found['reasons'])}")
     finally:

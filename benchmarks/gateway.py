@@ -145,7 +145,9 @@ class Report:
 class GatewayProcess:
     """A fresh embedded CSMS in its own process and data directory."""
 
-    def __init__(self, config: Config, workdir: Path) -> None:
+    def __init__(self, config: Config, workdir: Path, derivation: str = "inline") -> None:
+        """``derivation``: where the views are derived (``CHARGESTREAM_DERIVATION``); this
+        benchmark measures one process, the embedded-fleet one the default, a child."""
         self.config = config
         self.data_dir = Path(tempfile.mkdtemp(prefix=f"gw-{config.name}-", dir=workdir))
         self.ocpp_port, self.api_port = _free_port(), _free_port()
@@ -160,6 +162,7 @@ class GatewayProcess:
             CHARGESTREAM_LOG_LEVEL="WARNING",
             CHARGESTREAM_LOG_SYNC=config.log_sync,
             CHARGESTREAM_RUN_PROCESSORS=str(config.processors).lower(),
+            CHARGESTREAM_DERIVATION=derivation,
             CHARGESTREAM_RUN_UI="false",
         )
         self._gc_probe = self.data_dir.with_suffix(".gc")

@@ -110,7 +110,8 @@ class Settings:
     # derived views
     run_ui: bool = True  # `chargestream run` / `stack` also start the Streamlit dashboard
     ui_session_ttl: int = 28_800  # seconds a dashboard sign-in survives reloads (its cookie)
-    run_processors: bool = True  # embedded: derive views in this process (off: gateway only)
+    run_processors: bool = True  # embedded: derive the views (off: gateway only)
+    derivation: str = "process"  # embedded: process = a process of its own, inline = this one
     offline_after: int = 600  # seconds without a frame before an Offline alert
     session_refresh: int = 60  # seconds between stored updates of an open session's summary
     control_interval: float = 5.0  # seconds between the controllers' passes (streams/control.py)
@@ -220,6 +221,8 @@ class Settings:
             raise invalid("default_security_profile", self.default_security_profile, "0 to 3")
         if self.log_sync not in ("full", "normal"):
             raise invalid("log_sync", self.log_sync, "full or normal")
+        if self.derivation not in ("process", "inline"):
+            raise invalid("derivation", self.derivation, "process or inline")
         protocols = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
         if self.kafka_security_protocol not in protocols:
             raise invalid(

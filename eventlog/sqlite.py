@@ -11,12 +11,17 @@ Retention (``retention_days`` > 0): every ``RETENTION_EVERY`` seconds the oldest
 that are older than that and that every processor checkpoint has passed are deleted,
 oldest first, in transactions of ``PRUNE_BATCH`` rows on the writer thread, with a pause
 between them so appends keep their pace. Without a checkpoint nothing is deleted.
+
+A log opened with ``follower=True`` is another process's view of the same file (the
+embedded derivation process, docs/adr/0015-embedded-derivation-process.md): it reads the
+frames and keeps its checkpoint, never appends or prunes, and learns of appends by polling.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import sqlite3
@@ -42,6 +47,7 @@ RETENTION_EVERY = 3600.0  # seconds between two prunings
 PRUNE_BATCH = 5000  # frames deleted per transaction
 PRUNE_PAUSE = 0.05  # seconds between two batches, for the appends
 DAY_US = 86_400_000_000
+FOLLOW_POLL = 0.1  # seconds between two looks for new frames, in a follower
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS frames (
@@ -87,8 +93,6 @@ COLUMNS = (
 ROWS_PER_INSERT = 100  # 1,300 parameters, well below SQLite's limit
 STATES_PER_INSERT = 300  # a checkpoint's states (or timers) to a statement: 900 parameters
 _ROW = "(?,?,?,?,?,?,?,?,?,?,?,?,?)"
-_SINGLE_INSERT = f"INSERT INTO frames ({COLUMNS}) VALUES {_ROW}"
-_MULTI_INSERT = f"INSERT INTO frames ({COLUMNS}) VALUES " + ",".join([_ROW] * ROWS_PER_INSERT)
 
 
 class SqliteEventLog:
@@ -99,8 +103,11 @@ class SqliteEventLog:
         sync: str = "full",
         retention_days: int = 0,
         clock: Callable[[], float] = time.time,
+        follower: bool = False,
     ) -> None:
+        """``follower``: this process only reads and checkpoints; another one appends."""
         self._path = path
+        self._follower = follower
         self._sync = sync
         self._retention_days = retention_days
         self._clock = clock
@@ -113,13 +120,15 @@ class SqliteEventLog:
         self._wakeup = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
         self._closing = False
-        self.appended = asyncio.Event()  # set after every commit; readers clear it
+        self.appended = asyncio.Event()  # set after every commit (``wait_appended``)
 
     async def open(self) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         loop = asyncio.get_running_loop()
         self._write_conn = await loop.run_in_executor(self._writer, self._connect, True)
         self._read_conn = await loop.run_in_executor(self._reader, self._connect, False)
+        if self._follower:
+            return
         self._flusher = asyncio.create_task(self._flush_forever(), name="eventlog-flusher")
         if self._retention_days > 0:
             self._retention = asyncio.create_task(self._retain_forever(), name="eventlog-retention")
@@ -153,6 +162,16 @@ class SqliteEventLog:
         self._writer.shutdown()
         self._reader.shutdown()
 
+    async def wait_appended(self, timeout: float) -> None:
+        """Return once appends were committed since ``appended`` was last cleared, or after
+        ``timeout`` seconds (a follower: after ``FOLLOW_POLL`` at most, as it cannot see the
+        commits)."""
+        if self._follower:
+            await asyncio.sleep(min(timeout, FOLLOW_POLL))
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.appended.wait(), timeout)
+
     async def append(self, events: Sequence[FrameEvent]) -> None:
         if self._flusher is None or self._closing:
             raise EventLogUnavailable("event log is closed")
@@ -184,19 +203,22 @@ class SqliteEventLog:
             self.appended.set()
 
     def _insert(self, rows: list[tuple[object, ...]]) -> None:
-        """One transaction; rows go 100 to a statement.
+        """One transaction, as few calls into SQLite as can be: rows go 100 to a statement,
+        and a commit of up to 100 rows is one statement in autocommit (its own transaction).
 
-        ``executemany`` takes the GIL back for every row, which with a busy event
-        loop made a 5,000-row commit ten times slower (docs/benchmarks.md).
+        Each call gives up the GIL and must take it back from a busy event loop: a row at a
+        time (``executemany``) made a 5,000-row commit ten times slower, and BEGIN and
+        COMMIT around a single statement were two more waits for every frame of the commit.
         """
         assert self._write_conn is not None
-        whole = len(rows) - len(rows) % ROWS_PER_INSERT
-        with write_transaction(self._write_conn):
-            for start in range(0, whole, ROWS_PER_INSERT):
+        conn = self._write_conn
+        if len(rows) <= ROWS_PER_INSERT:
+            conn.execute(_insert_statement(len(rows)), list(chain.from_iterable(rows)))
+            return
+        with write_transaction(conn):
+            for start in range(0, len(rows), ROWS_PER_INSERT):
                 chunk = rows[start : start + ROWS_PER_INSERT]
-                self._write_conn.execute(_MULTI_INSERT, list(chain.from_iterable(chunk)))
-            if whole < len(rows):
-                self._write_conn.executemany(_SINGLE_INSERT, rows[whole:])
+                conn.execute(_insert_statement(len(chunk)), list(chain.from_iterable(chunk)))
 
     # -- retention
 
@@ -376,6 +398,11 @@ class SqliteEventLog:
             return await asyncio.get_running_loop().run_in_executor(pool, work)
         except sqlite3.Error as error:
             raise EventLogUnavailable(f"event log unavailable: {error}") from error
+
+
+@functools.cache
+def _insert_statement(rows: int) -> str:
+    return f"INSERT INTO frames ({COLUMNS}) VALUES " + ",".join([_ROW] * rows)
 
 
 def _row(event: FrameEvent) -> tuple[object, ...]:

@@ -123,31 +123,35 @@ class CommandListener:
         task.add_done_callback(self._running.discard)
 
     async def _execute(self, request: CommandRequest) -> None:
-        remaining = request.deadline - time.time()
-        if remaining <= 0:
-            return  # the requester has already timed out
-        try:
-            reply = await self._call(
-                request.charge_point_id, request.action, request.payload, remaining
-            )
-        except NotConnected:
-            answer = CommandReply(request.command_id, ReplyKind.NOT_CONNECTED)
-        except ConnectionLost:
-            answer = CommandReply(request.command_id, ReplyKind.CONNECTION_LOST)
-        except WrongVersion as wrong:  # not sent: the charge point speaks another version
-            failure = CallFailure("NotSupported", str(wrong), {})
-            answer = CommandReply(request.command_id, ReplyKind.ERROR, failure=failure)
-        except TimeoutError:
-            return  # the requester times out by itself
-        except Exception:  # the requester times out; the node says why
-            log.exception(
-                "command_failed",
-                extra={"fields": {"cp": request.charge_point_id, "command_id": request.command_id}},
-            )
-            return
-        else:
-            answer = _answer(request.command_id, reply.message)
-        await self._producer.produce(reply_topic(request.reply_to), None, answer.to_bytes())
+        answer = await execute(self._call, request)
+        if answer is not None:
+            await self._producer.produce(reply_topic(request.reply_to), None, answer.to_bytes())
+
+
+async def execute(call: Call, request: CommandRequest) -> CommandReply | None:
+    """Send ``request``'s CALL through ``call`` (this node's gateway); its reply, or None
+    when the requester times out by itself (the deadline passed, or the CALL failed)."""
+    remaining = request.deadline - time.time()
+    if remaining <= 0:
+        return None  # the requester has already timed out
+    try:
+        reply = await call(request.charge_point_id, request.action, request.payload, remaining)
+    except NotConnected:
+        return CommandReply(request.command_id, ReplyKind.NOT_CONNECTED)
+    except ConnectionLost:
+        return CommandReply(request.command_id, ReplyKind.CONNECTION_LOST)
+    except WrongVersion as wrong:  # not sent: the charge point speaks another version
+        failure = CallFailure("NotSupported", str(wrong), {})
+        return CommandReply(request.command_id, ReplyKind.ERROR, failure=failure)
+    except TimeoutError:
+        return None
+    except Exception:  # the requester times out; the node says why
+        log.exception(
+            "command_failed",
+            extra={"fields": {"cp": request.charge_point_id, "command_id": request.command_id}},
+        )
+        return None
+    return _answer(request.command_id, reply.message)
 
 
 def _answer(command_id: str, message: ocppj.CallResult | ocppj.CallError) -> CommandReply:
@@ -199,18 +203,7 @@ class KafkaDispatch:
             answer = await asyncio.wait_for(future, timeout)
         finally:
             self._waiting.pop(request.command_id, None)
-        if answer.kind is ReplyKind.NOT_CONNECTED:
-            raise NotConnected(charge_point_id)
-        if answer.kind is ReplyKind.CONNECTION_LOST:
-            raise ConnectionLost(charge_point_id)
-        if answer.failure is not None:
-            failure = answer.failure
-            return Reply(
-                ocppj.CallError(
-                    request.command_id, failure.code, failure.description, failure.details
-                )
-            )
-        return Reply(ocppj.CallResult(request.command_id, answer.payload))
+        return reply_of(request, answer)
 
     def _received(self, value: bytes) -> None:
         try:
@@ -221,3 +214,17 @@ class KafkaDispatch:
         future = self._waiting.get(answer.command_id)
         if future is not None and not future.done():
             future.set_result(answer)
+
+
+def reply_of(request: CommandRequest, answer: CommandReply) -> Reply:
+    """What the requester's dispatch returns (or raises) for ``answer``."""
+    if answer.kind is ReplyKind.NOT_CONNECTED:
+        raise NotConnected(request.charge_point_id)
+    if answer.kind is ReplyKind.CONNECTION_LOST:
+        raise ConnectionLost(request.charge_point_id)
+    if answer.failure is not None:
+        failure = answer.failure
+        return Reply(
+            ocppj.CallError(request.command_id, failure.code, failure.description, failure.details)
+        )
+    return Reply(ocppj.CallResult(request.command_id, answer.payload))

@@ -27,7 +27,6 @@ of passes a second at 10,000 charge points); and it lets the loop run between sl
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import OrderedDict
@@ -120,8 +119,7 @@ class LogProcessor:
                 await backoff.wait()
                 continue
             backoff.reset()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._log.appended.wait(), self._tick_interval)
+            await self._log.wait_appended(self._tick_interval)
             await asyncio.sleep(self._pass_interval - (time.monotonic() - started))
 
     async def process_available(self, progress: Callable[[int], None] | None = None) -> int:

@@ -64,6 +64,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "node_id": "test-node",
         "log_sync": "normal",
         "command_timeout": 5.0,
+        "derivation": "inline",  # one process a test; the process of its own has its tests
         **overrides,
     }
     return Settings(**values)

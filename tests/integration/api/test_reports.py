@@ -140,7 +140,7 @@ async def test_availability_utilization_exclusions_and_csv(csms: RunningCsms) ->
             "10,1,7.5,0.333,0.0",
         ]
 
-        assert await csms.app.processor.rebuild() > 0  # a replay derives the same report
+        assert await csms.app.derivation.processor.rebuild() > 0  # a replay derives the same report
         assert await _get(csms, "/api/v1/reports/availability", site="depot") == excluded
 
 

@@ -45,7 +45,7 @@ async def test_threshold_and_faulted_alerts_open_and_close(csms: RunningCsms) ->
         "/api/v1/alert-rules/hot",
         json={"measurand": "Temperature", "operator": ">", "threshold": 60, "severity": "critical"},
     )
-    await csms.app.processor.refresh_rules()
+    await csms.app.derivation.processor.refresh_rules()
     await charge(csms.ocpp_url, "CP-HOT", [40, 75, 80, 50])
 
     async def alerts():
@@ -70,14 +70,14 @@ async def test_replay_rebuilds_identical_views(csms: RunningCsms) -> None:
     app = csms.app
 
     async def caught_up():  # the disconnect is derived too: nothing more will come
-        if await app.processor.process_available() > 0:
+        if await app.derivation.processor.process_available() > 0:
             return None
         snapshot = await views(app.store, "CP-R")
         return snapshot if not snapshot["state"].connected else None
 
     before = await eventually(caught_up)
     assert before["sessions"]
-    replayed = await app.processor.rebuild()
+    replayed = await app.derivation.processor.rebuild()
     assert replayed > 5  # events: a CALL and its answer are one
     after = await views(app.store, "CP-R")
     assert [asdict(s) for s in after["sessions"]] == [asdict(s) for s in before["sessions"]]
@@ -185,7 +185,7 @@ async def test_a_processor_that_dies_is_logged_and_started_again(
 ) -> None:
     monkeypatch.setattr(embedded, "RESTART_FIRST", 0.05)
     app = EmbeddedCsms(make_settings(tmp_path))
-    follow, runs = app.processor.run, []
+    follow, runs = app.derivation.processor.run, []
 
     async def dies_the_first_time() -> None:
         runs.append(1)
@@ -193,7 +193,7 @@ async def test_a_processor_that_dies_is_logged_and_started_again(
             raise RuntimeError("a bug in the processor")
         await follow()
 
-    monkeypatch.setattr(app.processor, "run", dies_the_first_time)
+    monkeypatch.setattr(app.derivation.processor, "run", dies_the_first_time)
     restarts = metrics.PROCESSOR_RESTARTS._value.get()
     with caplog.at_level(logging.ERROR, logger="chargestream"):
         addresses = await app.start()
@@ -223,7 +223,7 @@ async def test_stop_logs_a_failing_last_derivation_and_still_closes(
     async def fails() -> int:
         raise RuntimeError("a bug in the processor")
 
-    monkeypatch.setattr(app.processor, "process_available", fails)
+    monkeypatch.setattr(app.derivation.processor, "process_available", fails)
     with caplog.at_level(logging.ERROR, logger="chargestream"):
         await app.stop()
     assert "final_derivation_failed" in [r.getMessage() for r in caplog.records]

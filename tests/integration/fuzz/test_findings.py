@@ -184,12 +184,12 @@ async def test_memory_does_not_grow_with_every_new_charge_point_id(
     try:
         for number in range(WARM_UP):  # warm-up: caches, pools, the first states
             await visit(number)
-        await app.processor.process_available()
+        await app.derivation.processor.process_available()
         gc.collect()
         before = tracemalloc.get_traced_memory()[0]
         for number in range(WARM_UP, WARM_UP + FRESH_IDS):
             await visit(number)
-        await app.processor.process_available()
+        await app.derivation.processor.process_available()
         gc.collect()
         grown = tracemalloc.get_traced_memory()[0] - before
     finally:

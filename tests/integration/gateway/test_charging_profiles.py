@@ -278,7 +278,7 @@ async def test_replay_rebuilds_the_same_installed_profiles(csms: RunningCsms) ->
             "/api/v1/charge-points/CP-P7/charging-profiles", params={"profile_id": two}
         )
         await installed_as(csms, "CP-P7", [(2, one)])
-    store, processor = csms.app.store, csms.app.processor
+    store, processor = csms.app.store, csms.app.derivation.processor
     before = await store.installed_charging_profiles("CP-P7")
     assert len(before) == 3
     assert await processor.rebuild() > 0

@@ -150,7 +150,7 @@ async def test_a_campaign_rolls_out_in_waves_and_tracks_each_charge_point(
     assert [c["sent_by"] for c in commands if c["action"] == "UpdateFirmware"] == [
         f"campaign:{cid}"
     ]
-    assert await csms.app.processor.rebuild() > 0  # replay derives the same progress
+    assert await csms.app.derivation.processor.rebuild() > 0  # replay derives the same progress
     assert (await csms.api.get(f"/api/v1/firmware-campaigns/{cid}")).json() == done
 
 

@@ -150,7 +150,7 @@ async def test_a_list_reaches_the_charge_point_in_parts_and_a_blocked_tag_follow
 
     store = csms.app.store
     before = (await store.local_list_state("CP-L1"), await store.local_list_entries("CP-L1"))
-    assert await csms.app.processor.rebuild() > 0  # replay derives the same list views
+    assert await csms.app.derivation.processor.rebuild() > 0  # replay derives the same list views
     assert (await store.local_list_state("CP-L1"), await store.local_list_entries("CP-L1")) == (
         before
     )

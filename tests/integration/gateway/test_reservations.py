@@ -94,7 +94,7 @@ async def test_an_accepted_reservation_is_active_then_used_by_a_start_transactio
     assert [r["reservation_id"] for r in by_status.json()] == [rid]
     assert (await csms.api.get(f"/api/v1/reservations/{rid}")).json()["status"] == "used"
     before = await csms.app.store.reservations("CP-R1", 100)
-    assert await csms.app.processor.rebuild() > 0  # replay derives the same reservations
+    assert await csms.app.derivation.processor.rebuild() > 0  # replay derives the same reservations
     assert await csms.app.store.reservations("CP-R1", 100) == before
 
 

@@ -323,3 +323,24 @@ def test_kafka_headers_carry_the_answer_of_an_exchange_only() -> None:
     alone = frame("CP-1", 4)
     assert "answer" not in dict(alone.headers())
     assert FrameEvent.from_headers(b"CP-1", alone.frame.encode(), alone.headers()).answer is None
+
+
+async def test_a_follower_reads_and_checkpoints_but_never_appends(tmp_path: Path) -> None:
+    path = tmp_path / "events.db"
+    log = SqliteEventLog(path, sync="normal")
+    follower = SqliteEventLog(path, sync="normal", follower=True)
+    await log.open()
+    await follower.open()
+    try:
+        await log.append([frame("CP-F", s) for s in range(3)])
+        assert [e.event.sequence for e in await follower.read(0)] == [0, 1, 2]
+        await follower.save_checkpoint("views", 2, [("CP-F", b"{}", None)])
+        assert await log.load_checkpoint("views") == 2
+        with pytest.raises(EventLogUnavailable):
+            await follower.append([frame("CP-F", 3)])
+        started = asyncio.get_running_loop().time()
+        await follower.wait_appended(10.0)  # it cannot see commits: it polls
+        assert asyncio.get_running_loop().time() - started < 1.0
+    finally:
+        await follower.close()
+        await log.close()
