@@ -294,12 +294,15 @@ def markdown(report: dict[str, Any]) -> str:
     ]
     for run in report["runs"]:
         parts = run["components"]
+        gateway = parts.get("gateway", parts["csms"])  # runs before ADR 0015: one process
+        derivation = parts.get("derivation", {"cpu_pct": 0})
+        gc_pct = run.get("gateway_gc_pct_of_cpu", run.get("csms_gc_pct_of_cpu", 0))
         per_frame = run["csms_ms_cpu_per_frame"]
         lines.append(
             f"| {_name(run)} | {parts['csms']['cpu_pct']:.0f}"
-            f" ({parts['gateway']['cpu_pct']:.0f} + {parts['derivation']['cpu_pct']:.0f})"
+            f" ({gateway['cpu_pct']:.0f} + {derivation['cpu_pct']:.0f})"
             f" | {'—' if per_frame is None else f'{per_frame:.2f}'}"
-            f" | {run['gateway_gc_pct_of_cpu']:.0f} | {parts['gateway']['rss_mb']}"
+            f" | {gc_pct:.0f} | {gateway['rss_mb']}"
             f" | {parts['simulator']['cpu_pct']:.0f} | {parts['machine']['cpu_pct']:.0f}"
             f" | {run['load_average']['end'][0]:.1f} | {number_cell(run.get('io_stalled_pct'))} |"
         )
@@ -326,7 +329,7 @@ def _name(run: dict[str, Any]) -> str:
     mixed = run.get("v201_percent", 0)
     return (
         f"{run['stations']:,}"
-        + (" (inline)" if run.get("derivation") == "inline" else "")
+        + (" (inline)" if run.get("derivation", "inline") == "inline" else "")
         + (f" ({mixed} % 2.0.1)" if mixed else "")
         + (" (quick)" if run["quick"] else "")
     )
