@@ -57,6 +57,7 @@ STARTED, COMMAND, REPLY, COUNTERS = b"S", b"C", b"R", b"M"
 LINE_LIMIT = MAX_MESSAGE_BYTES + 64  # the longest line either end reads
 COUNTERS_EVERY = 5.0  # seconds between two reports of the child's counters
 STOP_TIMEOUT = 60.0  # seconds the child has for its last pass before it is killed
+CHANNEL_GRACE = 10.0  # seconds a child whose end of the channel closed has to exit
 RESTART_FIRST = 1.0  # seconds before starting a child that died again
 RESTART_MOST = 60.0
 REQUESTER = "derivation"
@@ -146,6 +147,8 @@ class DerivationProcess:
         self._exit = exiting = asyncio.create_task(_exited(child))
         try:
             await asyncio.wait((serving, exiting), return_when=asyncio.FIRST_COMPLETED)
+            if not exiting.done():  # its end closed: a child exiting closes it first
+                await asyncio.wait((exiting,), timeout=CHANNEL_GRACE)
             if not exiting.done():  # the channel broke: a child no longer heard is replaced
                 log.error("derivation_channel_closed", extra={"fields": {"pid": child.pid}})
                 child.kill()

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -75,14 +79,39 @@ def csms_settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path / "data")
 
 
+def chargestream_run(
+    data_dir: Path, *, stdout: int = subprocess.PIPE, **settings: object
+) -> subprocess.Popen[bytes]:
+    """``chargestream run`` as a process of its own, logging JSON to a pipe on stderr, with
+    ``data_dir`` and ``settings`` in its environment (``api_port=8081``:
+    ``CHARGESTREAM_API_PORT=8081``)."""
+    chosen = {"data_dir": data_dir, "log_format": "json", **settings}
+    env = {**os.environ, **{f"CHARGESTREAM_{k.upper()}": str(v) for k, v in chosen.items()}}
+    return subprocess.Popen(
+        [sys.executable, "-m", "chargestream.app.cli", "run"],
+        env=env,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+    )
+
+
+@asynccontextmanager
+async def running_csms(settings: Settings) -> AsyncIterator[RunningCsms]:
+    """The embedded CSMS with ``settings``, started, with an API client; stopped after."""
+    app = EmbeddedCsms(settings)
+    addresses = await app.start()
+    try:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{addresses.api_port}",
+            headers={"Authorization": f"Bearer {settings.api_token}"},
+            timeout=30,
+        ) as api:
+            yield RunningCsms(app, f"ws://127.0.0.1:{addresses.ocpp_port}/ocpp", api)
+    finally:
+        await app.stop()
+
+
 @pytest.fixture
 async def csms(csms_settings: Settings) -> AsyncIterator[RunningCsms]:
-    app = EmbeddedCsms(csms_settings)
-    addresses = await app.start()
-    async with httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{addresses.api_port}",
-        headers={"Authorization": f"Bearer {csms_settings.api_token}"},
-        timeout=30,
-    ) as api:
-        yield RunningCsms(app, f"ws://127.0.0.1:{addresses.ocpp_port}/ocpp", api)
-    await app.stop()
+    async with running_csms(csms_settings) as running:
+        yield running

@@ -10,17 +10,22 @@ import os
 import re
 import signal
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import orjson
 import pytest
 
 from chargestream.app.embedded import EmbeddedCsms
 from chargestream.storage.sqlite import SqliteStore
-from tests.conftest import RunningCsms, eventually, free_port, make_settings
+from tests.conftest import (
+    RunningCsms,
+    chargestream_run,
+    eventually,
+    free_port,
+    make_settings,
+    running_csms,
+)
 from tests.integration.gateway.test_local_lists import (
     ListKeepingChargePoint,
     assign,
@@ -34,15 +39,8 @@ from tests.ocpp_client import booted, charge
 @pytest.fixture
 async def csms(tmp_path: Path) -> AsyncIterator[RunningCsms]:
     settings = make_settings(tmp_path / "data", derivation="process", control_interval=0.2)
-    app = EmbeddedCsms(settings)
-    addresses = await app.start()
-    async with httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{addresses.api_port}",
-        headers={"Authorization": f"Bearer {settings.api_token}"},
-        timeout=30,
-    ) as api:
-        yield RunningCsms(app, f"ws://127.0.0.1:{addresses.ocpp_port}/ocpp", api)
-    await app.stop()
+    async with running_csms(settings) as running:
+        yield running
 
 
 def child_pid(csms: RunningCsms) -> int | None:
@@ -131,21 +129,13 @@ async def test_stop_derives_the_last_frames_and_ends_the_child(tmp_path: Path) -
 
 
 async def test_the_child_ends_when_chargestream_run_is_killed(tmp_path: Path) -> None:
-    api_port = free_port()
-    env = {
-        **os.environ,
-        "CHARGESTREAM_DATA_DIR": str(tmp_path),
-        "CHARGESTREAM_OCPP_PORT": str(free_port()),
-        "CHARGESTREAM_API_PORT": str(api_port),
-        "CHARGESTREAM_FTP_PORT": "0",
-        "CHARGESTREAM_RUN_UI": "false",
-        "CHARGESTREAM_LOG_FORMAT": "json",
-    }
-    parent = subprocess.Popen(
-        [sys.executable, "-m", "chargestream.app.cli", "run"],
-        env=env,
+    parent = chargestream_run(
+        tmp_path,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        ocpp_port=free_port(),
+        api_port=free_port(),
+        ftp_port=0,
+        run_ui="false",
     )
     try:
         assert parent.stderr is not None

@@ -22,7 +22,14 @@ from chargestream.app.embedded import EmbeddedCsms
 from chargestream.eventlog.base import EventLogUnavailable
 from chargestream.storage.base import Store
 from chargestream.streams import metrics
-from tests.conftest import RunningCsms, eventually, free_port, make_settings
+from tests.conftest import (
+    RunningCsms,
+    chargestream_run,
+    eventually,
+    free_port,
+    make_settings,
+    running_csms,
+)
 from tests.ocpp_client import T0, at, charge, charge_point
 
 
@@ -92,42 +99,26 @@ async def test_data_survives_a_restart(tmp_path: Path) -> None:
     transaction_id = await charge(f"ws://127.0.0.1:{addresses.ocpp_port}/ocpp", "CP-S", [20])
     await first.stop()
 
-    second = EmbeddedCsms(settings)
-    addresses = await second.start()
-    try:
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{addresses.api_port}",
-            headers={"Authorization": f"Bearer {settings.api_token}"},
-        ) as api:
-            session = (await api.get(f"/api/v1/sessions/{transaction_id}")).json()
-            assert session["energy_kwh"] == 1.0
-            async with charge_point(f"ws://127.0.0.1:{addresses.ocpp_port}/ocpp", "CP-S") as cp:
-                start = await cp.call(
-                    call.StartTransaction(
-                        connector_id=1, id_tag="TAG1", meter_start=0, timestamp=at(999)
-                    )
+    async with running_csms(settings) as second:
+        session = (await second.api.get(f"/api/v1/sessions/{transaction_id}")).json()
+        assert session["energy_kwh"] == 1.0
+        async with charge_point(second.ocpp_url, "CP-S") as cp:
+            start = await cp.call(
+                call.StartTransaction(
+                    connector_id=1, id_tag="TAG1", meter_start=0, timestamp=at(999)
                 )
-            assert start.transaction_id > transaction_id  # ids are never reused
-    finally:
-        await second.stop()
+            )
+        assert start.transaction_id > transaction_id  # ids are never reused
 
 
 async def test_chargestream_run_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     ocpp_port, api_port, ui_port = free_port(), free_port(), free_port()
-    env = {
-        **os.environ,
-        "CHARGESTREAM_DATA_DIR": str(tmp_path),
-        "CHARGESTREAM_OCPP_PORT": str(ocpp_port),
-        "CHARGESTREAM_API_PORT": str(api_port),
-        "CHARGESTREAM_FTP_PORT": str(free_port()),  # its FTP thread stops with it too
-        "CHARGESTREAM_UI_PORT": str(ui_port),
-        "CHARGESTREAM_LOG_FORMAT": "json",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "chargestream.app.cli", "run"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+    process = chargestream_run(
+        tmp_path,
+        ocpp_port=ocpp_port,
+        api_port=api_port,
+        ftp_port=free_port(),  # its FTP thread stops with it too
+        ui_port=ui_port,
     )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}") as api:

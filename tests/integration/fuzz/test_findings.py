@@ -13,13 +13,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from chargestream.app.embedded import EmbeddedCsms
-from tests.conftest import RunningCsms, eventually, make_settings
+from tests.conftest import RunningCsms, eventually, make_settings, running_csms
 
 NOW = "2026-11-27T10:00:00.000Z"
 PROBE = "FUZZ-PROBE"
@@ -36,15 +34,8 @@ async def unlimited(tmp_path: Path) -> AsyncIterator[RunningCsms]:
     drops it: 0 here, so what a test measures is what stays.
     """
     settings = make_settings(tmp_path, calls_per_second=0, connections_per_address=0, cache_ttl=0)
-    app = EmbeddedCsms(settings)
-    addresses = await app.start()
-    async with httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{addresses.api_port}",
-        headers={"Authorization": f"Bearer {settings.api_token}"},
-        timeout=30,
-    ) as api:
-        yield RunningCsms(app, f"ws://127.0.0.1:{addresses.ocpp_port}/ocpp", api)
-    await app.stop()
+    async with running_csms(settings) as running:
+        yield running
 
 
 async def open_cp(csms: RunningCsms, charge_point_id: str) -> ClientConnection:

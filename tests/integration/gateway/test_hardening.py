@@ -19,10 +19,9 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
-from chargestream.app.embedded import EmbeddedCsms
 from chargestream.domain.passwords import hash_password
 from chargestream.domain.records import Registration
-from tests.conftest import RunningCsms, eventually, make_settings
+from tests.conftest import RunningCsms, eventually, make_settings, running_csms
 from tests.ocpp_client import basic_auth
 
 PASSWORD = "correct-horse-battery"
@@ -33,18 +32,8 @@ NOW = "2026-11-27T10:00:00.000Z"
 @asynccontextmanager
 async def running(tmp_path: Path, **overrides: Any) -> AsyncIterator[RunningCsms]:
     """The embedded CSMS with these settings."""
-    settings = make_settings(tmp_path / "data", **overrides)
-    app = EmbeddedCsms(settings)
-    addresses = await app.start()
-    try:
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{addresses.api_port}",
-            headers={"Authorization": f"Bearer {settings.api_token}"},
-            timeout=30,
-        ) as api:
-            yield RunningCsms(app, f"ws://127.0.0.1:{addresses.ocpp_port}/ocpp", api)
-    finally:
-        await app.stop()
+    async with running_csms(make_settings(tmp_path / "data", **overrides)) as csms:
+        yield csms
 
 
 def open_socket(

@@ -19,6 +19,7 @@ def row(stations: int = 10_000, **changes: Any) -> dict[str, Any]:
         "meter_interval": 10.0,
         "quick": False,
         "v201_percent": 0,
+        "derivation": "process",
         "rates": {"frames_in_per_s": 1900.0, "log_events_per_s": 1900.0},
         "call_latency_ms": {"p50": 3.0, "p99": 30.0, "p99.9": 60.0, "max": 90.0},
         "lag": {
@@ -30,6 +31,8 @@ def row(stations: int = 10_000, **changes: Any) -> dict[str, Any]:
         },
         "components": {
             "csms": {"cpu_pct": 95.0, "rss_mb": 600},
+            "gateway": {"cpu_pct": 45.0, "rss_mb": 400},
+            "derivation": {"cpu_pct": 50.0, "rss_mb": 200},
             "simulator": {"cpu_pct": 40.0, "rss_mb": 300},
             "benchmark": {"cpu_pct": 1.0, "rss_mb": 50},
             "machine": {"cpu_pct": 140.0, "rss_mb": 0},
@@ -38,7 +41,7 @@ def row(stations: int = 10_000, **changes: Any) -> dict[str, Any]:
         "simulator": dict.fromkeys(SIMULATOR_ERRORS, 0),
         "sessions": {"ledger": 5000, "open": 0} | dict.fromkeys(SESSION_COUNTS, 0),
         "csms_ms_cpu_per_frame": 0.5,
-        "csms_gc_pct_of_cpu": 2.0,
+        "gateway_gc_pct_of_cpu": 2.0,
         "load_average": {"start": [1.5, 1.2, 1.0], "end": [1.8, 1.4, 1.1]},
         "io_stalled_pct": 3.0,
     }
@@ -99,11 +102,15 @@ def test_a_new_run_replaces_the_stored_run_of_the_same_configuration(tmp_path: P
 def test_markdown_has_a_row_per_run_in_each_table() -> None:
     failing = copy.deepcopy(row(5000, sessions=None, csms_ms_cpu_per_frame=None))
     del failing["io_stalled_pct"]  # a run from before it was measured
+    for key in ("derivation", "gateway_gc_pct_of_cpu"):  # and before ADR 0015: one process
+        del failing[key]
+    del failing["components"]["gateway"], failing["components"]["derivation"]
+    failing["csms_gc_pct_of_cpu"] = 2.0
     failing["verdict"] = {"holds": False, "reasons": ["lag not drained, nothing reconciled"]}
     holding = row(10_000) | {"verdict": {"holds": True, "reasons": []}}
     lines = embedded_fleet.markdown({"runs": [failing, holding]}).splitlines()
     assert "| 10,000 | 1,900 | 1,900 | 3.0 / 30 / 60 | 3,800 (2.0 s) | 1,900 | 1 s | yes |" in lines
-    assert "| 10,000 | 95 | 0.50 | 2 | 600 | 40 | 140 | 1.8 | 3 |" in lines
+    assert "| 10,000 | 95 (45 + 50) | 0.50 | 2 | 400 | 40 | 140 | 1.8 | 3 |" in lines
     assert "| 10,000 | 5,000 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |" in lines
-    assert "| 5,000 | 95 | — | 2 | 600 | 40 | 140 | 1.8 | — |" in lines
-    assert "| 5,000 | — | — | — | — | — | — | — | 0 |" in lines
+    assert "| 5,000 (inline) | 95 (95 + 0) | — | 2 | 600 | 40 | 140 | 1.8 | — |" in lines
+    assert "| 5,000 (inline) | — | — | — | — | — | — | — | 0 |" in lines
