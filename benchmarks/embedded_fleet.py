@@ -117,10 +117,15 @@ def verdict(row: dict[str, Any]) -> dict[str, Any]:
 # -- one fleet size
 
 
-def run_plan(plan: Plan, workdir: Path, derivation: str = "process") -> dict[str, Any]:
-    """Start a fresh CSMS, load it, measure, reconcile, stop it; the result row."""
+def run_plan(
+    plan: Plan, workdir: Path, derivation: str = "process", *, keep: bool = False
+) -> dict[str, Any]:
+    """Start a fresh CSMS, load it, measure, reconcile, stop it; the result row.
+    ``keep``: its data directory and the simulator's ledger stay, to look into."""
     say(f"== {plan.stations} stations, derivation {derivation}")
-    csms = GatewayProcess(CSMS, workdir, derivation)
+    csms = GatewayProcess(CSMS, workdir, derivation, keep=keep)
+    if keep:
+        say(f"data directory {csms.data_dir} (kept)")
     ledger = csms.data_dir.with_suffix(".ledger.jsonl")
     load: Load | None = None
     try:
@@ -131,7 +136,8 @@ def run_plan(plan: Plan, workdir: Path, derivation: str = "process") -> dict[str
             for pid in _simulator_pids(csms):
                 os.kill(pid, signal.SIGTERM)
         csms.stop()
-        ledger.unlink(missing_ok=True)
+        if not keep:
+            ledger.unlink(missing_ok=True)
 
 
 def _simulator_pids(csms: GatewayProcess) -> list[int]:
@@ -358,6 +364,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add_protocol_option(parser)
     add("--profile", type=float, default=0.0, help="py-spy seconds after the hold (0: off)")
     add("--drain-timeout", type=float, default=300.0, help="seconds for the lag to drain (300)")
+    add("--keep", action="store_true", help="keep each run's data directory and ledger")
     add("--output", type=Path, default=RESULTS, help=f"results JSON (default {RESULTS})")
     add("--workdir", type=Path, default=Path(tempfile.gettempdir()), help="data directories")
     # one process: no gateways, workers or Kafka of their own to choose
@@ -378,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     try:
         for plan in plans(args):
-            rows.append(run_plan(plan, args.workdir, args.derivation))
+            rows.append(run_plan(plan, args.workdir, args.derivation, keep=args.keep))
             found = rows[-1]["verdict"]
             say("holds" if found["holds"] else f"does not hold: {'; '.join(found['reasons'])}")
     finally:

@@ -145,10 +145,14 @@ class Report:
 class GatewayProcess:
     """A fresh embedded CSMS in its own process and data directory."""
 
-    def __init__(self, config: Config, workdir: Path, derivation: str = "inline") -> None:
+    def __init__(
+        self, config: Config, workdir: Path, derivation: str = "inline", *, keep: bool = False
+    ) -> None:
         """``derivation``: where the views are derived (``CHARGESTREAM_DERIVATION``); this
-        benchmark measures one process, the embedded-fleet one the default, a child."""
+        benchmark measures one process, the embedded-fleet one the default, a child.
+        ``keep``: leave the data directory when stopped, to look into."""
         self.config = config
+        self.keep = keep
         self.data_dir = Path(tempfile.mkdtemp(prefix=f"gw-{config.name}-", dir=workdir))
         self.ocpp_port, self.api_port = _free_port(), _free_port()
         env = dict(
@@ -249,7 +253,8 @@ class GatewayProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        shutil.rmtree(self.data_dir, ignore_errors=True)
+        if not self.keep:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
         self._gc_probe.unlink(missing_ok=True)
 
 
