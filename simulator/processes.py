@@ -3,7 +3,8 @@
 Each child runs ``run_fleet_process`` on a contiguous block of stations and sends a
 stats snapshot every second over a queue. Children ignore SIGINT; the parent
 turns the first Ctrl-C into SIGTERM (children stop their sessions and send a
-final snapshot) and a second one into SIGKILL.
+final snapshot) and a second one into SIGKILL. A child whose parent is gone (killed)
+stops its sessions and exits without waiting for a reader of its queue.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import queue
 import signal
 from collections.abc import Callable
@@ -23,7 +25,7 @@ from chargestream.simulator.stats import FleetStats
 
 log = logging.getLogger(__name__)
 
-_SNAPSHOT_EVERY = 1.0
+_SNAPSHOT_EVERY = 1.0  # seconds; also how often a child looks for its parent
 _Report = tuple[int, bool, FleetStats]  # (child number, final, snapshot)
 
 
@@ -89,15 +91,23 @@ def run_processes(
 def _child(config: FleetConfig, number: int, reports: Queue[_Report], log_level: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=log_level, format=f"%(asctime)s %(levelname)s [{number}] %(message)s")
-    asyncio.run(_report_while_running(config, number, reports))
+    asyncio.run(_report_while_running(config, number, reports, os.getppid()))
 
 
-async def _report_while_running(config: FleetConfig, number: int, reports: Queue[_Report]) -> None:
+async def _report_while_running(
+    config: FleetConfig, number: int, reports: Queue[_Report], parent: int
+) -> None:
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     stats = FleetStats()
     fleet = asyncio.create_task(run_fleet_process(config, stop, stats))
     while not fleet.done():
         await asyncio.wait([fleet], timeout=_SNAPSHOT_EVERY)
+        if os.getppid() != parent:  # orphaned: nobody reads the reports any more
+            log.warning("simulator parent gone; stopping")
+            reports.cancel_join_thread()  # else exiting waits for a reader forever
+            stop.set()
+            await fleet
+            return
         reports.put((number, False, stats.snapshot()))
     reports.put((number, True, fleet.result()))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -222,6 +224,36 @@ async def test_processes_share_the_fleet(fake_csms: tuple[FakeCsms, str], tmp_pa
         "SIM-00002",
         "SIM-00003",
     }
+
+
+async def test_processes_stop_when_the_simulator_is_killed(
+    fake_csms: tuple[FakeCsms, str],
+) -> None:
+    fake, url = fake_csms
+    options = ["--url", url, "--stations", "2", "--processes", "2", "--log-level", "WARNING"]
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "chargestream.app.cli", "simulate", *options],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        children = Path(f"/proc/{parent.pid}/task/{parent.pid}/children")
+
+        def both_connected() -> list[int] | None:
+            pids = [int(pid) for pid in children.read_text().split()]
+            booted = {cp for cp, _, action, _ in fake.calls if action == "BootNotification"}
+            return pids if len(booted) == 2 else None
+
+        pids = await until(both_connected, timeout=30)
+        parent.kill()  # no Ctrl-C, no SIGTERM for its children: they notice by themselves
+
+        def all_gone() -> bool:
+            return not any(Path(f"/proc/{pid}").exists() for pid in pids)
+
+        await until(all_gone, timeout=30)
+    finally:
+        parent.kill()
+        parent.wait(10)
 
 
 def test_command_line_options() -> None:
