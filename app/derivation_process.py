@@ -22,7 +22,6 @@ import multiprocessing
 import signal
 import socket
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -34,18 +33,13 @@ from chargestream.app.backends import create_embedded_store
 from chargestream.app.controllers import build_controllers
 from chargestream.app.lifecycle import settle_garbage_collector
 from chargestream.app.logs import configure_logging
-from chargestream.domain.commands import (
-    MAX_MESSAGE_BYTES,
-    CommandReply,
-    CommandRequest,
-    MalformedCommand,
-)
+from chargestream.domain.commands import MAX_MESSAGE_BYTES, CommandRequest, MalformedCommand
 from chargestream.domain.settings import Settings
 from chargestream.eventlog.sqlite import SqliteEventLog
 from chargestream.gateway import metrics as gateway_metrics
 from chargestream.gateway.commands import CommandService, csms_sender
 from chargestream.gateway.connection import Reply
-from chargestream.gateway.remote import Call, execute, reply_of
+from chargestream.gateway.remote import Call, Requester, execute
 from chargestream.streams import metrics
 from chargestream.streams.backoff import Backoff
 from chargestream.streams.derive import DerivationSettings
@@ -58,7 +52,7 @@ LINE_LIMIT = MAX_MESSAGE_BYTES + 64  # the longest line either end reads
 COUNTERS_EVERY = 5.0  # seconds between two reports of the child's counters
 STOP_TIMEOUT = 60.0  # seconds the child has for its last pass before it is killed
 CHANNEL_GRACE = 10.0  # seconds a child whose end of the channel closed has to exit
-RESTART_FIRST = 1.0  # seconds before starting a child that died again
+RESTART_FIRST = 1.0  # seconds before restarting a derivation that died (either kind)
 RESTART_MOST = 60.0
 REQUESTER = "derivation"
 
@@ -86,11 +80,14 @@ class DerivationProcess:
     def pid(self) -> int | None:
         """The child's process id once it follows the log (None: none does)."""
         child = self._child
-        ready = child is not None and child.is_alive() and self._ready.is_set()
-        return child.pid if ready and child is not None else None
+        if child is None or not child.is_alive() or not self._ready.is_set():
+            return None
+        return child.pid
 
     async def start(self) -> None:
-        self._supervisor = asyncio.create_task(self._supervise(), name="derivation-process")
+        self._supervisor = asyncio.create_task(
+            keep_deriving(self._run_child, lambda: self._stopping), name="derivation-process"
+        )
 
     async def stop(self) -> None:
         """SIGTERM: the child derives what is left, then exits (killed after STOP_TIMEOUT).
@@ -113,24 +110,8 @@ class DerivationProcess:
             self._supervisor.cancel()
             await asyncio.gather(self._supervisor, return_exceptions=True)
 
-    async def _supervise(self) -> None:
-        backoff = Backoff(RESTART_FIRST, RESTART_MOST)
-        while not self._stopping:
-            started = time.monotonic()
-            try:
-                exitcode = await self._run_child()
-            except Exception:  # could not start it: try again, like after a death
-                log.exception("derivation_process_start_failed")
-                exitcode = None
-            if self._stopping:
-                return
-            metrics.PROCESSOR_RESTARTS.inc()
-            log.error("processor_failed", extra={"fields": {"exitcode": exitcode}})
-            if time.monotonic() - started >= RESTART_MOST:
-                backoff.reset()
-            await backoff.wait()
-
-    async def _run_child(self) -> int | None:
+    async def _run_child(self) -> None:
+        """One child's life; ``ProcessExited`` if it ended without being stopped."""
         ours, theirs = socket.socketpair()
         child = _SPAWN.Process(
             target=run_child, args=(self._settings, theirs), name="chargestream-derivation"
@@ -157,7 +138,8 @@ class DerivationProcess:
             serving.cancel()
             await asyncio.gather(serving, return_exceptions=True)
             writer.close()
-        return child.exitcode
+        if not self._stopping:
+            raise ProcessExited(f"the derivation process exited with code {child.exitcode}")
 
     async def _serve(
         self, pid: int | None, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -187,6 +169,35 @@ class DerivationProcess:
         answer = await execute(self._call, request)
         if answer is not None:  # None: the child times out by itself
             writer.write(REPLY + answer.to_bytes() + b"\n")
+
+
+class ProcessExited(Exception):
+    """The derivation process ended without being told to."""
+
+
+async def keep_deriving(
+    run: Callable[[], Awaitable[None]], stopping: Callable[[], bool] = lambda: False
+) -> None:
+    """Run a derivation (``run``: the processor here, or a child process's life) until
+    cancelled or ``stopping()``; if it fails, log it, count it and start it again.
+
+    It waits RESTART_FIRST seconds before the first restart, doubling up to RESTART_MOST
+    while it keeps dying; a run that lasted RESTART_MOST starts over.
+    """
+    backoff = Backoff(RESTART_FIRST, RESTART_MOST)
+    while not stopping():
+        started = time.monotonic()
+        try:
+            await run()
+        except Exception:  # anything but cancellation: derivation must go on
+            if not stopping():
+                metrics.PROCESSOR_RESTARTS.inc()
+                log.exception("processor_failed", extra={"fields": {"restart_in": backoff.delay}})
+        if stopping():
+            return
+        if time.monotonic() - started >= RESTART_MOST:
+            backoff.reset()
+        await backoff.wait()
 
 
 class ChildCounters:
@@ -296,8 +307,8 @@ async def _follow(settings: Settings, channel: socket.socket) -> None:
     writer.write(STARTED + b"\n")
     tasks = {
         asyncio.create_task(processor.run(), name="processor"),
-        asyncio.create_task(_every(settings.control_interval, processor.reconcile)),
-        asyncio.create_task(_every(COUNTERS_EVERY, lambda: _report(writer))),
+        asyncio.create_task(every(settings.control_interval, processor.reconcile)),
+        asyncio.create_task(every(COUNTERS_EVERY, lambda: _report(writer))),
         asyncio.create_task(dispatch.receive(reader), name="parent"),  # ends: the parent died
         asyncio.create_task(stop.wait(), name="stop"),
     }
@@ -319,7 +330,8 @@ async def _follow(settings: Settings, channel: socket.socket) -> None:
             await store.close()
 
 
-async def _every(seconds: float, work: Callable[[], Awaitable[None]]) -> None:
+async def every(seconds: float, work: Callable[[], Awaitable[None]]) -> None:
+    """``work`` every ``seconds`` (e.g. the controllers' pass), until cancelled."""
     while True:
         await asyncio.sleep(seconds)
         await work()
@@ -335,39 +347,19 @@ class ChannelDispatch:
 
     def __init__(self, writer: asyncio.StreamWriter) -> None:
         self._writer = writer
-        self._waiting: dict[str, asyncio.Future[CommandReply]] = {}
+        self._requests = Requester(REQUESTER)
 
     async def __call__(
         self, charge_point_id: str, action: str, payload: dict[str, Any], timeout: float
     ) -> Reply:
-        request = CommandRequest(
-            command_id=uuid.uuid4().hex,
-            charge_point_id=charge_point_id,
-            action=action,
-            payload=payload,
-            reply_to=REQUESTER,
-            deadline=time.time() + timeout,
-        )
-        future: asyncio.Future[CommandReply] = asyncio.get_running_loop().create_future()
-        self._waiting[request.command_id] = future
-        try:
-            self._writer.write(COMMAND + request.to_bytes() + b"\n")
-            await self._writer.drain()
-            answer = await asyncio.wait_for(future, timeout)
-        finally:
-            self._waiting.pop(request.command_id, None)
-        return reply_of(request, answer)
+        return await self._requests.send(charge_point_id, action, payload, timeout, self._write)
+
+    async def _write(self, request: bytes) -> None:
+        self._writer.write(COMMAND + request + b"\n")
+        await self._writer.drain()
 
     async def receive(self, reader: asyncio.StreamReader) -> None:
         """Hand the parent's replies to their waiting commands, until the parent is gone."""
         async for kind, body in _lines(reader):
-            if kind != REPLY:
-                continue
-            try:
-                answer = CommandReply.from_bytes(body)
-            except MalformedCommand as error:  # its command times out
-                log.warning("command_reply_malformed", extra={"fields": {"error": str(error)}})
-            else:
-                future = self._waiting.get(answer.command_id)
-                if future is not None and not future.done():
-                    future.set_result(answer)
+            if kind == REPLY:
+                self._requests.received(body)

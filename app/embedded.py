@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import subprocess
-import time
 from dataclasses import dataclass, replace
 
 from chargestream.api import create_api
@@ -21,7 +20,7 @@ from chargestream.app.api_token import with_api_token
 from chargestream.app.backends import create_embedded_event_log, create_embedded_store
 from chargestream.app.controllers import build_controllers
 from chargestream.app.dashboard import start_ui, stop_ui
-from chargestream.app.derivation_process import DerivationProcess
+from chargestream.app.derivation_process import DerivationProcess, every, keep_deriving
 from chargestream.app.diagnostics import DiagnosticsUploads
 from chargestream.app.http import HttpServer
 from chargestream.app.lifecycle import serve_until_signal, settle_garbage_collector
@@ -33,16 +32,11 @@ from chargestream.gateway.handlers import CentralSystem
 from chargestream.gateway.schemas import compile_all
 from chargestream.gateway.server import Gateway
 from chargestream.sqlite.files import private_directory
-from chargestream.streams import metrics
-from chargestream.streams.backoff import Backoff
 from chargestream.streams.derive import DerivationSettings
 from chargestream.streams.runner import LogProcessor
 from chargestream.ui.operators import ensure_default_operator
 
 log = logging.getLogger("chargestream")
-
-RESTART_FIRST = 1.0  # seconds before restarting a processor that died
-RESTART_MOST = 60.0
 
 
 @dataclass(frozen=True)
@@ -155,32 +149,11 @@ class InlineDerivation:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        self._tasks.append(asyncio.create_task(self._supervise(), name="processor"))
-        self._tasks.append(asyncio.create_task(self._reconcile(), name="controllers"))
-
-    async def _supervise(self) -> None:
-        """Run the processor until cancelled; if it dies, log it and start it again.
-
-        It waits RESTART_FIRST seconds before the first restart, doubling up to
-        RESTART_MOST while it keeps dying; a run that lasted RESTART_MOST starts over.
-        """
-        backoff = Backoff(RESTART_FIRST, RESTART_MOST)
-        while True:
-            started = time.monotonic()
-            try:
-                await self.processor.run()
-            except Exception:  # anything but cancellation: derivation must go on
-                metrics.PROCESSOR_RESTARTS.inc()
-                log.exception("processor_failed", extra={"fields": {"restart_in": backoff.delay}})
-            if time.monotonic() - started >= RESTART_MOST:
-                backoff.reset()
-            await backoff.wait()
-
-    async def _reconcile(self) -> None:
-        """The controllers' periodic pass (streams/control.py); each pass guards itself."""
-        while True:
-            await asyncio.sleep(self._control_interval)
-            await self.processor.reconcile()
+        processor = self.processor
+        self._tasks.append(asyncio.create_task(keep_deriving(processor.run), name="processor"))
+        self._tasks.append(
+            asyncio.create_task(every(self._control_interval, processor.reconcile), name="control")
+        )
 
     async def stop(self) -> None:
         """Stop following the log, then derive what is left (a failure is logged)."""

@@ -17,7 +17,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from confluent_kafka import Message
@@ -162,17 +162,62 @@ def _answer(command_id: str, message: ocppj.CallResult | ocppj.CallError) -> Com
     return CommandReply(command_id, ReplyKind.RESULT, payload=message.payload)
 
 
+class Requester:
+    """A requester's side of a command path, whatever carries the messages: each command
+    sent as a ``CommandRequest`` and awaited until its ``CommandReply`` or its timeout."""
+
+    def __init__(self, requester: str) -> None:
+        self._requester = requester
+        self._waiting: dict[str, asyncio.Future[CommandReply]] = {}
+
+    async def send(
+        self,
+        charge_point_id: str,
+        action: str,
+        payload: dict[str, Any],
+        timeout: float,
+        deliver: Callable[[bytes], Awaitable[object]],
+    ) -> Reply:
+        """``deliver`` the request's bytes to the node holding the charge point, then wait."""
+        request = CommandRequest(
+            command_id=uuid.uuid4().hex,
+            charge_point_id=charge_point_id,
+            action=action,
+            payload=payload,
+            reply_to=self._requester,
+            deadline=time.time() + timeout,
+        )
+        future: asyncio.Future[CommandReply] = asyncio.get_running_loop().create_future()
+        self._waiting[request.command_id] = future
+        try:
+            await deliver(request.to_bytes())
+            answer = await asyncio.wait_for(future, timeout)
+        finally:
+            self._waiting.pop(request.command_id, None)
+        return _reply_of(request, answer)
+
+    def received(self, value: bytes) -> None:
+        """A reply arrived: its command, if still waiting, has its answer."""
+        try:
+            answer = CommandReply.from_bytes(value)
+        except MalformedCommand as error:  # its command times out
+            log.warning("command_reply_malformed", extra={"fields": {"error": str(error)}})
+            return
+        future = self._waiting.get(answer.command_id)
+        if future is not None and not future.done():
+            future.set_result(answer)
+
+
 class KafkaDispatch:
     """Runs in API processes: sends a command to the node holding the charge point."""
 
     def __init__(
         self, client: dict[str, Any], requester: str, registry: ConnectionRegistry
     ) -> None:
-        self._requester = requester
         self._registry = registry
         self._producer = AsyncProducer(producer_config(client))
-        self._pump = _TopicPump(client, reply_topic(requester), self._received)
-        self._waiting: dict[str, asyncio.Future[CommandReply]] = {}
+        self._requests = Requester(requester)
+        self._pump = _TopicPump(client, reply_topic(requester), self._requests.received)
 
     async def start(self) -> None:
         self._producer.start()
@@ -188,35 +233,14 @@ class KafkaDispatch:
         node = await self._registry.node_for(charge_point_id)
         if node is None:
             raise NotConnected(charge_point_id)
-        request = CommandRequest(
-            command_id=uuid.uuid4().hex,
-            charge_point_id=charge_point_id,
-            action=action,
-            payload=payload,
-            reply_to=self._requester,
-            deadline=time.time() + timeout,
-        )
-        future: asyncio.Future[CommandReply] = asyncio.get_running_loop().create_future()
-        self._waiting[request.command_id] = future
-        try:
-            await self._producer.produce(command_topic(node), None, request.to_bytes())
-            answer = await asyncio.wait_for(future, timeout)
-        finally:
-            self._waiting.pop(request.command_id, None)
-        return reply_of(request, answer)
 
-    def _received(self, value: bytes) -> None:
-        try:
-            answer = CommandReply.from_bytes(value)
-        except MalformedCommand as error:
-            log.warning("command_reply_malformed", extra={"fields": {"error": str(error)}})
-            return
-        future = self._waiting.get(answer.command_id)
-        if future is not None and not future.done():
-            future.set_result(answer)
+        def deliver(request: bytes) -> Awaitable[object]:
+            return self._producer.produce(command_topic(node), None, request)
+
+        return await self._requests.send(charge_point_id, action, payload, timeout, deliver)
 
 
-def reply_of(request: CommandRequest, answer: CommandReply) -> Reply:
+def _reply_of(request: CommandRequest, answer: CommandReply) -> Reply:
     """What the requester's dispatch returns (or raises) for ``answer``."""
     if answer.kind is ReplyKind.NOT_CONNECTED:
         raise NotConnected(request.charge_point_id)

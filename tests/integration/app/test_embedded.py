@@ -17,7 +17,7 @@ import pytest
 from ocpp.v16 import call
 from websockets.asyncio.client import connect
 
-from chargestream.app import embedded
+from chargestream.app import derivation_process
 from chargestream.app.embedded import EmbeddedCsms
 from chargestream.eventlog.base import EventLogUnavailable
 from chargestream.storage.base import Store
@@ -174,7 +174,7 @@ def test_bad_setting_stops_the_start_with_a_clear_message(tmp_path: Path) -> Non
 async def test_a_processor_that_dies_is_logged_and_started_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(embedded, "RESTART_FIRST", 0.05)
+    monkeypatch.setattr(derivation_process, "RESTART_FIRST", 0.05)
     app = EmbeddedCsms(make_settings(tmp_path))
     follow, runs = app.derivation.processor.run, []
 
