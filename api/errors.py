@@ -15,6 +15,7 @@ from chargestream.api.services.errors import (
     ServiceError,
 )
 from chargestream.api.services.notifications import DeliveryFailed
+from chargestream.eventlog.base import EventLogUnavailable
 from chargestream.storage.base import StoreUnavailable
 
 HTTP_STATUS: dict[type[Exception], int] = {
@@ -38,6 +39,11 @@ async def service_error_response(_: Request, error: Exception) -> JSONResponse:
 async def store_unavailable_response(_: Request, error: Exception) -> JSONResponse:
     """503 with a short reason: the driver's message may name hosts, never credentials."""
     return JSONResponse({"detail": "the store is unavailable, try again"}, status_code=503)
+
+
+async def event_log_unavailable_response(_: Request, error: Exception) -> JSONResponse:
+    """503: the frame inspector could not read the event log now."""
+    return JSONResponse({"detail": "the event log is unavailable, try again"}, status_code=503)
 
 
 class AsciiJSONResponse(JSONResponse):
@@ -68,4 +74,5 @@ def _without_secret_input(detail: Any) -> Any:
 def answer_service_errors(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, service_error_response)
     app.add_exception_handler(StoreUnavailable, store_unavailable_response)
+    app.add_exception_handler(EventLogUnavailable, event_log_unavailable_response)
     app.add_exception_handler(RequestValidationError, validation_error_response)

@@ -46,7 +46,6 @@ def create_stack_store(settings: Settings) -> StackStore:
         ca_file=settings.cassandra_ca_file,
         status_ttl_days=settings.cassandra_status_ttl_days,
         meter_ttl_days=settings.cassandra_meter_ttl_days,
-        frames_ttl_hours=settings.cassandra_frames_ttl_hours,
     )
 
 

@@ -21,10 +21,12 @@ from chargestream.app.diagnostics import DiagnosticsUploads
 from chargestream.app.http import HttpServer
 from chargestream.app.lifecycle import settle_garbage_collector
 from chargestream.app.pki import with_pki
+from chargestream.domain.frames import LoggedEvent
 from chargestream.domain.passwords import hash_charge_point_password, verify_password
 from chargestream.domain.records import Registration
 from chargestream.domain.settings import Settings
 from chargestream.eventlog.kafka_clients import client_config, ensure_topics
+from chargestream.eventlog.kafka_frames import KafkaFrames
 from chargestream.gateway.commands import CommandService, csms_sender
 from chargestream.gateway.directory import Directory
 from chargestream.gateway.handlers import CentralSystem
@@ -125,12 +127,15 @@ class StackApi:
         )
         self.commands = CommandService(self.dispatch, self.store, timeout=settings.command_timeout)
         self.diagnostics = DiagnosticsUploads(settings)
+        self.frames = KafkaFrames(
+            client_config(settings), settings.frames_topic, budget=settings.frames_scan_records
+        )
         self._http = HttpServer(
             create_api(
                 settings,
                 self.store,
                 self.commands,
-                recent_frames=self.store.recent_frames,
+                recent_frames=self.recent_frames if settings.frames_scan_records else None,
                 ftp=self.diagnostics.ftp,
             ),
             settings.api_host,
@@ -153,8 +158,16 @@ class StackApi:
         await self._http.stop()
         await self.diagnostics.stop()
         await self.dispatch.stop()
+        await self.frames.close()
         await self.store.close()
         log.info("stopped", extra={"fields": {"role": "api"}})
+
+    async def recent_frames(self, charge_point_id: str, limit: int) -> list[LoggedEvent]:
+        """The frame inspector's events, read from Kafka back from the charge point's last
+        sign of life."""
+        state = await self.store.get_charge_point_state(charge_point_id)
+        last_seen = state.last_seen if state is not None else None
+        return await self.frames.recent_for(charge_point_id, limit, last_seen)
 
 
 async def bootstrap(settings: Settings, passwords: dict[str, str] | None = None) -> None:

@@ -157,6 +157,7 @@ class Settings:
     kafka_ca_file: Path | None = None
     kafka_delivery_timeout: int = 30  # seconds a gateway holds a frame Kafka has not stored
     kafka_linger_ms: int = 10  # a gateway's frames wait this long to share a produce request
+    frames_scan_records: int = 200_000  # the frame inspector reads at most this many (0 = off)
     cassandra_hosts: str = "127.0.0.1"
     cassandra_port: int = 9042
     cassandra_keyspace: str = "chargestream"
@@ -167,7 +168,6 @@ class Settings:
     cassandra_ca_file: Path | None = None  # set: connect with TLS, verifying against this CA
     cassandra_status_ttl_days: int = 400  # status intervals expire (0 = keep forever)
     cassandra_meter_ttl_days: int = 400  # meter values outside a transaction expire (0 = keep)
-    cassandra_frames_ttl_hours: int = 24  # the frame inspector's window (0 = keep no frames)
     worker_group: str = "chargestream-views"  # Faust app id: consumer group, changelog prefix
     worker_web_port: int = 6066  # Faust worker's web server, bound to 127.0.0.1
     worker_stall_after: int = 60  # seconds with input but no fetch progress: exit (0 = never)
@@ -212,7 +212,8 @@ class Settings:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise invalid(name, getattr(self, name), "a number above 0")
-        for name in ("worker_stall_after", "session_refresh", *LIMITS):  # 0 switches them off
+        off = ("worker_stall_after", "session_refresh", "frames_scan_records", *LIMITS)
+        for name in off:  # 0 switches them off
             if getattr(self, name) < 0:
                 raise invalid(name, getattr(self, name), "0 (off) or more")
         if not 0 <= self.kafka_linger_ms <= MAX_LINGER_MS:

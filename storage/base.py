@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from chargestream.domain.frames import LoggedEvent
 from chargestream.domain.records import (
     Alert,
     AlertRule,
@@ -318,20 +317,8 @@ class ConnectionRegistry(Protocol):
         """The live node holding the charge point, or None."""
 
 
-class FrameArchive(Protocol):
-    """The newest frame events per charge point, for the frame inspector (stack mode).
-
-    The embedded mode reads its own event log instead. Entries expire.
-    """
-
-    async def record_frames(self, events: Sequence[LoggedEvent]) -> None: ...
-
-    async def recent_frames(self, charge_point_id: str, limit: int = 100) -> list[LoggedEvent]:
-        """Newest first."""
-
-
-class StackStore(Store, ConnectionRegistry, FrameArchive, Protocol):
-    """What the stack mode's processes need: store, connection registry, frame archive."""
+class StackStore(Store, ConnectionRegistry, Protocol):
+    """What the stack mode's processes need: store and connection registry."""
 
 
 def by_start(exclusions: Sequence[AvailabilityExclusion]) -> list[AvailabilityExclusion]:

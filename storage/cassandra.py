@@ -67,8 +67,6 @@ from cassandra.query import (
 )
 
 from chargestream.domain.charging_profiles import MAX_PROFILE_ID
-from chargestream.domain.frames import Direction, EventKind, FrameEvent, LoggedEvent, MessageType
-from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
     Alert,
     AlertRule,
@@ -317,7 +315,6 @@ class CassandraStore:
         local_dc: str | None = None,
         status_ttl_days: int = 400,
         meter_ttl_days: int = 400,
-        frames_ttl_hours: int = 24,
         ca_file: Path | None = None,
     ) -> None:
         if not _KEYSPACE.fullmatch(keyspace):
@@ -337,7 +334,6 @@ class CassandraStore:
         self._ca_file = ca_file
         self._status_ttl = status_ttl_days * _DAY_SECONDS
         self._meter_ttl = meter_ttl_days * _DAY_SECONDS
-        self._frames_ttl = frames_ttl_hours * 3600
         self._cluster: Cluster | None = None
         self._session: DriverSession | None = None
         self._prepared: dict[str, PreparedStatement] = {}
@@ -1020,74 +1016,6 @@ class CassandraStore:
     ) -> list[InstalledChargingProfile]:
         rows = await self._rows(schema.INSTALLED_PROFILES_OF, (charge_point_id, limit))
         return [schema.INSTALLED_PROFILES.decode(row) for row in rows]
-
-    # -- frame archive (stack mode)
-
-    async def record_frames(self, events: Sequence[LoggedEvent]) -> None:
-        if not self._frames_ttl:
-            return
-        await self._write_all(
-            _Write(
-                schema.FRAME_INSERT,
-                (
-                    logged.event.charge_point_id,
-                    logged.position,
-                    logged.event.received_us,
-                    logged.event.kind.value,
-                    logged.event.direction.value if logged.event.direction else None,
-                    logged.event.message_type,
-                    logged.event.message_id,
-                    logged.event.action,
-                    logged.event.node,
-                    logged.event.connection_id,
-                    logged.event.sequence,
-                    logged.event.frame,
-                    logged.event.answer,
-                    logged.event.ocpp_version.value,
-                    self._frames_ttl,
-                ),
-                ("recent_frames", logged.event.charge_point_id),
-            )
-            for logged in events
-        )
-
-    async def recent_frames(self, charge_point_id: str, limit: int = 100) -> list[LoggedEvent]:
-        rows = await self._rows(schema.FRAMES_OF, (charge_point_id, limit))
-        return [
-            LoggedEvent(
-                position,
-                FrameEvent(
-                    charge_point_id=charge_point_id,
-                    kind=EventKind(kind),
-                    frame=frame,
-                    node=node,
-                    connection_id=connection_id,
-                    sequence=sequence,
-                    received_us=received_us,
-                    direction=Direction(direction) if direction else None,
-                    message_type=MessageType(message_type) if message_type is not None else None,
-                    message_id=message_id,
-                    action=action,
-                    ocpp_version=OcppVersion(version or OcppVersion.V16),
-                    answer=answer,
-                ),
-            )
-            for (
-                position,
-                received_us,
-                kind,
-                direction,
-                message_type,
-                message_id,
-                action,
-                node,
-                connection_id,
-                sequence,
-                frame,
-                answer,
-                version,
-            ) in rows
-        ]
 
     # -- connection registry (stack mode)
 

@@ -70,7 +70,9 @@ from chargestream.domain.records import (
 # notifications_by_day (a new table: the delivery log, newest first, read in pages);
 # meter_samples and meter_samples_without_transaction (a row per sample group) instead of
 # meter_values (still read where it exists) and meter_values_without_transaction
-SCHEMA_VERSION = 8
+# 9: no recent_frames (the frame inspector reads Kafka, ADR 0016); an older keyspace's table
+# is left to expire (TTL) while older workers may still write it, then may be dropped
+SCHEMA_VERSION = 9
 SCHEMA_NAME = "chargestream"  # the key of the schema_version row
 MAX_TRANSACTION_ID = 2**31 - 1
 ALLOCATOR = "transaction_id"  # the key of the id allocator row
@@ -701,17 +703,6 @@ NODE_OF = "SELECT seen FROM {ks}.gateway_nodes WHERE node = ?"
 CONNECTION_OPENED = "INSERT INTO {ks}.connections (charge_point_id, node) VALUES (?, ?)"
 CONNECTION_CLOSED = "DELETE FROM {ks}.connections WHERE charge_point_id = ? IF node = ?"
 CONNECTION_OF = "SELECT node FROM {ks}.connections WHERE charge_point_id = ?"
-# The frame inspector's window on the log (stack mode), written by the workers with a TTL.
-FRAME_INSERT = (
-    "INSERT INTO {ks}.recent_frames (charge_point_id, position, received_us, kind, direction, "
-    "message_type, message_id, action, node, connection_id, sequence, frame, answer, "
-    "ocpp_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?"
-)
-FRAMES_OF = (
-    "SELECT position, received_us, kind, direction, message_type, message_id, action, "
-    "node, connection_id, sequence, frame, answer, ocpp_version "
-    "FROM {ks}.recent_frames WHERE charge_point_id = ? LIMIT ?"
-)
 SCHEMA_VERSION_OF = f"SELECT version FROM {{ks}}.schema_version WHERE name = '{SCHEMA_NAME}'"
 SCHEMA_VERSION_SET = (
     f"INSERT INTO {{ks}}.schema_version (name, version) VALUES ('{SCHEMA_NAME}', {SCHEMA_VERSION})"
@@ -780,14 +771,6 @@ DDL = (
     "CREATE TABLE IF NOT EXISTS {ks}.id_allocator (name text PRIMARY KEY, next_id bigint)",
     "CREATE TABLE IF NOT EXISTS {ks}.gateway_nodes (node text PRIMARY KEY, seen timestamp)",
     "CREATE TABLE IF NOT EXISTS {ks}.connections (charge_point_id text PRIMARY KEY, node text)",
-    "CREATE TABLE IF NOT EXISTS {ks}.recent_frames (charge_point_id text, position bigint, "
-    "received_us bigint, kind text, direction text, message_type int, message_id text, "
-    "action text, node text, connection_id text, sequence bigint, frame text, answer text, "
-    "ocpp_version text, "
-    "PRIMARY KEY ((charge_point_id), position)) WITH CLUSTERING ORDER BY (position DESC)",
-    # schema 8, for a keyspace created before (rows without them: no answer, OCPP 1.6)
-    "ALTER TABLE {ks}.recent_frames ADD IF NOT EXISTS answer text",
-    "ALTER TABLE {ks}.recent_frames ADD IF NOT EXISTS ocpp_version text",
 )
 
 # Emptied by clear_derived; the rest is operator data (incl. acks, ids, command log).
@@ -826,7 +809,6 @@ TABLES = (
     "id_allocator",
     "gateway_nodes",
     "connections",
-    "recent_frames",
     "schema_version",
 )
 
@@ -918,8 +900,6 @@ STATEMENTS = tuple(
             CONNECTION_OPENED,
             CONNECTION_CLOSED,
             CONNECTION_OF,
-            FRAME_INSERT,
-            FRAMES_OF,
             *(
                 statement
                 for listing in _LISTINGS

@@ -202,7 +202,7 @@ class ViewsWorker:
         derived: Derived,
     ) -> None:
         """Store a batch's records, then save and flush its states, then acknowledge it."""
-        await self._write_until_stored(derived, logged_events)
+        await self._write_until_stored(derived)
         self._save(changed)
         for charge_point_id, state in changed.items():
             if self._pending.get(charge_point_id) is state:  # no later batch changed it
@@ -317,8 +317,8 @@ class ViewsWorker:
             await producer.buffer.flush()
         await producer.flush()
 
-    async def _write_until_stored(self, derived: Derived, logged_events: list[LoggedEvent]) -> None:
-        """Write a batch's records and frames, retrying until the store takes them.
+    async def _write_until_stored(self, derived: Derived) -> None:
+        """Write a batch's records, retrying until the store takes them.
 
         Every write is an idempotent upsert, so retrying the whole batch is safe; giving
         up instead would either lose the batch or crash the agent. While the store is
@@ -330,10 +330,7 @@ class ViewsWorker:
         try:
             while True:
                 try:
-                    await asyncio.gather(
-                        upsert_skipping(self.store, derived),
-                        self.store.record_frames(logged_events),
-                    )
+                    await upsert_skipping(self.store, derived)
                 except StoreUnavailable as error:
                     failures += 1
                     self.store_failures += 1

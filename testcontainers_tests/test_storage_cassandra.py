@@ -19,8 +19,6 @@ import pytest
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
 from cassandra.policies import RoundRobinPolicy
 
-from chargestream.domain.frames import Direction, EventKind, FrameEvent, LoggedEvent, MessageType
-from chargestream.domain.protocols import OcppVersion
 from chargestream.domain.records import (
     ChargePointState,
     MeterValue,
@@ -161,51 +159,31 @@ async def test_a_registration_stored_before_next_passwords_reads_without_one(
     assert await store.get_registration("CP-M") == Registration("CP-M", password_hash="h")
 
 
-async def test_a_schema_7_keyspace_gets_the_frame_archives_answer_and_version(
+async def test_a_schema_8_keyspace_moves_to_9_and_keeps_its_frame_archive_for_old_workers(
     cassandra_contact: Contact, keyspace: str, cql: Cql
 ) -> None:
-    """A keyspace made before exchanges: opening the store adds the columns; an exchange is
-    one row with its answer, and each row keeps its OCPP version."""
-    empty_tables(cql)
-    cql("ALTER TABLE {ks}.recent_frames DROP (answer, ocpp_version)")
-    cql("UPDATE {ks}.schema_version SET version = %s WHERE name = %s", 7, schema.SCHEMA_NAME)
-    old = FrameEvent("CP-F", EventKind.CONNECTED, "{}", "n", "c", 0, 1_700_000_000_000_000)
+    """The frame inspector reads Kafka now; an older keyspace's ``recent_frames`` stays while
+    workers of the version before may still write it (it expires; operators drop it)."""
     cql(
-        "INSERT INTO {ks}.recent_frames (charge_point_id, position, received_us, kind, node,"
-        " connection_id, sequence, frame) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        "CREATE TABLE IF NOT EXISTS {ks}.recent_frames (charge_point_id text, position bigint, "
+        "frame text, PRIMARY KEY ((charge_point_id), position))"
+    )
+    cql(
+        "INSERT INTO {ks}.recent_frames (charge_point_id, position, frame) VALUES (%s, %s, %s)",
         "CP-F",
         1,
-        old.received_us,
-        "connected",
-        "n",
-        "c",
-        0,
-        "{}",
+        "[]",
     )
-    exchange = FrameEvent(
-        "CP-F",
-        EventKind.FRAME,
-        '[2,"m1","Heartbeat",{}]',
-        "n",
-        "c",
-        1,
-        old.received_us + 1,
-        Direction.IN,
-        MessageType.CALL,
-        "m1",
-        "Heartbeat",
-        OcppVersion.V201,
-        '[3,"m1",{"currentTime":"2024-05-01T12:00:00Z"}]',
-    )
+    cql("UPDATE {ks}.schema_version SET version = %s WHERE name = %s", 8, schema.SCHEMA_NAME)
     store = new_store(cassandra_contact, keyspace)
     await store.open()
     try:
-        await store.record_frames([LoggedEvent(2, exchange)])
-        frames = await store.recent_frames("CP-F")
+        await store.put_registration(Registration("CP-F"))
     finally:
         await store.close()
-    assert frames == [LoggedEvent(2, exchange), LoggedEvent(1, old)]
-    assert cql("SELECT version FROM {ks}.schema_version") == [(schema.SCHEMA_VERSION,)]
+    assert cql("SELECT version FROM {ks}.schema_version") == [(9,)] == [(schema.SCHEMA_VERSION,)]
+    assert cql("SELECT charge_point_id, position FROM {ks}.recent_frames") == [("CP-F", 1)]
+    cql("DROP TABLE {ks}.recent_frames")
 
 
 def test_constructor_checks_its_arguments() -> None:

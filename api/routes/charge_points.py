@@ -97,8 +97,11 @@ FRAMES_TRUNCATED = "X-Chargestream-Frames-Truncated"
         200: {
             "description": "The newest frames, newest first: at most `limit`, and no more "
             "frame text than CHARGESTREAM_FRAMES_RESPONSE_BYTES (the newest frame always). "
-            f"`{FRAMES_TRUNCATED}: true` when the byte budget ended the list early.",
+            f"`{FRAMES_TRUNCATED}: true` when the byte budget ended the list early. In the "
+            "stack mode, the frames among the CHARGESTREAM_FRAMES_SCAN_RECORDS records of the "
+            "charge point's Kafka partition before its last sign of life.",
         },
+        503: {"description": "The store or the event log is unavailable: try again"},
     },
 )
 async def charge_point_frames(
