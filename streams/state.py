@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import MISSING, dataclass, fields, is_dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -23,9 +23,9 @@ from chargestream.domain.records import (
     Session,
     StatusInterval,
 )
-from chargestream.streams.parse import from_ms, to_ms
+from chargestream.streams.parse import from_ms
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 1: fields off their defaults only, datetimes in epoch ms (still read)
 
 T = TypeVar("T")
 
@@ -114,56 +114,48 @@ class ChargePointDerivation:
         return cls(charge_point_id, ChargePointState(charge_point_id))
 
     def to_json(self) -> bytes:
-        return orjson.dumps({"version": FORMAT_VERSION, **_encode(self)})
+        """Every field, by orjson itself (datetimes as RFC 3339 with their microseconds):
+        several times faster than a walk of the fields, and a worker saves a state per event."""
+        return orjson.dumps({"version": FORMAT_VERSION, "state": self})
 
     @classmethod
     def from_json(cls, data: bytes) -> ChargePointDerivation:
         raw = orjson.loads(data)
-        if raw.pop("version", None) != FORMAT_VERSION:
-            raise ValueError("unknown derivation state format")
-        return _decode(cls, raw)
+        version = raw.get("version") if isinstance(raw, dict) else None
+        if version == FORMAT_VERSION:
+            return _decode(cls, raw["state"])
+        if version == 1:  # saved before 2: fields off their defaults, datetimes in epoch ms
+            del raw["version"]
+            return _decode(cls, raw)
+        raise ValueError("unknown derivation state format")
 
 
-_FIELDS: dict[type, tuple[tuple[str, Any, bool], ...]] = {}
+_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
 
 
-def _fields(cls: type) -> tuple[tuple[str, Any, bool], ...]:
-    """(name, default or MISSING, holds a datetime) per field; ``fields()`` is slow per call."""
+def _fields(cls: type) -> tuple[tuple[str, bool], ...]:
+    """(name, holds a datetime) per field; ``fields()`` is slow per call."""
     known = _FIELDS.get(cls)
     if known is None:
         known = _FIELDS[cls] = tuple(
-            (field.name, field.default, "datetime" in str(field.type)) for field in fields(cls)
+            (field.name, "datetime" in str(field.type)) for field in fields(cls)
         )
     return known
 
 
-def _encode(obj: Any) -> dict[str, Any]:
-    """Fields that differ from their default; datetimes as epoch ms, nested records as dicts."""
-    out = {}
-    for name, default, _ in _fields(type(obj)):
-        value = getattr(obj, name)
-        if default is not MISSING and value == default:
-            continue
-        if isinstance(value, datetime):
-            value = to_ms(value)
-        elif isinstance(value, tuple):
-            value = [_encode(item) if is_dataclass(item) else item for item in value]
-        elif is_dataclass(value):
-            value = _encode(value)
-        out[name] = value
-    return out
-
-
 def _decode(cls: type[T], raw: dict[str, Any]) -> T:
+    """A record from its JSON form; a field it lacks takes its default (format 1)."""
     values = {}
-    for name, _, is_time in _fields(cls):
+    for name, is_time in _fields(cls):
         if name not in raw:
             continue
         value = raw[name]
-        if name in _NESTED:
+        if value is None:
+            pass
+        elif name in _NESTED:
             value = _NESTED[name](value)
-        elif is_time and value is not None:
-            value = from_ms(value)
+        elif is_time:
+            value = datetime.fromisoformat(value) if isinstance(value, str) else from_ms(value)
         values[name] = value
     return cls(**values)
 

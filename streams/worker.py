@@ -27,13 +27,19 @@ from typing import Any
 
 import faust
 from aiokafka.partitioner import murmur2
+from confluent_kafka import KafkaException
 from faust.types import TP, Message
 
 from chargestream.domain.frames import FrameEvent, LoggedEvent
 from chargestream.domain.records import DerivedRecord
 from chargestream.domain.settings import Settings
 from chargestream.eventlog.kafka import logged_event, read_range
-from chargestream.eventlog.kafka_clients import GroupOffsets, client_config
+from chargestream.eventlog.kafka_clients import (
+    AsyncProducer,
+    GroupOffsets,
+    client_config,
+    producer_config,
+)
 from chargestream.storage.base import StackStore, StoreUnavailable
 from chargestream.streams import metrics
 from chargestream.streams.backoff import Backoff
@@ -84,6 +90,7 @@ class ViewsWorker:
         self._storing: asyncio.Task[None] | None = None  # the batch being stored, if any
         self._stall_watch = StallWatch(after=settings.worker_stall_after)
         self._client = client_config(settings)
+        self._changelog: AsyncProducer | None = None  # the table's changelog writes
         self._group_offsets = GroupOffsets(self._client, settings.worker_group)
         self._generation = -1
         self._next_offsets: dict[int, int] = {}  # frames partition -> next offset to apply
@@ -131,6 +138,8 @@ class ViewsWorker:
             self.app.timer(settings.control_interval)(self._reconcile)
 
     async def _open_store(self) -> None:
+        self._changelog = AsyncProducer(producer_config(self._client, **{"linger.ms": 5}))
+        self._changelog.start()
         await self.store.open()
         await self._refresh_rules()
         self._store_ready.set()
@@ -160,11 +169,37 @@ class ViewsWorker:
         self._decoded[key] = (saved, state)
         return state
 
-    def _save(self, changed: dict[str, ChargePointDerivation]) -> None:
-        for charge_point_id, state in changed.items():
-            key, encoded = charge_point_id.encode(), state.to_json()
-            self.states[key] = encoded
+    async def _save(self, changed: dict[str, ChargePointDerivation]) -> None:
+        """Put the states into the table and into its changelog, and wait until Kafka has
+        them (ADR 0017); retried while Kafka does not take them.
+
+        The changelog records go through a confluent-kafka producer, not Faust's: the table
+        gets them as Faust writes them (raw key and value, the key's murmur2 partition), but
+        Faust's per-record producer path cost the worker more than deriving the event.
+        Faust commits offsets after a flush of its own producer that gives up after 0.1 s;
+        these records are awaited before the batch is acknowledged, so a worker killed after
+        a commit never resumes past events whose new state is not in the changelog.
+        """
+        if not changed:
+            return
+        assert self._changelog is not None, "the store task starts the producer first"
+        topic = self.states.changelog_topic.get_topic_name()
+        records = [(cp.encode(), state.to_json(), state) for cp, state in changed.items()]
+        table = self.states.data
+        for key, encoded, state in records:
+            table[key] = encoded
             self._decoded[key] = (encoded, state)
+        backoff = Backoff()
+        while True:
+            try:
+                await asyncio.gather(
+                    *(self._changelog.produce(topic, key, encoded) for key, encoded, _ in records)
+                )
+                return
+            except (KafkaException, BufferError) as error:
+                fields = {"error": repr(error)[:200], "retry_in": backoff.delay}
+                log.warning("changelog_write_failed", extra={"fields": fields})
+                await backoff.wait()
 
     async def _process(self, stream: Any) -> None:
         await self._store_ready.wait()
@@ -203,11 +238,10 @@ class ViewsWorker:
     ) -> None:
         """Store a batch's records, then save and flush its states, then acknowledge it."""
         await self._write_until_stored(derived)
-        self._save(changed)
+        await self._save(changed)
         for charge_point_id, state in changed.items():
             if self._pending.get(charge_point_id) is state:  # no later batch changed it
                 del self._pending[charge_point_id]
-        await self._flush_changelog()
         consumer = self.app.consumer
         for event in events:
             event.message.ack(consumer)
@@ -305,18 +339,6 @@ class ViewsWorker:
         key = charge_point_id.encode()
         return self._state(key, self.states.get(key))
 
-    async def _flush_changelog(self) -> None:
-        """Wait until Kafka has the states just assigned, before the batch is acknowledged.
-
-        Faust commits offsets after flushing its producer buffer, but that flush gives up
-        after 0.1 s. A worker killed after such a commit would resume past events whose
-        new state never reached the changelog (seen as sessions that lost their start).
-        """
-        producer = self.app.producer
-        while producer.buffer.size:
-            await producer.buffer.flush()
-        await producer.flush()
-
     async def _write_until_stored(self, derived: Derived) -> None:
         """Write a batch's records, retrying until the store takes them.
 
@@ -381,7 +403,7 @@ class ViewsWorker:
             self.store_failures += 1
             log.warning("tick_failed", extra={"fields": {"error": repr(error)}})
             return
-        self._save(changed)
+        await self._save(changed)
 
     async def _reconcile(self) -> None:
         """The controllers' pass over the keys hashing to this worker's frames partitions."""

@@ -27,6 +27,7 @@ import orjson
 import pytest
 import pytest_asyncio
 from cassandra.cluster import Cluster
+from confluent_kafka import murmur2
 from ocpp.v16 import call
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
@@ -39,7 +40,8 @@ from chargestream.storage.base import Store
 from chargestream.storage.cassandra import CassandraStore
 from chargestream.streams.derive_v201 import transaction_id as session_id_of
 from chargestream.streams.replay import rebuild_from_kafka
-from testcontainers_tests.kafka_frames import frames_of
+from chargestream.streams.state import ChargePointDerivation
+from testcontainers_tests.kafka_frames import frames_of, read_all
 from tests.conftest import eventually, free_port
 from tests.integration.api.test_reports import PERIOD as REPORT_PERIOD
 from tests.integration.api.test_reports import drive_1_6
@@ -512,6 +514,34 @@ async def test_a_killed_worker_resumes_with_nothing_lost_or_doubled(stack: Stack
         for transaction_id in transaction_ids:
             meter = (await stack.api.get(f"/api/v1/sessions/{transaction_id}/meter-values")).json()
             assert len(meter) == 4
+
+
+async def test_the_states_reach_the_tables_changelog_in_the_partition_of_their_key(
+    stack: Stack,
+) -> None:
+    """The worker writes the changelog itself (ADR 0017): where Faust reads it back when a
+    worker takes a partition over."""
+    transaction_id = await charge(stack.url_a, "IT-CP-CHANGELOG", [10, 12])
+    await finished_session(stack.api, transaction_id)
+    topic = f"{stack.settings.worker_group}-cp-derivation-changelog"
+
+    def latest() -> ChargePointDerivation | None:
+        records = [
+            record
+            for partition in range(PARTITIONS)
+            for record in read_all(stack.settings.kafka_bootstrap, topic, partition)
+            if record.key() == b"IT-CP-CHANGELOG"
+        ]
+        wanted = murmur2(b"IT-CP-CHANGELOG", PARTITIONS)
+        assert {record.partition() for record in records} <= {wanted}
+        return ChargePointDerivation.from_json(records[-1].value()) if records else None
+
+    async def closed() -> ChargePointDerivation | None:
+        state = await asyncio.to_thread(latest)
+        return state if state is not None and not state.sessions else None
+
+    state = await eventually(closed, timeout=60)
+    assert [session.transaction_id for session in state.closed] == [transaction_id]
 
 
 async def test_frames_derived_twice_change_nothing_and_replay_rebuilds_the_same(
