@@ -4,35 +4,26 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from confluent_kafka import Producer, murmur2
 
-from chargestream.domain.frames import Direction, EventKind, FrameEvent, LoggedEvent, MessageType
+from chargestream.domain.frames import FrameEvent, LoggedEvent
 from chargestream.eventlog.base import EventLogUnavailable
 from chargestream.eventlog.kafka import KafkaEventLog
 from chargestream.eventlog.kafka_clients import ensure_topics
 from chargestream.eventlog.kafka_frames import KafkaFrames
+from tests.unit.eventlog.test_sqlite import frame
 
 PARTITIONS = 3
 
 
 def heartbeat(charge_point_id: str, sequence: int) -> FrameEvent:
-    return FrameEvent(
-        charge_point_id=charge_point_id,
-        kind=EventKind.FRAME,
-        frame=f'[2,"m{sequence}","Heartbeat",{{}}]',
-        node="it-node",
-        connection_id="c-1",
-        sequence=sequence,
-        received_us=1_780_000_000_000_000 + sequence,
-        direction=Direction.IN,
-        message_type=MessageType.CALL,
-        message_id=f"m{sequence}",
-        action="Heartbeat",
-        answer=f'[3,"m{sequence}",{{"currentTime":"2026-12-07T10:00:00Z"}}]',
-    )
+    """A Heartbeat exchange: the CALL with its answer, as the gateway logs it."""
+    answer = f'[3,"m{sequence}",{{"currentTime":"2026-12-07T10:00:00Z"}}]'
+    return replace(frame(charge_point_id, sequence), answer=answer)
 
 
 @pytest.fixture
