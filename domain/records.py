@@ -17,6 +17,10 @@ clusters by the rest in this order).
 
 All datetimes are timezone-aware UTC. Back ends keep at least millisecond
 precision.
+
+Records are slotted dataclasses, except those the per-charge-point derivation state keeps
+(streams/state.py): orjson encodes a dataclass without slots 2.5 times as fast, and a
+worker encodes a state per event (ADR 0017).
 """
 
 from __future__ import annotations
@@ -239,7 +243,7 @@ class FirmwareCampaign:
 # ------------------------------------------------------------- derived records
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: kept in the derivation state (see below)
 class ConnectorStatus:
     connector_id: int
     status: str
@@ -253,7 +257,7 @@ class ConnectorStatus:
     evse_connector_id: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: kept in the derivation state (see below)
 class ChargePointState:
     """What the event log says about a charge point (the registry view)."""
 
@@ -279,7 +283,7 @@ class ChargePointState:
     ocpp_version: OcppVersion | None = None  # of its last connection; None: not derived yet
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: kept in the derivation state (see below)
 class StatusInterval:
     """A connector in one status from ``start`` until ``end`` (open: None).
 
@@ -300,7 +304,7 @@ class StatusInterval:
     evse_id: int | None = None  # OCPP 2.0.1 (``connector_id`` is the EVSE id then)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: kept in the derivation state (see below)
 class Session:
     """A charging session (OCPP transaction).
 
@@ -387,7 +391,7 @@ class MeterValue:
     context: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: kept in the derivation state (see below)
 class Alert:
     """An alert that opens and closes; its ``alert_id`` is deterministic.
 
@@ -477,7 +481,7 @@ RESERVE_NOW_ANSWERS = {
 """The status a ReserveNow answer gives a reservation."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: kept in the derivation state (see below)
 class Reservation:
     """A ReserveNow the CSMS sent and the charge point answered, and what became of it.
 
@@ -578,7 +582,7 @@ class ProfileRemoval(StrEnum):
     TRANSACTION_STOPPED = "transaction_stopped"  # a TxProfile's transaction stopped
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: kept in the derivation state (see below)
 class InstalledChargingProfile:
     """A SetChargingProfile the CSMS sent (by anyone) and the charge point Accepted.
 
@@ -639,7 +643,7 @@ class LocalListAssignment:
         return self.mode is LocalListMode.ALL or id_tag in self.tags
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: kept in the derivation state (see below)
 class LocalListState:
     """What the log shows of a charge point's Local Authorization List (derived).
 
