@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from confluent_kafka import KafkaException, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from chargestream.domain.frames import FrameEvent, LoggedEvent
 from chargestream.eventlog.base import EventLogUnavailable
@@ -23,6 +23,8 @@ from chargestream.eventlog.kafka_clients import (
     ensure_topics,
     producer_config,
 )
+
+CONSUME_BATCH = 1_000  # records per consume call of a reader
 
 
 class KafkaEventLog:
@@ -100,24 +102,43 @@ def read_range(
     client: dict[str, Any], topic: str, partition: int, start: int, end: int, timeout: float = 30.0
 ) -> list[Message]:
     """The records of ``partition`` from offset ``start`` up to ``end`` (excluded), as the
-    log still holds them (blocking; no consumer group joined, nothing committed)."""
+    log still holds them, or those that came within ``timeout`` (blocking; no consumer group
+    joined, nothing committed)."""
     reader = consumer(client, f"chargestream-range-{uuid.uuid4().hex}")
     records: list[Message] = []
-    deadline = time.monotonic() + timeout
     try:
-        reader.assign([TopicPartition(topic, partition, start)])
-        while time.monotonic() < deadline:
-            message = reader.poll(0.5)
-            if message is None:
-                continue
-            if message.error() is not None:
-                raise KafkaException(message.error())
-            offset = message.offset()
-            if offset is None or offset >= end:
-                break
-            records.append(message)
-            if offset == end - 1:
-                break
+        for record in partition_records(
+            reader, topic, partition, start, end, time.monotonic() + timeout
+        ):
+            records.append(record)
+    except TimeoutError:
+        pass  # the caller sees fewer
     finally:
         reader.close()
     return records
+
+
+def partition_records(
+    reader: Consumer, topic: str, partition: int, start: int, end: int, deadline: float
+) -> Iterator[Message]:
+    """The records of ``partition`` from offset ``start`` up to ``end`` (excluded), as the log
+    still holds them, read by ``reader`` (assigned here, unassigned after; blocking);
+    ``TimeoutError`` once ``deadline`` (``time.monotonic()``) passes before the last."""
+    reader.assign([TopicPartition(topic, partition, start)])
+    try:
+        while True:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{topic}[{partition}] not read up to {end} in time")
+            for message in reader.consume(CONSUME_BATCH, timeout=0.05):
+                if (error := message.error()) is not None:
+                    if error.code() == KafkaError._PARTITION_EOF:  # nothing after
+                        return
+                    raise KafkaException(error)
+                offset = message.offset()
+                if offset is None or offset >= end:
+                    return
+                yield message
+                if offset == end - 1:
+                    return
+    finally:
+        reader.unassign()

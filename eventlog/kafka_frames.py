@@ -19,11 +19,11 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition, murmur2
+from confluent_kafka import Consumer, KafkaException, TopicPartition, murmur2
 
 from chargestream.domain.frames import LoggedEvent
 from chargestream.eventlog.base import EventLogUnavailable
-from chargestream.eventlog.kafka import logged_event
+from chargestream.eventlog.kafka import logged_event, partition_records
 from chargestream.eventlog.kafka_clients import consumer
 
 FIRST_WINDOW = 2_000  # records read by the first window of a scan
@@ -31,7 +31,6 @@ FIRST_WINDOW = 2_000  # records read by the first window of a scan
 # the charge point's newest event may be that much later, or a little more
 LAST_SEEN_SLACK = timedelta(seconds=60)
 TIMEOUT = 10.0  # seconds a scan may take against Kafka before it fails (by default)
-BATCH = 1_000  # records per consume call
 
 
 class KafkaFrames:
@@ -107,27 +106,18 @@ class KafkaFrames:
         deadline: float,
     ) -> list[LoggedEvent]:
         """The charge point's events at offsets ``start`` to ``end`` (excluded), oldest first."""
-        reader.assign([TopicPartition(partition.topic, partition.partition, start)])
+        records = partition_records(
+            reader, partition.topic, partition.partition, start, end, deadline
+        )
         events: list[LoggedEvent] = []
         try:
-            while True:
-                if time.monotonic() > deadline:
-                    raise EventLogUnavailable("Kafka did not return the frames in time")
-                for message in reader.consume(BATCH, timeout=0.05):
-                    if (error := message.error()) is not None:
-                        if error.code() == KafkaError._PARTITION_EOF:  # nothing after
-                            return events
-                        raise KafkaException(error)
-                    offset = message.offset()
-                    if offset is None or offset >= end:
-                        return events
-                    if message.key() == key:  # a record not written by a gateway is not shown
-                        with contextlib.suppress(KeyError, ValueError):
-                            events.append(logged_event(message))
-                    if offset == end - 1:
-                        return events
-        finally:
-            reader.unassign()
+            for record in records:
+                if record.key() == key:  # a record not written by a gateway is not shown
+                    with contextlib.suppress(KeyError, ValueError):
+                        events.append(logged_event(record))
+        except TimeoutError:
+            raise EventLogUnavailable("Kafka did not return the frames in time") from None
+        return events
 
     def _consumer(self) -> Consumer:
         if self._reader is None:  # a group it never joins: it assigns partitions itself

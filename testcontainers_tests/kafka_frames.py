@@ -4,45 +4,31 @@ from __future__ import annotations
 
 import uuid
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
+from confluent_kafka import Consumer, Message, TopicPartition
 
 from chargestream.domain.frames import FrameEvent
 from chargestream.domain.settings import Settings
-from chargestream.eventlog.kafka import logged_event
+from chargestream.eventlog.kafka import logged_event, read_range
 
 
 def frames_of(settings: Settings, charge_point_id: str) -> list[FrameEvent]:
-    """Every frame event of the charge point in ``settings.frames_topic``, in log order."""
-    reader = Consumer(
-        {"bootstrap.servers": settings.kafka_bootstrap, "group.id": f"read-{uuid.uuid4().hex}"}
-    )
-    try:
-        topic = settings.frames_topic
-        ends = {
-            p: reader.get_watermark_offsets(TopicPartition(topic, p), 10)[1]
-            for p in range(settings.frames_partitions)
-        }
-        reader.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in ends if ends[p]])
-        left, events = sum(ends.values()), []
-        while left > 0:
-            for message in reader.consume(500, 5):
-                left -= 1
-                if message.key() == charge_point_id.encode():
-                    events.append(logged_event(message).event)
-        return events
-    finally:
-        reader.close()
+    """Every frame event of the charge point in ``settings.frames_topic``, in log order (its
+    events are in one partition)."""
+    key = charge_point_id.encode()
+    return [
+        logged_event(record).event
+        for partition in range(settings.frames_partitions)
+        for record in read_all(settings.kafka_bootstrap, settings.frames_topic, partition)
+        if record.key() == key
+    ]
 
 
 def read_all(bootstrap: str, topic: str, partition: int) -> list[Message]:
     """Every record of one partition, in order."""
-    reader = Consumer({"bootstrap.servers": bootstrap, "group.id": f"read-{uuid.uuid4().hex}"})
+    client = {"bootstrap.servers": bootstrap}
+    reader = Consumer({**client, "group.id": f"read-{uuid.uuid4().hex}"})
     try:
         end = reader.get_watermark_offsets(TopicPartition(topic, partition), 10)[1]
-        reader.assign([TopicPartition(topic, partition, OFFSET_BEGINNING)])
-        records: list[Message] = []
-        while end and (not records or (records[-1].offset() or 0) < end - 1):
-            records.extend(m for m in reader.consume(500, 5) if m.error() is None)
-        return records
     finally:
         reader.close()
+    return read_range(client, topic, partition, 0, end) if end else []
