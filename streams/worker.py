@@ -130,14 +130,15 @@ class ViewsWorker:
             extra_topic_configs={"segment.ms": str(CHANGELOG_SEGMENT_MS)},
         )
         self.app.agent(frames, name="derive-views")(self._process)
-        self.app.task(self._open_store)
+        self.app.task(self._open_outputs)
         if start_commands is not None:
             self.app.task(start_commands)
         self.app.timer(TICK_INTERVAL)(self._tick)
         if self.controllers:
             self.app.timer(settings.control_interval)(self._reconcile)
 
-    async def _open_store(self) -> None:
+    async def _open_outputs(self) -> None:
+        """Start the changelog producer and open the store; then batches may be applied."""
         self._changelog = AsyncProducer(producer_config(self._client, **{"linger.ms": 5}))
         self._changelog.start()
         await self.store.open()
@@ -182,7 +183,7 @@ class ViewsWorker:
         """
         if not changed:
             return
-        assert self._changelog is not None, "the store task starts the producer first"
+        assert self._changelog is not None, "_open_outputs starts the producer first"
         topic = self.states.changelog_topic.get_topic_name()
         records = [(cp.encode(), state.to_json(), state) for cp, state in changed.items()]
         table = self.states.data
