@@ -39,7 +39,7 @@ from chargestream.eventlog.sqlite import SqliteEventLog
 from chargestream.gateway import metrics as gateway_metrics
 from chargestream.gateway.commands import CommandService, csms_sender
 from chargestream.gateway.connection import Reply
-from chargestream.gateway.remote import Call, Requester, execute
+from chargestream.gateway.requests import Call, Requester, execute
 from chargestream.streams import metrics
 from chargestream.streams.backoff import Backoff
 from chargestream.streams.derive import DerivationSettings
