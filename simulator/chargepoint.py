@@ -420,7 +420,7 @@ class ChargePoint:
         connector = self.connectors[session.connector_id - 1]
         if connector.session is not session or connector.status != "Preparing":
             return
-        if status == "Accepted":
+        if status == "Accepted" and not self._stopping:  # stop() has already run
             self._start_transaction(connector, now)
         else:
             self.release(connector, now)
