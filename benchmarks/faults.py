@@ -1077,14 +1077,15 @@ def main(argv: list[str] | None = None) -> int:
     raise_file_limit()
     info = pipeline.machine()
     services = ServiceSet(args.services_dir, args.kafka_port, args.cassandra_port, echo=say)
-    services.up()
     rows = []
-    for name in names:
-        rows.append(run_scenario(name, sizes, services, args.port_base))
-        services.up()  # a scenario that failed half-way may have left one stopped
-        verdict = rows[-1].get("verdict")
-        if verdict is not None:
-            say(f"{name}: " + ("holds" if verdict["holds"] else "; ".join(verdict["reasons"])))
+    with services.held():
+        for name in names:
+            rows.append(run_scenario(name, sizes, services, args.port_base))
+            services.up()  # a scenario that failed half-way may have left one stopped
+            verdict = rows[-1].get("verdict")
+            if verdict is not None:
+                reasons = "; ".join(verdict["reasons"])
+                say(f"{name}: " + ("holds" if verdict["holds"] else reasons))
     report = merge(args.output, rows, info)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))

@@ -934,17 +934,15 @@ def main(argv: list[str] | None = None) -> int:
     raise_file_limit()
     info = machine()
     services = ServiceSet(args.services_dir, args.kafka_port, args.cassandra_port, echo=say)
-    started = not all(status.running for status in services.status())
-    services.up()
     rows = []
     try:
-        for plan in plans(args):
-            rows.append(run_plan(plan, services, services.base_dir / "runs", args.port_base))
-            verdict = rows[-1]["verdict"]
-            say("holds" if verdict["holds"] else f"does not hold: {'; '.join(verdict['reasons'])}")
+        with services.held():
+            for plan in plans(args):
+                rows.append(run_plan(plan, services, services.base_dir / "runs", args.port_base))
+                verdict = rows[-1]["verdict"]
+                reasons = "; ".join(verdict["reasons"])
+                say("holds" if verdict["holds"] else f"does not hold: {reasons}")
     finally:
-        if started:
-            services.down()
         if rows:
             report = merge(args.output, rows, info)
             args.output.parent.mkdir(parents=True, exist_ok=True)

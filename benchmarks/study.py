@@ -508,21 +508,18 @@ def study(args: argparse.Namespace) -> int:
         "scale_out": [],
     }
     raise_file_limit()
-    started = not all(status.running for status in runner.services.status())
-    runner.services.up()
     try:
-        for row in climb(mode.steps, runner.run, through=args.through):
-            report["steps"].append(row)
-            _save(report, args.output_dir)
-        size = scale_out_size(mode, report["steps"])
-        if size:
-            say(f"scale-out at {size:,} charge points: 2 gateways, 2 workers")
-            same = [r for r in report["steps"] if r["stations"] == size and "error" not in r]
-            single = same[0] if same else runner.run(size)
-            report["scale_out"] = [single, runner.run(size, gateways=2, workers=2)]
+        with runner.services.held():
+            for row in climb(mode.steps, runner.run, through=args.through):
+                report["steps"].append(row)
+                _save(report, args.output_dir)
+            size = scale_out_size(mode, report["steps"])
+            if size:
+                say(f"scale-out at {size:,} charge points: 2 gateways, 2 workers")
+                same = [r for r in report["steps"] if r["stations"] == size and "error" not in r]
+                single = same[0] if same else runner.run(size)
+                report["scale_out"] = [single, runner.run(size, gateways=2, workers=2)]
     finally:
-        if started:
-            runner.services.down()
         report["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
         publish(report, args.output_dir)
     return 0

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from chargestream.services.cassandra import Cassandra
@@ -68,6 +68,18 @@ class ServiceSet:
 
     def status(self) -> list[ServiceStatus]:
         return [service.status() for service in self.services]
+
+    @contextmanager
+    def held(self, timeout: float = 180.0) -> Iterator[dict[str, str]]:
+        """``up`` for a with-block, then ``down`` unless all were running before it: a
+        benchmark leaves running what it found running, and nothing else."""
+        were_running = all(status.running for status in self.status())
+        addresses = self.up(timeout)
+        try:
+            yield addresses
+        finally:
+            if not were_running:
+                self.down()
 
     def _exclusive(self) -> AbstractContextManager[None]:
         """One ``up`` or ``down`` at a time per directory."""
