@@ -9,9 +9,10 @@ from chargestream.simulator.chargepoint import ChargePoint
 from chargestream.simulator.rng import Rng
 from chargestream.simulator.v201 import ChargePointV201
 
-ACCEPTED = {
-    "Authorize": {"idTagInfo": {"status": "Accepted"}},
-    "AuthorizeV201": {"idTokenInfo": {"status": "Accepted"}},
+# an Accepted Authorize answer, by the charge point's protocol
+ACCEPTED: dict[type[ChargePoint], dict[str, object]] = {
+    ChargePoint: {"idTagInfo": {"status": "Accepted"}},
+    ChargePointV201: {"idTokenInfo": {"status": "Accepted"}},
 }
 
 
@@ -28,8 +29,7 @@ def test_an_authorization_answered_after_the_stop_starts_no_transaction(
     assert authorize.action == "Authorize"
 
     cp.stop(1.0)
-    answer = ACCEPTED["AuthorizeV201" if kind is ChargePointV201 else "Authorize"]
-    cp.on_result(authorize, answer, 2.0)
+    cp.on_result(authorize, ACCEPTED[kind], 2.0)
 
     assert connector.session is None
     assert connector.status == "Available"
@@ -44,7 +44,7 @@ def test_an_authorization_answered_before_the_stop_starts_the_transaction() -> N
     cp.begin_session(connector, "TAG", 0.0, remote=False)
     authorize = cp.outbox.pop()
 
-    cp.on_result(authorize, ACCEPTED["Authorize"], 1.0)
+    cp.on_result(authorize, ACCEPTED[ChargePoint], 1.0)
 
     assert connector.status == "Charging"
     assert "StartTransaction" in [call.action for call in cp.outbox]
